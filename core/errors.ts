@@ -1,0 +1,64 @@
+/**
+ * The one catalogue of error codes for dsr-director.
+ *
+ * Every error the project raises carries a code from this table, a message a
+ * person can act on, and a context object with the values that explain it.
+ * Add codes here, never inline: operators grep logs for these codes.
+ */
+export const ErrorCodes = {
+  // environment and setup
+  E_NOT_ROOT: 'this operation needs root (or CAP_NET_ADMIN/CAP_BPF)',
+  E_MISSING_TOOL: 'a required system tool or library is missing',
+  E_COMMAND_FAILED: 'an external command exited with an error',
+  E_TIMEOUT: 'an operation did not finish in time',
+  // lab
+  E_LAB_ADDRESS: 'a lab address is outside 198.18.0.0/15 or 2001:2::/48',
+  E_LAB_STATE: 'the lab is not in the state this operation needs',
+  // config
+  E_CONFIG_PARSE: 'the config file is not valid YAML',
+  E_CONFIG_INVALID: 'the config file does not match the schema',
+  E_CONFIG_READ: 'the config file or a file it names cannot be read',
+  // BPF / forwarder
+  E_BPF_OPEN: 'the BPF object could not be opened',
+  E_BPF_LOAD: 'the BPF object could not be loaded into the kernel',
+  E_BPF_ATTACH: 'the XDP program could not be attached',
+  E_BPF_MAP: 'a BPF map operation failed',
+  E_BPF_PIN: 'a bpffs pin operation failed',
+  E_BPF_TEST_RUN: 'BPF_PROG_TEST_RUN failed',
+  E_MAGLEV_INPUT: 'the Maglev table cannot be built from this input',
+  // kernel effects
+  E_NETLINK: 'an rtnetlink request failed',
+  E_PACKET_SOCKET: 'an AF_PACKET operation failed',
+  // protocol
+  E_DECODE: 'a message could not be decoded',
+  E_AUTH: 'a message failed authentication',
+  E_ILLEGAL_TRANSITION: 'a state machine was asked for a transition it does not allow',
+  // daemon / admin
+  E_PART_START: 'a daemon part failed to start',
+  E_ADMIN_REQUEST: 'the admin request is malformed or unknown',
+  E_DAEMON_UNREACHABLE: 'the dsrd daemon is not running or its socket is not reachable',
+  E_USAGE: 'the command line is not valid',
+  E_BENCH: 'a benchmark could not run',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class DsrError extends Error {
+  readonly code: ErrorCode;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super(`${code}: ${message}`, cause === undefined ? undefined : { cause });
+    this.name = 'DsrError';
+    this.code = code;
+    this.context = context;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; context: Record<string, unknown> } {
+    return { code: this.code, message: this.message, context: this.context };
+  }
+}
+
+export function isDsrError(e: unknown, code?: ErrorCode): e is DsrError {
+  return e instanceof DsrError && (code === undefined || e.code === code);
+}

@@ -38,6 +38,10 @@ export const ErrorCodes = {
   E_ADMIN_REQUEST: 'the admin request is malformed or unknown',
   E_DAEMON_UNREACHABLE: 'the dsrd daemon is not running or its socket is not reachable',
   E_USAGE: 'the command line is not valid',
+  E_ADMIN_SOCKET: 'the admin socket cannot be created or is held by a running daemon',
+  E_NOTIFY_SOCKET: 'the systemd notification socket cannot be used',
+  E_RELOAD: 'a config reload could not be applied',
+  E_REALSERVER: 'this host is not set up correctly as a DSR real server',
   E_BENCH: 'a benchmark could not run',
 } as const;
 

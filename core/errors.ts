@@ -29,6 +29,8 @@ export const ErrorCodes = {
   // kernel effects
   E_NETLINK: 'an rtnetlink request failed',
   E_PACKET_SOCKET: 'an AF_PACKET operation failed',
+  E_SYSCALL: 'a system call through libc failed',
+  E_NO_INTERFACE: 'the named network interface does not exist',
   // protocol
   E_DECODE: 'a message could not be decoded',
   E_AUTH: 'a message failed authentication',

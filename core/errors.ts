@@ -45,6 +45,11 @@ export const ErrorCodes = {
   E_RELOAD: 'a config reload could not be applied',
   E_REALSERVER: 'this host is not set up correctly as a DSR real server',
   E_BENCH: 'a benchmark could not run',
+  // alerts / metrics
+  E_ALERT_TARGET_INVALID: 'an alert target is not valid (name, url, events or secret)',
+  E_ALERT_TARGET_UNKNOWN: 'no alert target has this name',
+  E_ALERT_SPOOL: 'the alert spool directory or dead-letter log cannot be used',
+  E_METRICS_LISTEN: 'the metrics HTTP endpoint cannot listen on its address',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

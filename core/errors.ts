@@ -44,6 +44,7 @@ export const ErrorCodes = {
   E_NOTIFY_SOCKET: 'the systemd notification socket cannot be used',
   E_RELOAD: 'a config reload could not be applied',
   E_REALSERVER: 'this host is not set up correctly as a DSR real server',
+  E_INTERNAL: 'an unexpected error inside the daemon (a bug: please report it)',
   E_BENCH: 'a benchmark could not run',
   // alerts / metrics
   E_ALERT_TARGET_INVALID: 'an alert target is not valid (name, url, events or secret)',

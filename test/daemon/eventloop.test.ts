@@ -1,0 +1,46 @@
+import test from 'ava';
+import { EventLoopMonitor, StallDetector } from '../../core/eventloop.ts';
+
+test('stall detector: gaps above the threshold are stalls, others are not', (t) => {
+  const d = new StallDetector(100);
+  t.is(d.tick(1000), undefined, 'the first tick only sets the reference');
+  t.is(d.tick(1020), undefined);
+  t.is(d.tick(1120), undefined, 'exactly the threshold is not a stall');
+  t.deepEqual(d.tick(1621), { at: 1621, gapMs: 501 });
+  t.is(d.tick(1641), undefined);
+  t.is(d.stalls, 1);
+  t.is(d.maxGapMs, 501);
+  t.deepEqual(d.lastStall, { at: 1621, gapMs: 501 });
+});
+
+test('stall detector: reset forgets the last tick, so a deliberate pause is not a stall', (t) => {
+  const d = new StallDetector(100);
+  d.tick(0);
+  d.reset();
+  t.is(d.tick(10_000), undefined);
+  t.is(d.stalls, 0);
+});
+
+test('stall detector refuses a non-positive threshold', (t) => {
+  t.throws(() => new StallDetector(0), { instanceOf: RangeError });
+});
+
+test('monitor reports stalls to subscribers through its injected clock', async (t) => {
+  let now = 0;
+  const m = new EventLoopMonitor({ tickMs: 1, stallThresholdMs: 50, now: () => now });
+  const seen: number[] = [];
+  const off = m.onStall((s) => seen.push(s.gapMs));
+  m.start();
+  t.true(m.running);
+  now = 1000; // the next tick sees a 1 s gap
+  await new Promise((r) => setTimeout(r, 20));
+  m.stop();
+  off();
+  t.false(m.running);
+  t.deepEqual(seen, [1000]);
+  const s = m.status();
+  t.is(s.stalls, 1);
+  t.is(s.lastStall?.gapMs, 1000);
+  t.is(s.stallThresholdMs, 50);
+  t.true(s.delay.maxMs >= 0);
+});

@@ -4,7 +4,7 @@
  * does for the product's programs, and only when the source is newer.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DsrError } from '../../core/errors.ts';
@@ -28,12 +28,15 @@ export function benchBpfObject(name: 'trafficgen_xdp' | 'rxcount_xdp'): string {
   if (mtime(out) > mtime(src)) return out;
   mkdirSync(outDir, { recursive: true });
   const args = ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', '-mcpu=v3'];
-  args.push('-I/usr/include/x86_64-linux-gnu', '-I/usr/include/aarch64-linux-gnu', '-c', src, '-o', out);
+  // Built under a temporary name and renamed, so a worker never opens a half-written object.
+  const tmp = `${out}.${process.pid}.tmp`;
+  args.push('-I/usr/include/x86_64-linux-gnu', '-I/usr/include/aarch64-linux-gnu', '-c', src, '-o', tmp);
   const r = spawnSync('clang', args, { encoding: 'utf8' });
   if (r.error) throw new DsrError('E_MISSING_TOOL', 'clang is not installed: run scripts/setup', {}, r.error);
   if (r.status !== 0) {
     throw new DsrError('E_COMMAND_FAILED', `clang failed to build ${name}.c:\n${r.stderr}`, { name });
   }
+  renameSync(tmp, out);
   return out;
 }
 

@@ -2,7 +2,10 @@
 /*
  * rxcount_xdp: the receive side of the forwarder benchmark. Attached to a
  * real server's eth0, it counts and drops the benchmark's frames (IPv4 UDP to
- * port 9, "discard") and passes everything else (ARP, the lab's own traffic).
+ * port 9, "discard", sent to this host's MAC from rx_mac) and passes
+ * everything else (ARP, the lab's own traffic). Checking the MAC matters: a
+ * bridge floods frames for a MAC it has not learnt, and a flooded frame must
+ * not count as delivered at every real server.
  *
  * Dropping in XDP keeps the real server's kernel stack out of the figure: the
  * benchmark measures the director, not how fast a real server can answer.
@@ -16,6 +19,18 @@
 #include <bpf/bpf_helpers.h>
 
 #define BENCH_UDP_PORT 9
+
+struct rx_mac {
+	__u8 addr[ETH_ALEN];
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rx_mac);
+} rx_mac SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -32,6 +47,7 @@ int rxcount(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
+	struct rx_mac *me;
 	__u64 *n;
 	__u32 zero = 0;
 
@@ -39,6 +55,11 @@ int rxcount(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
 	    udp->dest != bpf_htons(BENCH_UDP_PORT))
+		return XDP_PASS;
+	me = bpf_map_lookup_elem(&rx_mac, &zero);
+	if (!me || eth->h_dest[0] != me->addr[0] || eth->h_dest[1] != me->addr[1] ||
+	    eth->h_dest[2] != me->addr[2] || eth->h_dest[3] != me->addr[3] ||
+	    eth->h_dest[4] != me->addr[4] || eth->h_dest[5] != me->addr[5])
 		return XDP_PASS;
 	n = bpf_map_lookup_elem(&rx_count, &zero);
 	if (n)

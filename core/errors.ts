@@ -26,6 +26,8 @@ export const ErrorCodes = {
   E_BPF_PIN: 'a bpffs pin operation failed',
   E_BPF_TEST_RUN: 'BPF_PROG_TEST_RUN failed',
   E_MAGLEV_INPUT: 'the Maglev table cannot be built from this input',
+  E_FORWARDER_STATE: 'the desired forwarder state is invalid or exceeds a table capacity',
+  E_ADDRESS_INVALID: 'an IP or MAC address is not valid',
   // kernel effects
   E_NETLINK: 'an rtnetlink request failed',
   E_PACKET_SOCKET: 'an AF_PACKET operation failed',

@@ -1,0 +1,118 @@
+/**
+ * Human wording of alert events, shared by the Slack and Alertmanager
+ * formatters so an operator reads the same sentence everywhere.
+ */
+import type { AlertEvent } from './events.ts';
+
+export interface EventText {
+  /** One line, no trailing period: fits a chat header or an alert summary. */
+  title: string;
+  /** One or two sentences with the numbers that matter. */
+  detail: string;
+}
+
+function secs(n: number): string {
+  if (n < 1) return `${Math.round(n * 1000)} ms`;
+  return `${Number(n.toFixed(n < 10 ? 2 : 1))} s`;
+}
+
+export function describeEvent(e: AlertEvent): EventText {
+  const on = `on ${e.node}`;
+  switch (e.type) {
+    case 'role.master':
+    case 'role.backup':
+    case 'role.fault': {
+      const role = e.type.slice('role.'.length).toUpperCase();
+      return {
+        title: `${e.node} became ${role} for group ${e.group}`,
+        detail: `Was ${e.previous.toUpperCase()}. Reason: ${e.reason}.`,
+      };
+    }
+    case 'failover.completed':
+      return {
+        title: `Failover of group ${e.group} completed ${on}`,
+        detail:
+          `Took ${secs(e.durationSeconds)}, sync lag ${secs(e.syncLagSeconds)}` +
+          (e.previousMaster ? `, previous master ${e.previousMaster}.` : '.'),
+      };
+    case 'peer.lost':
+      return {
+        title: `Peer ${e.peer} lost ${on}`,
+        detail:
+          e.lastHeardSecondsAgo === undefined
+            ? 'No adverts from the peer.'
+            : `Last heard ${secs(e.lastHeardSecondsAgo)} ago.`,
+      };
+    case 'peer.recovered':
+      return {
+        title: `Peer ${e.peer} recovered ${on}`,
+        detail: e.downSeconds === undefined ? 'Adverts resumed.' : `Was gone for ${secs(e.downSeconds)}.`,
+      };
+    case 'split_brain.detected':
+      return {
+        title: `Split brain in group ${e.group}`,
+        detail: `More than one master: ${e.masters.join(', ')}.`,
+      };
+    case 'split_brain.resolved':
+      return {
+        title: `Split brain in group ${e.group} resolved`,
+        detail: e.master ? `Single master now: ${e.master}.` : 'A single master remains.',
+      };
+    case 'config.mismatch':
+      return {
+        title: `Config fingerprint differs between ${e.node} and ${e.peer}`,
+        detail: `Local ${e.localFingerprint}, peer ${e.peerFingerprint}. Directors may pick different real servers.`,
+      };
+    case 'config.mismatch_resolved':
+      return {
+        title: `Config fingerprint of ${e.node} and ${e.peer} agrees again`,
+        detail: `Fingerprint ${e.fingerprint}.`,
+      };
+    case 'realserver.down':
+      return {
+        title: `Real server ${e.realserver} of ${e.service} is DOWN`,
+        detail: `Reason: ${e.reason}.`,
+      };
+    case 'realserver.up':
+      return {
+        title: `Real server ${e.realserver} of ${e.service} is UP`,
+        detail: 'Health checks pass again.',
+      };
+    case 'service.down':
+      return {
+        title: `Service ${e.service} is DOWN`,
+        detail: `No healthy real server. Reason: ${e.reason}.`,
+      };
+    case 'service.up':
+      return { title: `Service ${e.service} is UP`, detail: `${e.realServersUp} real server(s) healthy.` };
+    case 'drain.complete':
+      return {
+        title: `Drain of ${e.realserver} from ${e.service} complete`,
+        detail: `Took ${secs(e.durationSeconds)}; ${e.remainingFlows} flow(s) remained.`,
+      };
+    case 'sync.lag_high':
+      return {
+        title: `Sync lag high ${on}${e.peer ? ` towards ${e.peer}` : ''}`,
+        detail: `Lag ${secs(e.lagSeconds)} is above the threshold ${secs(e.thresholdSeconds)}.`,
+      };
+    case 'sync.lag_normal':
+      return {
+        title: `Sync lag back to normal ${on}${e.peer ? ` towards ${e.peer}` : ''}`,
+        detail: `Lag ${secs(e.lagSeconds)} is below the threshold ${secs(e.thresholdSeconds)}.`,
+      };
+    case 'drill.result':
+      return {
+        title: `Failover drill of group ${e.group} ${e.passed ? 'PASSED' : 'FAILED'}`,
+        detail:
+          (e.outageSeconds === undefined ? '' : `Client-visible outage ${secs(e.outageSeconds)}. `) +
+          e.detail,
+      };
+    case 'heartbeat.master':
+      return {
+        title: `${e.node} is still master`,
+        detail: `Groups: ${e.groups.join(', ') || '(none)'}.`,
+      };
+    case 'test':
+      return { title: `Test alert from ${e.node}`, detail: e.message };
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The alert event model: every event a director can tell an operator about.
+ *
+ * One zod schema per event type is the single source of truth: the TypeScript
+ * types are inferred from it, and events read back from the on-disk spool after
+ * a restart are validated against it (a corrupt file becomes a counted drop,
+ * never a crash).
+ *
+ * Every event carries `id` (unique; it is the Standard Webhooks `webhook-id`, so
+ * receivers can de-duplicate retries), `time` (ms since the epoch, when it
+ * happened), `node` (the director that saw it) and `severity`. Events about one
+ * VIP group carry `group`; events about one service carry `service`.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const RoleSchema = z.enum(['init', 'backup', 'master', 'fault']);
+export type DirectorRole = z.infer<typeof RoleSchema>;
+
+const text = z.string().max(1024);
+const name = z.string().min(1).max(256);
+const seconds = z.number().finite().nonnegative();
+
+const base = {
+  id: z.string().min(1).max(128),
+  time: z.number().int().nonnegative(),
+  node: name,
+  severity: z.enum(SEVERITIES),
+};
+
+function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.object({ ...base, type: z.literal(type), ...shape });
+}
+
+const roleChange = { group: name, previous: RoleSchema, reason: text };
+
+export const AlertEventSchema = z.discriminatedUnion('type', [
+  event('role.master', roleChange),
+  event('role.backup', roleChange),
+  event('role.fault', roleChange),
+  /** This node finished taking over a group: how long the VIPs were unowned and how far sync lagged. */
+  event('failover.completed', {
+    group: name,
+    previousMaster: name.optional(),
+    durationSeconds: seconds,
+    syncLagSeconds: seconds,
+  }),
+  event('peer.lost', { peer: name, lastHeardSecondsAgo: seconds.optional() }),
+  event('peer.recovered', { peer: name, downSeconds: seconds.optional() }),
+  event('split_brain.detected', { group: name, masters: z.array(name).max(64) }),
+  event('split_brain.resolved', { group: name, master: name.optional() }),
+  event('config.mismatch', { peer: name, localFingerprint: text, peerFingerprint: text }),
+  event('config.mismatch_resolved', { peer: name, fingerprint: text }),
+  event('realserver.down', { service: name, realserver: name, reason: text }),
+  event('realserver.up', { service: name, realserver: name }),
+  event('service.down', { service: name, reason: text }),
+  event('service.up', { service: name, realServersUp: z.number().int().nonnegative() }),
+  event('drain.complete', {
+    service: name,
+    realserver: name,
+    durationSeconds: seconds,
+    remainingFlows: z.number().int().nonnegative(),
+  }),
+  event('sync.lag_high', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
+  event('sync.lag_normal', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
+  event('drill.result', {
+    group: name,
+    passed: z.boolean(),
+    outageSeconds: seconds.optional(),
+    detail: text,
+  }),
+  /** Periodic "still master" heartbeat: a receiver that stops seeing it knows the director is gone. */
+  event('heartbeat.master', { groups: z.array(name).max(1024), uptimeSeconds: seconds.optional() }),
+  event('test', { message: text, target: name.optional() }),
+]);
+
+export type AlertEvent = z.infer<typeof AlertEventSchema>;
+export type AlertEventType = AlertEvent['type'];
+export type AlertEventOf<T extends AlertEventType> = Extract<AlertEvent, { type: T }>;
+/** What a caller supplies for an event: everything but the fields the factory fills in. */
+export type AlertEventFields<T extends AlertEventType> = Omit<
+  AlertEventOf<T>,
+  'id' | 'time' | 'node' | 'severity' | 'type'
+>;
+
+export const ALERT_EVENT_TYPES: readonly AlertEventType[] = AlertEventSchema.options.map(
+  (o) => o.shape.type.value,
+);
+
+/** Severity is a function of the event, so every target ranks the same event the same way. */
+export function severityOf(type: AlertEventType, fields: { passed?: boolean }): Severity {
+  switch (type) {
+    case 'role.fault':
+    case 'split_brain.detected':
+    case 'service.down':
+      return 'critical';
+    case 'peer.lost':
+    case 'config.mismatch':
+    case 'realserver.down':
+    case 'sync.lag_high':
+      return 'warning';
+    case 'drill.result':
+      return fields.passed === false ? 'warning' : 'info';
+    default:
+      return 'info';
+  }
+}
+
+export interface AlertEventFactoryOptions {
+  /** This director's node name, stamped on every event. */
+  node: string;
+  /** Wall clock in ms since the epoch (injected for tests). */
+  now?: () => number;
+  /** Unique id source (injected for tests). */
+  newId?: () => string;
+}
+
+export interface AlertEventFactory {
+  make<T extends AlertEventType>(type: T, fields: AlertEventFields<T>): AlertEventOf<T>;
+}
+
+export function defaultEventId(): string {
+  return `evt_${randomUUID().replaceAll('-', '')}`;
+}
+
+/** Builds events stamped with id, time, node and severity. */
+export function createAlertEventFactory(options: AlertEventFactoryOptions): AlertEventFactory {
+  const now = options.now ?? Date.now;
+  const newId = options.newId ?? defaultEventId;
+  return {
+    make(type, fields) {
+      const severity = severityOf(type, fields as { passed?: boolean });
+      return {
+        ...fields,
+        id: newId(),
+        time: Math.trunc(now()),
+        node: options.node,
+        severity,
+        type,
+      } as unknown as AlertEventOf<typeof type>;
+    },
+  };
+}
+
+/** Parses an event from untrusted input (the spool); returns null when it does not fit the schema. */
+export function parseAlertEvent(value: unknown): AlertEvent | null {
+  const r = AlertEventSchema.safeParse(value);
+  return r.success ? r.data : null;
+}

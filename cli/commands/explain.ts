@@ -1,0 +1,43 @@
+import { InvalidArgumentError } from 'commander';
+import { CMD, type ExplainResult } from '../../core/admin/contracts.ts';
+import { type Endpoint, parseEndpoint, parseServiceEndpoint, type ServiceEndpoint } from '../endpoints.ts';
+import type { CommandModule } from '../program.ts';
+
+function endpointArg(value: string): Endpoint {
+  const ep = parseEndpoint(value);
+  if (typeof ep === 'string') throw new InvalidArgumentError(ep);
+  return ep;
+}
+
+function serviceArg(value: string): ServiceEndpoint {
+  const ep = parseServiceEndpoint(value);
+  if (typeof ep === 'string') throw new InvalidArgumentError(ep);
+  return ep;
+}
+
+export function formatExplain(r: ExplainResult): string {
+  const head =
+    r.realServer === null
+      ? `no real server: ${r.service === null ? 'no service matches' : `service ${r.service} has none available`}\n`
+      : `-> ${r.realServer} (service ${r.service}, via ${r.via})\n`;
+  return head + r.steps.map((s, i) => `  ${i + 1}. ${s}\n`).join('');
+}
+
+export const explainCommand: CommandModule = (program, ctx) => {
+  program
+    .command('explain')
+    .description('which real server a flow goes to, and why (connection table, persistence or hash)')
+    .argument('<client>', 'CLIENT:PORT, e.g. 198.18.0.10:40000 or [2001:2::10]:40000', endpointArg)
+    .argument('<service>', 'VIP:PORT/PROTO, e.g. 198.18.0.200:80/tcp', serviceArg)
+    .option('--json', 'print as JSON')
+    .action(async (client: Endpoint, service: ServiceEndpoint, opts: { json?: boolean }) => {
+      const result = (await ctx.call(CMD.explain, {
+        client: client.address,
+        clientPort: client.port,
+        vip: service.address,
+        vipPort: service.port,
+        protocol: service.protocol,
+      })) as ExplainResult;
+      ctx.print(opts.json === true, result, () => formatExplain(result));
+    });
+};

@@ -1,0 +1,20 @@
+/**
+ * Every dsrctl command, in help order. A new command (failover, drill, drain, alerts test...) is a
+ * module exporting a CommandModule, added to this list.
+ */
+import type { CommandModule } from '../program.ts';
+import { configCommand } from './config.ts';
+import { connsCommand } from './conns.ts';
+import { explainCommand } from './explain.ts';
+import { logCommand } from './log.ts';
+import { realserverCommand } from './realserver.ts';
+import { statusCommand } from './status.ts';
+
+export const COMMANDS: readonly CommandModule[] = [
+  statusCommand,
+  configCommand,
+  connsCommand,
+  explainCommand,
+  logCommand,
+  realserverCommand,
+];

@@ -1,0 +1,6 @@
+/** dsrctl entry point (bin/dsrctl.js imports this). */
+import { COMMANDS } from './commands/index.ts';
+import { processIo } from './exit.ts';
+import { runCli } from './program.ts';
+
+process.exitCode = await runCli(process.argv.slice(2), { io: processIo, commands: COMMANDS });

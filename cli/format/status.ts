@@ -1,0 +1,95 @@
+/**
+ * `dsrctl status` as text: the node, its VIP groups and peers, then the services in the layout
+ * operators know from `ipvsadm -L -n` (service line, then one "->" line per real server).
+ */
+import type { DaemonStatus, ServiceStatus } from '../../core/daemon/status.ts';
+import { duration, hostPort, orDash, table } from './table.ts';
+
+function services(list: readonly ServiceStatus[]): string {
+  if (list.length === 0) return 'Services: none configured\n';
+  const rows: string[][] = [
+    ['Prot', 'VIP:Port', 'Service', 'State', 'Scheduler', 'Persist'],
+    ['  -> Real server', '', '', 'State', 'Weight', 'Flows', 'Persistent'],
+  ];
+  for (const s of list) {
+    rows.push([
+      s.protocol.toUpperCase(),
+      hostPort(s.vip, s.port),
+      s.name,
+      s.state,
+      s.scheduler,
+      s.persistenceTimeoutS === null ? '-' : `${s.persistenceTimeoutS}s`,
+    ]);
+    for (const r of s.realServers) {
+      const weight =
+        r.weight === r.configuredWeight ? String(r.weight) : `${r.weight} (${r.configuredWeight})`;
+      rows.push([
+        `  -> ${hostPort(r.address, s.port)}`,
+        '',
+        '',
+        r.state,
+        weight,
+        orDash(r.activeFlows),
+        orDash(r.persistentClients),
+      ]);
+    }
+  }
+  return table(rows);
+}
+
+export function formatStatus(s: DaemonStatus): string {
+  const fp = s.config.fingerprint === null ? '-' : s.config.fingerprint.slice(0, 12);
+  let out = `Node ${s.node}  pid ${s.pid}  ${s.state}  up ${duration(s.uptimeS * 1000)}  dsrd ${s.version}\n`;
+  out += `Config ${s.config.path}  fingerprint ${fp}  loaded ${s.config.loadedAt}\n`;
+  const r = s.config.lastReload;
+  if (r !== null)
+    out += `Last reload ${r.at}: ${r.ok ? 'applied' : `FAILED, old config kept: ${r.error?.split('\n')[0]}`}\n`;
+  const el = s.eventLoop;
+  out += `Event loop delay p99 ${el.delayP99Ms} ms, max ${el.delayMaxMs} ms; stalls ${el.stalls}`;
+  out +=
+    el.lastStall === null ? '\n' : ` (last ${duration(el.lastStall.agoMs)} ago, ${el.lastStall.gapMs} ms)\n`;
+  const broken = s.parts.filter((p) => p.state !== 'running');
+  out += `Parts ${s.parts.map((p) => p.name).join(', ')}`;
+  out +=
+    broken.length === 0 ? '\n' : `; NOT RUNNING: ${broken.map((p) => `${p.name} (${p.state})`).join(', ')}\n`;
+  out += '\n';
+  if (s.groups.length > 0) {
+    out += 'VIP groups\n';
+    out += table(
+      [
+        ['Group', 'Id', 'Role', 'Prio', 'Master', 'VIPs'],
+        ...s.groups.map((g) => [
+          g.name,
+          String(g.id),
+          g.reason === undefined ? g.role : `${g.role} (${g.reason})`,
+          g.effectivePriority === null || g.effectivePriority === g.priority
+            ? String(g.priority)
+            : `${g.effectivePriority}/${g.priority}`,
+          orDash(g.master),
+          g.vips.join(' '),
+        ]),
+      ],
+      '  ',
+    );
+    out += '\n';
+  }
+  if (s.peers.length > 0) {
+    out += 'Peers\n';
+    out += table(
+      [
+        ['Peer', 'Address', 'Last heard', 'Config', 'Sync'],
+        ...s.peers.map((p) => [
+          p.id,
+          p.address,
+          p.lastHeardMs === null ? 'never' : `${duration(p.lastHeardMs)} ago`,
+          p.fingerprintMatch === null ? '-' : p.fingerprintMatch ? 'same' : 'DIFFERENT',
+          orDash(p.sync),
+        ]),
+      ],
+      '  ',
+    );
+    out += '\n';
+  }
+  out += services(s.services);
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * The dsrctl program: global options, error handling and exit codes. Each command lives in its
+ * own module under cli/commands/ and is listed in cli/commands/index.ts; commands added by other
+ * parts (failover, drill, drain, alerts) plug in there the same way.
+ */
+import { Command, CommanderError } from 'commander';
+import { callDaemon } from '../core/admin/client.ts';
+import { DEFAULT_ADMIN_SOCKET } from '../core/admin/server.ts';
+import { DsrError } from '../core/errors.ts';
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit.ts';
+
+export interface CliContext {
+  io: CliIo;
+  /** The admin socket path (--socket, else $DSRCTL_SOCKET, else the default). */
+  socket(): string;
+  /** Runs one admin command on the daemon. */
+  call(cmd: string, args?: Record<string, unknown>, onEvent?: (event: unknown) => void): Promise<unknown>;
+  /** Prints `value` as JSON, or `text()` for people. */
+  print(json: boolean, value: unknown, text: () => string): void;
+  /** Sets the exit status without throwing (e.g. a check that found problems). */
+  setExit(code: number): void;
+}
+
+export type CommandModule = (program: Command, ctx: CliContext) => void;
+
+export interface RunOptions {
+  io: CliIo;
+  env?: Record<string, string | undefined>;
+  commands: readonly CommandModule[];
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof DsrError) return err.message;
+  return `E_INTERNAL: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** Runs dsrctl with `argv` (without "node dsrctl"); resolves with the exit status. */
+export async function runCli(argv: readonly string[], options: RunOptions): Promise<number> {
+  const { io } = options;
+  const env = options.env ?? process.env;
+  let exitCode = EXIT_OK;
+  let jsonErrors = false;
+
+  const program = new Command('dsrctl')
+    .description('Operate a dsr-director daemon (dsrd) and check real servers.')
+    .option('-s, --socket <path>', 'admin socket of the daemon', env.DSRCTL_SOCKET ?? DEFAULT_ADMIN_SOCKET)
+    .showHelpAfterError('(run dsrctl --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+  program.hook('preAction', (_root, action) => {
+    jsonErrors = action.opts().json === true;
+  });
+
+  const ctx: CliContext = {
+    io,
+    socket: () => program.opts().socket as string,
+    call: (cmd, args = {}, onEvent) => callDaemon(ctx.socket(), cmd, args, { onEvent }),
+    print: (json, value, text) => io.out(json ? `${JSON.stringify(value, null, 2)}\n` : text()),
+    setExit: (code) => {
+      exitCode = code;
+    },
+  };
+  for (const add of options.commands) add(program, ctx);
+  // Subcommands inherit the output and exit handling of the root.
+  const configure = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub
+        .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+        .exitOverride()
+        .showHelpAfterError(`(run dsrctl ${sub.name()} --help for usage)`);
+      configure(sub);
+    }
+  };
+  configure(program);
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message already.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      if (err.code === 'commander.help') return EXIT_USAGE;
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    const code = exitCodeFor(err);
+    if (jsonErrors && err instanceof DsrError) {
+      io.out(`${JSON.stringify({ ok: false, error: err.toJSON() }, null, 2)}\n`);
+    }
+    io.err(`dsrctl: ${errorText(err)}\n`);
+    return code === EXIT_OK ? EXIT_FAILED : code;
+  }
+}

@@ -19,23 +19,23 @@ function secs(n: number): string {
 export function describeEvent(e: AlertEvent): EventText {
   const on = `on ${e.node}`;
   switch (e.type) {
-    case 'role.master':
-    case 'role.backup':
-    case 'role.fault': {
-      const role = e.type.slice('role.'.length).toUpperCase();
+    case 'became_master':
+    case 'became_backup':
+    case 'became_fault': {
+      const role = e.type.slice('became_'.length).toUpperCase();
       return {
         title: `${e.node} became ${role} for group ${e.group}`,
         detail: `Was ${e.previous.toUpperCase()}. Reason: ${e.reason}.`,
       };
     }
-    case 'failover.completed':
+    case 'failover_completed':
       return {
         title: `Failover of group ${e.group} completed ${on}`,
         detail:
           `Took ${secs(e.durationSeconds)}, sync lag ${secs(e.syncLagSeconds)}` +
           (e.previousMaster ? `, previous master ${e.previousMaster}.` : '.'),
       };
-    case 'peer.lost':
+    case 'peer_lost':
       return {
         title: `Peer ${e.peer} lost ${on}`,
         detail:
@@ -43,71 +43,71 @@ export function describeEvent(e: AlertEvent): EventText {
             ? 'No adverts from the peer.'
             : `Last heard ${secs(e.lastHeardSecondsAgo)} ago.`,
       };
-    case 'peer.recovered':
+    case 'peer_recovered':
       return {
         title: `Peer ${e.peer} recovered ${on}`,
         detail: e.downSeconds === undefined ? 'Adverts resumed.' : `Was gone for ${secs(e.downSeconds)}.`,
       };
-    case 'split_brain.detected':
+    case 'split_brain_detected':
       return {
         title: `Split brain in group ${e.group}`,
         detail: `More than one master: ${e.masters.join(', ')}.`,
       };
-    case 'split_brain.resolved':
+    case 'split_brain_resolved':
       return {
         title: `Split brain in group ${e.group} resolved`,
         detail: e.master ? `Single master now: ${e.master}.` : 'A single master remains.',
       };
-    case 'config.mismatch':
+    case 'fingerprint_mismatch':
       return {
         title: `Config fingerprint differs between ${e.node} and ${e.peer}`,
         detail: `Local ${e.localFingerprint}, peer ${e.peerFingerprint}. Directors may pick different real servers.`,
       };
-    case 'config.mismatch_resolved':
+    case 'fingerprint_match':
       return {
         title: `Config fingerprint of ${e.node} and ${e.peer} agrees again`,
         detail: `Fingerprint ${e.fingerprint}.`,
       };
-    case 'realserver.down':
+    case 'real_server_down':
       return {
-        title: `Real server ${e.realserver} of ${e.service} is DOWN`,
+        title: `Real server ${e.realServer} of ${e.service} is DOWN`,
         detail: `Reason: ${e.reason}.`,
       };
-    case 'realserver.up':
+    case 'real_server_up':
       return {
-        title: `Real server ${e.realserver} of ${e.service} is UP`,
+        title: `Real server ${e.realServer} of ${e.service} is UP`,
         detail: 'Health checks pass again.',
       };
-    case 'service.down':
+    case 'service_down':
       return {
         title: `Service ${e.service} is DOWN`,
         detail: `No healthy real server. Reason: ${e.reason}.`,
       };
-    case 'service.up':
+    case 'service_up':
       return { title: `Service ${e.service} is UP`, detail: `${e.realServersUp} real server(s) healthy.` };
-    case 'drain.complete':
+    case 'drain_complete':
       return {
-        title: `Drain of ${e.realserver} from ${e.service} complete`,
+        title: `Drain of ${e.realServer} from ${e.service} complete`,
         detail: `Took ${secs(e.durationSeconds)}; ${e.remainingFlows} flow(s) remained.`,
       };
-    case 'sync.lag_high':
+    case 'sync_lag_high':
       return {
         title: `Sync lag high ${on}${e.peer ? ` towards ${e.peer}` : ''}`,
         detail: `Lag ${secs(e.lagSeconds)} is above the threshold ${secs(e.thresholdSeconds)}.`,
       };
-    case 'sync.lag_normal':
+    case 'sync_lag_normal':
       return {
         title: `Sync lag back to normal ${on}${e.peer ? ` towards ${e.peer}` : ''}`,
         detail: `Lag ${secs(e.lagSeconds)} is below the threshold ${secs(e.thresholdSeconds)}.`,
       };
-    case 'drill.result':
+    case 'drill_result':
       return {
         title: `Failover drill of group ${e.group} ${e.passed ? 'PASSED' : 'FAILED'}`,
         detail:
           (e.outageSeconds === undefined ? '' : `Client-visible outage ${secs(e.outageSeconds)}. `) +
           e.detail,
       };
-    case 'heartbeat.master':
+    case 'heartbeat':
       return {
         title: `${e.node} is still master`,
         detail: `Groups: ${e.groups.join(', ') || '(none)'}.`,

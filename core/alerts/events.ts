@@ -38,42 +38,42 @@ function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
 const roleChange = { group: name, previous: RoleSchema, reason: text };
 
 export const AlertEventSchema = z.discriminatedUnion('type', [
-  event('role.master', roleChange),
-  event('role.backup', roleChange),
-  event('role.fault', roleChange),
+  event('became_master', roleChange),
+  event('became_backup', roleChange),
+  event('became_fault', roleChange),
   /** This node finished taking over a group: how long the VIPs were unowned and how far sync lagged. */
-  event('failover.completed', {
+  event('failover_completed', {
     group: name,
     previousMaster: name.optional(),
     durationSeconds: seconds,
     syncLagSeconds: seconds,
   }),
-  event('peer.lost', { peer: name, lastHeardSecondsAgo: seconds.optional() }),
-  event('peer.recovered', { peer: name, downSeconds: seconds.optional() }),
-  event('split_brain.detected', { group: name, masters: z.array(name).max(64) }),
-  event('split_brain.resolved', { group: name, master: name.optional() }),
-  event('config.mismatch', { peer: name, localFingerprint: text, peerFingerprint: text }),
-  event('config.mismatch_resolved', { peer: name, fingerprint: text }),
-  event('realserver.down', { service: name, realserver: name, reason: text }),
-  event('realserver.up', { service: name, realserver: name }),
-  event('service.down', { service: name, reason: text }),
-  event('service.up', { service: name, realServersUp: z.number().int().nonnegative() }),
-  event('drain.complete', {
+  event('peer_lost', { peer: name, lastHeardSecondsAgo: seconds.optional() }),
+  event('peer_recovered', { peer: name, downSeconds: seconds.optional() }),
+  event('split_brain_detected', { group: name, masters: z.array(name).max(64) }),
+  event('split_brain_resolved', { group: name, master: name.optional() }),
+  event('fingerprint_mismatch', { peer: name, localFingerprint: text, peerFingerprint: text }),
+  event('fingerprint_match', { peer: name, fingerprint: text }),
+  event('real_server_down', { service: name, realServer: name, reason: text }),
+  event('real_server_up', { service: name, realServer: name }),
+  event('service_down', { service: name, reason: text }),
+  event('service_up', { service: name, realServersUp: z.number().int().nonnegative() }),
+  event('drain_complete', {
     service: name,
-    realserver: name,
+    realServer: name,
     durationSeconds: seconds,
     remainingFlows: z.number().int().nonnegative(),
   }),
-  event('sync.lag_high', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
-  event('sync.lag_normal', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
-  event('drill.result', {
+  event('sync_lag_high', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
+  event('sync_lag_normal', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
+  event('drill_result', {
     group: name,
     passed: z.boolean(),
     outageSeconds: seconds.optional(),
     detail: text,
   }),
   /** Periodic "still master" heartbeat: a receiver that stops seeing it knows the director is gone. */
-  event('heartbeat.master', { groups: z.array(name).max(1024), uptimeSeconds: seconds.optional() }),
+  event('heartbeat', { groups: z.array(name).max(1024), uptimeSeconds: seconds.optional() }),
   event('test', { message: text, target: name.optional() }),
 ]);
 
@@ -93,16 +93,16 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = AlertEventSchema.opt
 /** Severity is a function of the event, so every target ranks the same event the same way. */
 export function severityOf(type: AlertEventType, fields: { passed?: boolean }): Severity {
   switch (type) {
-    case 'role.fault':
-    case 'split_brain.detected':
-    case 'service.down':
+    case 'became_fault':
+    case 'split_brain_detected':
+    case 'service_down':
       return 'critical';
-    case 'peer.lost':
-    case 'config.mismatch':
-    case 'realserver.down':
-    case 'sync.lag_high':
+    case 'peer_lost':
+    case 'fingerprint_mismatch':
+    case 'real_server_down':
+    case 'sync_lag_high':
       return 'warning';
-    case 'drill.result':
+    case 'drill_result':
       return fields.passed === false ? 'warning' : 'info';
     default:
       return 'info';

@@ -3,7 +3,7 @@
  * array of `{ labels, annotations, startsAt, endsAt }`.
  *
  * Alertmanager identifies an alert by its label set, so an event and the event
- * that ends it (peer.lost / peer.recovered, realserver.down / up, ...) map to
+ * that ends it (peer_lost / peer_recovered, real_server_down / up, ...) map to
  * the same alertname and labels, including `severity`, which is fixed per
  * alertname rather than taken from the resolving event. A resolving event sends
  * the alert with `endsAt` = event time, which resolves it.
@@ -37,13 +37,13 @@ type Mapping = {
 
 function mappings(e: AlertEvent): Mapping[] {
   switch (e.type) {
-    case 'role.fault':
+    case 'became_fault':
       return [
         { alertname: 'DsrDirectorFault', severity: 'critical', status: 'firing', labels: { group: e.group } },
       ];
-    case 'role.master':
-    case 'role.backup': {
-      const role = e.type === 'role.master' ? 'master' : 'backup';
+    case 'became_master':
+    case 'became_backup': {
+      const role = e.type === 'became_master' ? 'master' : 'backup';
       const change: Mapping = {
         alertname: 'DsrRoleChanged',
         severity: 'info',
@@ -59,7 +59,7 @@ function mappings(e: AlertEvent): Mapping[] {
       };
       return [end, change];
     }
-    case 'failover.completed':
+    case 'failover_completed':
       return [
         {
           alertname: 'DsrFailoverCompleted',
@@ -68,76 +68,76 @@ function mappings(e: AlertEvent): Mapping[] {
           labels: { group: e.group },
         },
       ];
-    case 'peer.lost':
-    case 'peer.recovered':
+    case 'peer_lost':
+    case 'peer_recovered':
       return [
         {
           alertname: 'DsrPeerLost',
           severity: 'warning',
-          status: e.type === 'peer.lost' ? 'firing' : 'resolved',
+          status: e.type === 'peer_lost' ? 'firing' : 'resolved',
           labels: { peer: e.peer },
         },
       ];
-    case 'split_brain.detected':
-    case 'split_brain.resolved':
+    case 'split_brain_detected':
+    case 'split_brain_resolved':
       return [
         {
           alertname: 'DsrSplitBrain',
           severity: 'critical',
-          status: e.type === 'split_brain.detected' ? 'firing' : 'resolved',
+          status: e.type === 'split_brain_detected' ? 'firing' : 'resolved',
           labels: { group: e.group },
         },
       ];
-    case 'config.mismatch':
-    case 'config.mismatch_resolved':
+    case 'fingerprint_mismatch':
+    case 'fingerprint_match':
       return [
         {
           alertname: 'DsrConfigMismatch',
           severity: 'warning',
-          status: e.type === 'config.mismatch' ? 'firing' : 'resolved',
+          status: e.type === 'fingerprint_mismatch' ? 'firing' : 'resolved',
           labels: { peer: e.peer },
         },
       ];
-    case 'realserver.down':
-    case 'realserver.up':
+    case 'real_server_down':
+    case 'real_server_up':
       return [
         {
           alertname: 'DsrRealServerDown',
           severity: 'warning',
-          status: e.type === 'realserver.down' ? 'firing' : 'resolved',
-          labels: { service: e.service, realserver: e.realserver },
+          status: e.type === 'real_server_down' ? 'firing' : 'resolved',
+          labels: { service: e.service, real_server: e.realServer },
         },
       ];
-    case 'service.down':
-    case 'service.up':
+    case 'service_down':
+    case 'service_up':
       return [
         {
           alertname: 'DsrServiceDown',
           severity: 'critical',
-          status: e.type === 'service.down' ? 'firing' : 'resolved',
+          status: e.type === 'service_down' ? 'firing' : 'resolved',
           labels: { service: e.service },
         },
       ];
-    case 'sync.lag_high':
-    case 'sync.lag_normal':
+    case 'sync_lag_high':
+    case 'sync_lag_normal':
       return [
         {
           alertname: 'DsrSyncLagHigh',
           severity: 'warning',
-          status: e.type === 'sync.lag_high' ? 'firing' : 'resolved',
+          status: e.type === 'sync_lag_high' ? 'firing' : 'resolved',
           labels: { peer: e.peer },
         },
       ];
-    case 'drain.complete':
+    case 'drain_complete':
       return [
         {
           alertname: 'DsrDrainComplete',
           severity: 'info',
           status: 'oneshot',
-          labels: { service: e.service, realserver: e.realserver },
+          labels: { service: e.service, real_server: e.realServer },
         },
       ];
-    case 'drill.result':
+    case 'drill_result':
       return [
         {
           alertname: 'DsrDrillResult',
@@ -146,7 +146,7 @@ function mappings(e: AlertEvent): Mapping[] {
           labels: { group: e.group, result: e.passed ? 'passed' : 'failed' },
         },
       ];
-    case 'heartbeat.master':
+    case 'heartbeat':
       return [{ alertname: 'DsrMasterHeartbeat', severity: 'info', status: 'oneshot', labels: {} }];
     case 'test':
       return [{ alertname: 'DsrTestAlert', severity: 'info', status: 'oneshot', labels: {} }];

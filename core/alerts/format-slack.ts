@@ -50,7 +50,7 @@ function facts(e: AlertEvent): Array<[string, string]> {
   };
   add('Group', 'group');
   add('Service', 'service');
-  add('Real server', 'realserver');
+  add('Real server', 'realServer');
   add('Peer', 'peer');
   return out;
 }

@@ -19,7 +19,7 @@ export interface FormattedRequest {
 export function formatRequest(target: AlertTarget, event: AlertEvent, nowMs: number): FormattedRequest {
   let r: FormattedRequest;
   switch (target.kind) {
-    case 'webhook':
+    case 'generic':
       r = webhookRequest(event, target.secrets, nowMs);
       break;
     case 'slack':

@@ -55,7 +55,7 @@ export class MasterHeartbeat {
       const uptime = this.#o.uptimeSeconds?.();
       this.#o.emit(
         this.#o.events.make(
-          'heartbeat.master',
+          'heartbeat',
           uptime === undefined ? { groups } : { groups, uptimeSeconds: uptime },
         ),
       );

@@ -40,15 +40,19 @@ export class WebhookSecret {
     if (!BASE64.test(b64)) {
       throw new DsrError('E_ALERT_TARGET_INVALID', `a webhook secret must be "${PREFIX}" followed by base64`);
     }
-    const key = Buffer.from(b64, 'base64');
+    return WebhookSecret.fromKey(Buffer.from(b64, 'base64'));
+  }
+
+  /** Wraps raw key bytes (a config secret file that holds bytes rather than `whsec_` text). */
+  static fromKey(key: Uint8Array): WebhookSecret {
     if (key.length < MIN_SECRET_BYTES || key.length > MAX_SECRET_BYTES) {
       throw new DsrError(
         'E_ALERT_TARGET_INVALID',
-        `a webhook secret must decode to ${MIN_SECRET_BYTES}..${MAX_SECRET_BYTES} bytes, this one has ${key.length}`,
+        `a webhook key must be ${MIN_SECRET_BYTES}..${MAX_SECRET_BYTES} bytes, this one has ${key.length}`,
         { bytes: key.length },
       );
     }
-    return new WebhookSecret(key);
+    return new WebhookSecret(Buffer.from(key));
   }
 
   /** A fresh random secret in `whsec_` form (for `dsrctl` to suggest one). */
@@ -77,10 +81,11 @@ export class WebhookSecret {
 export type SignedHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
-  'webhook-signature': string;
+  /** Absent when the target has no secret (unsigned). */
+  'webhook-signature'?: string;
 };
 
-/** The three Standard Webhooks headers for one send attempt. */
+/** The Standard Webhooks headers for one send attempt. */
 export function signWebhook(
   secrets: readonly WebhookSecret[],
   id: string,
@@ -88,11 +93,11 @@ export function signWebhook(
   body: string,
 ): SignedHeaders {
   const ts = Math.floor(timestampSeconds);
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(ts),
-    'webhook-signature': secrets.map((s) => `v1,${s.sign(id, ts, body)}`).join(' '),
-  };
+  const headers: SignedHeaders = { 'webhook-id': id, 'webhook-timestamp': String(ts) };
+  if (secrets.length > 0) {
+    headers['webhook-signature'] = secrets.map((s) => `v1,${s.sign(id, ts, body)}`).join(' ');
+  }
+  return headers;
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };

@@ -9,7 +9,7 @@ import { DsrError } from '../errors.ts';
 import { ALERT_EVENT_TYPES, type AlertEventType } from './events.ts';
 import { WebhookSecret } from './standard-webhooks.ts';
 
-export const ALERT_TARGET_KINDS = ['webhook', 'slack', 'alertmanager'] as const;
+export const ALERT_TARGET_KINDS = ['generic', 'slack', 'alertmanager'] as const;
 export type AlertTargetKind = (typeof ALERT_TARGET_KINDS)[number];
 
 export interface DeliveryPolicy {
@@ -61,10 +61,14 @@ export interface AlertTargetSpec {
   name: string;
   kind: AlertTargetKind;
   url: string;
-  /** Event selectors: an exact type (`role.master`), a prefix (`role.*`) or everything (`*`). */
+  /** Event selectors: an exact type (`became_master`), a prefix (`peer_*`) or everything (`*`). */
   events: readonly string[];
-  /** `whsec_...` secrets; required for `webhook`, several while rotating. */
-  secrets?: readonly string[];
+  /**
+   * `generic` only: Standard Webhooks signing secrets, as `whsec_<base64>` text
+   * or raw key bytes; several while rotating. None = unsigned (the
+   * `webhook-signature` header is left out; receivers cannot authenticate).
+   */
+  secrets?: readonly (string | Uint8Array)[];
   /** Extra request headers (e.g. Authorization for Alertmanager). Never logged. */
   headers?: Readonly<Record<string, string>>;
   policy?: Partial<DeliveryPolicy>;
@@ -105,7 +109,7 @@ function invalid(target: string, field: string, message: string): DsrError {
 /** Checks one event selector; returns an error message or null. */
 export function checkEventSelector(selector: string): string | null {
   if (selector === '*') return null;
-  if (selector.endsWith('.*')) {
+  if (selector.endsWith('*')) {
     const prefix = selector.slice(0, -1);
     return ALERT_EVENT_TYPES.some((t) => t.startsWith(prefix))
       ? null
@@ -119,7 +123,7 @@ export function checkEventSelector(selector: string): string | null {
 export function selectorsMatch(selectors: readonly string[], type: AlertEventType): boolean {
   for (const s of selectors) {
     if (s === '*' || s === type) return true;
-    if (s.endsWith('.*') && type.startsWith(s.slice(0, -1))) return true;
+    if (s.endsWith('*') && type.startsWith(s.slice(0, -1))) return true;
   }
   return false;
 }
@@ -161,13 +165,13 @@ export function resolveAlertTarget(spec: AlertTargetSpec): AlertTarget {
   }
   const secrets = (spec.secrets ?? []).map((s, i) => {
     try {
-      return WebhookSecret.parse(s);
+      return typeof s === 'string' ? WebhookSecret.parse(s) : WebhookSecret.fromKey(s);
     } catch (e) {
       throw invalid(name, `secrets[${i}]`, (e as Error).message.replace(/^E_\w+: /, ''));
     }
   });
-  if (spec.kind === 'webhook' && secrets.length === 0) {
-    throw invalid(name, 'secrets', 'a webhook target needs at least one whsec_ secret to sign with');
+  if (spec.kind !== 'generic' && secrets.length > 0) {
+    throw invalid(name, 'secrets', 'only generic targets are signed');
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.headers ?? {})) {

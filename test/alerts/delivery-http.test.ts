@@ -21,9 +21,9 @@ const fastPolicy = { timeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20, maxAttempts
 const events = createAlertEventFactory({ node: 'dir-a' });
 
 function rsDown(n: number): AlertEvent {
-  return events.make('realserver.down', {
+  return events.make('real_server_down', {
     service: 'web',
-    realserver: `198.18.1.${n}`,
+    realServer: `198.18.1.${n}`,
     reason: 'tcp connect refused',
   });
 }
@@ -54,7 +54,7 @@ async function openEngine(
 function webhookSpec(url: string, secret: string, policy = {}): AlertTargetSpec {
   return {
     name: 'hook',
-    kind: 'webhook',
+    kind: 'generic',
     url,
     events: ['*'],
     secrets: [secret],
@@ -81,7 +81,7 @@ test('Standard Webhooks signature verifies when recomputed on the receiver', asy
   const engine = await openEngine(t, dir, [webhookSpec(rx.url, secret)]);
   const sent = [
     rsDown(1),
-    events.make('role.master', { group: 'g1', previous: 'backup', reason: 'peer silent' }),
+    events.make('became_master', { group: 'g1', previous: 'backup', reason: 'peer silent' }),
   ];
   for (const e of sent) engine.enqueue(e);
   const got = await rx.waitFor(2);
@@ -181,7 +181,7 @@ test('after max attempts the event goes to the dead-letter log, without secrets'
         name: 'chat',
         kind: 'slack',
         url: `http://127.0.0.1:${rx.port}/services/T0/B0/SLACKTOKEN123`,
-        events: ['realserver.*'],
+        events: ['real_server_*'],
         policy: { ...fastPolicy, maxAttempts: 2 },
       },
     ],
@@ -261,10 +261,10 @@ test('Slack target gets text + blocks', async (t) => {
   const dir = await tempDir(t);
   const rx = await startReceiver(t);
   const engine = await openEngine(t, dir, [
-    { name: 'chat', kind: 'slack', url: `${rx.url}/slack`, events: ['split_brain.*'], policy: fastPolicy },
+    { name: 'chat', kind: 'slack', url: `${rx.url}/slack`, events: ['split_brain_*'], policy: fastPolicy },
   ]);
   engine.enqueue(rsDown(1)); // not selected by this target
-  engine.enqueue(events.make('split_brain.detected', { group: 'g<1>', masters: ['dir-a', 'dir-b'] }));
+  engine.enqueue(events.make('split_brain_detected', { group: 'g<1>', masters: ['dir-a', 'dir-b'] }));
   const [r] = await rx.waitFor(1);
   const body = JSON.parse(r.body);
   t.is(typeof body.text, 'string');
@@ -288,13 +288,13 @@ test('Alertmanager target gets a /api/v2/alerts array that fires and resolves', 
       name: 'am',
       kind: 'alertmanager',
       url: `http://127.0.0.1:${rx.port}/api/v2/alerts`,
-      events: ['peer.*'],
+      events: ['peer_*'],
       headers: { Authorization: 'Bearer abc' },
       policy: fastPolicy,
     },
   ]);
-  const lost = events.make('peer.lost', { peer: 'dir-b', lastHeardSecondsAgo: 3.2 });
-  const back = events.make('peer.recovered', { peer: 'dir-b', downSeconds: 40 });
+  const lost = events.make('peer_lost', { peer: 'dir-b', lastHeardSecondsAgo: 3.2 });
+  const back = events.make('peer_recovered', { peer: 'dir-b', downSeconds: 40 });
   engine.enqueue(lost);
   engine.enqueue(back);
   const [a, b] = await rx.waitFor(2);

@@ -17,7 +17,7 @@ import { manualTimers, tempDir, until } from './helpers.ts';
 
 const events = createAlertEventFactory({ node: 'dir-a' });
 const ev = (n: number) =>
-  events.make('service.down', { service: `svc${n}`, reason: 'no healthy real server' });
+  events.make('service_down', { service: `svc${n}`, reason: 'no healthy real server' });
 
 function spec(name: string, policy: Record<string, number> = {}, selectors = ['*']): AlertTargetSpec {
   return { name, kind: 'slack', url: `http://127.0.0.1:9/${name}`, events: selectors, policy };
@@ -180,7 +180,7 @@ test('sendTest sends one test event now, outside the queue, and reports the answ
   const s = scriptedSender((_r, n) =>
     n === 0 ? { kind: 'response', status: 404, retryAfter: null } : http200,
   );
-  const engine = await open(t, dir, { specs: [spec('a', {}, ['role.*'])], send: s.send });
+  const engine = await open(t, dir, { specs: [spec('a', {}, ['became_*'])], send: s.send });
   const bad = await engine.sendTest('a');
   t.like(bad, { target: 'a', ok: false, status: 404 });
   const good = await engine.sendTest('a');

@@ -14,17 +14,17 @@ test('generic webhook: Standard Webhooks payload, signed with the send time', (t
   const secret = WebhookSecret.generate();
   const target = resolveAlertTarget({
     name: 'h',
-    kind: 'webhook',
+    kind: 'generic',
     url: 'https://x.example/h',
     events: ['*'],
     secrets: [secret],
     headers: { 'X-Env': 'prod' },
   });
-  const e = f.make('failover.completed', { group: 'g1', durationSeconds: 0.31, syncLagSeconds: 0.002 });
+  const e = f.make('failover_completed', { group: 'g1', durationSeconds: 0.31, syncLagSeconds: 0.002 });
   const sendAt = T0 + 3_600_000;
   const r = formatRequest(target, e, sendAt);
   t.deepEqual(JSON.parse(r.body), {
-    type: 'failover.completed',
+    type: 'failover_completed',
     timestamp: '2026-03-01T12:00:00.000Z',
     data: e,
   });
@@ -33,10 +33,41 @@ test('generic webhook: Standard Webhooks payload, signed with the send time', (t
   t.true(verifyWebhook([WebhookSecret.parse(secret)], r.headers, r.body, sendAt / 1000).ok);
 });
 
+test('generic without a secret sends the id and timestamp headers but no signature', (t) => {
+  const target = resolveAlertTarget({ name: 'h', kind: 'generic', url: 'http://x.example/h', events: ['*'] });
+  const r = formatRequest(target, f.make('peer_lost', { peer: 'p' }), T0);
+  t.is(r.headers['webhook-id'], 'evt_1');
+  t.is(r.headers['webhook-timestamp'], String(T0 / 1000));
+  t.false('webhook-signature' in r.headers);
+});
+
+test('a raw-bytes key signs like its whsec_ form', (t) => {
+  const key = Buffer.alloc(32, 7);
+  const a = resolveAlertTarget({
+    name: 'a',
+    kind: 'generic',
+    url: 'http://x/',
+    events: ['*'],
+    secrets: [key],
+  });
+  const b = resolveAlertTarget({
+    name: 'b',
+    kind: 'generic',
+    url: 'http://x/',
+    events: ['*'],
+    secrets: [`whsec_${key.toString('base64')}`],
+  });
+  const e = f.make('peer_lost', { peer: 'p' });
+  t.is(
+    formatRequest(a, e, T0).headers['webhook-signature'],
+    formatRequest(b, e, T0).headers['webhook-signature'],
+  );
+});
+
 test('Slack: header, escaped mrkdwn section with fields, context; limits respected', (t) => {
-  const e = f.make('realserver.down', {
+  const e = f.make('real_server_down', {
     service: 'web<&>',
-    realserver: '198.18.1.5',
+    realServer: '198.18.1.5',
     reason: 'x'.repeat(5000),
   });
   const m = slackMessage(e);
@@ -50,16 +81,16 @@ test('Slack: header, escaped mrkdwn section with fields, context; limits respect
     section.fields?.map((x) => x.text),
     ['*Node*\ndir-a', '*Severity*\nwarning', '*Service*\nweb&lt;&amp;&gt;', '*Real server*\n198.18.1.5'],
   );
-  t.is(context.elements[0].text, 'realserver.down · evt_1 · 2026-03-01T12:00:00.000Z');
+  t.is(context.elements[0].text, 'real_server_down · evt_1 · 2026-03-01T12:00:00.000Z');
   t.is(escapeMrkdwn('a<b>&c'), 'a&lt;b&gt;&amp;c');
 });
 
 test('Alertmanager: firing, resolving and one-shot alerts', (t) => {
   const fired = alertmanagerAlerts(
-    f.make('split_brain.detected', { group: 'g1', masters: ['a', 'b'] }),
+    f.make('split_brain_detected', { group: 'g1', masters: ['a', 'b'] }),
     times,
   );
-  const ended = alertmanagerAlerts(f.make('split_brain.resolved', { group: 'g1', master: 'a' }), times);
+  const ended = alertmanagerAlerts(f.make('split_brain_resolved', { group: 'g1', master: 'a' }), times);
   t.is(fired.length, 1);
   t.deepEqual(fired[0].labels, {
     alertname: 'DsrSplitBrain',
@@ -71,10 +102,10 @@ test('Alertmanager: firing, resolving and one-shot alerts', (t) => {
   t.is(fired[0].startsAt, '2026-03-01T12:00:00.000Z');
   t.is(fired[0].endsAt, '2026-03-01T13:00:00.000Z');
   t.is(ended[0].endsAt, '2026-03-01T12:00:00.000Z');
-  t.like(fired[0].annotations, { event_id: 'evt_1', event_type: 'split_brain.detected' });
+  t.like(fired[0].annotations, { event_id: 'evt_1', event_type: 'split_brain_detected' });
 
   const drill = alertmanagerAlerts(
-    f.make('drill.result', { group: 'g1', passed: false, detail: 'd' }),
+    f.make('drill_result', { group: 'g1', passed: false, detail: 'd' }),
     times,
   );
   t.like(drill[0].labels, { alertname: 'DsrDrillResult', severity: 'warning', result: 'failed' });
@@ -83,11 +114,11 @@ test('Alertmanager: firing, resolving and one-shot alerts', (t) => {
 
 test('Alertmanager: leaving fault resolves the fault alert and reports the new role', (t) => {
   const fault = alertmanagerAlerts(
-    f.make('role.fault', { group: 'g1', previous: 'master', reason: 'link down' }),
+    f.make('became_fault', { group: 'g1', previous: 'master', reason: 'link down' }),
     times,
   );
   const back = alertmanagerAlerts(
-    f.make('role.backup', { group: 'g1', previous: 'fault', reason: 'link up' }),
+    f.make('became_backup', { group: 'g1', previous: 'fault', reason: 'link up' }),
     times,
   );
   t.deepEqual(
@@ -97,7 +128,7 @@ test('Alertmanager: leaving fault resolves the fault alert and reports the new r
   t.deepEqual(back[0].labels, fault[0].labels);
   t.is(back[0].endsAt, back[0].startsAt);
   const plain = alertmanagerAlerts(
-    f.make('role.master', { group: 'g1', previous: 'backup', reason: 'r' }),
+    f.make('became_master', { group: 'g1', previous: 'backup', reason: 'r' }),
     times,
   );
   t.deepEqual(
@@ -109,10 +140,10 @@ test('Alertmanager: leaving fault resolves the fault alert and reports the new r
 
 test('every label name is valid for Prometheus and every value is a string', (t) => {
   const samples = [
-    f.make('peer.lost', { peer: 'p' }),
-    f.make('sync.lag_high', { lagSeconds: 3, thresholdSeconds: 1 }),
-    f.make('heartbeat.master', { groups: ['g1', 'g2'] }),
-    f.make('drain.complete', { service: 's', realserver: 'r', durationSeconds: 1, remainingFlows: 0 }),
+    f.make('peer_lost', { peer: 'p' }),
+    f.make('sync_lag_high', { lagSeconds: 3, thresholdSeconds: 1 }),
+    f.make('heartbeat', { groups: ['g1', 'g2'] }),
+    f.make('drain_complete', { service: 's', realServer: 'r', durationSeconds: 1, remainingFlows: 0 }),
   ];
   for (const e of samples) {
     for (const a of alertmanagerAlerts(e, DEFAULT_ALERTMANAGER_TIMES)) {
@@ -139,8 +170,8 @@ test('target validation names the field and never echoes the URL', (t) => {
     [{ url: 'ftp://x/SECRET' }, /must be http or https/],
     [{ url: 'https://user:SECRET@x/' }, /must not hold credentials/],
     [{ events: [] }, /events/],
-    [{ events: ['role.mastr'] }, /unknown event type/],
-    [{ kind: 'webhook' }, /needs at least one whsec_ secret/],
+    [{ events: ['became_mastr'] }, /unknown event type/],
+    [{ secrets: [WebhookSecret.generate()] }, /only generic targets are signed/],
     [{ secrets: ['whsec_SECRET'] }, /secrets\[0\]/],
     [{ headers: { 'webhook-signature': 'x' } }, /set by dsrd itself/],
     [{ headers: { 'X-A': 'a\r\nb' } }, /one line/],

@@ -20,7 +20,7 @@ test('heartbeat emits "still master" each interval only while master of somethin
   t.is(clock.pending(), 1);
   clock.fireAll();
   t.like(emitted[0], {
-    type: 'heartbeat.master',
+    type: 'heartbeat',
     groups: ['g1'],
     uptimeSeconds: 42,
     node: 'dir-a',

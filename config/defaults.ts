@@ -1,0 +1,180 @@
+/**
+ * Every default value of the config file, in one table.
+ *
+ * The schema (schema.ts) and the builder (build.ts) take their defaults from here, and
+ * config/README.md documents the same values; a test compares the README table with this
+ * object so the two cannot drift apart.
+ */
+
+export const DEFAULT_CONFIG_PATH = '/etc/dsr-director/dsrd.yaml';
+
+/**
+ * Advert interval of the election. 100 ms: measured here with keepalived, a 1 s interval gives a
+ * 3.5 s client-visible outage on director loss and 0.1 s gives 0.33 s (design brief §3); the
+ * failover benchmark (issue 5) revisits this one constant.
+ */
+export const DEFAULT_ADVERT_INTERVAL_MS = 100;
+
+/** Maglev lookup table size: prime, and about 100× a large real-server set (Maglev paper §3.4). */
+export const DEFAULT_MAGLEV_TABLE_SIZE = 65537;
+
+export const DEFAULTS = {
+  node: {
+    priority: 100,
+    address: null,
+  },
+  election: {
+    transport: 'unicast',
+    port: 9777,
+    multicast: {
+      // Organization-local scope (RFC 2365 §6.2); TTL 1 because directors share one L2 segment.
+      group: '239.192.77.18',
+      ttl: 1,
+      // null: the first entry of `interfaces`
+      interface: null,
+    },
+  },
+  peers: {
+    // null: election.port
+    port: null,
+  },
+  interfaces: {
+    xdp_mode: 'auto',
+  },
+  forwarder: {
+    pin_dir: '/sys/fs/bpf/dsr-director',
+  },
+  vip_groups: {
+    // null: the first entry of `interfaces`
+    interface: null,
+    // null: node.priority
+    priority: null,
+    preempt: true,
+    preempt_delay_ms: 0,
+    advert_interval_ms: DEFAULT_ADVERT_INTERVAL_MS,
+    garp: {
+      count: 5,
+      interval_ms: 50,
+      // Switches age out MAC table entries (often 300 s); a refresh well inside that keeps the VIP's
+      // port learned even when the VIP itself is quiet.
+      refresh_s: 60,
+    },
+    track: {
+      forwarder: true,
+      interface_weight: 0,
+      script: {
+        interval_ms: 2000,
+        timeout_ms: 1000,
+        rise: 1,
+        fall: 1,
+        weight: 0,
+      },
+      service_weight: 0,
+    },
+  },
+  services: {
+    // Port 0 means every port of the VIP for this protocol.
+    scheduler: {
+      kind: 'maglev',
+      table_size: DEFAULT_MAGLEV_TABLE_SIZE,
+    },
+    persistence: {
+      // Same as IPVS's persistent default.
+      timeout_s: 300,
+      netmask_v4: 32,
+      netmask_v6: 128,
+    },
+    min_healthy: 1,
+    sorry_server: null,
+    reschedule_on_down: false,
+    drain: {
+      keep_persistence: false,
+      timeout_s: 600,
+    },
+  },
+  real_servers: {
+    // Same as ipvsadm and keepalived; weights are relative.
+    weight: 1,
+  },
+  health_checks: {
+    interval_ms: 2000,
+    timeout_ms: 1000,
+    rise: 2,
+    fall: 3,
+    // null: the service port (an error when the service port is 0 and the kind needs a port)
+    port: null,
+    http: {
+      method: 'GET',
+      path: '/',
+      host: null,
+      expect_status: '200-399',
+      body_regex: null,
+    },
+    https: {
+      sni: null,
+      tls_verify: true,
+    },
+    udp: {
+      send: '',
+      send_hex: null,
+      expect_regex: null,
+    },
+    dns: {
+      port: 53,
+      type: 'A',
+      expect_rcode: 'NOERROR',
+    },
+  },
+  timers: {
+    tcp_established_s: 900,
+    tcp_closing_s: 120,
+    udp_s: 300,
+  },
+  tables: {
+    conn_table_size: 1_048_576,
+    persistence_table_size: 262_144,
+  },
+  keys: {
+    // null: the only key of the ring (required when the ring holds two keys)
+    send_id: null,
+    // absent `keys.sync`: the election key ring
+  },
+  sync: {
+    enabled: true,
+    port: 9778,
+    // Fits a 1500-byte MTU under an IPv6 + UDP header (1500 - 40 - 8 = 1452) with room to spare.
+    max_datagram_bytes: 1400,
+    flush_interval_ms: 5,
+    keepalive_ms: 1000,
+    lag_alert_ms: 500,
+    // null: every peer, at its election address and sync.port
+    peers: null,
+  },
+  metrics: {
+    enabled: true,
+    listen: '127.0.0.1:9779',
+    path: '/metrics',
+  },
+  admin: {
+    socket: '/run/dsr-director/dsrd.sock',
+    // null: the socket's group stays root
+    group: null,
+    mode: '0660',
+  },
+  log: {
+    level: 'info',
+  },
+  alerts: {
+    heartbeat_s: 0,
+    queue_dir: '/var/lib/dsr-director/alerts',
+    queue_max_events: 10_000,
+    target: {
+      // null: every event
+      events: null,
+      timeout_ms: 5000,
+      max_attempts: 10,
+      backoff_initial_ms: 1000,
+      backoff_max_ms: 300_000,
+    },
+  },
+} as const;

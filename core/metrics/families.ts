@@ -1,0 +1,319 @@
+/**
+ * The `dsr_*` metric families: name, type, labels, help, which provider feeds
+ * each, and how a snapshot becomes samples.
+ *
+ * Names follow Prometheus conventions (base units: seconds, bytes; `_total` for
+ * counters) and mirror node_exporter's `node_ipvs_*` and keepalived-exporter's
+ * `keepalived_*` where the meaning is the same:
+ *   dsr_vrrp_state                  ~ keepalived_vrrp_state (0 init, 1 backup, 2 master, 3 fault)
+ *   dsr_adverts_sent/received_total ~ keepalived_advertisements_sent/received_total
+ *   dsr_role_transitions_total      ~ keepalived_become_master_total, for every role
+ *   dsr_forwarder_packets/bytes_total ~ node_ipvs_incoming_packets/bytes_total, per real server
+ *   dsr_forwarder_flows_total       ~ node_ipvs_connections_total, per real server
+ *   dsr_real_server_weight          ~ node_ipvs_backend_weight
+ *   dsr_*_table_entries(_limit)     ~ node_nf_conntrack_entries(_limit)
+ */
+import { DIRECTOR_ROLES, type ProviderName, type Snapshots } from './snapshots.ts';
+
+export type Labels = Record<string, string>;
+export type Sample = readonly [Labels, number];
+
+export interface FamilyDef<P extends ProviderName> {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  labelNames: readonly string[];
+  provider: P;
+  samples(snapshot: Snapshots[P]): Iterable<Sample>;
+}
+
+export type AnyFamily = { [P in ProviderName]: FamilyDef<P> }[ProviderName];
+
+function family<P extends ProviderName>(d: FamilyDef<P>): AnyFamily {
+  return d as unknown as AnyFamily;
+}
+
+function* byKey(
+  record: Readonly<Record<string, number>>,
+  label: string,
+  extra: Labels = {},
+): Iterable<Sample> {
+  for (const [k, v] of Object.entries(record)) yield [{ ...extra, [label]: k }, v];
+}
+
+const ROLE_CODE = { init: 0, backup: 1, master: 2, fault: 3 } as const;
+const rs = (r: { service: string; realServer: string }): Labels => ({
+  service: r.service,
+  real_server: r.realServer,
+});
+
+export const FAMILIES: readonly AnyFamily[] = [
+  family({
+    name: 'dsr_info',
+    help: 'Always 1; labels name this director, its version and its config fingerprint.',
+    type: 'gauge',
+    labelNames: ['node', 'version', 'config_fingerprint'],
+    provider: 'info',
+    samples: (s) => [[{ node: s.node, version: s.version, config_fingerprint: s.configFingerprint }, 1]],
+  }),
+
+  // election
+  family({
+    name: 'dsr_vrrp_state',
+    help: 'Role of this director per VIP group: 0 init, 1 backup, 2 master, 3 fault (as keepalived_vrrp_state).',
+    type: 'gauge',
+    labelNames: ['group'],
+    provider: 'election',
+    samples: (s) => s.groups.map((g) => [{ group: g.group }, ROLE_CODE[g.role]] as const),
+  }),
+  family({
+    name: 'dsr_role',
+    help: '1 for the current role of this director per VIP group, 0 for the other roles.',
+    type: 'gauge',
+    labelNames: ['group', 'role'],
+    provider: 'election',
+    samples: (s) =>
+      s.groups.flatMap((g) =>
+        DIRECTOR_ROLES.map((role) => [{ group: g.group, role }, g.role === role ? 1 : 0] as const),
+      ),
+  }),
+  family({
+    name: 'dsr_role_transitions_total',
+    help: 'Transitions of this director into each role, per VIP group.',
+    type: 'counter',
+    labelNames: ['group', 'role'],
+    provider: 'election',
+    samples: (s) =>
+      s.groups.flatMap((g) => [
+        ...byKey(g.transitions as Record<string, number>, 'role', { group: g.group }),
+      ]),
+  }),
+  family({
+    name: 'dsr_adverts_sent_total',
+    help: 'Election adverts sent, per VIP group.',
+    type: 'counter',
+    labelNames: ['group'],
+    provider: 'election',
+    samples: (s) => s.groups.map((g) => [{ group: g.group }, g.advertsSent] as const),
+  }),
+  family({
+    name: 'dsr_adverts_received_total',
+    help: 'Valid election adverts received, per VIP group.',
+    type: 'counter',
+    labelNames: ['group'],
+    provider: 'election',
+    samples: (s) => s.groups.map((g) => [{ group: g.group }, g.advertsReceived] as const),
+  }),
+  family({
+    name: 'dsr_adverts_dropped_total',
+    help: 'Election adverts discarded, by reason (auth, replay, malformed, ...).',
+    type: 'counter',
+    labelNames: ['reason'],
+    provider: 'election',
+    samples: (s) => byKey(s.advertsDropped, 'reason'),
+  }),
+  family({
+    name: 'dsr_peer_last_heard_seconds',
+    help: 'Seconds since the last valid advert from each peer (absent if never heard).',
+    type: 'gauge',
+    labelNames: ['peer'],
+    provider: 'election',
+    samples: (s) =>
+      s.peers.flatMap((p) =>
+        p.lastHeardSeconds === null ? [] : [[{ peer: p.peer }, p.lastHeardSeconds] as const],
+      ),
+  }),
+  family({
+    name: 'dsr_vip_owned',
+    help: '1 when this director holds the VIP (answers ARP/ND for it), else 0.',
+    type: 'gauge',
+    labelNames: ['group', 'vip'],
+    provider: 'election',
+    samples: (s) =>
+      s.groups.flatMap((g) => g.vips.map((v) => [{ group: g.group, vip: v.vip }, v.owned ? 1 : 0] as const)),
+  }),
+
+  // forwarder
+  family({
+    name: 'dsr_forwarder_packets_total',
+    help: 'Packets forwarded, per service and real server (summed over CPUs).',
+    type: 'counter',
+    labelNames: ['service', 'real_server'],
+    provider: 'forwarder',
+    samples: (s) => s.realServers.map((r) => [rs(r), r.packets] as const),
+  }),
+  family({
+    name: 'dsr_forwarder_bytes_total',
+    help: 'Bytes forwarded, per service and real server (summed over CPUs).',
+    type: 'counter',
+    labelNames: ['service', 'real_server'],
+    provider: 'forwarder',
+    samples: (s) => s.realServers.map((r) => [rs(r), r.bytes] as const),
+  }),
+  family({
+    name: 'dsr_forwarder_flows_total',
+    help: 'New flows given to each real server (as node_ipvs_connections_total).',
+    type: 'counter',
+    labelNames: ['service', 'real_server'],
+    provider: 'forwarder',
+    samples: (s) => s.realServers.flatMap((r) => (r.flows === undefined ? [] : [[rs(r), r.flows] as const])),
+  }),
+  family({
+    name: 'dsr_real_server_weight',
+    help: 'Configured Maglev weight of each real server (0 while drained or down).',
+    type: 'gauge',
+    labelNames: ['service', 'real_server'],
+    provider: 'forwarder',
+    samples: (s) =>
+      s.realServers.flatMap((r) => (r.weight === undefined ? [] : [[rs(r), r.weight] as const])),
+  }),
+  family({
+    name: 'dsr_forwarder_drops_total',
+    help: 'Packets dropped by the XDP program, by reason.',
+    type: 'counter',
+    labelNames: ['reason'],
+    provider: 'forwarder',
+    samples: (s) => byKey(s.drops, 'reason'),
+  }),
+  family({
+    name: 'dsr_forwarder_passes_total',
+    help: 'Packets passed to the kernel stack by the XDP program, by reason.',
+    type: 'counter',
+    labelNames: ['reason'],
+    provider: 'forwarder',
+    samples: (s) => byKey(s.passes, 'reason'),
+  }),
+  family({
+    name: 'dsr_table_entries',
+    help: 'Entries in the forwarder tables (table="conn" or "persistence").',
+    type: 'gauge',
+    labelNames: ['table'],
+    provider: 'forwarder',
+    samples: (s) => [
+      [{ table: 'conn' }, s.connTable.entries],
+      [{ table: 'persistence' }, s.persistenceTable.entries],
+    ],
+  }),
+  family({
+    name: 'dsr_table_entries_limit',
+    help: 'Capacity of the forwarder tables (table="conn" or "persistence").',
+    type: 'gauge',
+    labelNames: ['table'],
+    provider: 'forwarder',
+    samples: (s) => [
+      ...(s.connTable.capacity === undefined ? [] : [[{ table: 'conn' }, s.connTable.capacity] as const]),
+      ...(s.persistenceTable.capacity === undefined
+        ? []
+        : [[{ table: 'persistence' }, s.persistenceTable.capacity] as const]),
+    ],
+  }),
+
+  // sync
+  family({
+    name: 'dsr_sync_lag_seconds',
+    help: 'How far the peer is behind this director in connection/persistence sync.',
+    type: 'gauge',
+    labelNames: ['peer'],
+    provider: 'sync',
+    samples: (s) => s.peers.map((p) => [{ peer: p.peer }, p.lagSeconds] as const),
+  }),
+  family({
+    name: 'dsr_sync_pending_entries',
+    help: 'Sync entries sent but not yet acknowledged, per peer.',
+    type: 'gauge',
+    labelNames: ['peer'],
+    provider: 'sync',
+    samples: (s) => s.peers.map((p) => [{ peer: p.peer }, p.pendingEntries] as const),
+  }),
+  family({
+    name: 'dsr_sync_retransmits_total',
+    help: 'Sync batches retransmitted, per peer.',
+    type: 'counter',
+    labelNames: ['peer'],
+    provider: 'sync',
+    samples: (s) => s.peers.map((p) => [{ peer: p.peer }, p.retransmits] as const),
+  }),
+  family({
+    name: 'dsr_sync_in_sync',
+    help: "1 when the peer holds this director's tables (a takeover keeps flows), else 0.",
+    type: 'gauge',
+    labelNames: ['peer'],
+    provider: 'sync',
+    samples: (s) => s.peers.map((p) => [{ peer: p.peer }, p.inSync ? 1 : 0] as const),
+  }),
+
+  // health
+  family({
+    name: 'dsr_health_check_up',
+    help: '1 when the real server passes its health check, else 0.',
+    type: 'gauge',
+    labelNames: ['service', 'real_server'],
+    provider: 'health',
+    samples: (s) => s.checks.map((c) => [rs(c), c.up ? 1 : 0] as const),
+  }),
+  family({
+    name: 'dsr_health_check_latency_seconds',
+    help: 'Duration of the last health check of each real server.',
+    type: 'gauge',
+    labelNames: ['service', 'real_server'],
+    provider: 'health',
+    samples: (s) =>
+      s.checks.flatMap((c) => (c.latencySeconds === null ? [] : [[rs(c), c.latencySeconds] as const])),
+  }),
+  family({
+    name: 'dsr_health_checks_total',
+    help: 'Health checks run, per real server and result.',
+    type: 'counter',
+    labelNames: ['service', 'real_server', 'result'],
+    provider: 'health',
+    samples: (s) => s.checks.flatMap((c) => [...byKey(c.results, 'result', rs(c))]),
+  }),
+
+  // event loop
+  family({
+    name: 'dsr_event_loop_delay_seconds',
+    help: 'Event-loop delay over the last window: quantile 0.5, 0.99 and 1 (max).',
+    type: 'gauge',
+    labelNames: ['quantile'],
+    provider: 'eventLoop',
+    samples: (s) => [
+      [{ quantile: '0.5' }, s.delay.p50Ms / 1000],
+      [{ quantile: '0.99' }, s.delay.p99Ms / 1000],
+      [{ quantile: '1' }, s.delay.maxMs / 1000],
+    ],
+  }),
+  family({
+    name: 'dsr_event_loop_delay_mean_seconds',
+    help: 'Mean event-loop delay over the last window.',
+    type: 'gauge',
+    labelNames: [],
+    provider: 'eventLoop',
+    samples: (s) => [[{}, s.delay.meanMs / 1000]],
+  }),
+  family({
+    name: 'dsr_event_loop_stalls_total',
+    help: 'Times the process was not scheduled for longer than the stall threshold.',
+    type: 'counter',
+    labelNames: [],
+    provider: 'eventLoop',
+    samples: (s) => [[{}, s.stalls]],
+  }),
+
+  // alert webhooks
+  family({
+    name: 'dsr_webhook_deliveries_total',
+    help: 'Alert deliveries per target by outcome (success, retry, failed, dropped).',
+    type: 'counter',
+    labelNames: ['target', 'outcome'],
+    provider: 'alerts',
+    samples: (s) => s.targets.flatMap((t) => [...byKey(t.deliveries, 'outcome', { target: t.target })]),
+  }),
+  family({
+    name: 'dsr_webhook_queued_events',
+    help: 'Alert deliveries waiting or in progress, per target.',
+    type: 'gauge',
+    labelNames: ['target'],
+    provider: 'alerts',
+    samples: (s) => s.targets.map((t) => [{ target: t.target }, t.queued + t.active] as const),
+  }),
+];

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_PATH } from '../../config/defaults.ts';
-import { loadConfig } from '../../config/load.ts';
-import { CMD, type ConfigChangeSummary } from '../../core/admin/contracts.ts';
-import { DsrError, isDsrError } from '../../core/errors.ts';
+import { checkConfigFile, DEFAULT_CONFIG_PATH } from '../../config/index.ts';
+import { CMD, type ConfigChangeSummary, MAX_DIFF_TEXT_BYTES } from '../../core/admin/contracts.ts';
+import { DsrError } from '../../core/errors.ts';
 import { EXIT_FAILED } from '../exit.ts';
 import type { CommandModule } from '../program.ts';
 
@@ -14,8 +13,6 @@ export function formatChange(s: ConfigChangeSummary, verb: 'applied' | 'would ap
   if (s.parts.length > 0)
     out += `parts ${verb === 'applied' ? 'updated' : 'to update'}: ${s.parts.join(', ')}\n`;
   if (s.needRestart.length > 0) out += `NEEDS A RESTART (a reload is refused): ${s.needRestart.join(', ')}\n`;
-  if (!s.fingerprintSame)
-    out += `fingerprint changes to ${s.fingerprint.slice(0, 12)}: apply the same change on the peers\n`;
   return out;
 }
 
@@ -28,29 +25,17 @@ export const configCommand: CommandModule = (program, ctx) => {
     .argument('[file]', 'config file', DEFAULT_CONFIG_PATH)
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
-      try {
-        const c = await loadConfig(file);
-        const summary = {
-          ok: true,
-          file,
-          node: c.node.id,
-          vipGroups: c.vipGroups.length,
-          services: c.services.length,
-        };
-        ctx.print(
-          opts.json === true,
-          summary,
-          () =>
-            `${file}: OK (node ${c.node.id}, ${c.vipGroups.length} VIP groups, ${c.services.length} services)\n`,
-        );
-      } catch (err) {
-        if (!isDsrError(err) || !err.code.startsWith('E_CONFIG')) throw err;
-        ctx.print(
-          opts.json === true,
-          { ok: false, file, code: err.code, errors: err.context.errors ?? [] },
-          () => '',
-        );
-        if (opts.json !== true) ctx.io.err(`${err.message.replace(/^E_CONFIG_\w+: /, '')}\n`);
+      const r = await checkConfigFile(file);
+      const json = {
+        ok: r.ok,
+        file: r.file,
+        summary: r.summary,
+        fingerprint: r.fingerprint ?? null,
+        errors: r.issues,
+      };
+      ctx.print(opts.json === true, json, () => (r.ok ? `${r.summary}\n` : ''));
+      if (!r.ok) {
+        if (opts.json !== true) ctx.io.err(`${[r.summary, ...r.lines].join('\n')}\n`);
         ctx.setExit(EXIT_FAILED);
       }
     });
@@ -77,6 +62,13 @@ export const configCommand: CommandModule = (program, ctx) => {
         throw new DsrError('E_CONFIG_READ', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`, {
           file,
         });
+      }
+      if (Buffer.byteLength(text) > MAX_DIFF_TEXT_BYTES) {
+        throw new DsrError(
+          'E_USAGE',
+          `${file} is larger than ${MAX_DIFF_TEXT_BYTES} bytes, more than one admin request carries; check it with "dsrctl config check" and reload`,
+          { file },
+        );
       }
       const result = (await ctx.call(CMD.configDiff, { text, file: resolve(file) })) as ConfigChangeSummary;
       ctx.print(opts.json === true, result, () => formatChange(result, 'would apply'));

@@ -7,30 +7,35 @@ import { duration, hostPort, orDash, table } from './table.ts';
 
 function services(list: readonly ServiceStatus[]): string {
   if (list.length === 0) return 'Services: none configured\n';
+  // One column per meaning, service lines and "->" real-server lines alike (as ipvsadm -L -n).
   const rows: string[][] = [
-    ['Prot', 'VIP:Port', 'Service', 'State', 'Scheduler', 'Persist'],
-    ['  -> Real server', '', '', 'State', 'Weight', 'Flows', 'Persistent'],
+    ['Prot', 'VIP:Port / -> Real server', 'State', 'Weight', 'Flows', 'Persistent', 'Service'],
   ];
   for (const s of list) {
+    const flows = s.realServers.every((r) => r.activeFlows === null)
+      ? '-'
+      : String(s.realServers.reduce((n, r) => n + (r.activeFlows ?? 0), 0));
+    const persist = s.persistenceTimeoutS === null ? '' : ` persistence ${s.persistenceTimeoutS}s`;
     rows.push([
       s.protocol.toUpperCase(),
       hostPort(s.vip, s.port),
-      s.name,
       s.state,
-      s.scheduler,
-      s.persistenceTimeoutS === null ? '-' : `${s.persistenceTimeoutS}s`,
+      '',
+      flows,
+      '',
+      `${s.name} ${s.scheduler}${persist}`,
     ]);
     for (const r of s.realServers) {
       const weight =
         r.weight === r.configuredWeight ? String(r.weight) : `${r.weight} (${r.configuredWeight})`;
       rows.push([
-        `  -> ${hostPort(r.address, s.port)}`,
-        '',
-        '',
+        '  ->',
+        hostPort(r.address, s.port),
         r.state,
         weight,
         orDash(r.activeFlows),
         orDash(r.persistentClients),
+        '',
       ]);
     }
   }

@@ -80,10 +80,13 @@ export interface LogLevelResult {
   previous: string;
 }
 
+/** A request line is at most 64 KiB (protocol.ts); the config text travels JSON-escaped inside one. */
+export const MAX_DIFF_TEXT_BYTES = 48 * 1024;
+
 export const ConfigDiffArgs = z
   .object({
     /** Text of the candidate config (dsrctl reads the file with the operator's own permissions). */
-    text: z.string().max(4 * 1024 * 1024),
+    text: z.string().max(MAX_DIFF_TEXT_BYTES),
     /** File name for error positions, and the base for relative paths inside it. */
     file: z.string().min(1).max(4096),
   })

@@ -100,20 +100,29 @@ export class AdminServer {
     });
     server.on('error', (err) => this.#options.log.error({ err: err.message }, 'admin socket error'));
     this.#server = server;
+    this.#inode = statSync(this.path).ino;
     try {
       // The socket is created with the process umask (root-only for writing), then opened up:
       // there is no moment where it is wider than asked.
-      if (this.#options.gid !== undefined) chownSync(this.path, process.getuid?.() ?? 0, this.#options.gid);
-      chmodSync(this.path, this.#options.mode ?? 0o660);
-      this.#inode = statSync(this.path).ino;
+      this.setPermissions(this.#options.mode ?? 0o660, this.#options.gid);
     } catch (e) {
       await this.stop();
-      throw new DsrError('E_ADMIN_SOCKET', `cannot set owner/mode of ${this.path}: ${(e as Error).message}`, {
-        path: this.path,
-        gid: this.#options.gid,
-      });
+      throw e;
     }
     this.#options.log.info({ path: this.path }, 'admin socket listening');
+  }
+
+  /** Sets the socket's mode and group (a reload may change them without moving the socket). */
+  setPermissions(mode: number, gid: number | undefined): void {
+    try {
+      if (gid !== undefined) chownSync(this.path, process.getuid?.() ?? 0, gid);
+      chmodSync(this.path, mode);
+    } catch (e) {
+      throw new DsrError('E_ADMIN_SOCKET', `cannot set owner/mode of ${this.path}: ${(e as Error).message}`, {
+        path: this.path,
+        gid,
+      });
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,52 @@
+/**
+ * The parts of dsrd, in start order. Stop order is the reverse.
+ *
+ * 1. admin      first: it is also the lock against a second dsrd on this director, and keeps
+ *               `dsrctl status` answering through startup and shutdown.
+ * 2. log        applies log.level from the config.
+ * 3. eventloop  delay histogram and stall detector (shared with the election through PartContext).
+ * 4. watchdog   systemd WATCHDOG=1 pings.
+ * Then the parts that touch the network, each after what it uses (see DOMAIN_ORDER).
+ */
+import type { CommandRegistry } from '../../admin/registry.ts';
+import type { EventLoopMonitor } from '../../eventloop.ts';
+import type { LogRoot } from '../../log.ts';
+import type { Notifier } from '../../systemd/notify.ts';
+import type { DaemonPart } from '../part.ts';
+import { AdminPart } from './admin.ts';
+import { EventLoopPart } from './eventloop.ts';
+import { LogLevelPart } from './log-level.ts';
+import { WatchdogPart } from './watchdog.ts';
+
+export interface PartDeps {
+  registry: CommandRegistry;
+  notifier: Notifier;
+  eventLoop: EventLoopMonitor;
+  logRoot: LogRoot;
+}
+
+/**
+ * Order of the parts that touch the network, for whoever adds them:
+ *   metrics → alerts → forwarder → health → sync → vip → election
+ * The forwarder must be attached before health results feed its tables and before the VIP can
+ * arrive; the election starts last so it stops first: on SIGTERM it resigns (priority 0) while
+ * this director still forwards, and a backup takes over at once.
+ */
+export const DOMAIN_ORDER = ['metrics', 'alerts', 'forwarder', 'health', 'sync', 'vip', 'election'] as const;
+
+export function coreParts(deps: PartDeps): DaemonPart[] {
+  return [
+    new AdminPart(deps.registry),
+    new LogLevelPart(deps.logRoot),
+    new EventLoopPart(deps.eventLoop),
+    new WatchdogPart(deps.notifier),
+  ];
+}
+
+/** Every part dsrd runs. Domain parts are appended here in DOMAIN_ORDER as they are wired. */
+export function buildParts(deps: PartDeps): DaemonPart[] {
+  const domain: DaemonPart[] = [];
+  const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
+  domain.sort((a, b) => order(a) - order(b));
+  return [...coreParts(deps), ...domain];
+}

@@ -66,14 +66,17 @@ export class FakeNeighbourTable implements NeighbourTable {
     this.#emit({ kind: 'resync' });
   }
 
-  /** Changes an entry without telling subscribers (what a lost notification looks like). */
-  learnSilently(ifindex: number, address: string, mac: string): void {
+  /**
+   * Sets an entry without telling subscribers: what a lost notification looks like, or an entry
+   * that was there before (e.g. an operator's static one, with state NUD_PERMANENT).
+   */
+  setSilently(ifindex: number, address: string, mac: string, state: number = NUD_REACHABLE): void {
     this.#entries.set(key(ifindex, address), {
       family: ipFamily(address),
       ifindex,
       address: canonicalIp(address),
       mac,
-      state: NUD_REACHABLE,
+      state,
       flags: 0,
       extFlags: 0,
       valid: true,

@@ -30,6 +30,13 @@ export { formatRequest } from './format.ts';
 export { type AlertmanagerAlert, alertmanagerAlerts } from './format-alertmanager.ts';
 export { type SlackMessage, slackMessage } from './format-slack.ts';
 export { type WebhookPayload, webhookPayload } from './format-webhook.ts';
+export {
+  alertEngineOptionsFromConfig,
+  alertPaths,
+  alertTargetFromConfig,
+  type ConfiguredAlerts,
+  type ConfiguredAlertTarget,
+} from './from-config.ts';
 export { MasterHeartbeat, type MasterHeartbeatOptions } from './heartbeat.ts';
 export { createFetchSender, type HttpSender, type SendRequest, type SendResult } from './http-sender.ts';
 export { signWebhook, verifyWebhook, WebhookSecret } from './standard-webhooks.ts';

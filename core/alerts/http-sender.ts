@@ -54,8 +54,9 @@ export function createFetchSender(fetchImpl: typeof fetch = globalThis.fetch): H
         signal: controller.signal,
       });
       const retryAfter = res.headers.get('retry-after');
-      // The body is not needed; cancelling frees the connection without reading an unbounded reply.
-      await res.body?.cancel().catch(() => {});
+      // The body is not needed; cancelling frees the connection without reading an unbounded reply
+      // (not awaited: a receiver that stalls mid-body must not hold the delivery).
+      void res.body?.cancel().catch(() => {});
       return { kind: 'response', status: res.status, retryAfter };
     } catch (e) {
       if (timedOut) return { kind: 'error', error: 'timeout' };

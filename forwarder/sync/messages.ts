@@ -1,0 +1,28 @@
+/**
+ * The sync protocol's messages (before encoding). A *stream* is one sender
+ * process's sequence of DATA messages, named by the sender's authentication
+ * session id: a restarted sender starts a new stream at seq 1, and receivers
+ * know from the session change that they must resync.
+ */
+import type { SyncEntry } from './entries.ts';
+
+/** DATA flags: a bulk resync's first and last message (they may carry entries too). */
+export const BULK_BEGIN = 0x01;
+export const BULK_END = 0x02;
+
+export type SyncMessage =
+  | { type: 'data'; seq: number; flags: number; bulkId: number; entries: SyncEntry[] }
+  /** Cumulative: every DATA of `stream` up to and including `upTo` arrived. */
+  | { type: 'ack'; stream: bigint; upTo: number }
+  /** These seq ranges (inclusive) of `stream` are missing. */
+  | { type: 'nack'; stream: bigint; ranges: [number, number][] }
+  /** Sent when idle: lets a receiver notice lost tail messages and that we are alive. */
+  | { type: 'keepalive'; highest: number }
+  /** A receiver asks for the sender's whole tables. */
+  | { type: 'bulk-request'; bulkId: number }
+  /** The sender no longer holds seqs below `from`: the receiver must resync in bulk. */
+  | { type: 'reset'; from: number };
+
+export type SyncMessageType = SyncMessage['type'];
+
+export const MAX_NACK_RANGES = 32;

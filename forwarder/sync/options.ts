@@ -1,0 +1,43 @@
+/** Sync protocol timers and bounds, with their defaults in one place. */
+export interface SyncOptions {
+  /** Largest datagram we send (bytes). Default 1400: fits a 1500 MTU over IPv4 or IPv6. */
+  maxDatagram: number;
+  /** DATA messages in flight (sent, not acknowledged) per peer; more wait in the queue. */
+  window: number;
+  /** Entries queued for a peer at most; beyond, the oldest are dropped and the peer resyncs. */
+  maxQueuedEntries: number;
+  /** A DATA message not acknowledged for this long is sent again (doubling per retry, capped at 1 s). */
+  rtoMs: number;
+  /** A sender with nothing to send says so this often; a receiver acknowledges at least this often. */
+  keepaliveMs: number;
+  /** A receiver acknowledges after this many DATA messages, */
+  ackEvery: number;
+  /** or this long after the first unacknowledged one arrived (well under rtoMs). */
+  ackDelayMs: number;
+  /** A gap still open after this long is reported (NACK) again. */
+  nackRetryMs: number;
+  /** Out-of-order messages a receiver holds while it waits for a gap to fill. */
+  reorderBuffer: number;
+  /** A bulk request with no answer for this long is sent again. */
+  bulkRetryMs: number;
+  /** A peer not heard for this long is reported lost (and its receiver is no longer in sync). */
+  peerDeadMs: number;
+}
+
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
+  maxDatagram: 1400,
+  window: 512,
+  maxQueuedEntries: 4_000_000,
+  rtoMs: 40,
+  keepaliveMs: 100,
+  ackEvery: 32,
+  ackDelayMs: 5,
+  nackRetryMs: 30,
+  reorderBuffer: 4096,
+  bulkRetryMs: 1000,
+  peerDeadMs: 1000,
+};
+
+export function syncOptions(partial: Partial<SyncOptions> = {}): SyncOptions {
+  return { ...DEFAULT_SYNC_OPTIONS, ...partial };
+}

@@ -1,0 +1,263 @@
+/**
+ * The receiving half of the sync from one peer, as a pure state machine:
+ * `step(now, session, message)` and `tick(now)` in; messages to send, entries
+ * to apply (in the sender's order) and state changes out.
+ *
+ * In sync means: the peer's whole tables arrived (a bulk resync we asked for
+ * completed, in order) and every live update since, with no gap open. Only
+ * then may this director preempt or accept a planned handover (issue 6,
+ * takeover gating). A new stream (the peer restarted), a RESET (the peer
+ * dropped data for us) or silence longer than `peerDeadMs` ends it; the
+ * first two start a new bulk request.
+ */
+import type { SyncEntry } from './entries.ts';
+import { BULK_BEGIN, BULK_END, MAX_NACK_RANGES, type SyncMessage } from './messages.ts';
+import type { SyncOptions } from './options.ts';
+
+type Data = Extract<SyncMessage, { type: 'data' }>;
+type StreamMessage = Extract<SyncMessage, { type: 'data' | 'keepalive' | 'reset' }>;
+
+export type ReceiverState = 'waiting' | 'resyncing' | 'in-sync' | 'lost';
+
+/**
+ * What to do to the local tables, in order. A bulk is bracketed so the table can drop, at its end,
+ * entries the bulk did not mention (deleted on the peer while we were not listening).
+ */
+export type ApplyOp = { op: 'entry'; entry: SyncEntry } | { op: 'bulk-begin' } | { op: 'bulk-end' };
+
+export interface ReceiverStep {
+  send: SyncMessage[];
+  apply: ApplyOp[];
+  /** Set when the state changed in this step. */
+  state?: ReceiverState;
+}
+
+export interface ReceiverStatus {
+  state: ReceiverState;
+  inSync: boolean;
+  /** The peer's stream (session id) we follow, as a decimal string. */
+  stream: string | null;
+  /** Last seq delivered in order. */
+  deliveredUpTo: number;
+  /** Highest seq the peer told us exists (data or keepalive). */
+  highestKnown: number;
+  /** Messages known to exist and not yet delivered: the lag in messages. */
+  behindMessages: number;
+  /** How long the oldest open gap has been open, ms (0 when none). */
+  gapAgeMs: number;
+  lastHeardMs: number | null;
+  applied: number;
+  duplicates: number;
+  reorderDrops: number;
+  resets: number;
+  bulksCompleted: number;
+  /** Entries applied during the bulk in progress or the last one. */
+  bulkEntries: number;
+}
+
+export class SyncReceiver {
+  readonly #o: SyncOptions;
+  /** The current stream's tables arrived in full (bulk done) and nothing was lost since. */
+  #complete = false;
+  #silent = false;
+  #stream: bigint | undefined;
+  #expected = 1;
+  #highestKnown = 0;
+  readonly #buffer = new Map<number, Data>();
+  #gapSince: number | undefined;
+  #lastNackAt = Number.NEGATIVE_INFINITY;
+  #lastAckAt: number;
+  #ackedUpTo = 0;
+  #lastHeard: number | undefined;
+  #bulkId = 0;
+  #bulkRequestedAt: number | undefined;
+  #bulkStarted = false;
+  #nextBulkId: number;
+  readonly #c = { applied: 0, duplicates: 0, reorderDrops: 0, resets: 0, bulksCompleted: 0, bulkEntries: 0 };
+
+  /** @param firstBulkId a random start for bulk ids, so a restarted receiver does not reuse one. */
+  constructor(options: SyncOptions, now: number, firstBulkId: number) {
+    this.#o = options;
+    this.#lastAckAt = now;
+    this.#nextBulkId = firstBulkId >>> 0 || 1;
+  }
+
+  get inSync(): boolean {
+    return this.#state === 'in-sync';
+  }
+
+  get #state(): ReceiverState {
+    if (this.#silent) return 'lost';
+    if (this.#complete) return 'in-sync';
+    return this.#bulkRequestedAt === undefined ? 'waiting' : 'resyncing';
+  }
+
+  /** DATA, KEEPALIVE and RESET from the peer, already authenticated; `session` names its stream. */
+  step(now: number, session: bigint, m: SyncMessage): ReceiverStep {
+    const out: ReceiverStep = { send: [], apply: [] };
+    const before = this.#state;
+    this.#lastHeard = now;
+    this.#silent = false;
+    if (m.type !== 'data' && m.type !== 'keepalive' && m.type !== 'reset') return out;
+    if (this.#stream !== session) {
+      if (this.#stream !== undefined && session < this.#stream) return out; // an older run of the peer
+      this.#adopt(session, m, now, out);
+    }
+    if (m.type === 'data') this.#data(now, m, out);
+    else if (m.type === 'keepalive') {
+      this.#highestKnown = Math.max(this.#highestKnown, m.highest);
+      this.#nackGaps(now, out, true);
+      this.#maybeAck(now, out, true);
+    } else {
+      this.#c.resets++;
+      if (m.from > this.#expected) this.#skipTo(m.from, out);
+      this.#requestBulk(now, out);
+    }
+    if (this.#state !== before) out.state = this.#state;
+    return out;
+  }
+
+  /** Timers: acknowledge, report open gaps again, retry a bulk request, notice a silent peer. */
+  tick(now: number): ReceiverStep {
+    const out: ReceiverStep = { send: [], apply: [] };
+    const before = this.#state;
+    if (this.#bulkRequestedAt === undefined && !this.#complete) this.#requestBulk(now, out);
+    else if (
+      this.#bulkRequestedAt !== undefined &&
+      !this.#bulkStarted &&
+      now - this.#bulkRequestedAt >= this.#o.bulkRetryMs
+    ) {
+      this.#requestBulk(now, out);
+    }
+    this.#nackGaps(now, out, false);
+    this.#maybeAck(now, out, false);
+    if (this.#lastHeard !== undefined && now - this.#lastHeard > this.#o.peerDeadMs) this.#silent = true;
+    if (this.#state !== before) out.state = this.#state;
+    return out;
+  }
+
+  status(now: number): ReceiverStatus {
+    return {
+      state: this.#state,
+      inSync: this.inSync,
+      stream: this.#stream === undefined ? null : this.#stream.toString(),
+      deliveredUpTo: this.#expected - 1,
+      highestKnown: this.#highestKnown,
+      behindMessages: Math.max(0, this.#highestKnown - (this.#expected - 1)),
+      gapAgeMs: this.#gapSince === undefined ? 0 : now - this.#gapSince,
+      lastHeardMs: this.#lastHeard === undefined ? null : now - this.#lastHeard,
+      ...this.#c,
+    };
+  }
+
+  #adopt(session: bigint, m: StreamMessage, now: number, out: ReceiverStep): void {
+    // A new stream: the peer (re)started. Its tables may differ from what we hold, so unless this
+    // very message starts the bulk we asked for, we ask again.
+    this.#stream = session;
+    this.#buffer.clear();
+    this.#gapSince = undefined;
+    this.#ackedUpTo = 0;
+    this.#expected = m.type === 'data' ? m.seq : m.type === 'keepalive' ? m.highest + 1 : m.from;
+    this.#highestKnown = this.#expected - 1;
+    this.#complete = false;
+    const startsOurBulk = m.type === 'data' && m.flags & BULK_BEGIN && m.bulkId === this.#bulkId;
+    if (!startsOurBulk) this.#requestBulk(now, out);
+  }
+
+  #data(now: number, m: Data, out: ReceiverStep): void {
+    this.#highestKnown = Math.max(this.#highestKnown, m.seq);
+    if (m.seq < this.#expected || this.#buffer.has(m.seq)) {
+      this.#c.duplicates++;
+      this.#maybeAck(now, out, true); // our ACK may have been lost: repeat it
+      return;
+    }
+    if (m.seq > this.#expected) {
+      if (this.#buffer.size >= this.#o.reorderBuffer) this.#c.reorderDrops++;
+      else this.#buffer.set(m.seq, m);
+      this.#nackGaps(now, out, this.#gapSince === undefined);
+      return;
+    }
+    this.#deliver(m, out);
+    for (let next = this.#buffer.get(this.#expected); next; next = this.#buffer.get(this.#expected)) {
+      this.#buffer.delete(this.#expected);
+      this.#deliver(next, out);
+    }
+    if (this.#buffer.size === 0 && this.#highestKnown < this.#expected) this.#gapSince = undefined;
+    this.#maybeAck(now, out, false);
+  }
+
+  #deliver(m: Data, out: ReceiverStep): void {
+    this.#expected = m.seq + 1;
+    if (m.flags & BULK_BEGIN && m.bulkId === this.#bulkId) {
+      this.#bulkStarted = true;
+      this.#c.bulkEntries = 0;
+      out.apply.push({ op: 'bulk-begin' });
+    }
+    for (const entry of m.entries) out.apply.push({ op: 'entry', entry });
+    this.#c.applied += m.entries.length;
+    if (this.#bulkStarted) this.#c.bulkEntries += m.entries.length;
+    if (m.flags & BULK_END && m.bulkId === this.#bulkId && this.#bulkStarted) {
+      this.#c.bulksCompleted++;
+      this.#bulkStarted = false;
+      this.#bulkRequestedAt = undefined;
+      this.#complete = true;
+      out.apply.push({ op: 'bulk-end' });
+    }
+  }
+
+  #skipTo(seq: number, out: ReceiverStep): void {
+    for (let s = this.#expected; s < seq; s++) {
+      const m = this.#buffer.get(s);
+      if (m) {
+        this.#buffer.delete(s);
+        for (const entry of m.entries) out.apply.push({ op: 'entry', entry });
+        this.#c.applied += m.entries.length;
+      }
+    }
+    this.#expected = seq;
+  }
+
+  #requestBulk(now: number, out: ReceiverStep): void {
+    this.#bulkId = this.#nextBulkId;
+    this.#nextBulkId = (this.#nextBulkId % 0xffffffff) + 1;
+    this.#bulkRequestedAt = now;
+    this.#bulkStarted = false;
+    this.#complete = false;
+    out.send.push({ type: 'bulk-request', bulkId: this.#bulkId });
+  }
+
+  /** Reports missing seqs between `expected` and the highest known, as ranges. */
+  #nackGaps(now: number, out: ReceiverStep, immediate: boolean): void {
+    if (this.#stream === undefined || this.#highestKnown < this.#expected) return;
+    if (this.#gapSince === undefined) this.#gapSince = now;
+    if (!immediate && now - this.#lastNackAt < this.#o.nackRetryMs) return;
+    const ranges: [number, number][] = [];
+    let start: number | undefined;
+    for (let s = this.#expected; s <= this.#highestKnown && ranges.length < MAX_NACK_RANGES; s++) {
+      const have = this.#buffer.has(s);
+      if (!have && start === undefined) start = s;
+      if (have && start !== undefined) {
+        ranges.push([start, s - 1]);
+        start = undefined;
+      }
+      if (s - this.#expected > this.#o.reorderBuffer * 2) break;
+    }
+    if (start !== undefined && ranges.length < MAX_NACK_RANGES) ranges.push([start, this.#highestKnown]);
+    if (ranges.length === 0) return;
+    this.#lastNackAt = now;
+    out.send.push({ type: 'nack', stream: this.#stream, ranges });
+  }
+
+  #maybeAck(now: number, out: ReceiverStep, force: boolean): void {
+    const upTo = this.#expected - 1;
+    if (this.#stream === undefined || upTo < 1) return;
+    const fresh = upTo > this.#ackedUpTo;
+    const due =
+      fresh && (upTo - this.#ackedUpTo >= this.#o.ackEvery || now - this.#lastAckAt >= this.#o.ackDelayMs);
+    const heartbeat = now - this.#lastAckAt >= this.#o.keepaliveMs;
+    if (!(force || due || heartbeat)) return;
+    this.#ackedUpTo = upTo;
+    this.#lastAckAt = now;
+    out.send.push({ type: 'ack', stream: this.#stream, upTo });
+  }
+}

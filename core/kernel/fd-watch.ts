@@ -2,10 +2,10 @@
  * Readiness of a raw file descriptor on Node's own event loop, through koffi.node.poll (a libuv
  * uv_poll_t on the fd, i.e. epoll).
  *
- * Why this and not a timer loop of non-blocking reads: measured here (test/kernel/measure-netlink.ts)
- * a poll-driven netlink round trip completes in tens of microseconds and costs nothing while idle,
- * whereas a timer loop adds up to one interval of latency to every event (link down, neighbour
- * change) and wakes the process even when nothing happens. The callback runs on the main thread, so
+ * Why this and not a timer loop of non-blocking reads, measured here (test/kernel/measure-netlink.ts,
+ * 2 loaded cores): a poll-driven rtnetlink request round trip takes 0.03 ms (median) against
+ * 1.2 ms (p95 10.7 ms) for a 1 ms timer loop, and an idle poll-driven socket costs no CPU where the
+ * timer loop burns ~4% of a core doing nothing. The callback runs on the main thread, so
  * the reader is an ordinary non-blocking recv.
  *
  * The uv_poll callback receives (status, events); status < 0 is a libuv error for the fd.

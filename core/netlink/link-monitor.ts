@@ -80,7 +80,6 @@ export class RtnlLinkMonitor implements LinkMonitor {
     this.#events = new NetlinkSocket({ groups: [RTNLGRP_LINK], receiveBufferBytes: 1 << 20 });
     this.#events.onNotification((msg) => this.#onMessage(msg));
     this.#events.onOverrun(() => void this.#resync());
-    this.#events.unref();
   }
 
   async get(ifindex: number): Promise<LinkState | undefined> {

@@ -65,7 +65,6 @@ export class RtnlNeighbourTable implements NeighbourTable {
     this.#events.onOverrun(() => {
       for (const l of this.#listeners) l({ kind: 'resync' });
     });
-    this.#events.unref();
   }
 
   async list(family?: IpFamily): Promise<NeighbourEntry[]> {

@@ -149,6 +149,8 @@ export class NetlinkSocket {
         () => this.#drain(),
         (err) => this.#failAll(err),
       );
+      // An open socket alone does not keep the process alive; a pending request's timer does.
+      this.#watch.unref();
     } catch (err) {
       closeFd(fd);
       throw new DsrError('E_NETLINK', 'could not open an rtnetlink socket', {}, err);
@@ -164,11 +166,6 @@ export class NetlinkSocket {
   /** Handler called when the kernel dropped notifications for this socket (ENOBUFS). */
   onOverrun(handler: () => void): void {
     this.#onOverrun = handler;
-  }
-
-  /** Lets the process exit while this socket is open (monitors that live as long as the daemon). */
-  unref(): void {
-    this.#watch.unref();
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { ipFamily, normalizeIp, parseHostPort } from './address.ts';
 import { ALERT_EVENTS } from './alert-events.ts';
+import { DEFAULTS } from './defaults.ts';
 import type { LoadedFiles } from './files.ts';
 import type { RawConfig, RawHealthCheck, RawHealthCheckRef, RawKeyRing } from './schema.ts';
 import { parseFileMode, parseStatusRange } from './schema-parts.ts';
@@ -64,7 +65,8 @@ export function buildHealthCheck(raw: RawHealthCheck, name: string | null, ctx: 
       };
     }
     case 'udp': {
-      const sendHex = raw.send_hex ?? Buffer.from(raw.send ?? '', 'utf8').toString('hex');
+      const sendHex =
+        raw.send_hex ?? Buffer.from(raw.send ?? DEFAULTS.health_checks.udp.send, 'utf8').toString('hex');
       return {
         ...base,
         kind: 'udp',

@@ -61,15 +61,15 @@ export const DEFAULTS = {
     },
     track: {
       forwarder: true,
-      interface_weight: 0,
-      script: {
+      interfaces: { weight: 0 },
+      scripts: {
         interval_ms: 2000,
         timeout_ms: 1000,
         rise: 1,
         fall: 1,
         weight: 0,
       },
-      service_weight: 0,
+      services: { weight: 0 },
     },
   },
   services: {
@@ -91,10 +91,10 @@ export const DEFAULTS = {
       keep_persistence: false,
       timeout_s: 600,
     },
-  },
-  real_servers: {
-    // Same as ipvsadm and keepalived; weights are relative.
-    weight: 1,
+    real_servers: {
+      // Same as ipvsadm and keepalived; weights are relative.
+      weight: 1,
+    },
   },
   health_checks: {
     interval_ms: 2000,
@@ -168,7 +168,7 @@ export const DEFAULTS = {
     heartbeat_s: 0,
     queue_dir: '/var/lib/dsr-director/alerts',
     queue_max_events: 10_000,
-    target: {
+    targets: {
       // null: every event
       events: null,
       timeout_ms: 5000,

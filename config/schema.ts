@@ -73,7 +73,7 @@ const TrackSchema = z.strictObject({
     .array(
       z.strictObject({
         name: ifName(),
-        weight: weight().default(D.vip_groups.track.interface_weight),
+        weight: weight().default(D.vip_groups.track.interfaces.weight),
       }),
     )
     .default([]),
@@ -83,11 +83,11 @@ const TrackSchema = z.strictObject({
         .strictObject({
           name: name(),
           command: argv(),
-          interval_ms: ms(100, 3_600_000).default(D.vip_groups.track.script.interval_ms),
-          timeout_ms: ms(10, 3_600_000).default(D.vip_groups.track.script.timeout_ms),
-          rise: intIn(1, 100).default(D.vip_groups.track.script.rise),
-          fall: intIn(1, 100).default(D.vip_groups.track.script.fall),
-          weight: weight().default(D.vip_groups.track.script.weight),
+          interval_ms: ms(100, 3_600_000).default(D.vip_groups.track.scripts.interval_ms),
+          timeout_ms: ms(10, 3_600_000).default(D.vip_groups.track.scripts.timeout_ms),
+          rise: intIn(1, 100).default(D.vip_groups.track.scripts.rise),
+          fall: intIn(1, 100).default(D.vip_groups.track.scripts.fall),
+          weight: weight().default(D.vip_groups.track.scripts.weight),
         })
         .superRefine(timeoutWithinInterval),
     )
@@ -96,7 +96,7 @@ const TrackSchema = z.strictObject({
     .array(
       z.strictObject({
         name: name(),
-        weight: weight().default(D.vip_groups.track.service_weight),
+        weight: weight().default(D.vip_groups.track.services.weight),
       }),
     )
     .default([]),
@@ -203,7 +203,7 @@ const HealthCheckRefSchema = z.union([name(), InlineHealthCheckSchema], {
 
 const RealServerSchema = z.strictObject({
   address: unicastAddress(),
-  weight: intIn(0, 65535).default(D.real_servers.weight),
+  weight: intIn(0, 65535).default(D.services.real_servers.weight),
   health_check: HealthCheckRefSchema.optional(),
 });
 
@@ -307,7 +307,7 @@ const LogSchema = z.strictObject({
   level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default(D.log.level),
 });
 
-const T = D.alerts.target;
+const T = D.alerts.targets;
 const AlertTargetSchema = z
   .strictObject({
     name: name(),

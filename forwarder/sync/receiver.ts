@@ -117,6 +117,15 @@ export class SyncReceiver {
     return out;
   }
 
+  /** Asks for the peer's whole tables again (we stop being the active and our table went stale). */
+  resync(now: number): ReceiverStep {
+    const out: ReceiverStep = { send: [], apply: [] };
+    const before = this.#state;
+    this.#requestBulk(now, out);
+    if (this.#state !== before) out.state = this.#state;
+    return out;
+  }
+
   /** Timers: acknowledge, report open gaps again, retry a bulk request, notice a silent peer. */
   tick(now: number): ReceiverStep {
     const out: ReceiverStep = { send: [], apply: [] };

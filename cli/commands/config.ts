@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkConfigFile, DEFAULT_CONFIG_PATH } from '../../config/index.ts';
+// config/index.ts is imported when needed: building its schemas costs about half a second.
+import { DEFAULT_CONFIG_PATH } from '../../config/defaults.ts';
 import { CMD, type ConfigChangeSummary, MAX_DIFF_TEXT_BYTES } from '../../core/admin/contracts.ts';
 import { DsrError } from '../../core/errors.ts';
 import { EXIT_FAILED } from '../exit.ts';
@@ -25,6 +26,7 @@ export const configCommand: CommandModule = (program, ctx) => {
     .argument('[file]', 'config file', DEFAULT_CONFIG_PATH)
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
+      const { checkConfigFile } = await import('../../config/index.ts');
       const r = await checkConfigFile(file);
       const json = {
         ok: r.ok,

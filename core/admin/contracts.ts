@@ -1,11 +1,9 @@
 /**
- * Admin commands whose handler lives in a part other than the daemon core, with the arguments
- * dsrctl sends and the result it expects. The part that answers a command registers it with
- * these schemas (ctx.admin.register({ name: CMD.conns, args: ConnsArgs, ... })), so the CLI and
- * the daemon cannot drift apart.
+ * Admin command names and the results dsrctl expects; the argument schemas are in
+ * contract-args.ts. A part that answers one of these commands registers it with that schema
+ * (ctx.admin.register({ name: CMD.conns, args: ConnsArgs, ... })), so the CLI and the daemon
+ * cannot drift apart. This file has no runtime imports: dsrctl loads it on every run.
  */
-import { isIP } from 'node:net';
-import { z } from 'zod';
 
 export const CMD = {
   status: 'status',
@@ -16,20 +14,6 @@ export const CMD = {
   conns: 'conns',
   explain: 'explain',
 } as const;
-
-const ip = z.string().refine((s) => isIP(s) !== 0, { error: 'expected an IPv4 or IPv6 address' });
-const port = z.number().int().min(0).max(65535);
-
-export const ConnsArgs = z
-  .object({
-    /** Service name. */
-    service: z.string().min(1).max(63).optional(),
-    /** Client address; a CIDR prefix is allowed ("198.18.0.0/24"). */
-    client: z.string().min(1).max(64).optional(),
-    limit: z.number().int().min(1).max(1_000_000).default(1000),
-  })
-  .strict();
-export type ConnsArgs = z.infer<typeof ConnsArgs>;
 
 export interface ConnEntry {
   service: string;
@@ -51,17 +35,6 @@ export interface ConnsResult {
   total: number;
 }
 
-export const ExplainArgs = z
-  .object({
-    client: ip,
-    clientPort: port,
-    vip: ip,
-    vipPort: port,
-    protocol: z.enum(['tcp', 'udp']),
-  })
-  .strict();
-export type ExplainArgs = z.infer<typeof ExplainArgs>;
-
 export interface ExplainResult {
   /** The service that matches VIP:port/proto, or null (the packet is passed to the kernel). */
   service: string | null;
@@ -73,8 +46,6 @@ export interface ExplainResult {
   steps: string[];
 }
 
-/** No level: just report the current one. */
-export const LogLevelArgs = z.object({ level: z.string().min(1).max(10).optional() }).strict();
 export interface LogLevelResult {
   level: string;
   previous: string;
@@ -82,15 +53,6 @@ export interface LogLevelResult {
 
 /** A request line is at most 64 KiB (protocol.ts); the config text travels JSON-escaped inside one. */
 export const MAX_DIFF_TEXT_BYTES = 48 * 1024;
-
-export const ConfigDiffArgs = z
-  .object({
-    /** Text of the candidate config (dsrctl reads the file with the operator's own permissions). */
-    text: z.string().max(MAX_DIFF_TEXT_BYTES),
-    /** File name for error positions, and the base for relative paths inside it. */
-    file: z.string().min(1).max(4096),
-  })
-  .strict();
 
 /** What a reload did (config.reload), or what it would do (config.diff). */
 export interface ConfigChangeSummary {

@@ -5,13 +5,8 @@
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { formatConfigIssues, parseConfigText } from '../../config/index.ts';
-import {
-  CMD,
-  type ConfigChangeSummary,
-  ConfigDiffArgs,
-  LogLevelArgs,
-  type LogLevelResult,
-} from '../admin/contracts.ts';
+import { ConfigDiffArgs, LogLevelArgs } from '../admin/contract-args.ts';
+import { CMD, type ConfigChangeSummary, type LogLevelResult } from '../admin/contracts.ts';
 import type { CommandInfo, CommandRegistry } from '../admin/registry.ts';
 import { DsrError } from '../errors.ts';
 import type { LogRoot } from '../log.ts';

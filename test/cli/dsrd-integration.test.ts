@@ -1,0 +1,183 @@
+/**
+ * The real dsrd process, driven by the real dsrctl: start under a stand-in for systemd (a
+ * NOTIFY_SOCKET receiver), status, reload good and bad (admin command and SIGHUP), a second
+ * daemon refused, and a graceful SIGTERM. No root needed: only the parts that need none run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { UnixDgramReceiver } from '../../core/systemd/unix-dgram.ts';
+import { DSRD, dsrctl, NODE, run } from './helpers.ts';
+
+function config(dir: string, weight: number): string {
+  return `node:
+  id: lb-test
+interfaces:
+  - name: eth0
+vip_groups:
+  - name: web
+    id: 51
+    vips: [198.18.0.200, "2001:2::200"]
+services:
+  - name: web-http
+    vip: 198.18.0.200
+    protocol: tcp
+    port: 80
+    persistence:
+      timeout_s: 120
+    real_servers:
+      - address: 198.18.0.100
+      - address: 198.18.0.101
+        weight: ${weight}
+  - name: dns6
+    vip: "2001:2::200"
+    protocol: udp
+    port: 53
+    real_servers:
+      - address: "2001:2::100"
+metrics:
+  enabled: false
+admin:
+  socket: ${join(dir, 'dsrd.sock')}
+log:
+  level: info
+`;
+}
+
+/**
+ * Collects notification datagrams as systemd does, all the time (a unix datagram queue holds only
+ * net.unix.max_dgram_qlen messages), and waits for one matching a pattern (bounded).
+ */
+class FakeSystemd {
+  readonly rx: UnixDgramReceiver;
+  readonly messages: string[] = [];
+  readonly #timer: NodeJS.Timeout;
+  constructor(path: string) {
+    this.rx = new UnixDgramReceiver(path);
+    this.#timer = setInterval(() => this.#drain(), 5);
+  }
+  #drain(): void {
+    for (let m = this.rx.receive(); m !== undefined; m = this.rx.receive()) this.messages.push(m);
+  }
+  close(): void {
+    clearInterval(this.#timer);
+    this.rx.close();
+  }
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.#drain();
+      const hit = this.messages.find((m) => pattern.test(m));
+      if (hit !== undefined) {
+        this.messages.splice(this.messages.indexOf(hit), 1);
+        return hit;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`no ${pattern} from dsrd; got ${JSON.stringify(this.messages)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+test('dsrd under a fake systemd: ready, status, reloads good and bad, SIGHUP, second daemon refused, SIGTERM', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsr-dsrd-'));
+  const notifyPath = `@dsr-test-notify-${process.pid}-${Date.now()}`;
+  const systemd = new FakeSystemd(notifyPath);
+  const path = join(dir, 'dsrd.yaml');
+  const sock = join(dir, 'dsrd.sock');
+  writeFileSync(path, config(dir, 1));
+  const child = spawn(NODE, [DSRD, '--config', path], {
+    env: { ...process.env, NOTIFY_SOCKET: notifyPath, WATCHDOG_USEC: '2000000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  child.stdout?.on('data', (d) => {
+    logs += d;
+  });
+  child.stderr?.on('data', (d) => {
+    logs += d;
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    systemd.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  t.regex(await systemd.waitFor(/^READY=1/), /STATUS=node lb-test: 1 VIP group\(s\), 2 service\(s\)/);
+  t.is(await systemd.waitFor(/^WATCHDOG=1$/), 'WATCHDOG=1', 'pings at WATCHDOG_USEC/2');
+
+  const st = await dsrctl(['-s', sock, 'status', '--json']);
+  t.is(st.code, 0, st.stderr);
+  const status = JSON.parse(st.stdout);
+  t.is(status.node, 'lb-test');
+  t.is(status.pid, child.pid);
+  t.is(status.state, 'running');
+  t.deepEqual(
+    status.services.map((s: { name: string }) => s.name),
+    ['web-http', 'dns6'],
+  );
+  t.is(status.services[0].persistenceTimeoutS, 120);
+  const text = await dsrctl(['-s', sock, 'status']);
+  t.regex(text.stdout, /TCP\s+198\.18\.0\.200:80\s+unknown/);
+  t.regex(text.stdout, /->\s+\[2001:2::100\]:53/);
+
+  // A good reload through dsrctl.
+  writeFileSync(path, config(dir, 4));
+  const good = await dsrctl(['-s', sock, 'config', 'reload']);
+  t.is(good.code, 0, good.stderr);
+  t.regex(good.stdout, /weight of 198\.18\.0\.101 1 -> 4/);
+  t.regex(await systemd.waitFor(/^RELOADING=1/), /MONOTONIC_USEC=\d+/);
+  t.regex(await systemd.waitFor(/^READY=1/), /config reloaded: services/);
+
+  // A broken file: the old config keeps running, and dsrctl says why.
+  writeFileSync(path, config(dir, 4).replace('protocol: tcp', 'protocol: sctp'));
+  const bad = await dsrctl(['-s', sock, 'config', 'reload']);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /E_RELOAD: the new config is not valid; the old config keeps running/);
+  t.regex(bad.stderr, /dsrd\.yaml:\d+:\d+: services\[0\]\.protocol: /);
+  const after = JSON.parse((await dsrctl(['-s', sock, 'status', '--json'])).stdout);
+  t.is(after.services[0].realServers[1].weight, 4);
+  t.false(after.config.lastReload.ok);
+
+  // SIGHUP reloads too.
+  writeFileSync(path, config(dir, 7));
+  child.kill('SIGHUP');
+  await systemd.waitFor(/^READY=1\nSTATUS=config reloaded/);
+  const hup = JSON.parse((await dsrctl(['-s', sock, 'status', '--json'])).stdout);
+  t.is(hup.services[0].realServers[1].weight, 7);
+
+  // A second daemon on the same director is refused and leaves the first alone.
+  const second = await run(NODE, [DSRD, '--config', path]);
+  t.is(second.code, 1);
+  t.regex(second.stderr, /another dsrd answers on/);
+  t.is((await dsrctl(['-s', sock, 'status', '--json'])).code, 0);
+
+  // Graceful stop.
+  child.kill('SIGTERM');
+  t.is(await exited(child), 0);
+  t.regex(await systemd.waitFor(/^STOPPING=1/), /STATUS=stopping: SIGTERM/);
+  t.false(existsSync(sock), 'the admin socket is removed');
+  t.regex(logs, /"msg":"dsrd stopped"/);
+  const down = await dsrctl(['-s', sock, 'status']);
+  t.is(down.code, 3);
+});
+
+test('dsrd with a broken config does not start: exit 1 with positioned errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsr-dsrd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dsrd.yaml');
+  writeFileSync(path, config(dir, 1).replace('id: 51', 'id: 999'));
+  const r = await run(NODE, [DSRD, '--config', path]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /dsrd\.yaml:7:9: vip_groups\[0\]\.id: /);
+  t.false(existsSync(join(dir, 'dsrd.sock')));
+});

@@ -183,13 +183,19 @@ function checkKeys(out: IssueCollector, s: Sections): void {
     if (s.keys.sync) checkRing(out, s.keys.sync, ['keys', 'sync']);
     return;
   }
-  if (s.peers && s.peers.length > 0) {
+  const why =
+    s.peers && s.peers.length > 0
+      ? 'peers are configured'
+      : s.election?.transport === 'multicast'
+        ? 'the election uses multicast'
+        : null;
+  if (why !== null) {
     out.add(
       'semantic',
       ['keys'],
-      'missing required section (peers are configured, so election and sync messages must be authenticated: add keys.election)',
+      `missing required section (${why}, so election and sync messages must be authenticated: add keys.election)`,
       'key',
-      ['peers'],
+      why === 'peers are configured' ? ['peers'] : ['election', 'transport'],
     );
   }
 }

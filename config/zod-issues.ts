@@ -87,16 +87,23 @@ export function allowedKeysAt(schema: z.core.$ZodType, path: FieldPath, data: un
       d = def(d.innerType ?? (d.in as z.core.$ZodType));
     }
     if (d.type === 'union' && d.options) {
-      const here = valueAt(data, path.slice(0, i)).value as Record<string, unknown> | undefined;
-      const objects = d.options.filter((o) => def(o).type === 'object');
+      const rest = path.slice(i);
+      const here = valueAt(data, path.slice(0, i)).value;
       const disc = d.discriminator;
-      const match =
-        disc !== undefined && here && typeof here === 'object'
-          ? objects.find((o) => def(def(o).shape?.[disc] as z.core.$ZodType)?.values?.includes(here[disc]))
-          : objects[0];
-      if (match === undefined) return null;
-      d = def(match);
-      continue;
+      if (disc !== undefined) {
+        const value =
+          here !== null && typeof here === 'object' ? (here as Record<string, unknown>)[disc] : undefined;
+        const match = d.options.find((o) =>
+          def(def(o).shape?.[disc] as z.core.$ZodType)?.values?.includes(value),
+        );
+        return match === undefined ? null : allowedKeysAt(match, rest, here);
+      }
+      // A plain union (e.g. a check name or an inline check): the first member with keys there.
+      for (const option of d.options) {
+        const keys = allowedKeysAt(option, rest, here);
+        if (keys !== null) return keys;
+      }
+      return null;
     }
     if (i === path.length) return d.type === 'object' && d.shape ? Object.keys(d.shape) : null;
     const segment = path[i++];

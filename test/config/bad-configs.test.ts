@@ -188,6 +188,13 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'multicast election without keys',
+    text: yaml(...HEAD, ...GROUP, 'election:', '  transport: multicast'),
+    expect: [
+      'dsrd.yaml:10:3: keys: missing required section (the election uses multicast, so election and sync messages must be authenticated: add keys.election)',
+    ],
+  },
+  {
     name: 'real server of the other family than the VIP, and a weight out of range',
     text: yaml(
       ...HEAD,
@@ -243,6 +250,24 @@ const cases: Case[] = [
     expect: [
       'dsrd.yaml:17:19: services[0].health_check: a tcp check needs a port: the service port is 0 (every port) (set port in health check "tcp-any")',
       'dsrd.yaml:20:23: services[0].real_servers[0].health_check: unknown health check "tcp-nope" (health_checks: tcp-any)',
+    ],
+  },
+  {
+    name: 'unknown key in an inline check of a real server: suggested from that kind',
+    text: yaml(
+      ...HEAD,
+      ...GROUP,
+      'services:',
+      '  - name: https',
+      '    vip: 198.18.100.10',
+      '    protocol: tcp',
+      '    port: 443',
+      '    real_servers:',
+      '      - address: 198.18.200.1',
+      '        health_check: {kind: https, snii: www.example.test}',
+    ),
+    expect: [
+      'dsrd.yaml:16:37: services[0].real_servers[0].health_check.snii: unknown key "snii" (did you mean "sni"?)',
     ],
   },
   {

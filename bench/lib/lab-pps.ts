@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { DsrError } from '../../core/errors.ts';
-import type { Host, Lab, LabProcess } from '../../test/lab/index.ts';
+import { type Host, type Lab, type LabProcess, runIn } from '../../test/lab/index.ts';
 import { benchBpfObject } from './bench-bpf.ts';
 
 const script = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
@@ -125,9 +125,31 @@ export async function measurePps(
     await sleep(120); // let the counters report past `to`
     const perHost = counters.rates(from, to);
     const pps = [...perHost.values()].reduce((a, b) => a + b, 0);
+    await assertThroughDirector(lab, opts.director);
     return { pps, offeredPps: offered.pps, perHost };
   } finally {
     await gen.stop();
+  }
+}
+
+/**
+ * Guards the figure against frames that reached a real server without passing
+ * the director: the bridge learns a MAC on the port frames carrying it as
+ * source come in by, and only the director sends with the director's MAC.
+ */
+async function assertThroughDirector(lab: Lab, director: Host): Promise<void> {
+  const { stdout } = await runIn(lab.bridgeNs, 'bridge', ['fdb', 'show', 'br', 'br0']);
+  const wrong = stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`${director.mac} `) && !l.includes(` dev ${director.port} `));
+  if (wrong.length > 0) {
+    throw new DsrError(
+      'E_BENCH',
+      `frames with the director's MAC entered the bridge elsewhere: ${wrong[0]}`,
+      {
+        fdb: wrong,
+      },
+    );
   }
 }
 

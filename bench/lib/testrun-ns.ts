@@ -1,49 +1,42 @@
 /**
  * ns per packet of an XDP program under BPF_PROG_TEST_RUN: the kernel runs the
- * program `repeat` times on one frame and reports the mean time per run. The
- * median of a few trials is reported, so one trial disturbed by another
- * process on these shared cores does not decide the figure.
+ * program `repeat` times on one frame and reports the mean time per run.
+ * Callers interleave trials of the programs they compare and take medians,
+ * so drift on these shared cores hits every program alike.
  */
 import { DsrError } from '../../core/errors.ts';
 import { productBpfObject } from './bench-bpf.ts';
-import { BenchBpfObject, mapUpdate, testRun, XDP_TX } from './bpf.ts';
+import { BenchBpfObject, mapUpdate, testRun } from './bpf.ts';
 import { macBytes } from './frames.ts';
-import { summarize } from './report.ts';
 
-export interface NsFigure {
-  ns: number;
-  trials: number[];
-}
-
-export function nsPerPacket(
+/** One trial: `repeat` runs of `frame`; throws unless the program returned `expect`. */
+export function trialNs(
   progFd: number,
   frame: Buffer,
-  opts: { repeat: number; trials: number; expect: number; label: string },
-): NsFigure {
-  const trials: number[] = [];
-  const out = Buffer.alloc(frame.length + 256);
-  for (let i = 0; i < opts.trials; i++) {
-    const r = testRun(progFd, { data: Buffer.from(frame), repeat: opts.repeat, dataOut: out });
-    if (r.retval !== opts.expect) {
-      throw new DsrError('E_BENCH', `${opts.label}: program returned ${r.retval}, expected ${opts.expect}`, {
-        label: opts.label,
-        retval: r.retval,
-      });
-    }
-    trials.push(r.durationNs);
+  repeat: number,
+  expect: number,
+  label: string,
+): number {
+  const r = testRun(progFd, { data: Buffer.from(frame), repeat, dataOut: Buffer.alloc(frame.length + 256) });
+  if (r.retval !== expect) {
+    throw new DsrError('E_BENCH', `${label}: program returned ${r.retval}, expected ${expect}`, {
+      label,
+      retval: r.retval,
+    });
   }
-  return { ns: summarize(trials).median, trials };
+  return r.durationNs;
 }
 
 /** The MAC-swap floor (forwarder/bpf/floor_macswap.c), loaded for test runs only. */
-export function floorNs(frame: Buffer, rsMac: string, opts: { repeat: number; trials: number }): NsFigure {
+export function loadFloor(rsMac: string): { progFd: number; close(): void } {
   const obj = new BenchBpfObject(productBpfObject('floor_macswap'));
   try {
     const value = Buffer.alloc(8);
     macBytes(rsMac).copy(value);
     mapUpdate(obj.mapFd('floor_rs_mac'), Buffer.alloc(4), value);
-    return nsPerPacket(obj.progFd('floor_macswap'), frame, { ...opts, expect: XDP_TX, label: 'floor' });
-  } finally {
+    return { progFd: obj.progFd('floor_macswap'), close: () => obj.close() };
+  } catch (e) {
     obj.close();
+    throw e;
   }
 }

@@ -10,7 +10,8 @@
  * puts a pass program there). It sends in chunks of `--chunk` frames until
  * `--seconds` have passed, then prints one line `DONE {"frames":..,"seconds":..}`.
  * Frames are UDP from A to B:dport with `--flows` consecutive source ports
- * from 10000, addressed to the director's MAC.
+ * from 10000, addressed to the director's MAC; the program rewrites their
+ * headers on every run (recycled pages come back modified by the director).
  */
 import { readFileSync } from 'node:fs';
 import { DsrError } from '../../core/errors.ts';
@@ -58,9 +59,11 @@ const frame = buildFrame4({
 
 const obj = new BenchBpfObject(benchBpfObject('trafficgen_xdp'));
 try {
-  const cfg = Buffer.alloc(8);
-  cfg.writeUInt16LE(BASE_PORT, 0);
-  cfg.writeUInt16LE(flows, 2);
+  // struct gen_cfg: the headers to write into every frame (see trafficgen_xdp.c for why), ports.
+  const cfg = Buffer.alloc(56);
+  frame.copy(cfg, 0, 0, 42);
+  cfg.writeUInt16LE(BASE_PORT, 48);
+  cfg.writeUInt16LE(flows, 50);
   mapUpdate(obj.mapFd('gen_cfg'), Buffer.alloc(4), cfg);
   const prog = obj.progFd('trafficgen_tx');
   const ctx = xdpMdCtx(frame.length, ifindex);

@@ -4,17 +4,22 @@
  * generator (bench/lib/trafficgen-worker.ts).
  *
  * Userspace runs this program with BPF_PROG_TEST_RUN and
- * BPF_F_TEST_XDP_LIVE_FRAMES on the client's eth0: the kernel builds one
- * frame per repetition from the template it was given, runs the program, and
- * really transmits every frame the program returns XDP_TX for. Debian's
- * xdp-trafficgen does the same but fails on this kernel.
+ * BPF_F_TEST_XDP_LIVE_FRAMES on the client's eth0: the kernel builds frames
+ * in a page pool, runs the program on each, and really transmits every frame
+ * the program returns XDP_TX for. Debian's xdp-trafficgen does the same but
+ * fails on this kernel.
  *
- * Each frame gets the next UDP source port of a small range, so the director
- * sees `gen_cfg.flows` distinct flows (spread over real servers by Maglev,
- * jhash or whatever the program under test uses) rather than one. The template
- * is IPv4/UDP with a zero UDP checksum (allowed for IPv4, RFC 768), so
- * changing the port needs no checksum update. The port is written on every
- * run, so it does not matter whether the kernel resets recycled frames.
+ * Why the program rewrites all headers on every run: the kernel initialises
+ * a page-pool page with the template only once. A transmitted page travels
+ * through the peer veth, the bridge and the director, and whoever rewrites
+ * it on the way (the director rewrites the MACs!) writes into that page;
+ * when the page comes back to the pool it is sent again as it is. Without
+ * the rewrite, frames would leave the client already addressed to a real
+ * server and bypass the director. So the Ethernet, IPv4 and UDP headers are
+ * copied from gen_cfg into each frame, and the UDP source port takes the next
+ * value of a small range, so the director sees `flows` distinct flows. The
+ * UDP checksum is zero ("none", allowed for IPv4 by RFC 768), so changing the
+ * port needs no checksum update.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -24,9 +29,12 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#define GEN_HDR_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+
 struct gen_cfg {
-	__u16 base_port; /* first UDP source port, host order */
-	__u16 flows;     /* number of source ports used, >= 1 */
+	__u8 hdr[48];	  /* Ethernet + IPv4 (no options) + UDP headers, first GEN_HDR_LEN bytes */
+	__u16 base_port;  /* first UDP source port, host order */
+	__u16 flows;	  /* number of source ports used, >= 1 */
 	__u32 pad;
 };
 
@@ -50,23 +58,19 @@ int trafficgen_tx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
+	struct udphdr *udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
 	struct gen_cfg *cfg;
 	__u64 *sent;
 	__u32 zero = 0;
 
 	if ((void *)(udp + 1) > data_end)
 		return XDP_ABORTED;
-	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
-		return XDP_ABORTED;
 	cfg = bpf_map_lookup_elem(&gen_cfg, &zero);
 	sent = bpf_map_lookup_elem(&gen_sent, &zero);
 	if (!cfg || !sent || cfg->flows == 0)
 		return XDP_ABORTED;
+	__builtin_memcpy(data, cfg->hdr, GEN_HDR_LEN);
 	udp->source = bpf_htons(cfg->base_port + (__u16)(*sent % cfg->flows));
-	udp->check = 0;
 	*sent += 1;
 	return XDP_TX;
 }

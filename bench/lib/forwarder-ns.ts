@@ -1,0 +1,274 @@
+/**
+ * ns/packet under BPF_PROG_TEST_RUN: the forwarder's XDP program on each path
+ * a packet can take, the MAC-swap floor, and the forwarder's established hit
+ * with a full connection table.
+ *
+ * Two forwarder instances are loaded, each with its own maps: "few" holds a
+ * handful of flows, "full" is filled with `fullEntries` flows. Trials of the
+ * floor, few and full are interleaved, so drift on these shared cores hits
+ * every program alike. Interference from other work can
+ * only add time, so each figure is the best (lowest) of its trials; every
+ * trial is printed next to it.
+ *
+ * Established hit and non-service pass repeat one frame `repeat` times. A new
+ * flow and a persistence hit cannot be repeated that way: the first run
+ * records the flow, so every later repetition is an established hit. Those
+ * two run K distinct flows once each (repeat = 1), and the kernel's time for
+ * a single run carries a fixed extra cost (timer reads, cold start). That
+ * extra is measured on the same K flows run once more, now established, and
+ * subtracted: new_flow = median(first runs) - (median(second runs) - established).
+ * Counters in reason_stats check that each path really was taken.
+ */
+import { DsrError } from '../../core/errors.ts';
+import { parseIp } from '../../forwarder/addr.ts';
+import { u32Key } from '../../forwarder/bpf-map.ts';
+import {
+  DSR,
+  decodeTrafficPerCpu,
+  encodeConn,
+  encodeFlow,
+  REASONS,
+  type Reason,
+} from '../../forwarder/layout.ts';
+import { libbpf } from '../../forwarder/libbpf.ts';
+import { type LoadedForwarder, loadForwarder } from '../../forwarder/loader.ts';
+import { testRun, XDP_PASS, XDP_TX } from './bpf.ts';
+import { addBenchService, storeOf } from './forwarder-setup.ts';
+import { buildFrame4, macBytes } from './frames.ts';
+import { summarize } from './report.ts';
+import { loadFloor, trialNs } from './testrun-ns.ts';
+
+export interface TestRunOptions {
+  repeat: number;
+  trials: number;
+  /** Distinct flows for the new-flow and persistence figures. */
+  newFlows: number;
+  /** Connection entries for the full-table figure. */
+  fullEntries: number;
+}
+
+export interface NsRow {
+  label: string;
+  ns: number;
+  detail: string;
+}
+
+export interface TestRunFigures {
+  floor: number;
+  established: number;
+  newFlow: number;
+  persistence: number;
+  pass: number;
+  establishedFull: number;
+  fullTableEntries: number;
+  rows: NsRow[];
+}
+
+/** Most distinct flows per figure: their ring-buffer events (2K in all) must fit the 4 MiB ring. */
+export const MAX_NEW_FLOWS = 30_000;
+
+// The frames use the lab's address plan (design brief §3: benchmarking ranges only).
+const DIRECTOR_MAC = '02:d5:00:00:01:00';
+const CLIENT_MAC = '02:d5:00:00:02:00';
+const REAL_MACS = ['02:d5:00:00:03:00', '02:d5:00:00:03:01', '02:d5:00:00:03:02'];
+const CLIENT_IP = '198.18.0.10';
+const NEW_FLOW_CLIENT = '198.18.1.1';
+const PERSIST_CLIENT = '198.18.2.1';
+const VIP = '198.18.0.200';
+const PORT_PLAIN = 80;
+const PORT_PERSIST = 443;
+const PORT_NONE = 22;
+
+function frame(srcIp: string, sport: number, dport: number): Buffer {
+  return buildFrame4({
+    srcMac: CLIENT_MAC,
+    dstMac: DIRECTOR_MAC,
+    srcIp,
+    dstIp: VIP,
+    proto: 'tcp',
+    sport,
+    dport,
+  });
+}
+
+function loadConfigured(connEntries: number): LoadedForwarder {
+  const fwd = loadForwarder({ pinDir: null, connEntries });
+  try {
+    const store = storeOf(fwd);
+    const reals = REAL_MACS.map((mac, i) => ({ addr: `198.18.0.${100 + i}`, mac }));
+    const common = { vip: VIP, proto: 'tcp' as const, directorMac: DIRECTOR_MAC, reals };
+    addBenchService(store, { ...common, svcId: 0, port: PORT_PLAIN, firstRealId: 0 });
+    addBenchService(store, {
+      ...common,
+      svcId: 1,
+      port: PORT_PERSIST,
+      persistSec: 300,
+      firstRealId: reals.length,
+    });
+    return fwd;
+  } catch (e) {
+    fwd.close();
+    throw e;
+  }
+}
+
+function reasonCount(fwd: LoadedForwarder, reason: Reason): bigint {
+  const v = fwd.maps.reason_stats.lookup(u32Key(REASONS[reason]));
+  return v ? decodeTrafficPerCpu(v, libbpf.numPossibleCpus()).packets : 0n;
+}
+
+/** Sends the frame once and checks that it went to one of the real servers. */
+function recordFlow(fwd: LoadedForwarder, f: Buffer): void {
+  const out = Buffer.alloc(f.length + 64);
+  const r = testRun(fwd.progFd, { data: Buffer.from(f), repeat: 1, dataOut: out });
+  if (r.retval !== XDP_TX || !REAL_MACS.some((m) => macBytes(m).equals(out.subarray(0, 6)))) {
+    throw new DsrError('E_BENCH', 'the forwarder did not send a service frame to a real server', {
+      retval: r.retval,
+    });
+  }
+}
+
+/** Runs `frames` once each; returns the median kernel-reported ns (robust to a preempted run). */
+function medianSingleRuns(fwd: LoadedForwarder, frames: readonly Buffer[], label: string): number {
+  const ns: number[] = [];
+  for (const f of frames) {
+    const r = testRun(fwd.progFd, { data: Buffer.from(f), repeat: 1 });
+    if (r.retval !== XDP_TX) {
+      throw new DsrError('E_BENCH', `${label}: program returned ${r.retval}, expected XDP_TX`, { label });
+    }
+    ns.push(r.durationNs);
+  }
+  return summarize(ns).median;
+}
+
+/** First-run cost of K new flows (client `srcIp`, service port), counted on `reason`. */
+function firstRunNs(
+  fwd: LoadedForwarder,
+  srcIp: string,
+  dport: number,
+  k: number,
+  reason: Reason,
+  established: number,
+): { ns: number; detail: string } {
+  const frames = Array.from({ length: k }, (_, i) => frame(srcIp, 1024 + i, dport));
+  const before = reasonCount(fwd, reason);
+  const raw = medianSingleRuns(fwd, frames, reason);
+  const counted = reasonCount(fwd, reason) - before;
+  const again = medianSingleRuns(fwd, frames, `${reason}, second pass`);
+  if (counted !== BigInt(k)) {
+    throw new DsrError('E_BENCH', `expected ${k} packets on path ${reason}, the program counted ${counted}`, {
+      reason,
+    });
+  }
+  return {
+    ns: raw - (again - established),
+    detail: `median of ${k} flows: ${raw} first run, ${again} when established`,
+  };
+}
+
+/** Fills the connection table with `n` established TCP flows to service 0, 64k per syscall. */
+function fillConns(fwd: LoadedForwarder, n: number): number {
+  const now = process.hrtime.bigint(); // CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns
+  const conn = encodeConn({
+    lastSeenNs: now,
+    reportedNs: now,
+    realId: 0,
+    realGen: 1,
+    svcId: 0,
+    svcGen: 1,
+    state: DSR.CONN_TCP_EST,
+  });
+  const vip = parseIp(VIP).bytes;
+  const batch = 1 << 16;
+  const keySize = fwd.maps.conns.keySize;
+  const keys = new Uint8Array(batch * keySize);
+  const values = new Uint8Array(batch * conn.length);
+  for (let i = 0; i < batch; i++) values.set(conn, i * conn.length);
+  const src = new Uint8Array(16);
+  for (let done = 0; done < n; ) {
+    const count = Math.min(batch, n - done);
+    for (let i = 0; i < count; i++) {
+      const id = done + i;
+      // Clients in 198.19.0.0/16 (benchmarking range), 64k ports each: unique flow keys.
+      src.set([198, 19, (id >>> 24) & 0xff, (id >>> 16) & 0xff]);
+      encodeFlow(
+        { src, dst: vip, sport: id & 0xffff, dport: PORT_PLAIN, proto: 6, family: 4 },
+        keys,
+        i * keySize,
+      );
+    }
+    fwd.maps.conns.updateBatch(keys, values, count);
+    done += count;
+  }
+  let entries = 0;
+  fwd.maps.conns.forEachBatch((_k, _v, count) => {
+    entries += count;
+  }, batch);
+  return entries;
+}
+
+export function measureTestRuns(o: TestRunOptions): TestRunFigures {
+  if (!Number.isInteger(o.newFlows) || o.newFlows < 1 || o.newFlows > MAX_NEW_FLOWS) {
+    throw new DsrError('E_USAGE', `--new-flows must be 1..${MAX_NEW_FLOWS}`, { newFlows: o.newFlows });
+  }
+  const connEntries = Math.max(DSR.CONN_DEFAULT_ENTRIES, o.fullEntries);
+  const floor = loadFloor(REAL_MACS[0]);
+  const few = loadConfigured(connEntries);
+  let full: LoadedForwarder | null = null;
+  try {
+    full = loadConfigured(connEntries);
+    const est = frame(CLIENT_IP, 40000, PORT_PLAIN);
+    const none = frame(CLIENT_IP, 40000, PORT_NONE);
+    const fullTableEntries = fillConns(full, o.fullEntries);
+    recordFlow(few, est);
+    recordFlow(full, est);
+
+    const t = { floor: [] as number[], est: [] as number[], full: [] as number[], pass: [] as number[] };
+    for (let i = 0; i < o.trials; i++) {
+      t.floor.push(trialNs(floor.progFd, est, o.repeat, XDP_TX, 'floor'));
+      t.est.push(trialNs(few.progFd, est, o.repeat, XDP_TX, 'established'));
+      t.full.push(trialNs(full.progFd, est, o.repeat, XDP_TX, 'established, full table'));
+      t.pass.push(trialNs(few.progFd, none, o.repeat, XDP_PASS, 'non-service pass'));
+    }
+    const best = (v: number[]) => summarize(v).min;
+    const established = best(t.est);
+    const newFlow = firstRunNs(few, NEW_FLOW_CLIENT, PORT_PLAIN, o.newFlows, 'tx_new_flow', established);
+    recordFlow(few, frame(PERSIST_CLIENT, 999, PORT_PERSIST)); // creates the persistence entry
+    const persistence = firstRunNs(
+      few,
+      PERSIST_CLIENT,
+      PORT_PERSIST,
+      o.newFlows,
+      'tx_persist_hit',
+      established,
+    );
+
+    const trials = (v: number[]) => `trials ${v.join(' ')}`;
+    const rows: NsRow[] = [
+      { label: 'floor (MAC swap, XDP_TX)', ns: best(t.floor), detail: trials(t.floor) },
+      { label: 'dsr-director: established hit', ns: established, detail: trials(t.est) },
+      { label: 'dsr-director: new flow', ns: newFlow.ns, detail: newFlow.detail },
+      { label: 'dsr-director: persistence hit', ns: persistence.ns, detail: persistence.detail },
+      { label: 'dsr-director: non-service pass', ns: best(t.pass), detail: trials(t.pass) },
+      {
+        label: `dsr-director: established, ${fullTableEntries} conns`,
+        ns: best(t.full),
+        detail: trials(t.full),
+      },
+    ];
+    return {
+      floor: best(t.floor),
+      established,
+      newFlow: newFlow.ns,
+      persistence: persistence.ns,
+      pass: best(t.pass),
+      establishedFull: best(t.full),
+      fullTableEntries,
+      rows,
+    };
+  } finally {
+    full?.close();
+    few.close();
+    floor.close();
+  }
+}

@@ -39,14 +39,13 @@ export interface HandoverRequestMessage extends SenderStatus {
   readonly token: number;
 }
 
-export type HandoverRejectReason = 'not-backup' | 'not-sync-ready' | 'fault' | 'not-from-master' | 'busy';
+export type HandoverRejectReason = 'not-backup' | 'not-sync-ready' | 'fault' | 'not-from-master';
 
 export const HANDOVER_REJECT_REASONS: readonly HandoverRejectReason[] = [
   'not-backup',
   'not-sync-ready',
   'fault',
   'not-from-master',
-  'busy',
 ];
 
 /** The target of a handover request refuses it. */

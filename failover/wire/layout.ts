@@ -17,7 +17,7 @@
  *   32  8   timestamp, ms (< 2^53)
  *   40  1   priority (0..254; 255 is the RFC 5798 address owner, which we never are)
  *   41  1   state: 2 backup, 3 master, 4 fault
- *   42  1   reject reason (handover-reject: 1..5, else 0)
+ *   42  1   reject reason (handover-reject: 1..4, else 0)
  *   43  1   reserved, 0
  *   44  4   target node id (handover messages: non-zero; advert: 0)
  *   48  4   handover token (handover messages: non-zero; advert: 0)

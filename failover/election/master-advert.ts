@@ -1,0 +1,99 @@
+/**
+ * What a director does with an advert from a peer in state Master: RFC 5798 §6.4.2 (Backup) and
+ * §6.4.3 (Master), plus preempt_delay, sync gating, the preemption hold, the make-before-break
+ * overlap and split-brain reporting.
+ */
+import type { GroupCore } from './group-core.ts';
+import type { AdvertMessage, SenderStatus } from './messages.ts';
+import type { OutputBuilder } from './output.ts';
+import { skewTimeMs } from './timing.ts';
+
+export function onMasterAdvert(core: GroupCore, now: number, m: AdvertMessage, out: OutputBuilder): void {
+  if (core.state === 'fault') {
+    core.masterId = m.priority > 0 ? m.from : null;
+  } else if (core.state === 'backup') {
+    backupHearsMaster(core, now, m);
+  } else if (core.state === 'master') {
+    masterHearsMaster(core, now, m, out);
+  }
+}
+
+function backupHearsMaster(core: GroupCore, now: number, m: AdvertMessage): void {
+  if (m.priority === 0) {
+    // §6.4.2: "If the Priority in the ADVERTISEMENT is zero, then: Set the Master_Down_Timer to Skew_Time".
+    core.masterDownAt = now + skewTimeMs(core.effectivePriority, core.masterAdverIntervalMs);
+    core.masterId = null;
+    core.resigned = m.from;
+    core.discarding = null;
+    core.preemptSince = null;
+    return;
+  }
+  core.resigned = null;
+  core.masterId = m.from;
+  if (mayPreempt(core, now, m)) {
+    // §6.4.2 "Otherwise: Discard the ADVERTISEMENT": our timer runs out and we take over.
+    core.discarding = m.from;
+    return;
+  }
+  core.followMaster(now, m);
+}
+
+/**
+ * §6.4.2 accepts an advert when "Preempt_Mode is False, or ... the Priority in the ADVERTISEMENT
+ * is greater than or equal to the local Priority": equal priority never preempts. We also do not
+ * preempt while held (after a resign or handover), while not in sync, or before preempt_delay has
+ * passed since we first could.
+ */
+function mayPreempt(core: GroupCore, now: number, m: SenderStatus): boolean {
+  const eligible = core.preempt && !core.preemptHold && core.syncReady && m.priority < core.effectivePriority;
+  if (!eligible) {
+    core.preemptSince = null;
+    return false;
+  }
+  core.preemptSince ??= now;
+  return now - core.preemptSince >= core.preemptDelayMs;
+}
+
+function masterHearsMaster(core: GroupCore, now: number, m: AdvertMessage, out: OutputBuilder): void {
+  const peer = m.from;
+  // Make-before-break overlap: the master we just took over from steps down when it hears us.
+  if (core.yielding?.peer === peer && now < core.yielding.until) return;
+  if (m.priority === 0) {
+    // §6.4.3: "Send an ADVERTISEMENT; Reset the Adver_Timer to Advertisement_Interval".
+    core.advertAt = now;
+    return;
+  }
+  if (core.handover?.target === peer) {
+    out.alert({ kind: 'handover-completed', target: peer });
+    core.handover = null;
+    core.leaveMaster(now, 'backup', 'handover', out);
+    core.preemptHold = true;
+    core.followMaster(now, m);
+    return;
+  }
+  const priority = core.effectivePriority;
+  // §6.4.3: higher priority wins; on equal priority, the higher node id (our stand-in for the
+  // "primary IPvX Address" comparison).
+  const theyWin = m.priority > priority || (m.priority === priority && peer > core.nodeId);
+  if (theyWin) {
+    // A live backup with a higher priority preempting is the rules at work (equal priorities never
+    // preempt, §6.4.2); any other master we did not know of is a split brain.
+    const preempted = m.priority > priority && core.peers.wasRecentlyBackup(peer, now);
+    if (!preempted) {
+      core.counters.splitBrains++;
+      out.alert({ kind: 'split-brain-detected', peer, winner: peer });
+      out.alert({ kind: 'split-brain-resolved', peer });
+    }
+    core.failHandover('preempted', out);
+    core.leaveMaster(now, 'backup', preempted ? 'higher-priority-master' : 'split-brain-lost', out);
+    core.followMaster(now, m);
+    return;
+  }
+  // We win. Tell the other master at once and announce the VIPs again: it may have moved caches.
+  if (core.splitPeers.has(peer)) return;
+  core.splitPeers.add(peer);
+  core.counters.splitBrains++;
+  out.alert({ kind: 'split-brain-detected', peer, winner: core.nodeId });
+  out.effect({ type: 'reannounce', reason: 'split-brain' });
+  core.advertAt = now;
+}

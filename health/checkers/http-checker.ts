@@ -47,7 +47,10 @@ export class HttpChecker implements Checker {
   #options(target: CheckTarget): RequestOptions {
     const s = this.#spec;
     const family = ipFamily(target.address);
-    const hostHeader = s.host ?? (family === 6 ? `[${target.address}]` : target.address);
+    // RFC 9110 7.2: Host carries the port when it is not the scheme's default.
+    const defaultPort = s.kind === 'https' ? 443 : 80;
+    const literal = family === 6 ? `[${target.address}]` : target.address;
+    const hostHeader = s.host ?? (target.port === defaultPort ? literal : `${literal}:${target.port}`);
     const options: RequestOptions & Record<string, unknown> = {
       host: target.address,
       port: target.port,

@@ -23,12 +23,27 @@ test('http: 200 is healthy, the request carries method, path and Host, and the s
   t.is(server.open(), 0);
 });
 
-test('http: works over IPv6 with a bracketed default Host header', async (t) => {
+test('http: works over IPv6; the default Host header is the bracketed address and port', async (t) => {
   const server = await httpServer('::1', (_req, res) => res.end('ok'));
   t.teardown(() => server.close());
   const r = await createChecker(http()).check({ address: '::1', port: server.port }, never);
   t.true(r.ok, r.detail);
-  t.is(server.seen[0].host, '[::1]');
+  t.is(server.seen[0].host, `[::1]:${server.port}`);
+});
+
+test('http: a source address is used for the connection', async (t) => {
+  let remote: string | undefined;
+  const server = await httpServer('127.0.0.1', (req, res) => {
+    remote = req.socket.remoteAddress;
+    res.end('ok');
+  });
+  t.teardown(() => server.close());
+  const r = await createChecker(http({ source: '127.0.0.2' })).check(
+    { address: '127.0.0.1', port: server.port },
+    never,
+  );
+  t.true(r.ok, r.detail);
+  t.is(remote, '127.0.0.2');
 });
 
 test('http: 500 is unhealthy, with the status in the detail', async (t) => {

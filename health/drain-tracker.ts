@@ -61,7 +61,7 @@ export type DrainEvent =
       durationMs: number;
     }
   | { type: 'drain.ended'; rs: string; service: string | null; at: number; completed: boolean }
-  | { type: 'weight.set'; rs: string; service: string | null; weight: number | null };
+  | { type: 'weight.set'; rs: string; service: string | null; weight: number | null; at: number };
 
 /** Remaining flows to `rs` (in `service`, or in all services when null). */
 export type FlowCounter = (rs: string, service: string | null) => number;
@@ -183,7 +183,7 @@ export class DrainTracker {
       if (this.#weights.get(key)?.weight === weight) return [];
       this.#weights.set(key, { rs, service: scope, weight });
     }
-    return [{ type: 'weight.set', rs, service: scope, weight }];
+    return [{ type: 'weight.set', rs, service: scope, weight, at: this.#now() }];
   }
 
   /** Polls flow counts for running drains: countdown events, then completion. */

@@ -105,7 +105,13 @@ labTest('a stopped service is detected down within fall x interval and comes bac
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('expected health event did not come')), ms);
-      waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      waiters.push({
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
     });
   };
   const rsEvent =

@@ -17,7 +17,7 @@ import { notRunning, registerHealthCommands } from './admin-commands.ts';
 import type { DrainSnapshot, FlowCounter } from './drain-tracker.ts';
 import { healthSpecFromConfig, type TextFileReader } from './from-config.ts';
 import type { HealthEvent } from './health-events.ts';
-import { HealthPart, type HealthPartOptions } from './health-part.ts';
+import { HealthPart, type HealthPartOptions, type TrackedCondition } from './health-part.ts';
 import type { HealthStatus } from './health-status.ts';
 import type { Backend } from './service-health.ts';
 import type { Health } from './target-health.ts';
@@ -80,6 +80,10 @@ export class HealthDaemonPart extends EventEmitter<{ event: [HealthEvent] }> imp
 
   trackedServices(): { service: string; failed: boolean }[] {
     return this.#engine?.trackedServices() ?? [];
+  }
+
+  trackedConditions(tracks: readonly { name: string; weight: number }[]): TrackedCondition[] {
+    return this.#engine?.trackedConditions(tracks) ?? tracks.map((t) => ({ ...t, failed: false }));
   }
 
   allowsNewPersistence(rs: string, service: string): boolean {

@@ -59,6 +59,12 @@ export interface HealthPartOptions {
   checkerFactory?: CheckerFactory;
 }
 
+export interface TrackedCondition {
+  name: string;
+  weight: number;
+  failed: boolean;
+}
+
 interface TargetRuntime {
   plan: PlannedTarget;
   cfg: TargetHealthConfig;
@@ -324,6 +330,20 @@ export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> {
     return [...this.#services.values()].map((s) => ({
       service: s.planned.spec.name,
       failed: s.status === 'down',
+    }));
+  }
+
+  /**
+   * The election's tracked conditions for the services a VIP group tracks (config
+   * `vip_groups[].track.services`): each fails while its service is down, and the group lowers its
+   * priority by the weight (0: Fault). A name this part does not know never fails (the config
+   * validates references; an unknown one must not take a director out).
+   */
+  trackedConditions(tracks: readonly { name: string; weight: number }[]): TrackedCondition[] {
+    return tracks.map((t) => ({
+      name: t.name,
+      weight: t.weight,
+      failed: this.#services.get(t.name)?.status === 'down',
     }));
   }
 

@@ -2,6 +2,8 @@
  * Public API of the health package: checks of real servers, service quorum, drains.
  * Other parts import from here only. See health/README.md.
  */
+
+export { HEALTH_CMD } from './admin-commands.ts';
 export type {
   CheckSpec,
   DnsCheckSpec,
@@ -24,8 +26,9 @@ export {
 } from './drain-tracker.ts';
 export { type DampingConfig, DEFAULT_DAMPING } from './flap-damping.ts';
 export { checkSpecFromConfig, healthSpecFromConfig, serviceSpecFromConfig } from './from-config.ts';
+export { HealthDaemonPart, type HealthDaemonPartOptions } from './health-daemon-part.ts';
 export type { HealthEvent, HealthEventType, TargetRef } from './health-events.ts';
-export { HealthPart, type HealthPartOptions } from './health-part.ts';
+export { HealthPart, type HealthPartOptions, type TrackedCondition } from './health-part.ts';
 export type { HealthRealServerSpec, HealthServiceSpec, HealthSpec } from './health-spec.ts';
 export type { CheckStatus, HealthStatus, RealServerStatus, ServiceStatus } from './health-status.ts';
 export type { Backend, ServiceView } from './service-health.ts';

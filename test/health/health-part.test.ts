@@ -121,6 +121,16 @@ test('losing the quorum takes the service down, fails the tracked condition, act
   t.like(h.of('service.down'), [{ service: 'web', from: 'up' }]);
   t.regex(h.of('service.down')[0].reason, /1 of 3 .* minimum 2; new flows go to the sorry server/);
   t.deepEqual(h.part.trackedServices(), [{ service: 'web', failed: true }]);
+  t.deepEqual(
+    h.part.trackedConditions([
+      { name: 'web', weight: 50 },
+      { name: 'not-here', weight: 0 },
+    ]),
+    [
+      { name: 'web', weight: 50, failed: true },
+      { name: 'not-here', weight: 0, failed: false },
+    ],
+  );
   t.deepEqual(weights(h.part), ['rs1=0', 'rs2=0', 'rs3=0', '198.18.0.250=1']);
   t.true(h.of('backends').at(-1)!.sorryActive);
   h.healthy.clear();

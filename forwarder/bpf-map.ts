@@ -1,0 +1,107 @@
+/**
+ * One BPF map by fd: raw byte keys and values, errors as DsrError E_BPF_MAP.
+ * Per-CPU maps hold one value slot per possible CPU (valueSize rounded up to
+ * 8 bytes each), which lookups return side by side.
+ */
+import { DsrError } from '../core/errors.ts';
+import { BPF_ANY, ENOENT, errnoText, libbpf } from './libbpf.ts';
+
+export class BpfMap {
+  readonly name: string;
+  readonly fd: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** Bytes of one lookup result (all CPUs for per-CPU maps). */
+  readonly lookupSize: number;
+
+  constructor(name: string, fd: number, opts: { perCpu?: boolean } = {}) {
+    const info = libbpf.mapInfo(fd);
+    this.name = name;
+    this.fd = fd;
+    this.keySize = info.keySize;
+    this.valueSize = info.valueSize;
+    this.maxEntries = info.maxEntries;
+    this.lookupSize = opts.perCpu
+      ? Math.ceil(info.valueSize / 8) * 8 * libbpf.numPossibleCpus()
+      : info.valueSize;
+  }
+
+  private fail(op: string, rc: number, extra: Record<string, unknown> = {}): never {
+    throw new DsrError('E_BPF_MAP', `${op} on map ${this.name} failed: ${errnoText(-rc)}`, {
+      map: this.name,
+      errno: -rc,
+      ...extra,
+    });
+  }
+
+  /** The value, or null when the key is absent. */
+  lookup(key: Uint8Array): Uint8Array | null {
+    const value = new Uint8Array(this.lookupSize);
+    const rc = libbpf.lookup(this.fd, key, value);
+    if (rc === -ENOENT) return null;
+    if (rc < 0) this.fail('lookup', rc);
+    return value;
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+    const rc = libbpf.update(this.fd, key, value, flags);
+    if (rc < 0) this.fail('update', rc);
+  }
+
+  /** Deletes the key; false when it was absent. */
+  delete(key: Uint8Array): boolean {
+    const rc = libbpf.delete(this.fd, key);
+    if (rc === -ENOENT) return false;
+    if (rc < 0) this.fail('delete', rc);
+    return true;
+  }
+
+  /** Every key (get_next_key walk; fine for the small control maps). */
+  keys(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let prev: Uint8Array | null = null;
+    for (;;) {
+      const next = new Uint8Array(this.keySize);
+      const rc = libbpf.nextKey(this.fd, prev, next);
+      if (rc === -ENOENT) return out;
+      if (rc < 0) this.fail('get_next_key', rc);
+      out.push(next);
+      prev = next;
+    }
+  }
+
+  /**
+   * Every entry, read in batches (one syscall per `batch` entries), handed to
+   * `visit` as (keys, values, count) with entries packed back to back.
+   */
+  forEachBatch(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void, batch = 4096): void {
+    const n = Math.max(1, Math.min(batch, this.maxEntries));
+    const keys = new Uint8Array(n * this.keySize);
+    const values = new Uint8Array(n * this.lookupSize);
+    const cursor = new Uint8Array(Math.max(this.keySize, 8));
+    const next = new Uint8Array(Math.max(this.keySize, 8));
+    let first = true;
+    for (;;) {
+      const { rc, count } = libbpf.lookupBatch(this.fd, first ? null : cursor, next, keys, values, n);
+      if (rc < 0 && rc !== -ENOENT) this.fail('lookup_batch', rc);
+      if (count > 0) visit(keys, values, count);
+      if (rc === -ENOENT) return;
+      cursor.set(next);
+      first = false;
+    }
+  }
+
+  /** Writes `count` packed key/value pairs in one syscall. */
+  updateBatch(keys: Uint8Array, values: Uint8Array, count: number): void {
+    const rc = libbpf.updateBatch(this.fd, keys, values, count);
+    if (rc < 0) this.fail('update_batch', rc, { count });
+  }
+}
+
+/** u32 key bytes (array index, ifindex). */
+export function u32Key(n: number): Uint8Array {
+  const k = new Uint8Array(4);
+  new DataView(k.buffer).setUint32(0, n, true);
+  return k;
+}

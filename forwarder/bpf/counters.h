@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-CPU counters: no atomics, no shared cache lines on the fast path.
+ * Userspace sums the CPUs when it reads them.
+ */
+#ifndef DSR_COUNTERS_H
+#define DSR_COUNTERS_H
+
+#include "maps.h"
+
+static __always_inline void dsr_count(void *map, __u32 idx, __u64 bytes)
+{
+	struct dsr_traffic *t = bpf_map_lookup_elem(map, &idx);
+
+	if (t) {
+		t->packets++;
+		t->bytes += bytes;
+	}
+}
+
+static __always_inline void dsr_count_reason(__u32 reason, __u64 bytes)
+{
+	dsr_count(&reason_stats, reason, bytes);
+}
+
+#endif /* DSR_COUNTERS_H */

@@ -1,0 +1,146 @@
+/**
+ * The data-plane tables as userspace sees them: connections and persistence
+ * entries, keyed and valued as in dsr_shared.h. The sync reads and writes
+ * them (standby directors insert the active's entries); tools count them.
+ */
+import type { BpfMap } from './bpf-map.ts';
+import {
+  type ConnEntry,
+  decodeConn,
+  decodeFlow,
+  decodeFlow4,
+  decodePersist,
+  decodePersistKey,
+  encodeConn,
+  encodeFlow,
+  encodeFlow4,
+  encodePersist,
+  encodePersistKey,
+  type Flow,
+  LAYOUT,
+  type PersistEntry,
+  type PersistKey,
+} from './layout.ts';
+
+export class FlowTables {
+  private readonly conns4: BpfMap;
+  private readonly conns6: BpfMap;
+  private readonly persist: BpfMap;
+
+  constructor(maps: { conns4: BpfMap; conns6: BpfMap; persist: BpfMap }) {
+    this.conns4 = maps.conns4;
+    this.conns6 = maps.conns6;
+    this.persist = maps.persist;
+  }
+
+  /** The table and key bytes of a flow (IPv4 flows live in conns4 under a 16-byte key). */
+  private connKey(flow: Flow): { map: BpfMap; key: Uint8Array } {
+    return flow.family === 4
+      ? { map: this.conns4, key: encodeFlow4(flow) }
+      : { map: this.conns6, key: encodeFlow(flow) };
+  }
+
+  getConn(flow: Flow): ConnEntry | null {
+    const { map, key } = this.connKey(flow);
+    const v = map.lookup(key);
+    return v ? decodeConn(v) : null;
+  }
+
+  putConn(flow: Flow, entry: ConnEntry): void {
+    const { map, key } = this.connKey(flow);
+    map.update(key, encodeConn(entry));
+  }
+
+  deleteConn(flow: Flow): boolean {
+    const { map, key } = this.connKey(flow);
+    return map.delete(key);
+  }
+
+  /** Writes many entries in batches (one syscall per batch and family). */
+  putConns(entries: Iterable<[Flow, ConnEntry]>, batch = 65536): number {
+    const vs = LAYOUT.dsr_conn.size;
+    const make = (map: BpfMap, ks: number, encode: (f: Flow, out: Uint8Array, at: number) => Uint8Array) => ({
+      map,
+      ks,
+      encode,
+      keys: new Uint8Array(batch * ks),
+      values: new Uint8Array(batch * vs),
+      n: 0,
+    });
+    const sides = {
+      4: make(this.conns4, LAYOUT.dsr_flow4.size, (f, out, at) =>
+        encodeFlow4(f, out as Uint8Array<ArrayBuffer>, at),
+      ),
+      6: make(this.conns6, LAYOUT.dsr_flow.size, (f, out, at) =>
+        encodeFlow(f, out as Uint8Array<ArrayBuffer>, at),
+      ),
+    };
+    let total = 0;
+    const flush = (side: (typeof sides)[4]): void => {
+      if (side.n === 0) return;
+      side.map.updateBatch(
+        side.keys.subarray(0, side.n * side.ks),
+        side.values.subarray(0, side.n * vs),
+        side.n,
+      );
+      total += side.n;
+      side.n = 0;
+    };
+    for (const [flow, entry] of entries) {
+      const side = sides[flow.family];
+      side.encode(flow, side.keys, side.n * side.ks);
+      side.values.set(encodeConn(entry), side.n * vs);
+      if (++side.n === batch) flush(side);
+    }
+    flush(sides[4]);
+    flush(sides[6]);
+    return total;
+  }
+
+  forEachConn(visit: (flow: Flow, entry: ConnEntry) => void): void {
+    const vs = LAYOUT.dsr_conn.size;
+    const walk = (map: BpfMap, ks: number, decode: (b: Uint8Array, at: number) => Flow): void =>
+      map.forEachBatch((keys, values, count) => {
+        for (let i = 0; i < count; i++)
+          visit(decode(keys, i * ks), decodeConn(values.subarray(i * vs, (i + 1) * vs)));
+      });
+    walk(this.conns4, LAYOUT.dsr_flow4.size, decodeFlow4);
+    walk(this.conns6, LAYOUT.dsr_flow.size, decodeFlow);
+  }
+
+  countConns(): number {
+    let n = 0;
+    for (const map of [this.conns4, this.conns6]) {
+      map.forEachBatch((_k, _v, count) => {
+        n += count;
+      });
+    }
+    return n;
+  }
+
+  getPersist(key: PersistKey): PersistEntry | null {
+    const v = this.persist.lookup(encodePersistKey(key));
+    return v ? decodePersist(v) : null;
+  }
+
+  putPersist(key: PersistKey, entry: PersistEntry): void {
+    this.persist.update(encodePersistKey(key), encodePersist(entry));
+  }
+
+  deletePersist(key: PersistKey): boolean {
+    return this.persist.delete(encodePersistKey(key));
+  }
+
+  forEachPersist(visit: (key: PersistKey, entry: PersistEntry) => void): void {
+    const ks = LAYOUT.dsr_persist_key.size;
+    const vs = LAYOUT.dsr_persist.size;
+    this.persist.forEachBatch((keys, values, count) => {
+      for (let i = 0; i < count; i++) {
+        visit(
+          decodePersistKey(keys.subarray(i * ks, (i + 1) * ks)),
+          decodePersist(values.subarray(i * vs, (i + 1) * vs)),
+        );
+      }
+    });
+  }
+}

@@ -26,7 +26,7 @@ import {
   DSR,
   decodeTrafficPerCpu,
   encodeConn,
-  encodeFlow,
+  encodeFlow4,
   REASONS,
   type Reason,
 } from '../../forwarder/layout.ts';
@@ -166,7 +166,7 @@ function firstRunNs(
   };
 }
 
-/** Fills the connection table with `n` established TCP flows to service 0, 64k per syscall. */
+/** Fills the IPv4 connection table with `n` established TCP flows to service 0, 64k per syscall. */
 function fillConns(fwd: LoadedForwarder, n: number): number {
   const now = process.hrtime.bigint(); // CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns
   const conn = encodeConn({
@@ -180,7 +180,7 @@ function fillConns(fwd: LoadedForwarder, n: number): number {
   });
   const vip = parseIp(VIP).bytes;
   const batch = 1 << 16;
-  const keySize = fwd.maps.conns.keySize;
+  const keySize = fwd.maps.conns4.keySize;
   const keys = new Uint8Array(batch * keySize);
   const values = new Uint8Array(batch * conn.length);
   for (let i = 0; i < batch; i++) values.set(conn, i * conn.length);
@@ -191,17 +191,17 @@ function fillConns(fwd: LoadedForwarder, n: number): number {
       const id = done + i;
       // Clients in 198.19.0.0/16 (benchmarking range), 64k ports each: unique flow keys.
       src.set([198, 19, (id >>> 24) & 0xff, (id >>> 16) & 0xff]);
-      encodeFlow(
+      encodeFlow4(
         { src, dst: vip, sport: id & 0xffff, dport: PORT_PLAIN, proto: 6, family: 4 },
         keys,
         i * keySize,
       );
     }
-    fwd.maps.conns.updateBatch(keys, values, count);
+    fwd.maps.conns4.updateBatch(keys, values, count);
     done += count;
   }
   let entries = 0;
-  fwd.maps.conns.forEachBatch((_k, _v, count) => {
+  fwd.maps.conns4.forEachBatch((_k, _v, count) => {
     entries += count;
   }, batch);
   return entries;

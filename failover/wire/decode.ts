@@ -133,10 +133,20 @@ export class ElectionDecoder {
     return this.#guard;
   }
 
-  decode(buf: Uint8Array, now: GuardNow): DecodeResult {
+  /**
+   * @param admit checks an authenticated message before the replay guard records it (peer list,
+   *   source address): a message refused there must not use up its sequence number.
+   */
+  decode(
+    buf: Uint8Array,
+    now: GuardNow,
+    admit?: (message: ElectionMessage) => DropReason | null,
+  ): DecodeResult {
     const parsed = parseElectionPacket(buf, this.#keyring);
     if (!parsed.ok) return parsed;
     const { message, auth } = parsed;
+    const refused = admit?.(message) ?? null;
+    if (refused !== null) return drop(refused, message.from, message.groupId);
     const verdict = this.#guard.accept(
       {
         peer: message.from,

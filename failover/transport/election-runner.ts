@@ -1,0 +1,146 @@
+/**
+ * Drives the election groups of one director in real time: ticks each group at its deadline,
+ * routes received messages to their group, sends what the groups ask for, and hands every output
+ * (effects, transitions) to the caller. The only clock reads and timers of the election live here.
+ *
+ * Wiring (the daemon):
+ *   const runner = new ElectionRunner({ groups, send: (o) => transport.send(o), onOutput });
+ *   transport = new ElectionTransport({ ..., onMessage: (m) => runner.deliver(m),
+ *                                      onDrop: (reason, info) => runner.recordDrop(reason, info.groupId) });
+ *   await transport.start(); runner.start();
+ *   runner.input(groupId, (g, now) => g.resign(now));   // operator commands
+ *   runner.stop(); await transport.close();
+ */
+import { performance } from 'node:perf_hooks';
+import { DsrError } from '../../core/errors.ts';
+import { countDrop, type DropCounters, type DropReason } from '../drop-reasons.ts';
+import type { ElectionGroup } from '../election/group.ts';
+import type { ElectionMessage, Outgoing } from '../election/messages.ts';
+import type { ElectionOutput, ElectionStatus } from '../election/types.ts';
+
+export interface RunnerTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface ElectionRunnerOptions {
+  readonly groups: readonly ElectionGroup[];
+  readonly send: (outgoing: readonly Outgoing[]) => void;
+  /** Every non-empty output, after its messages were sent: apply the effects here. */
+  readonly onOutput: (group: ElectionGroup, output: ElectionOutput) => void;
+  /** Monotonic ms; default performance.now(). */
+  readonly now?: () => number;
+  readonly timers?: RunnerTimers;
+}
+
+const realTimers: RunnerTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export class ElectionRunner {
+  readonly #groups = new Map<number, ElectionGroup>();
+  readonly #options: ElectionRunnerOptions;
+  readonly #now: () => number;
+  readonly #timers: RunnerTimers;
+  readonly #drops: DropCounters = {};
+  #timer: unknown = null;
+  #running = false;
+
+  constructor(options: ElectionRunnerOptions) {
+    for (const group of options.groups) {
+      if (this.#groups.has(group.groupId)) {
+        throw new DsrError('E_CONFIG_INVALID', 'two VIP groups have the same group id', {
+          groupId: group.groupId,
+        });
+      }
+      this.#groups.set(group.groupId, group);
+    }
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#timers = options.timers ?? realTimers;
+  }
+
+  start(): void {
+    if (this.#running) throw new DsrError('E_PART_START', 'the election runner is already running');
+    this.#running = true;
+    for (const group of this.#groups.values()) this.#apply(group, group.start(this.#now()));
+    this.#arm();
+  }
+
+  /** Graceful stop: every master sends priority 0 (RFC 5798 §6.4.3), so a backup takes over fast. */
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const group of this.#groups.values()) {
+      if (group.state !== 'initialize') this.#apply(group, group.shutdown(this.#now()));
+    }
+  }
+
+  /** A message that passed the transport's checks. */
+  deliver(message: ElectionMessage): void {
+    const group = this.#groups.get(message.groupId);
+    if (group === undefined) {
+      countDrop(this.#drops, 'unknown-group');
+      return;
+    }
+    this.#apply(group, group.step(this.#now(), message));
+    this.#arm();
+  }
+
+  /** A drop reported by the transport: counted on its group when the packet named a known one. */
+  recordDrop(reason: DropReason, groupId?: number): void {
+    const group = groupId === undefined ? undefined : this.#groups.get(groupId);
+    if (group !== undefined) group.recordDrop(reason);
+    else countDrop(this.#drops, reason);
+  }
+
+  /** Operator input on one group; DsrErrors (illegal transition, bad input) reach the caller. */
+  input(groupId: number, fn: (group: ElectionGroup, now: number) => ElectionOutput): ElectionOutput {
+    const group = this.#groups.get(groupId);
+    if (group === undefined) throw new DsrError('E_ELECTION_INPUT', 'no VIP group has this id', { groupId });
+    const output = fn(group, this.#now());
+    this.#apply(group, output);
+    this.#arm();
+    return output;
+  }
+
+  group(groupId: number): ElectionGroup | undefined {
+    return this.#groups.get(groupId);
+  }
+
+  status(): { groups: ElectionStatus[]; drops: DropCounters } {
+    const now = this.#now();
+    return { groups: [...this.#groups.values()].map((g) => g.status(now)), drops: { ...this.#drops } };
+  }
+
+  #apply(group: ElectionGroup, output: ElectionOutput): void {
+    if (output.messages.length > 0) this.#options.send(output.messages);
+    if (output.messages.length > 0 || output.effects.length > 0 || output.transitions.length > 0) {
+      this.#options.onOutput(group, output);
+    }
+  }
+
+  #tick(): void {
+    this.#timer = null;
+    if (!this.#running) return;
+    const now = this.#now();
+    for (const group of this.#groups.values()) {
+      const deadline = group.nextDeadline();
+      if (deadline !== null && deadline <= now) this.#apply(group, group.tick(now));
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (!this.#running) return;
+    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
+    let next = Number.POSITIVE_INFINITY;
+    for (const group of this.#groups.values()) next = Math.min(next, group.nextDeadline() ?? next);
+    this.#timer = Number.isFinite(next)
+      ? this.#timers.setTimeout(() => this.#tick(), Math.max(0, Math.ceil(next - this.#now())))
+      : null;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The dgram transport over loopback (127.0.0.1 only): real authenticated packets, forged, replayed,
+ * malformed, unknown and spoofed-source packets dropped and counted; then a real two-director
+ * election through ElectionRunner. Timing is never asserted, only reached (generous timeouts).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import test from 'ava';
+import { Keyring } from '../../core/auth/keyring.ts';
+import { newSessionId, SenderSession } from '../../core/auth/session.ts';
+import type { DropReason } from '../../failover/drop-reasons.ts';
+import { ElectionGroup } from '../../failover/election/group.ts';
+import type { ElectionMessage } from '../../failover/election/messages.ts';
+import type { ElectionEffect } from '../../failover/election/types.ts';
+import { ElectionRunner } from '../../failover/transport/election-runner.ts';
+import { ElectionTransport, type TransportPeer } from '../../failover/transport/election-transport.ts';
+import { ElectionEncoder } from '../../failover/wire/encode.ts';
+
+const ring = new Keyring([{ id: 1, secret: Buffer.alloc(32, 0x42) }], 1).derive('dsr-election-v1');
+const wrongRing = new Keyring([{ id: 1, secret: Buffer.alloc(32, 0x43) }], 1).derive('dsr-election-v1');
+const clock = { mono: () => performance.now(), wall: () => Date.now() };
+const fingerprint = new Uint8Array(16).fill(3);
+
+const session = () =>
+  new SenderSession(newSessionId(Date.now(), Math.floor(Math.random() * 65536)), Date.now(), clock.mono());
+
+function advert(from: number, over: Partial<ElectionMessage> = {}): ElectionMessage {
+  return {
+    kind: 'advert',
+    groupId: 5,
+    from,
+    priority: 100,
+    state: 'backup',
+    intervalMs: 100,
+    fingerprint,
+    syncReady: true,
+    ...over,
+  } as ElectionMessage;
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function rawSocket(): Promise<Socket> {
+  const s = createSocket('udp4');
+  return new Promise((resolve) => s.bind({ address: '127.0.0.1', port: 0 }, () => resolve(s)));
+}
+
+test('authenticated packets flow; forged, replayed, malformed, unknown and spoofed ones are dropped and counted', async (t) => {
+  const received: ElectionMessage[] = [];
+  const drops: { reason: DropReason; groupId?: number }[] = [];
+  const b = new ElectionTransport({
+    nodeId: 2,
+    bind: { address: '127.0.0.1', port: 0, family: 'ipv4' },
+    peers: [],
+    keyring: ring,
+    session: session(),
+    clock,
+    onMessage: (m) => received.push(m),
+    onDrop: (reason, info) => drops.push({ reason, groupId: info.groupId }),
+  });
+  const a = new ElectionTransport({
+    nodeId: 1,
+    bind: { address: '127.0.0.1', port: 0, family: 'ipv4' },
+    peers: [],
+    keyring: ring,
+    session: session(),
+    clock,
+    onMessage: () => {},
+  });
+  const raw = await rawSocket();
+  t.teardown(async () => {
+    raw.close();
+    await a.close();
+    await b.close();
+  });
+  await a.start();
+  await b.start();
+  const peerA: TransportPeer = { nodeId: 1, name: 'a', address: '127.0.0.1', port: a.address().port };
+  // Node 3 is configured on another address: packets claiming to be node 3 from 127.0.0.1 are spoofed.
+  const peerC: TransportPeer = { nodeId: 3, name: 'c', address: '127.0.0.3', port: 9 };
+  b.setPeers([peerA, peerC]);
+  a.setPeers([{ nodeId: 2, name: 'b', address: '127.0.0.1', port: b.address().port }]);
+
+  a.send([{ to: 'all', message: advert(1) }]);
+  await waitFor('the first advert', () => received.length === 1);
+  t.deepEqual(received[0], advert(1));
+
+  const portB = b.address().port;
+  const sendRaw = (bytes: Buffer) => raw.send(bytes, portB, '127.0.0.1');
+  const honest = new ElectionEncoder(ring, session());
+  const captured = honest.encode(advert(1, { priority: 150 }), clock.mono());
+  sendRaw(captured);
+  await waitFor('the captured packet', () => received.length === 2);
+  sendRaw(captured);
+  sendRaw(
+    new ElectionEncoder(wrongRing, session()).encode(
+      advert(1, { priority: 254, state: 'master' }),
+      clock.mono(),
+    ),
+  );
+  sendRaw(Buffer.from('not an election packet'));
+  sendRaw(captured.subarray(0, 50));
+  sendRaw(honest.encode(advert(99), clock.mono()));
+  sendRaw(honest.encode(advert(3), clock.mono()));
+  sendRaw(honest.encode(advert(2), clock.mono()));
+  await waitFor('seven drops', () => drops.length === 7);
+
+  t.is(received.length, 2, 'nothing else got through');
+  t.deepEqual(
+    drops.map((d) => d.reason),
+    ['replay', 'bad-mac', 'bad-magic', 'bad-length', 'unknown-peer', 'source-mismatch', 'self'],
+  );
+  t.is(drops[0].groupId, 5, 'authenticated drops name their group');
+  t.is(drops[1].groupId, undefined, 'unauthenticated drops name nothing');
+  t.like(b.stats(), {
+    received: 9,
+    accepted: 2,
+    drops: {
+      replay: 1,
+      'bad-mac': 1,
+      'bad-magic': 1,
+      'bad-length': 1,
+      'unknown-peer': 1,
+      'source-mismatch': 1,
+      self: 1,
+    },
+  });
+
+  // A spoofed packet must not use up the sequence number: the genuine one still gets through.
+  const next = honest.encode(advert(3), clock.mono());
+  sendRaw(next);
+  await waitFor('one more drop', () => drops.length === 8);
+  t.is(drops[7].reason, 'source-mismatch');
+  b.setPeers([peerA, { ...peerC, address: '127.0.0.1' }]);
+  sendRaw(next);
+  await waitFor('the same packet, now from its configured address', () => received.length === 3);
+});
+
+test('two directors elect over real UDP; a graceful stop hands over with priority 0', async (t) => {
+  const effects: { node: string; effect: ElectionEffect }[] = [];
+  const make = (name: string, nodeId: number, priority: number) => {
+    const group = new ElectionGroup({
+      groupId: 5,
+      nodeId,
+      priority,
+      advertIntervalMs: 20,
+      fingerprint,
+      peers: [nodeId === 1 ? 2 : 1],
+      random: Math.random,
+    });
+    let runner: ElectionRunner | undefined;
+    const transport = new ElectionTransport({
+      nodeId,
+      bind: { address: '127.0.0.1', port: 0, family: 'ipv4' },
+      peers: [],
+      keyring: ring,
+      session: session(),
+      clock,
+      onMessage: (m) => runner?.deliver(m),
+      onDrop: (reason, info) => runner?.recordDrop(reason, info.groupId),
+    });
+    runner = new ElectionRunner({
+      groups: [group],
+      send: (o) => transport.send(o),
+      onOutput: (_g, out) => {
+        for (const effect of out.effects) effects.push({ node: name, effect });
+      },
+    });
+    return { name, nodeId, group, transport, runner };
+  };
+  const a = make('a', 1, 200);
+  const b = make('b', 2, 100);
+  t.teardown(async () => {
+    a.runner.stop();
+    b.runner.stop();
+    await a.transport.close();
+    await b.transport.close();
+  });
+  await a.transport.start();
+  await b.transport.start();
+  a.transport.setPeers([{ nodeId: 2, name: 'b', address: '127.0.0.1', port: b.transport.address().port }]);
+  b.transport.setPeers([{ nodeId: 1, name: 'a', address: '127.0.0.1', port: a.transport.address().port }]);
+  b.runner.start();
+  a.runner.start();
+
+  await waitFor('a master, b backup', () => a.group.state === 'master' && b.group.state === 'backup');
+  await waitFor('b to follow a', () => b.runner.status().groups[0].masterId === 1);
+  t.true(effects.some((e) => e.node === 'a' && e.effect.type === 'become-master'));
+
+  a.runner.stop();
+  await waitFor('b master after a stopped', () => b.group.state === 'master');
+  const takeover = b.group.status(performance.now()).transitions.at(-1);
+  t.is(takeover?.reason, 'master-resigned', 'b took over on the priority-0 advert, not on a timeout');
+  t.is(a.group.state, 'initialize');
+  t.deepEqual(b.transport.stats().drops, {});
+});

@@ -20,20 +20,10 @@
  * Counters in reason_stats check that each path really was taken.
  */
 import { DsrError } from '../../core/errors.ts';
-import { parseIp } from '../../forwarder/addr.ts';
-import { u32Key } from '../../forwarder/bpf-map.ts';
-import {
-  DSR,
-  decodeTrafficPerCpu,
-  encodeConn,
-  encodeFlow4,
-  REASONS,
-  type Reason,
-} from '../../forwarder/layout.ts';
-import { libbpf } from '../../forwarder/libbpf.ts';
-import { type LoadedForwarder, loadForwarder } from '../../forwarder/loader.ts';
-import { testRun, XDP_PASS, XDP_TX } from './bpf.ts';
-import { addBenchService, storeOf } from './forwarder-setup.ts';
+import { createForwarderInstance, type ForwarderInstance } from '../../forwarder/harness.ts';
+import { DSR, type Reason } from '../../forwarder/layout.ts';
+import { XDP_PASS, XDP_TX } from '../../forwarder/libbpf.ts';
+import { benchDesired, benchService, benchServiceName } from './forwarder-setup.ts';
 import { buildFrame4, macBytes } from './frames.ts';
 import { summarize } from './report.ts';
 import { loadFloor, trialNs } from './testrun-ns.ts';
@@ -72,8 +62,9 @@ const DIRECTOR_MAC = '02:d5:00:00:01:00';
 const CLIENT_MAC = '02:d5:00:00:02:00';
 const REAL_MACS = ['02:d5:00:00:03:00', '02:d5:00:00:03:01', '02:d5:00:00:03:02'];
 const CLIENT_IP = '198.18.0.10';
-const NEW_FLOW_CLIENT = '198.18.1.1';
-const PERSIST_CLIENT = '198.18.2.1';
+// Clients of the new-flow and persistence figures: outside the harness's fill (198.18.0.0 + i >> 10).
+const NEW_FLOW_CLIENT = '198.19.1.1';
+const PERSIST_CLIENT = '198.19.2.1';
 const VIP = '198.18.0.200';
 const PORT_PLAIN = 80;
 const PORT_PERSIST = 443;
@@ -91,59 +82,49 @@ function frame(srcIp: string, sport: number, dport: number): Buffer {
   });
 }
 
-function loadConfigured(connEntries: number): LoadedForwarder {
-  const fwd = loadForwarder({ pinDir: null, connEntries });
-  try {
-    const store = storeOf(fwd);
-    const reals = REAL_MACS.map((mac, i) => ({ addr: `198.18.0.${100 + i}`, mac }));
-    const common = { vip: VIP, proto: 'tcp' as const, directorMac: DIRECTOR_MAC, reals };
-    addBenchService(store, { ...common, svcId: 0, port: PORT_PLAIN, firstRealId: 0 });
-    addBenchService(store, {
-      ...common,
-      svcId: 1,
-      port: PORT_PERSIST,
-      persistSec: 300,
-      firstRealId: reals.length,
-    });
-    return fwd;
-  } catch (e) {
-    fwd.close();
-    throw e;
-  }
+function loadConfigured(connEntries: number): ForwarderInstance {
+  const reals = REAL_MACS.map((mac, i) => ({ addr: `198.18.0.${100 + i}`, mac }));
+  return createForwarderInstance({
+    load: { pinDir: null, connEntries },
+    desired: benchDesired(DIRECTOR_MAC, [
+      benchService(VIP, 'tcp', PORT_PLAIN, reals),
+      benchService(VIP, 'tcp', PORT_PERSIST, reals, 300),
+    ]),
+  });
 }
 
-function reasonCount(fwd: LoadedForwarder, reason: Reason): bigint {
-  const v = fwd.maps.reason_stats.lookup(u32Key(REASONS[reason]));
-  return v ? decodeTrafficPerCpu(v, libbpf.numPossibleCpus()).packets : 0n;
-}
+const reasonCount = (fwd: ForwarderInstance, reason: Reason): bigint => fwd.stats.reasons()[reason].packets;
 
 /** Sends the frame once and checks that it went to one of the real servers. */
-function recordFlow(fwd: LoadedForwarder, f: Buffer): void {
-  const out = Buffer.alloc(f.length + 64);
-  const r = testRun(fwd.progFd, { data: Buffer.from(f), repeat: 1, dataOut: out });
-  if (r.retval !== XDP_TX || !REAL_MACS.some((m) => macBytes(m).equals(out.subarray(0, 6)))) {
-    throw new DsrError('E_BENCH', 'the forwarder did not send a service frame to a real server', {
-      retval: r.retval,
-    });
+function recordFlow(fwd: ForwarderInstance, f: Buffer): void {
+  const r = fwd.run(f);
+  if (r.action !== XDP_TX || !REAL_MACS.some((m) => macBytes(m).equals(r.frame.subarray(0, 6)))) {
+    throw new DsrError(
+      'E_BENCH',
+      `the forwarder did not send a service frame to a real server (${r.verdict})`,
+      {
+        verdict: r.verdict,
+      },
+    );
   }
 }
 
 /** Runs `frames` once each; returns the median kernel-reported ns (robust to a preempted run). */
-function medianSingleRuns(fwd: LoadedForwarder, frames: readonly Buffer[], label: string): number {
+function medianSingleRuns(fwd: ForwarderInstance, frames: readonly Buffer[], label: string): number {
   const ns: number[] = [];
   for (const f of frames) {
-    const r = testRun(fwd.progFd, { data: Buffer.from(f), repeat: 1 });
-    if (r.retval !== XDP_TX) {
-      throw new DsrError('E_BENCH', `${label}: program returned ${r.retval}, expected XDP_TX`, { label });
+    const r = fwd.run(f);
+    if (r.action !== XDP_TX) {
+      throw new DsrError('E_BENCH', `${label}: program returned ${r.verdict}, expected tx`, { label });
     }
-    ns.push(r.durationNs);
+    ns.push(r.ns);
   }
   return summarize(ns).median;
 }
 
 /** First-run cost of K new flows (client `srcIp`, service port), counted on `reason`. */
 function firstRunNs(
-  fwd: LoadedForwarder,
+  fwd: ForwarderInstance,
   srcIp: string,
   dport: number,
   k: number,
@@ -166,69 +147,33 @@ function firstRunNs(
   };
 }
 
-/** Fills the IPv4 connection table with `n` established TCP flows to service 0, 64k per syscall. */
-function fillConns(fwd: LoadedForwarder, n: number): number {
-  const now = process.hrtime.bigint(); // CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns
-  const conn = encodeConn({
-    lastSeenNs: now,
-    reportedNs: now,
-    realId: 0,
-    realGen: 1,
-    svcId: 0,
-    svcGen: 1,
-    state: DSR.CONN_TCP_EST,
-  });
-  const vip = parseIp(VIP).bytes;
-  const batch = 1 << 16;
-  const keySize = fwd.maps.conns4.keySize;
-  const keys = new Uint8Array(batch * keySize);
-  const values = new Uint8Array(batch * conn.length);
-  for (let i = 0; i < batch; i++) values.set(conn, i * conn.length);
-  const src = new Uint8Array(16);
-  for (let done = 0; done < n; ) {
-    const count = Math.min(batch, n - done);
-    for (let i = 0; i < count; i++) {
-      const id = done + i;
-      // Clients in 198.19.0.0/16 (benchmarking range), 64k ports each: unique flow keys.
-      src.set([198, 19, (id >>> 24) & 0xff, (id >>> 16) & 0xff]);
-      encodeFlow4(
-        { src, dst: vip, sport: id & 0xffff, dport: PORT_PLAIN, proto: 6, family: 4 },
-        keys,
-        i * keySize,
-      );
-    }
-    fwd.maps.conns4.updateBatch(keys, values, count);
-    done += count;
-  }
-  let entries = 0;
-  fwd.maps.conns4.forEachBatch((_k, _v, count) => {
-    entries += count;
-  }, batch);
-  return entries;
-}
-
 export function measureTestRuns(o: TestRunOptions): TestRunFigures {
   if (!Number.isInteger(o.newFlows) || o.newFlows < 1 || o.newFlows > MAX_NEW_FLOWS) {
     throw new DsrError('E_USAGE', `--new-flows must be 1..${MAX_NEW_FLOWS}`, { newFlows: o.newFlows });
   }
   const connEntries = Math.max(DSR.CONN_DEFAULT_ENTRIES, o.fullEntries);
   const floor = loadFloor(REAL_MACS[0]);
-  const few = loadConfigured(connEntries);
-  let full: LoadedForwarder | null = null;
+  let few: ForwarderInstance | null = null;
+  let full: ForwarderInstance | null = null;
   try {
+    few = loadConfigured(connEntries);
     full = loadConfigured(connEntries);
     const est = frame(CLIENT_IP, 40000, PORT_PLAIN);
     const none = frame(CLIENT_IP, 40000, PORT_NONE);
-    const fullTableEntries = fillConns(full, o.fullEntries);
+    full.fillConnTable(o.fullEntries, {
+      service: benchServiceName('tcp', VIP, PORT_PLAIN),
+      real: '198.18.0.100',
+    });
+    const fullTableEntries = full.tables.countConns();
     recordFlow(few, est);
     recordFlow(full, est);
 
     const t = { floor: [] as number[], est: [] as number[], full: [] as number[], pass: [] as number[] };
     for (let i = 0; i < o.trials; i++) {
       t.floor.push(trialNs(floor.progFd, est, o.repeat, XDP_TX, 'floor'));
-      t.est.push(trialNs(few.progFd, est, o.repeat, XDP_TX, 'established'));
-      t.full.push(trialNs(full.progFd, est, o.repeat, XDP_TX, 'established, full table'));
-      t.pass.push(trialNs(few.progFd, none, o.repeat, XDP_PASS, 'non-service pass'));
+      t.est.push(trialNs(few.loaded.progFd, est, o.repeat, XDP_TX, 'established'));
+      t.full.push(trialNs(full.loaded.progFd, est, o.repeat, XDP_TX, 'established, full table'));
+      t.pass.push(trialNs(few.loaded.progFd, none, o.repeat, XDP_PASS, 'non-service pass'));
     }
     const best = (v: number[]) => summarize(v).min;
     const established = best(t.est);
@@ -268,7 +213,7 @@ export function measureTestRuns(o: TestRunOptions): TestRunFigures {
     };
   } finally {
     full?.close();
-    few.close();
+    few?.close();
     floor.close();
   }
 }

@@ -5,15 +5,15 @@
  *        [--proto udp] [--ifname eth0] [--max-seconds 300]
  *
  * Loads the forwarder (no pins: nothing outlives the benchmark), configures one
- * service with the given real servers through the forwarder's own map store,
+ * service with the given real servers through the forwarder's reconciler,
  * attaches it natively to the interface and prints `READY <mode>`. Detaches
  * and exits on SIGTERM/SIGINT or after --max-seconds.
  */
 import { readFileSync } from 'node:fs';
 import { DsrError } from '../../core/errors.ts';
-import { loadForwarder } from '../../forwarder/loader.ts';
+import { createForwarderInstance } from '../../forwarder/harness.ts';
 import { ifindexOf } from './bpf.ts';
-import { addBenchService, storeOf } from './forwarder-setup.ts';
+import { benchDesired, benchService } from './forwarder-setup.ts';
 import { numberArg, parseBenchArgs } from './report.ts';
 
 const argv = process.argv.slice(2);
@@ -44,7 +44,12 @@ if (
 const maxSeconds = numberArg(args, 'max-seconds', 300);
 
 const ifindex = ifindexOf(ifname);
-const fwd = loadForwarder({ pinDir: null });
+const fwd = createForwarderInstance({
+  load: { pinDir: null },
+  desired: benchDesired(readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim(), [
+    benchService(vip, proto, numberArg(args, 'port', 9), reals),
+  ]),
+});
 let attached = false;
 let stopped = false;
 function stop(code: number): void {
@@ -52,7 +57,7 @@ function stop(code: number): void {
   stopped = true;
   clearTimeout(bound);
   try {
-    if (attached) fwd.detach(ifindex);
+    if (attached) fwd.loaded.detach(ifindex);
   } finally {
     fwd.close();
     process.exit(code);
@@ -62,16 +67,7 @@ const bound = setTimeout(() => stop(0), maxSeconds * 1000);
 process.on('SIGTERM', () => stop(0));
 process.on('SIGINT', () => stop(0));
 try {
-  addBenchService(storeOf(fwd), {
-    svcId: 0,
-    vip,
-    proto,
-    port: numberArg(args, 'port', 9),
-    directorMac: readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim(),
-    reals,
-    firstRealId: 0,
-  });
-  const mode = fwd.attach(ifindex, 'native');
+  const mode = fwd.loaded.attach(ifindex, 'native');
   attached = true;
   process.stdout.write(`READY ${mode}\n`);
 } catch (e) {

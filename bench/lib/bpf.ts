@@ -1,146 +1,94 @@
 /**
- * The few libbpf calls the benchmark's own helper programs need (traffic
- * generator, receive counter, MAC-swap floor): open/load an object, find a
- * program or map, update/read maps, attach XDP, and BPF_PROG_TEST_RUN with the
- * options the live-frames generator needs (flags, ctx_in, batch_size).
- *
- * The forwarder's own program is driven through forwarder/'s loader, never
- * through this file: this is bench tooling, kept apart so the product's
- * bindings stay free of generator-only options.
+ * What the benchmark's own helper programs (traffic generator, receive
+ * counter, MAC-swap floor) need from libbpf, on top of the forwarder's
+ * bindings (forwarder/libbpf.ts): open/load a small object, find a program or
+ * map, update/read maps, attach XDP, and BPF_PROG_TEST_RUN with the options
+ * the live-frames generator needs (flags, ctx_in, batch_size).
  */
-import koffi from 'koffi';
 import { DsrError } from '../../core/errors.ts';
+import {
+  check,
+  errnoText,
+  libbpf,
+  type Pointer,
+  XDP_FLAGS_DRV_MODE,
+  XDP_FLAGS_SKB_MODE,
+} from '../../forwarder/libbpf.ts';
 
-const lib = koffi.load('libbpf.so.1');
-const libc = koffi.load('libc.so.6');
-
-/** struct bpf_test_run_opts from libbpf 1.1 (bpf.h); `sz` tells libbpf which fields we know. */
-const TestRunOpts = koffi.struct('bench_bpf_test_run_opts', {
-  sz: 'size_t',
-  data_in: 'void *',
-  data_out: 'void *',
-  data_size_in: 'uint32_t',
-  data_size_out: 'uint32_t',
-  ctx_in: 'void *',
-  ctx_out: 'void *',
-  ctx_size_in: 'uint32_t',
-  ctx_size_out: 'uint32_t',
-  retval: 'uint32_t',
-  repeat: 'int',
-  duration: 'uint32_t',
-  flags: 'uint32_t',
-  cpu: 'uint32_t',
-  batch_size: 'uint32_t',
-});
-
-const objectOpen = lib.func('void *bpf_object__open_file(const char *path, void *opts)');
-const objectLoad = lib.func('int bpf_object__load(void *obj)');
-const objectClose = lib.func('void bpf_object__close(void *obj)');
-const findProgram = lib.func('void *bpf_object__find_program_by_name(void *obj, const char *name)');
-const programFd = lib.func('int bpf_program__fd(void *prog)');
-const findMapFd = lib.func('int bpf_object__find_map_fd_by_name(void *obj, const char *name)');
-const mapUpdateElem = lib.func(
-  'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)',
-);
-const mapLookupElem = lib.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)');
-const xdpAttach = lib.func('int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, void *opts)');
-const xdpDetach = lib.func('int bpf_xdp_detach(int ifindex, uint32_t flags, void *opts)');
-const testRunOpts = lib.func(
-  'int bpf_prog_test_run_opts(int prog_fd, _Inout_ bench_bpf_test_run_opts *opts)',
-);
-const numPossibleCpus = lib.func('int libbpf_num_possible_cpus(void)');
-const ifNameToIndex = libc.func('unsigned int if_nametoindex(const char *name)');
+export { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX } from '../../forwarder/libbpf.ts';
+export { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
 
 /** BPF_F_TEST_XDP_LIVE_FRAMES (linux/bpf.h): frames returned XDP_TX/REDIRECT are really sent. */
 export const BPF_F_TEST_XDP_LIVE_FRAMES = 1 << 1;
-/** XDP_FLAGS_SKB_MODE / XDP_FLAGS_DRV_MODE (linux/if_link.h). */
-export const XDP_FLAGS_SKB_MODE = 1 << 1;
-export const XDP_FLAGS_DRV_MODE = 1 << 2;
-
-export const XDP_ABORTED = 0;
-export const XDP_DROP = 1;
-export const XDP_PASS = 2;
-export const XDP_TX = 3;
-
-function check(
-  rc: number,
-  what: string,
-  code: 'E_BPF_MAP' | 'E_BPF_ATTACH' | 'E_BPF_TEST_RUN',
-  ctx = {},
-): void {
-  if (rc < 0) throw new DsrError(code, `${what} failed: errno ${-rc}`, { ...ctx, errno: -rc });
-}
 
 export function ifindexOf(ifname: string): number {
-  const i = ifNameToIndex(ifname) as number;
+  const i = libbpf.ifIndex(ifname);
   if (!i)
     throw new DsrError('E_NO_INTERFACE', `interface ${ifname} does not exist in this namespace`, { ifname });
   return i;
 }
 
-export const possibleCpus = (): number => numPossibleCpus() as number;
-
 /** A loaded BPF object; close() unloads whatever is not attached or pinned. */
 export class BenchBpfObject {
-  private obj: unknown;
+  private obj: Pointer | null;
+  private readonly mapsByName: Map<string, Pointer>;
   readonly path: string;
 
   constructor(path: string) {
     this.path = path;
-    this.obj = objectOpen(path, null);
-    if (!this.obj)
-      throw new DsrError('E_BPF_OPEN', `cannot open BPF object ${path}: run npm run build`, { path });
-    const rc = objectLoad(this.obj) as number;
+    const obj = libbpf.openObject(path);
+    const rc = libbpf.loadObject(obj);
     if (rc < 0) {
-      objectClose(this.obj);
-      this.obj = null;
-      throw new DsrError('E_BPF_LOAD', `cannot load ${path}: errno ${-rc} (verifier log above)`, { path });
+      libbpf.closeObject(obj);
+      throw new DsrError('E_BPF_LOAD', `loading ${path} failed: ${errnoText(-rc)} (verifier log on stderr)`, {
+        path,
+      });
     }
+    this.obj = obj;
+    this.mapsByName = new Map(libbpf.maps(obj).map((m) => [m.name, m.map]));
   }
 
   progFd(name: string): number {
-    const p = findProgram(this.obj, name);
-    if (!p) throw new DsrError('E_BPF_OPEN', `program ${name} is not in ${this.path}`, { name });
-    return programFd(p) as number;
+    return libbpf.programFd(this.obj, name);
   }
 
   mapFd(name: string): number {
-    const fd = findMapFd(this.obj, name) as number;
-    if (fd < 0) throw new DsrError('E_BPF_MAP', `map ${name} is not in ${this.path}`, { name });
-    return fd;
+    const map = this.mapsByName.get(name);
+    if (!map) throw new DsrError('E_BPF_MAP', `map ${name} is not in ${this.path}`, { name });
+    return libbpf.mapFd(map, name);
   }
 
   close(): void {
-    if (this.obj) objectClose(this.obj);
+    if (this.obj) libbpf.closeObject(this.obj);
     this.obj = null;
   }
 }
 
 export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array): void {
-  check(mapUpdateElem(fd, key, value, 0n) as number, 'bpf_map_update_elem', 'E_BPF_MAP', { fd });
+  check('E_BPF_MAP', 'bpf_map_update_elem', libbpf.update(fd, key, value, 0), { fd });
 }
 
-/** Sum of a u64 slot of a per-CPU array map. */
+/** Sum over CPUs of a u64 slot of a per-CPU array map. */
 export function readPerCpuU64(fd: number, index = 0): bigint {
   const key = Buffer.alloc(4);
   key.writeUInt32LE(index);
-  const value = Buffer.alloc(8 * possibleCpus());
-  check(mapLookupElem(fd, key, value) as number, 'bpf_map_lookup_elem', 'E_BPF_MAP', { fd });
+  const value = Buffer.alloc(8 * libbpf.numPossibleCpus());
+  check('E_BPF_MAP', 'bpf_map_lookup_elem', libbpf.lookup(fd, key, value), { fd });
   let sum = 0n;
   for (let off = 0; off < value.length; off += 8) sum += value.readBigUInt64LE(off);
   return sum;
 }
 
 export function attachXdp(ifindex: number, progFd: number, flags = XDP_FLAGS_DRV_MODE): void {
-  check(
-    xdpAttach(ifindex, progFd, flags, null) as number,
-    `bpf_xdp_attach(ifindex ${ifindex})`,
-    'E_BPF_ATTACH',
-  );
+  check('E_BPF_ATTACH', `attaching XDP to ifindex ${ifindex}`, libbpf.xdpAttach(ifindex, progFd, flags), {
+    ifindex,
+  });
 }
 
 export function detachXdp(ifindex: number, flags = XDP_FLAGS_DRV_MODE): void {
-  check(xdpDetach(ifindex, flags, null) as number, `bpf_xdp_detach(ifindex ${ifindex})`, 'E_BPF_ATTACH');
+  check('E_BPF_ATTACH', `detaching XDP from ifindex ${ifindex}`, libbpf.xdpDetach(ifindex, flags), {
+    ifindex,
+  });
 }
 
 export interface TestRunInput {
@@ -155,15 +103,16 @@ export interface TestRunInput {
 }
 
 export interface TestRunResult {
+  /** XDP verdict; live-frames runs report none (0). */
   retval: number;
-  /** Average ns per repetition, measured by the kernel around the program runs. */
+  /** Mean ns per repetition, measured by the kernel around the program runs. */
   durationNs: number;
   dataSizeOut: number;
 }
 
-function runOpts(input: TestRunInput): Record<string, unknown> {
-  return {
-    sz: koffi.sizeof(TestRunOpts),
+/** BPF_PROG_TEST_RUN, synchronously (blocks the thread for `repeat` runs). */
+export function testRun(progFd: number, input: TestRunInput): TestRunResult {
+  const opts: Record<string, unknown> = {
     data_in: input.data,
     data_out: input.dataOut ?? null,
     data_size_in: input.data.length,
@@ -179,37 +128,12 @@ function runOpts(input: TestRunInput): Record<string, unknown> {
     cpu: 0,
     batch_size: input.batchSize ?? 0,
   };
-}
-
-function result(opts: Record<string, unknown>): TestRunResult {
+  check('E_BPF_TEST_RUN', 'bpf_prog_test_run_opts', libbpf.testRun(progFd, opts), { progFd });
   return {
-    retval: opts.retval as number,
-    durationNs: opts.duration as number,
-    dataSizeOut: opts.data_size_out as number,
+    retval: Number(opts.retval),
+    durationNs: Number(opts.duration),
+    dataSizeOut: Number(opts.data_size_out),
   };
-}
-
-/** BPF_PROG_TEST_RUN, synchronously (blocks the thread for repeat runs). */
-export function testRun(progFd: number, input: TestRunInput): TestRunResult {
-  const opts = runOpts(input);
-  check(testRunOpts(progFd, opts) as number, 'bpf_prog_test_run_opts', 'E_BPF_TEST_RUN', { progFd });
-  return result(opts);
-}
-
-/** BPF_PROG_TEST_RUN on koffi's worker thread, so signals and timers still run meanwhile. */
-export function testRunAsync(progFd: number, input: TestRunInput): Promise<TestRunResult> {
-  const opts = runOpts(input);
-  return new Promise((resolve, reject) => {
-    testRunOpts.async(progFd, opts, (err: unknown, rc: number) => {
-      if (err) return reject(err);
-      try {
-        check(rc, 'bpf_prog_test_run_opts', 'E_BPF_TEST_RUN', { progFd });
-        resolve(result(opts));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
 }
 
 /** struct xdp_md for ctx_in: a frame of `len` bytes arriving on `ifindex`, queue 0. */

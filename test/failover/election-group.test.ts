@@ -1,0 +1,318 @@
+/** Unit tests of ElectionGroup inputs, outputs and status not covered by the scenario transcripts. */
+import test from 'ava';
+import fc from 'fast-check';
+import { isDsrError } from '../../core/errors.ts';
+import { ElectionGroup } from '../../failover/election/group.ts';
+import type { ElectionMessage } from '../../failover/election/messages.ts';
+import { masterDownIntervalMs, skewTimeMs } from '../../failover/election/timing.ts';
+import type { ElectionOptions } from '../../failover/election/types.ts';
+
+const fp = new Uint8Array(16).fill(7);
+
+function group(over: Partial<ElectionOptions> = {}): ElectionGroup {
+  return new ElectionGroup({
+    groupId: 1,
+    nodeId: 1,
+    priority: 200,
+    advertIntervalMs: 100,
+    fingerprint: fp,
+    peers: [2, 3],
+    random: () => 0.5,
+    ...over,
+  });
+}
+
+function advert(over: Partial<ElectionMessage> = {}): ElectionMessage {
+  return {
+    kind: 'advert',
+    groupId: 1,
+    from: 2,
+    priority: 100,
+    state: 'master',
+    intervalMs: 100,
+    fingerprint: fp,
+    syncReady: true,
+    ...over,
+  } as ElectionMessage;
+}
+
+/** Runs a group alone until `until`, ticking at its deadlines. */
+function runAlone(g: ElectionGroup, from: number, until: number): void {
+  let now = from;
+  for (;;) {
+    const next = g.nextDeadline();
+    if (next === null || next > until) return;
+    now = Math.max(now, next);
+    g.tick(now);
+  }
+}
+
+test('RFC 5798 §6.1 timers', (t) => {
+  t.is(skewTimeMs(200, 100), 21.875);
+  t.is(masterDownIntervalMs(200, 100), 321.875);
+  t.is(masterDownIntervalMs(254, 1000), 3007.8125);
+  t.is(skewTimeMs(1, 256), 255);
+});
+
+test('invalid options and inputs fail with E_ELECTION_INPUT', (t) => {
+  const bad: Partial<ElectionOptions>[] = [
+    { priority: 0 },
+    { priority: 255 },
+    { groupId: 0 },
+    { groupId: 70000 },
+    { nodeId: 0 },
+    { advertIntervalMs: 0 },
+    { advertIntervalMs: 1.5 },
+    { fingerprint: new Uint8Array(8) },
+    { peers: [1] },
+    { preemptDelayMs: -1 },
+    { tracked: [{ name: 'x', weight: 0 }] },
+    {
+      tracked: [
+        { name: 'x', weight: 10 },
+        { name: 'x', fault: true },
+      ],
+    },
+  ];
+  for (const over of bad) {
+    t.true(
+      isDsrError(
+        t.throws(() => group(over)),
+        'E_ELECTION_INPUT',
+      ),
+      JSON.stringify(over),
+    );
+  }
+  const g = group();
+  g.start(0);
+  t.true(
+    isDsrError(
+      t.throws(() => g.setPriority(1, 255)),
+      'E_ELECTION_INPUT',
+    ),
+  );
+  t.true(
+    isDsrError(
+      t.throws(() => g.setCondition(1, 'nope', true)),
+      'E_ELECTION_INPUT',
+    ),
+  );
+  t.true(
+    isDsrError(
+      t.throws(() => g.tick(Number.NaN)),
+      'E_ELECTION_INPUT',
+    ),
+  );
+});
+
+test('illegal transitions fail loudly with E_ILLEGAL_TRANSITION', (t) => {
+  const g = group();
+  t.true(
+    isDsrError(
+      t.throws(() => g.shutdown(0)),
+      'E_ILLEGAL_TRANSITION',
+    ),
+    'shutdown before start',
+  );
+  g.start(0);
+  t.true(
+    isDsrError(
+      t.throws(() => g.start(1)),
+      'E_ILLEGAL_TRANSITION',
+    ),
+    'start twice',
+  );
+  t.true(
+    isDsrError(
+      t.throws(() => g.resign(1)),
+      'E_ILLEGAL_TRANSITION',
+    ),
+    'resign as backup',
+  );
+  t.true(
+    isDsrError(
+      t.throws(() => g.requestHandover(1, 2)),
+      'E_ILLEGAL_TRANSITION',
+    ),
+    'handover as backup',
+  );
+  runAlone(g, 0, 400);
+  t.is(g.state, 'master');
+  t.true(
+    isDsrError(
+      t.throws(() => g.requestHandover(400, 3)),
+      'E_ILLEGAL_TRANSITION',
+    ),
+    'never heard',
+  );
+});
+
+test('a lone director becomes master after exactly one master-down interval, advertising every interval', (t) => {
+  const g = group();
+  const first = g.start(0);
+  t.is(first.state, 'backup');
+  t.is(first.messages.length, 1, 'a heartbeat at once');
+  t.is(g.nextDeadline(), 0 + 100);
+  const sent: number[] = [];
+  let now = 0;
+  while (now < 700) {
+    now = g.nextDeadline()!;
+    const out = g.tick(now);
+    for (const m of out.messages) if (m.message.state === 'master') sent.push(now);
+  }
+  t.is(sent[0], 321.875);
+  t.deepEqual(
+    sent.slice(1, 4).map((s, i) => s - sent[i]),
+    [100, 100, 100],
+  );
+});
+
+test('messages before start, for another group, from ourselves or strangers are dropped and counted', (t) => {
+  const g = group();
+  t.is(g.step(0, advert()).messages.length, 0);
+  g.start(0);
+  g.step(1, advert({ groupId: 9 }));
+  g.step(1, advert({ from: 1 }));
+  g.step(1, advert({ from: 77 }));
+  g.step(1, { ...advert(), kind: 'handover-request', to: 3, token: 1 } as ElectionMessage);
+  g.step(1, { ...advert(), kind: 'handover-reject', to: 1, token: 1, reason: 'fault' } as ElectionMessage);
+  g.recordDrop('bad-mac');
+  t.deepEqual(g.status(1).drops, {
+    'not-started': 1,
+    'wrong-group': 1,
+    self: 1,
+    'unknown-peer': 1,
+    'not-for-us': 1,
+    'unexpected-reply': 1,
+    'bad-mac': 1,
+  });
+});
+
+test('status snapshot: peers with last heard, conditions, counters, transitions', (t) => {
+  const g = group({
+    tracked: [
+      { name: 'link', weight: 50 },
+      { name: 'fw', fault: true },
+    ],
+  });
+  g.start(0);
+  g.step(50, advert({ state: 'backup', priority: 150, fingerprint: new Uint8Array(16).fill(9) }));
+  g.setCondition(60, 'link', true);
+  const s = g.status(80);
+  t.like(s, {
+    groupId: 1,
+    nodeId: 1,
+    state: 'backup',
+    basePriority: 200,
+    effectivePriority: 150,
+    masterId: null,
+    preempt: true,
+    preemptHold: false,
+    syncReady: true,
+    fingerprint: '07'.repeat(16),
+  });
+  t.deepEqual(s.conditions, [
+    { name: 'link', failing: true, effect: '-50' },
+    { name: 'fw', failing: false, effect: 'fault' },
+  ]);
+  t.deepEqual(
+    s.peers.map((p) => [p.nodeId, p.state, p.lastHeardAgoMs, p.fingerprintMatch]),
+    [
+      [2, 'backup', 30, false],
+      [3, null, null, null],
+    ],
+  );
+  t.deepEqual(s.transitions, [{ at: 0, from: 'initialize', to: 'backup', reason: 'startup' }]);
+  t.is(s.counters.messagesReceived, 1);
+  t.false(JSON.stringify(s).includes('secret'));
+});
+
+test('nextDeadline is never more than one advert interval away, in every state', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          fc.record({ type: fc.constant('tick' as const), dt: fc.integer({ min: 0, max: 90 }) }),
+          fc.record({
+            type: fc.constant('advert' as const),
+            dt: fc.integer({ min: 0, max: 90 }),
+            priority: fc.integer({ min: 0, max: 254 }),
+            state: fc.constantFrom('master', 'backup', 'fault'),
+          }),
+          fc.record({
+            type: fc.constant('fault' as const),
+            dt: fc.integer({ min: 0, max: 90 }),
+            on: fc.boolean(),
+          }),
+        ),
+        { maxLength: 60 },
+      ),
+      (steps) => {
+        const g = group({ tracked: [{ name: 'fw', fault: true }] });
+        let now = 0;
+        g.start(now);
+        for (const s of steps) {
+          now += s.dt;
+          if (s.type === 'tick') g.tick(now);
+          else if (s.type === 'advert')
+            g.step(now, advert({ priority: s.priority, state: s.state as 'master' | 'backup' | 'fault' }));
+          else g.setCondition(now, 'fw', s.on);
+          const next = g.nextDeadline();
+          if (next === null || next > now + 100) return false;
+        }
+        return true;
+      },
+    ),
+    { numRuns: 200 },
+  );
+  t.pass();
+});
+
+test('become-master says whether the takeover happened in sync', (t) => {
+  const g = group({ syncReady: false });
+  g.start(0);
+  const out = g.tick(321.875);
+  t.deepEqual(
+    out.effects.find((e) => e.type === 'become-master'),
+    { type: 'become-master', reason: 'master-down', inSync: false },
+  );
+});
+
+test('a handover that gets no answer fails after the handover timeout', (t) => {
+  const g = group({ handoverTimeoutMs: 250 });
+  g.start(0);
+  runAlone(g, 0, 400);
+  g.step(401, advert({ state: 'backup', priority: 100 }));
+  const out = g.requestHandover(402, 2);
+  t.deepEqual(
+    out.messages.map((m) => [m.to, m.message.kind]),
+    [[2, 'handover-request']],
+  );
+  let failed = false;
+  let now = 402;
+  while (now < 660 && !failed) {
+    g.step(now, advert({ state: 'backup', priority: 100 }));
+    now += 50;
+    failed = g.tick(now).effects.some((e) => e.type === 'alert' && e.alert.kind === 'handover-failed');
+  }
+  t.true(failed);
+  t.is(g.state, 'master');
+  t.is(g.status(now).handover, null);
+});
+
+test('a stale reject (wrong token) does not cancel a handover', (t) => {
+  const g = group();
+  g.start(0);
+  runAlone(g, 0, 400);
+  g.step(401, advert({ state: 'backup', priority: 100 }));
+  const request = g.requestHandover(402, 2).messages[0].message as { token: number };
+  g.step(403, {
+    ...advert({ state: 'backup' }),
+    kind: 'handover-reject',
+    to: 1,
+    token: request.token + 1,
+    reason: 'fault',
+  });
+  t.not(g.status(404).handover, null);
+  t.is(g.status(404).drops['unexpected-reply'], 1);
+});

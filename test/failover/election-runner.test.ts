@@ -1,0 +1,104 @@
+/** ElectionRunner with a fake clock and fake timers: deterministic, no real time involved. */
+import test from 'ava';
+import { isDsrError } from '../../core/errors.ts';
+import { ElectionGroup } from '../../failover/election/group.ts';
+import type { ElectionMessage, Outgoing } from '../../failover/election/messages.ts';
+import { ElectionRunner } from '../../failover/transport/election-runner.ts';
+
+function fakeTimers() {
+  let pending: { at: number; fn: () => void } | null = null;
+  const clock = { now: 0 };
+  return {
+    clock,
+    timers: {
+      setTimeout: (fn: () => void, ms: number) => {
+        pending = { at: clock.now + ms, fn };
+        return pending;
+      },
+      clearTimeout: (handle: unknown) => {
+        if (pending === handle) pending = null;
+      },
+    },
+    /** Advances the clock to the armed timer and fires it. */
+    fire(): boolean {
+      const p = pending;
+      if (p === null) return false;
+      pending = null;
+      clock.now = Math.max(clock.now, p.at);
+      p.fn();
+      return true;
+    },
+  };
+}
+
+const group = (groupId: number, priority: number) =>
+  new ElectionGroup({
+    groupId,
+    nodeId: 1,
+    priority,
+    advertIntervalMs: 100,
+    fingerprint: new Uint8Array(16),
+    random: () => 0.5,
+  });
+
+test('ticks each group at its deadline, sends, reports outputs; stop resigns masters', (t) => {
+  const fake = fakeTimers();
+  const sent: Outgoing[] = [];
+  const transitions: string[] = [];
+  const runner = new ElectionRunner({
+    groups: [group(1, 200), group(2, 100)],
+    send: (o) => sent.push(...o),
+    onOutput: (g, out) => {
+      for (const tr of out.transitions)
+        transitions.push(`${fake.clock.now} g${g.groupId} ${tr.from}->${tr.to}`);
+    },
+    now: () => fake.clock.now,
+    timers: fake.timers,
+  });
+  runner.start();
+  while (fake.clock.now < 400) fake.fire();
+  t.deepEqual(transitions, [
+    '0 g1 initialize->backup',
+    '0 g2 initialize->backup',
+    '322 g1 backup->master',
+    '361 g2 backup->master',
+  ]);
+  t.true(sent.length > 8);
+  runner.stop();
+  t.false(fake.fire(), 'no timer left armed');
+  const resigns = sent.filter((o) => o.message.kind === 'advert' && o.message.priority === 0);
+  t.is(resigns.length, 2);
+});
+
+test('unknown groups are counted; operator input on an unknown group fails loudly', (t) => {
+  const fake = fakeTimers();
+  const runner = new ElectionRunner({
+    groups: [group(1, 200)],
+    send: () => {},
+    onOutput: () => {},
+    now: () => fake.clock.now,
+    timers: fake.timers,
+  });
+  runner.start();
+  const message = { kind: 'advert', groupId: 9, from: 2, priority: 1, state: 'master', intervalMs: 100 };
+  runner.deliver({ ...message, fingerprint: new Uint8Array(16), syncReady: true } as ElectionMessage);
+  runner.recordDrop('bad-mac');
+  runner.recordDrop('replay', 1);
+  t.deepEqual(runner.status().drops, { 'unknown-group': 1, 'bad-mac': 1 });
+  t.deepEqual(runner.status().groups[0].drops, { replay: 1 });
+  t.true(
+    isDsrError(
+      t.throws(() => runner.input(9, (g, now) => g.resign(now))),
+      'E_ELECTION_INPUT',
+    ),
+  );
+  t.true(
+    isDsrError(
+      t.throws(
+        () => new ElectionRunner({ groups: [group(1, 1), group(1, 2)], send: () => {}, onOutput: () => {} }),
+      ),
+      'E_CONFIG_INVALID',
+    ),
+  );
+  runner.stop();
+});

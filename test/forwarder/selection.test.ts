@@ -1,0 +1,218 @@
+/**
+ * BPF fixtures for the choice of real server: connection-table hits across a
+ * weight change, persistence hits and expiry, connection expiry and TCP
+ * state, services without usable real servers, and the events reported.
+ */
+import test from 'ava';
+import { parseIp } from '../../forwarder/addr.ts';
+import { buildFrame, type FrameSpec, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../forwarder/frames.ts';
+import { DSR, type Flow, type ForwarderEvent, IPPROTO_TCP } from '../../forwarder/layout.ts';
+import {
+  CLIENT_MAC,
+  DIRECTOR_MAC,
+  dstMac,
+  instance,
+  nowNs,
+  REAL_MACS,
+  REAL4,
+  realIndex,
+  reals,
+  skipReason,
+  standardDesired,
+  VIP4,
+  VIP4_PERSIST,
+} from './support.ts';
+
+const t0 = skipReason ? test.skip : test.serial;
+if (skipReason) test.skip(`forwarder selection fixtures: ${skipReason}`, () => {});
+
+const spec = (over: Partial<FrameSpec> = {}): FrameSpec => ({
+  srcMac: CLIENT_MAC,
+  dstMac: DIRECTOR_MAC,
+  src: '198.18.1.10',
+  dst: VIP4,
+  proto: 'tcp',
+  sport: 40000,
+  dport: 80,
+  tcpFlags: TCP_SYN,
+  ...over,
+});
+
+function flowOf(s: FrameSpec): Flow {
+  return {
+    src: parseIp(s.src).bytes,
+    dst: parseIp(s.dst).bytes,
+    sport: s.sport ?? 0,
+    dport: s.dport ?? 0,
+    proto: s.proto === 'tcp' ? IPPROTO_TCP : 17,
+    family: parseIp(s.src).family,
+  };
+}
+
+t0(
+  'an established flow keeps its real server after a weight change; new flows follow the new weights',
+  (t) => {
+    const fwd = instance(t);
+    const flows = Array.from({ length: 60 }, (_, i) => spec({ sport: 20000 + i }));
+    const before = flows.map((f) => realIndex(fwd.run(buildFrame(f)).frame));
+    t.true(before.every((i) => i >= 0));
+    const victim = before[0];
+    // Drain the real server of the first flow: weight 0.
+    const weights = [1, 1, 1];
+    weights[victim] = 0;
+    const report = fwd.reconcile(standardDesired(weights));
+    t.true(report.tablesSwapped.length > 0);
+    const after = flows.map((f) => realIndex(fwd.run(buildFrame({ ...f, tcpFlags: TCP_ACK })).frame));
+    t.deepEqual(after, before, 'every existing flow stays put');
+    for (let i = 0; i < 200; i++) {
+      const r = fwd.run(buildFrame(spec({ sport: 30000 + i })));
+      t.not(realIndex(r.frame), victim, 'no new flow goes to the drained server');
+    }
+  },
+);
+
+t0('persistence: a client (and its /24) sticks to one real server; the entry expires', (t) => {
+  const fwd = instance(t);
+  const p = (src: string, sport: number) => spec({ src, dst: VIP4_PERSIST, dport: 443, sport });
+  const first = fwd.run(buildFrame(p('198.18.1.10', 1000)));
+  const chosen = realIndex(first.frame);
+  t.true(chosen >= 0);
+  for (let i = 1; i < 20; i++) t.is(realIndex(fwd.run(buildFrame(p('198.18.1.10', 1000 + i))).frame), chosen);
+  for (let i = 0; i < 20; i++)
+    t.is(realIndex(fwd.run(buildFrame(p(`198.18.1.${20 + i}`, 2000 + i))).frame), chosen);
+  t.is(fwd.stats.reasons().tx_persist_hit.packets, 39n);
+
+  // Point the persistence entry at another real server: a live entry wins over the hash...
+  const other = (chosen + 1) % 3;
+  const ids = fwd.reconciler.findReal(`tcp/${VIP4_PERSIST}:443`, REAL4[other])!;
+  const key = { client: parseIp('198.18.1.0').bytes, svcId: ids.svcId, family: 4 as const };
+  const entry = fwd.tables.getPersist(key);
+  t.truthy(entry);
+  fwd.tables.putPersist(key, { ...entry!, realId: ids.realId, realGen: ids.realGen, lastSeenNs: nowNs() });
+  t.is(realIndex(fwd.run(buildFrame(p('198.18.1.77', 3000))).frame), other);
+  // ...and an expired one (older than the 600 s timeout) does not: the hash decides again.
+  fwd.tables.putPersist(key, {
+    ...entry!,
+    realId: ids.realId,
+    realGen: ids.realGen,
+    lastSeenNs: nowNs() - 601_000_000_000n,
+  });
+  t.is(realIndex(fwd.run(buildFrame(p('198.18.1.78', 3001))).frame), chosen);
+  t.is(
+    fwd.tables.getPersist(key)!.realId,
+    fwd.reconciler.findReal(`tcp/${VIP4_PERSIST}:443`, REAL4[chosen])!.realId,
+  );
+});
+
+t0('persistence does not send new flows to a drained real server', (t) => {
+  const fwd = instance(t);
+  const p = (sport: number) => spec({ dst: VIP4_PERSIST, dport: 443, sport });
+  const chosen = realIndex(fwd.run(buildFrame(p(1000))).frame);
+  const weights = [1, 1, 1];
+  weights[chosen] = 0;
+  fwd.reconcile(standardDesired(weights));
+  t.is(
+    realIndex(fwd.run(buildFrame({ ...p(1000), tcpFlags: TCP_ACK })).frame),
+    chosen,
+    'existing flow stays',
+  );
+  t.not(realIndex(fwd.run(buildFrame(p(1001))).frame), chosen, 'new flow moves');
+});
+
+t0('connection entries expire by state timeout and are then chosen anew', (t) => {
+  const fwd = instance(t);
+  const s = spec({ sport: 45000 });
+  const chosen = realIndex(fwd.run(buildFrame(s)).frame);
+  const flow = flowOf(s);
+  const other = (chosen + 1) % 3;
+  const ids = fwd.reconciler.findReal(`tcp/${VIP4}:80`, REAL4[other])!;
+  const entry = fwd.tables.getConn(flow)!;
+  t.is(entry.state, DSR.CONN_TCP_SYN);
+  // A live entry pointing elsewhere wins...
+  fwd.tables.putConn(flow, { ...entry, realId: ids.realId, realGen: ids.realGen, lastSeenNs: nowNs() });
+  t.is(realIndex(fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK })).frame), other);
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_EST);
+  // ...until it is idle longer than the established timeout (900 s).
+  fwd.tables.putConn(flow, {
+    ...fwd.tables.getConn(flow)!,
+    lastSeenNs: nowNs() - 901_000_000_000n,
+  });
+  t.is(realIndex(fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK })).frame), chosen);
+  t.is(fwd.stats.reasons().conn_reselect.packets, 1n);
+});
+
+t0('TCP state: SYN, established, closing; a new SYN on a closing flow is a new connection', (t) => {
+  const fwd = instance(t);
+  const s = spec({ sport: 46000 });
+  const flow = flowOf(s);
+  fwd.run(buildFrame(s));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_SYN);
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_EST);
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_FIN | TCP_ACK }));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_CLOSING);
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_CLOSING, 'ACKs after FIN keep it closing');
+  const reselects = fwd.stats.reasons().conn_reselect.packets;
+  fwd.run(buildFrame(s));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_SYN);
+  t.is(fwd.stats.reasons().conn_reselect.packets, reselects + 1n);
+  // RST closes too; a mid-stream pickup (no SYN) starts established; UDP is UDP.
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_RST }));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_CLOSING);
+  const mid = spec({ sport: 46001, tcpFlags: TCP_ACK });
+  fwd.run(buildFrame(mid));
+  t.is(fwd.tables.getConn(flowOf(mid))!.state, DSR.CONN_TCP_EST);
+  const udp = spec({ sport: 46002, proto: 'udp', dport: 53 });
+  fwd.run(buildFrame(udp));
+  t.is(fwd.tables.getConn(flowOf(udp))!.state, DSR.CONN_UDP);
+});
+
+t0('a service whose real servers are all drained or unresolved drops new flows (counted)', (t) => {
+  const desired = (rs: typeof reals extends () => infer R ? R : never) => ({
+    directorMac: DIRECTOR_MAC,
+    services: [{ vip: VIP4, protocol: 'tcp' as const, port: 80, reals: rs }],
+  });
+  const fwd = instance(t, desired(reals([0, 0, 0])));
+  const r = fwd.run(buildFrame(spec()));
+  t.is(r.verdict, 'drop');
+  t.is(fwd.stats.reasons().drop_no_real.packets, 1n);
+  // Unresolved MACs: no new flows, and the report says so.
+  const report = fwd.reconcile(
+    desired([
+      { address: REAL4[0], weight: 1, mac: null },
+      { address: REAL4[1], weight: 1, mac: REAL_MACS[1] },
+    ]),
+  );
+  t.deepEqual(report.unresolved, [{ service: `tcp/${VIP4}:80`, address: REAL4[0] }]);
+  for (let i = 0; i < 50; i++)
+    t.is(dstMac(fwd.run(buildFrame(spec({ sport: 1000 + i }))).frame), REAL_MACS[1]);
+});
+
+t0('new flows, state changes and persistence entries are reported through the ring buffer', (t) => {
+  const fwd = instance(t);
+  const events: ForwarderEvent[] = [];
+  const reader = fwd.events((e) => events.push(e));
+  t.teardown(() => reader.close());
+  reader.drain();
+  events.length = 0;
+  const s = spec({ sport: 47000 });
+  const r = fwd.run(buildFrame(s));
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
+  fwd.run(buildFrame(spec({ dst: VIP4_PERSIST, dport: 443 })));
+  reader.drain();
+  const real = fwd.reconciler.findReal(`tcp/${VIP4}:80`, REAL4[realIndex(r.frame)])!;
+  t.is(events.length, 4);
+  t.like(events[0], {
+    type: DSR.EV_NEW_CONN,
+    state: DSR.CONN_TCP_SYN,
+    realId: real.realId,
+    svcId: real.svcId,
+  });
+  t.deepEqual(events[0].flow, flowOf(s));
+  t.like(events[1], { type: DSR.EV_CONN_UPDATE, state: DSR.CONN_TCP_EST, realId: real.realId });
+  t.is(events[2].type, DSR.EV_NEW_PERSIST);
+  t.deepEqual(events[2].flow.src, parseIp('198.18.1.0').bytes, 'masked client');
+  t.is(events[3].type, DSR.EV_NEW_CONN);
+});

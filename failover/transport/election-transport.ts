@@ -31,7 +31,7 @@ export interface TransportPeer {
 export interface MulticastOptions {
   readonly group: string;
   readonly ttl: number;
-  /** Interface name; its first address of the group's family is used to send and join. */
+  /** Interface name; for IPv4 the bind address (if set) or the interface's first IPv4 address is used. */
   readonly interface: string;
 }
 
@@ -87,6 +87,7 @@ export class ElectionTransport {
   #multicastTarget: { address: string; port: number } | null = null;
   readonly #drops: DropCounters = {};
   #sent = 0;
+  #pendingSends = 0;
   #sendErrors = 0;
   #received = 0;
   #accepted = 0;
@@ -121,7 +122,12 @@ export class ElectionTransport {
       });
     });
     if (multicast) {
-      const local = interfaceAddress(multicast.interface, bind.family);
+      // Our own bind address names the interface best; otherwise look the interface's address up
+      // (libuv lists only interfaces that are up and running).
+      const local =
+        bind.family === 'ipv4' && bind.address
+          ? bind.address
+          : interfaceAddress(multicast.interface, bind.family);
       socket.setMulticastInterface(bind.family === 'ipv6' ? `::%${multicast.interface}` : local);
       socket.addMembership(multicast.group, bind.family === 'ipv6' ? `::%${multicast.interface}` : local);
       socket.setMulticastTTL(multicast.ttl);
@@ -131,10 +137,14 @@ export class ElectionTransport {
     this.#socket = socket;
   }
 
-  async close(): Promise<void> {
+  /** Closes after the datagrams already handed to the kernel path are out (a resign must leave). */
+  async close(flushTimeoutMs = 1000): Promise<void> {
     const socket = this.#socket;
     this.#socket = null;
-    if (socket !== null) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (socket === null) return;
+    const deadline = Date.now() + flushTimeoutMs;
+    while (this.#pendingSends > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
   address(): { address: string; port: number } {
@@ -198,7 +208,9 @@ export class ElectionTransport {
 
   #transmit(socket: Socket, bytes: Buffer, address: string, port: number): void {
     this.#sent++;
+    this.#pendingSends++;
     socket.send(bytes, port, address, (error) => {
+      this.#pendingSends--;
       if (error) {
         this.#sendErrors++;
         this.#options.onError?.(error);

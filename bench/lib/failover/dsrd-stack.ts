@@ -1,0 +1,214 @@
+/**
+ * Our director stack: dsrd on each lab director, started the way an operator
+ * would (`dsrd --config FILE`), with the config from dsrd-conf.ts. Faults hit
+ * the dsrd process (one process: kill -9, SIGSTOP/SIGCONT); the planned
+ * handover is `dsrctl failover --group bench` on the master.
+ *
+ * Before it is measured, the stack checks that the running daemon has the
+ * parts a failover needs (election, vip, forwarder) through its admin socket
+ * (`status`), and fails with the list of parts it does run otherwise, so the
+ * benchmark reports exactly what is missing rather than a timeout.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkConfigFile } from '../../../config/index.ts';
+import { callDaemon } from '../../../core/admin/client.ts';
+import type { DaemonStatus } from '../../../core/daemon/status.ts';
+import { DsrError } from '../../../core/errors.ts';
+import { masterDownIntervalMs } from '../../../failover/election/timing.ts';
+import type { Host, Lab, LabProcess } from '../../../test/lab/index.ts';
+import { BENCH_GROUP, dsrdConf } from './dsrd-conf.ts';
+import type { DirectorStack, FaultKind, InjectedFault, StackOptions } from './stack.ts';
+import { Directors } from './stack-common.ts';
+import type { VipHolders } from './vip-holders.ts';
+
+const DSRD = fileURLToPath(new URL('../../../cli/dsrd.ts', import.meta.url));
+const DSRCTL = fileURLToPath(new URL('../../../cli/dsrctl.ts', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The daemon parts a measured failover needs (names from core/daemon/parts DOMAIN_ORDER). */
+export const REQUIRED_PARTS = ['forwarder', 'vip', 'election'] as const;
+
+const PRIORITIES = [150, 100, 90, 80, 70, 60, 50, 40];
+
+/** Parts of `status` that are missing or not running, for the error message. */
+export function missingParts(status: Pick<DaemonStatus, 'parts'>): string[] {
+  return REQUIRED_PARTS.filter((name) => !status.parts.some((p) => p.name === name && p.state === 'running'));
+}
+
+export class DsrdStack implements DirectorStack {
+  readonly name: string;
+  readonly advertMs: number;
+  private lab: Lab | null = null;
+  private opts: StackOptions | null = null;
+  private dirs: Directors | null = null;
+  private readonly procs = new Map<string, LabProcess>();
+  private readonly pinDirs: string[] = [];
+  private readonly logTail: string[] = [];
+
+  constructor(advertMs: number, name = `dsrd ${advertMs} ms`) {
+    this.advertMs = advertMs;
+    this.name = name;
+  }
+
+  private socket(d: Host): string {
+    return join(this.opts!.workDir, `dsrd-${d.name}.sock`);
+  }
+
+  private confPath(d: Host): string {
+    return join(this.opts!.workDir, `dsrd-${d.name}.yaml`);
+  }
+
+  async start(lab: Lab, opts: StackOptions): Promise<void> {
+    this.lab = lab;
+    this.opts = opts;
+    const keyFile = join(opts.workDir, 'election.key');
+    writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    lab.directors.forEach((d, i) => {
+      const pinDir = `/sys/fs/bpf/${lab.prefix}-${d.name}`;
+      this.pinDirs.push(pinDir);
+      const alertsDir = join(opts.workDir, `alerts-${d.name}`);
+      mkdirSync(alertsDir, { recursive: true, mode: 0o700 });
+      writeFileSync(
+        this.confPath(d),
+        dsrdConf({
+          self: { id: d.name, address: d.ipv4, priority: PRIORITIES[i] ?? 30 },
+          peers: lab.directors.filter((x) => x !== d).map((x) => ({ id: x.name, address: x.ipv4 })),
+          vip: opts.vip,
+          port: opts.port,
+          reals: lab.realServers.map((r) => r.ipv4),
+          advertMs: this.advertMs,
+          keyFile,
+          adminSocket: this.socket(d),
+          pinDir,
+          alertsDir,
+        }),
+      );
+    });
+    for (const d of lab.directors) {
+      const check = await checkConfigFile(this.confPath(d));
+      if (!check.ok) {
+        throw new DsrError('E_BENCH', `the generated dsrd config for ${d.name} is invalid`, {
+          errors: check.lines,
+        });
+      }
+    }
+    this.dirs = await Directors.watch(lab, opts.vip);
+    await Promise.all(lab.directors.map((d) => this.launch(d)));
+    await this.dirs.watch.waitFor((h) => h.length >= 1, 10 * this.masterDownMs() + 10_000, 'a master');
+  }
+
+  private async launch(d: Host): Promise<void> {
+    const keep = (line: string): void => {
+      this.logTail.push(`${d.name}: ${line}`);
+      if (this.logTail.length > 200) this.logTail.shift();
+    };
+    const proc = this.lab!.node(d, DSRD, ['--config', this.confPath(d)], { onLine: keep, onErrLine: keep });
+    this.procs.set(d.name, proc);
+    const status = await this.awaitStatus(d, proc, 20_000);
+    const missing = missingParts(status);
+    if (missing.length > 0) {
+      throw new DsrError(
+        'E_BENCH',
+        `dsrd on ${d.name} runs without the parts a failover needs: missing ${missing.join(', ')} ` +
+          `(running: ${status.parts.map((p) => `${p.name}=${p.state}`).join(', ')}); ` +
+          'they are added in core/daemon/parts/index.ts buildParts()',
+        { missing },
+      );
+    }
+  }
+
+  private async awaitStatus(d: Host, proc: LabProcess, timeoutMs: number): Promise<DaemonStatus> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown = null;
+    while (Date.now() < deadline) {
+      if (!proc.running) {
+        throw new DsrError('E_BENCH', `dsrd on ${d.name} exited during start-up`, {
+          log: this.logTail.slice(-15),
+        });
+      }
+      try {
+        const s = (await callDaemon(this.socket(d), 'status')) as DaemonStatus;
+        if (s.state === 'running') return s;
+        last = s.state;
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      await sleep(100);
+    }
+    throw new DsrError('E_BENCH', `dsrd on ${d.name} did not report running in ${timeoutMs} ms`, {
+      last,
+      log: this.logTail.slice(-15),
+    });
+  }
+
+  master(): Host | null {
+    return this.dirs?.master() ?? null;
+  }
+
+  masterDownMs(): number {
+    const lowest = PRIORITIES[(this.lab?.directors.length ?? 2) - 1] ?? 30;
+    return masterDownIntervalMs(lowest, this.advertMs);
+  }
+
+  holders(): VipHolders {
+    if (!this.dirs) throw new DsrError('E_BENCH', `${this.name} is not started`);
+    return this.dirs.holders;
+  }
+
+  private proc(d: Host): LabProcess {
+    const p = this.procs.get(d.name);
+    if (!p?.running) throw new DsrError('E_BENCH', `dsrd is not running on ${d.name}`);
+    return p;
+  }
+
+  async fault(kind: FaultKind): Promise<InjectedFault> {
+    const dirs = this.dirs!;
+    const m = dirs.requireMaster();
+    if (kind === 'link-down') return dirs.linkDown(m);
+    const p = this.proc(m);
+    const at = Date.now();
+    if (kind === 'kill9') {
+      await p.kill9();
+      return { kind, host: m, at, restore: () => this.launch(m) };
+    }
+    p.pause();
+    return { kind, host: m, at, restore: async () => p.resume() };
+  }
+
+  async planned(): Promise<InjectedFault> {
+    const m = this.dirs!.requireMaster();
+    const at = Date.now();
+    const r = await this.lab!.exec(
+      m,
+      process.execPath,
+      [DSRCTL, '--socket', this.socket(m), 'failover', '--group', BENCH_GROUP],
+      { allowFailure: true, timeoutMs: 15_000 },
+    );
+    if (r.code !== 0) {
+      throw new DsrError('E_BENCH', `dsrctl failover on ${m.name} failed (exit ${r.code})`, {
+        stderr: r.stderr.trim().split('\n').slice(-5),
+      });
+    }
+    // The old master stays up as a backup: nothing to repair.
+    return { kind: 'planned', host: m, at, restore: async () => undefined };
+  }
+
+  settle(timeoutMs: number): Promise<Host> {
+    return this.dirs!.settle(timeoutMs, this.masterDownMs() * 1.5 + 200);
+  }
+
+  log(): string[] {
+    return [...this.logTail];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.procs.values()].map((p) => p.stop(5000)));
+    this.procs.clear();
+    await this.dirs?.stop();
+    this.dirs = null;
+    for (const dir of this.pinDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -13,7 +13,7 @@
 import type { DropReason } from '../drop-reasons.ts';
 import { countDrop } from '../drop-reasons.ts';
 import { checkFingerprint, checkPriority, GroupCore } from './group-core.ts';
-import { onHandoverReject, onHandoverRequest, requestHandover } from './handover.ts';
+import { checkHandover, onHandoverReject, onHandoverRequest, startHandover } from './handover.ts';
 import { onMasterAdvert } from './master-advert.ts';
 import type { ElectionMessage, ElectionState } from './messages.ts';
 import { OutputBuilder } from './output.ts';
@@ -130,11 +130,15 @@ export class ElectionGroup {
   /** Operator: give up Master. Priority 0 tells the backups to take over after Skew_Time. */
   resign(now: number): ElectionOutput {
     const core = this.#core;
-    const out = core.begin(now);
+    // Every check comes before `begin`: an input that throws must not have changed anything.
     if (core.state !== 'master') core.illegal('resign', 'only the master can resign');
-    core.failHandover('resigned', out);
-    out.send('all', core.senderStatus('advert', true));
-    core.leaveMaster(core.now, 'backup', 'resign', out);
+    const out = core.begin(now);
+    if (core.state === 'master') {
+      core.failHandover('resigned', out);
+      out.send('all', core.senderStatus('advert', true));
+      core.leaveMaster(core.now, 'backup', 'resign', out);
+    }
+    // If a stall was just detected, self-fencing has already stepped us down: the resign is done.
     core.preemptHold = true;
     return core.finish(out);
   }
@@ -155,6 +159,7 @@ export class ElectionGroup {
   }
 
   setCondition(now: number, name: string, failing: boolean): ElectionOutput {
+    this.#core.conditions.check(name);
     const out = this.#core.begin(now);
     const before = this.#core.effectivePriority;
     this.#core.conditions.set(name, failing);
@@ -189,9 +194,12 @@ export class ElectionGroup {
    * in sync, or running another config (unless `force`).
    */
   requestHandover(now: number, target: number, options: { force?: boolean } = {}): ElectionOutput {
-    const out = this.#core.begin(now);
-    requestHandover(this.#core, this.#core.now, target, options.force === true, out);
-    return this.#core.finish(out);
+    const core = this.#core;
+    checkHandover(core, target, options.force === true);
+    const out = core.begin(now);
+    if (core.state === 'master') startHandover(core, core.now, target, out);
+    else out.alert({ kind: 'handover-failed', target, reason: 'stall' });
+    return core.finish(out);
   }
 
   /** The transport or codec dropped a packet for this group: count it here for the status. */

@@ -17,13 +17,8 @@ import type { HandoverRejectMessage, HandoverRejectReason, HandoverRequestMessag
 import type { OutputBuilder } from './output.ts';
 import { hex } from './peer-table.ts';
 
-export function requestHandover(
-  core: GroupCore,
-  now: number,
-  target: number,
-  force: boolean,
-  out: OutputBuilder,
-) {
+/** Fails loudly (E_ILLEGAL_TRANSITION) when a handover to `target` cannot work. No state changes. */
+export function checkHandover(core: GroupCore, target: number, force: boolean): void {
   const refuse = (why: string): never => core.illegal('handover', why, { target });
   if (core.state !== 'master') refuse('only the master can hand over');
   if (core.handover !== null) refuse(`a handover to ${core.handover.target} is already in progress`);
@@ -36,6 +31,10 @@ export function requestHandover(
   if (!force && hex(peer.fingerprint) !== hex(core.fingerprint)) {
     refuse('the target runs a different config (fingerprints differ); use force to override');
   }
+}
+
+/** Sends the request (after checkHandover passed). */
+export function startHandover(core: GroupCore, now: number, target: number, out: OutputBuilder): void {
   const token = 1 + Math.floor(core.random() * 0xfffffffe);
   core.handover = { target, token, deadline: now + core.handoverTimeoutMs };
   out.send(target, { ...core.senderStatus('handover-request'), to: target, token });

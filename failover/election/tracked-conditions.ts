@@ -51,14 +51,19 @@ export class TrackedConditions {
     }
   }
 
-  /** Returns whether anything changed. Unknown names fail loudly: a typo must not go unnoticed. */
-  set(name: string, failing: boolean): boolean {
+  /** Unknown names fail loudly: a typo must not go unnoticed. */
+  check(name: string): void {
     if (!this.#specs.has(name)) {
       throw new DsrError('E_ELECTION_INPUT', 'no tracked condition has this name', {
         name,
         known: [...this.#specs.keys()],
       });
     }
+  }
+
+  /** Returns whether anything changed. */
+  set(name: string, failing: boolean): boolean {
+    this.check(name);
     if (this.#failing.has(name) === failing) return false;
     if (failing) this.#failing.add(name);
     else this.#failing.delete(name);

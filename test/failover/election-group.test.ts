@@ -316,3 +316,37 @@ test('a stale reject (wrong token) does not cancel a handover', (t) => {
   t.not(g.status(404).handover, null);
   t.is(g.status(404).drops['unexpected-reply'], 1);
 });
+
+test('an operator input that is the first input after a stall loses nothing and does not throw', (t) => {
+  const g = group();
+  g.start(0);
+  runAlone(g, 0, 400);
+  g.step(401, advert({ state: 'backup', priority: 100 }));
+  t.is(g.state, 'master');
+  const out = g.resign(5000);
+  t.is(g.state, 'backup');
+  t.deepEqual(
+    out.effects.filter((e) => e.type !== 'alert'),
+    [{ type: 'become-backup', reason: 'stall', state: 'backup' }],
+  );
+  t.true(out.effects.some((e) => e.type === 'alert' && e.alert.kind === 'stall-detected'));
+  t.true(g.status(5000).preemptHold);
+
+  const h = group();
+  h.start(0);
+  runAlone(h, 0, 400);
+  h.step(401, advert({ state: 'backup', priority: 100 }));
+  const handover = h.requestHandover(5000, 2);
+  t.true(handover.effects.some((e) => e.type === 'become-backup'));
+  t.true(handover.effects.some((e) => e.type === 'alert' && e.alert.kind === 'handover-failed'));
+  t.false(handover.messages.some((m) => m.message.kind === 'handover-request'));
+});
+
+test('a refused operator input changes nothing', (t) => {
+  const g = group({ tracked: [{ name: 'link', weight: 10 }] });
+  g.start(0);
+  const before = g.status(10);
+  t.throws(() => g.setCondition(5000, 'nosuch', true));
+  t.throws(() => g.resign(5000));
+  t.deepEqual(g.status(10), before, 'no stall was processed by the refused inputs');
+});

@@ -19,12 +19,14 @@ import { hex } from './peer-table.ts';
 
 /** Fails loudly (E_ILLEGAL_TRANSITION) when a handover to `target` cannot work. No state changes. */
 export function checkHandover(core: GroupCore, target: number, force: boolean): void {
-  const refuse = (why: string): never => core.illegal('handover', why, { target });
+  function refuse(why: string): never {
+    return core.illegal('handover', why, { target });
+  }
   if (core.state !== 'master') refuse('only the master can hand over');
   if (core.handover !== null) refuse(`a handover to ${core.handover.target} is already in progress`);
   if (target === core.nodeId) refuse('cannot hand over to ourselves');
   const peer = core.peers.get(target);
-  if (peer === undefined || !core.peers.isAllowed(target)) return refuse('the target has never been heard');
+  if (peer === undefined || !core.peers.isAllowed(target)) refuse('the target has never been heard');
   if (peer.lost) refuse('the target is lost (not heard recently)');
   if (peer.state !== 'backup') refuse(`the target is in state ${peer.state}, not backup`);
   if (!peer.syncReady) refuse('the target is not in sync');

@@ -9,7 +9,7 @@
  * the new program replaces the old one in a single netlink request. Pins go
  * away only through uninstall().
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DsrError } from '../core/errors.ts';
@@ -176,6 +176,26 @@ export function removePins(pinDir: string): void {
   if (readdirSync(pinDir).length === 0) rmdirSync(pinDir);
 }
 
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+/**
+ * Pins need a bpffs. Checked up front because `ip netns exec` remounts /sys
+ * without /sys/fs/bpf, and creating directories on that sysfs fails in
+ * unhelpful ways (Node's recursive mkdir even spins on it).
+ */
+function assertOnBpffs(pinDir: string): void {
+  let dir = resolve(pinDir);
+  while (!existsSync(dir)) dir = dirname(dir);
+  if (statfsSync(dir).type !== BPF_FS_MAGIC) {
+    throw new DsrError(
+      'E_BPF_PIN',
+      `${pinDir} is not on a bpffs (${dir} is not one): mount one (mount -t bpf bpf DIR) or choose a pin ` +
+        'directory on one; inside `ip netns exec`, /sys is remounted without /sys/fs/bpf',
+      { pinDir, checked: dir },
+    );
+  }
+}
+
 /** The kernel adds BPF_F_RDONLY_PROG to every devmap it creates (kernel/bpf/devmap.c). */
 const BPF_F_RDONLY_PROG = 1 << 7;
 
@@ -231,7 +251,10 @@ export function loadForwarder(opts: LoadOptions = {}): LoadedForwarder {
   try {
     const found = new Map(libbpf.maps(obj).map((m) => [m.name, m.map]));
     const restored: MapName[] = [];
-    if (pinDir) mkdirSync(pinDir, { recursive: true });
+    if (pinDir) {
+      assertOnBpffs(pinDir);
+      mkdirSync(pinDir, { recursive: true });
+    }
     // Pins are reused by hand (bpf_map__reuse_fd) rather than through libbpf's
     // pin_path: libbpf 1.1 compares map flags and so never reuses a devmap.
     for (const name of MAP_NAMES) {

@@ -216,3 +216,25 @@ t0('new flows, state changes and persistence entries are reported through the ri
   t.deepEqual(events[2].flow.src, parseIp('198.18.1.0').bytes, 'masked client');
   t.is(events[3].type, DSR.EV_NEW_CONN);
 });
+
+t0('the event reader delivers events from the event loop (epoll fd polled by libuv)', async (t) => {
+  const fwd = instance(t);
+  const got: ForwarderEvent[] = [];
+  let wake: () => void = () => {};
+  const arrived = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const reader = fwd.events((e) => {
+    got.push(e);
+    if (got.length === 3) wake();
+  });
+  t.teardown(() => reader.close());
+  reader.start();
+  for (let i = 0; i < 3; i++) fwd.run(buildFrame(spec({ sport: 48000 + i })));
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+  t.not(await Promise.race([arrived, timeout]), 'timeout');
+  t.deepEqual(
+    got.map((e) => e.flow.sport),
+    [48000, 48001, 48002],
+  );
+});

@@ -92,6 +92,22 @@ export class BpfMap {
     }
   }
 
+  /** Deletes `count` packed keys in one syscall; keys already gone are skipped. Returns how many went. */
+  deleteBatch(keys: Uint8Array, count: number): number {
+    let done = 0;
+    while (done < count) {
+      const rest = keys.subarray(done * this.keySize, count * this.keySize);
+      const { rc, count: n } = libbpf.deleteBatch(this.fd, rest, count - done);
+      done += n;
+      if (rc === -ENOENT) {
+        done++; // the kernel stops at a missing key: step over it
+        continue;
+      }
+      if (rc < 0) this.fail('delete_batch', rc, { count });
+    }
+    return done;
+  }
+
   /** Writes `count` packed key/value pairs in one syscall. */
   updateBatch(keys: Uint8Array, values: Uint8Array, count: number): void {
     const rc = libbpf.updateBatch(this.fd, keys, values, count);

@@ -93,6 +93,9 @@ const fn = {
   updateBatch: lib.func(
     'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32_t *count, const dsr_bpf_map_batch_opts *opts)',
   ),
+  deleteBatch: lib.func(
+    'int bpf_map_delete_batch(int fd, const void *keys, _Inout_ uint32_t *count, const dsr_bpf_map_batch_opts *opts)',
+  ),
   objPin: lib.func('int bpf_obj_pin(int fd, const char *path)'),
   objGet: lib.func('int bpf_obj_get(const char *path)'),
   objGetInfo: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *len)'),
@@ -252,6 +255,12 @@ export const libbpf = {
   updateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number): number {
     const n = [count];
     return fn.updateBatch(fd, keys, values, n, { sz: koffi.sizeof(BatchOpts), elem_flags: 0, flags: 0 });
+  },
+  /** Deletes `count` packed keys; returns { rc, count deleted }. */
+  deleteBatch(fd: number, keys: Uint8Array, count: number): { rc: number; count: number } {
+    const n = [count];
+    const rc = fn.deleteBatch(fd, keys, n, { sz: koffi.sizeof(BatchOpts), elem_flags: 0, flags: 0 });
+    return { rc, count: n[0] };
   },
   objPin(fd: number, path: string): void {
     check('E_BPF_PIN', `pinning at ${path}`, fn.objPin(fd, path), { path });

@@ -9,6 +9,7 @@
  * Parsing, counters, events and MAC rewriting are not modelled.
  */
 import { maskBytes } from './addr.ts';
+import { connAlive, firstState, isExpired, nextState } from './conn-state.ts';
 import { hashClient, hashFlow } from './flow-hash.ts';
 import {
   type ConnEntry,
@@ -18,18 +19,12 @@ import {
   type Flow,
   type ForwarderConfig,
   type FragEntry,
-  IPPROTO_TCP,
   type PersistEntry,
   type RealEntry,
   type Reason,
   type SvcEntry,
 } from './layout.ts';
 import type { ForwarderView } from './map-store.ts';
-
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
 
 export interface ModelPacket {
   flow: Flow;
@@ -50,31 +45,6 @@ export type ModelVerdict =
     };
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-function expired(now: bigint, last: bigint, timeout: bigint): boolean {
-  return BigInt.asIntN(64, now - last) > BigInt.asIntN(64, timeout);
-}
-
-function connTimeout(cfg: ForwarderConfig, state: number): bigint {
-  if (state === DSR.CONN_TCP_EST) return cfg.tcpEstTimeoutNs;
-  if (state === DSR.CONN_TCP_SYN) return cfg.tcpSynTimeoutNs;
-  if (state === DSR.CONN_TCP_CLOSING) return cfg.tcpFinTimeoutNs;
-  return cfg.udpTimeoutNs;
-}
-
-export function firstState(proto: number, flags: number): number {
-  if (proto !== IPPROTO_TCP) return DSR.CONN_UDP;
-  if (flags & (TCP_FIN | TCP_RST)) return DSR.CONN_TCP_CLOSING;
-  if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) return DSR.CONN_TCP_SYN;
-  return DSR.CONN_TCP_EST;
-}
-
-export function nextState(state: number, proto: number, flags: number): number {
-  if (proto !== IPPROTO_TCP) return state;
-  if (flags & (TCP_FIN | TCP_RST)) return DSR.CONN_TCP_CLOSING;
-  if (state === DSR.CONN_TCP_SYN && (flags & (TCP_SYN | TCP_ACK)) === TCP_ACK) return DSR.CONN_TCP_EST;
-  return state;
-}
 
 export class SelectionModel {
   readonly conns = new Map<string, ConnEntry>();
@@ -97,7 +67,7 @@ export class SelectionModel {
     if (c) {
       // As the program: no service check on a hit (removing a service frees its reals).
       const r = this.realGet(c.realId, c.realGen);
-      if (r && this.alive(c, cfg, now, pkt.flow.proto, flags)) {
+      if (r && connAlive(cfg, now, c, pkt.flow.proto, flags)) {
         this.touch(c, cfg, now, pkt.flow.proto, flags);
         this.recordFrag(pkt, c.svcId, c.svcGen, c.realId, c.realGen, now);
         return { action: 'forward', svcId: c.svcId, realId: c.realId, via: 'conn' };
@@ -142,7 +112,7 @@ export class SelectionModel {
 
   private laterFragment(pkt: ModelPacket, cfg: ForwarderConfig, now: bigint): ModelVerdict {
     const f = this.frags.get(fragKey(pkt));
-    if (!f || expired(now, f.lastSeenNs, cfg.fragTimeoutNs) || !this.svcGet(f.svcId, f.svcGen)) {
+    if (!f || isExpired(now, f.lastSeenNs, cfg.fragTimeoutNs) || !this.svcGet(f.svcId, f.svcGen)) {
       return { action: 'pass', reason: 'pass_fragment' };
     }
     if (!this.realGet(f.realId, f.realGen)) return { action: 'pass', reason: 'pass_fragment' };
@@ -159,18 +129,6 @@ export class SelectionModel {
   ) {
     if (pkt.frag !== 'first') return;
     this.frags.set(fragKey(pkt), { lastSeenNs: now, realId, realGen, svcId, svcGen });
-  }
-
-  private alive(c: ConnEntry, cfg: ForwarderConfig, now: bigint, proto: number, flags: number): boolean {
-    if (expired(now, c.lastSeenNs, connTimeout(cfg, c.state))) return false;
-    if (
-      c.state === DSR.CONN_TCP_CLOSING &&
-      proto === IPPROTO_TCP &&
-      (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN
-    ) {
-      return false;
-    }
-    return true;
   }
 
   private touch(c: ConnEntry, cfg: ForwarderConfig, now: bigint, proto: number, flags: number): void {
@@ -230,7 +188,7 @@ export class SelectionModel {
     const client = maskBytes(flow.src, svc.mask);
     const pk = hex(encodePersistKey({ client, svcId, family: flow.family }));
     const pe = this.persist.get(pk);
-    if (pe && pe.svcGen === svc.gen && !expired(now, pe.lastSeenNs, svc.persistTimeoutNs)) {
+    if (pe && pe.svcGen === svc.gen && !isExpired(now, pe.lastSeenNs, svc.persistTimeoutNs)) {
       const real = this.view.getReal(pe.realId);
       if (
         real &&

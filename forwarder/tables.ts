@@ -4,6 +4,7 @@
  * them (standby directors insert the active's entries); tools count them.
  */
 import type { BpfMap } from './bpf-map.ts';
+import { connTimeout, isExpired } from './conn-state.ts';
 import {
   type ConnEntry,
   decodeConn,
@@ -17,6 +18,7 @@ import {
   encodePersist,
   encodePersistKey,
   type Flow,
+  type ForwarderConfig,
   LAYOUT,
   type PersistEntry,
   type PersistKey,
@@ -118,6 +120,46 @@ export class FlowTables {
     return n;
   }
 
+  /**
+   * Deletes connection entries that the program would treat as expired (the
+   * same rules, forwarder/conn-state.ts), so counts mean live flows and the
+   * LRU keeps its room for them. `now` is CLOCK_MONOTONIC ns (the program's
+   * clock). Returns how many went.
+   */
+  sweepConns(cfg: ForwarderConfig, now: bigint): number {
+    let removed = 0;
+    const vs = LAYOUT.dsr_conn.size;
+    for (const map of [this.conns4, this.conns6]) {
+      const ks = map.keySize;
+      const doomed: Uint8Array[] = [];
+      map.forEachBatch((keys, values, count) => {
+        for (let i = 0; i < count; i++) {
+          const c = decodeConn(values.subarray(i * vs, (i + 1) * vs));
+          if (isExpired(now, c.lastSeenNs, connTimeout(cfg, c.state)))
+            doomed.push(keys.slice(i * ks, (i + 1) * ks));
+        }
+      });
+      removed += deleteKeys(map, doomed);
+    }
+    return removed;
+  }
+
+  /** Deletes persistence entries older than their service's timeout (`timeoutOf(svcId)`, null = gone). */
+  sweepPersist(timeoutOf: (svcId: number) => bigint | null, now: bigint): number {
+    const ks = LAYOUT.dsr_persist_key.size;
+    const vs = LAYOUT.dsr_persist.size;
+    const doomed: Uint8Array[] = [];
+    this.persist.forEachBatch((keys, values, count) => {
+      for (let i = 0; i < count; i++) {
+        const key = keys.subarray(i * ks, (i + 1) * ks);
+        const timeout = timeoutOf(decodePersistKey(key).svcId);
+        const p = decodePersist(values.subarray(i * vs, (i + 1) * vs));
+        if (timeout === null || isExpired(now, p.lastSeenNs, timeout)) doomed.push(key.slice());
+      }
+    });
+    return deleteKeys(this.persist, doomed);
+  }
+
   getPersist(key: PersistKey): PersistEntry | null {
     const v = this.persist.lookup(encodePersistKey(key));
     return v ? decodePersist(v) : null;
@@ -143,4 +185,18 @@ export class FlowTables {
       }
     });
   }
+}
+
+function deleteKeys(map: BpfMap, keys: Uint8Array[]): number {
+  let removed = 0;
+  const batch = 4096;
+  for (let at = 0; at < keys.length; at += batch) {
+    const part = keys.slice(at, at + batch);
+    const packed = new Uint8Array(part.length * map.keySize);
+    part.forEach((k, i) => {
+      packed.set(k, i * map.keySize);
+    });
+    removed += map.deleteBatch(packed, part.length);
+  }
+  return removed;
 }

@@ -67,7 +67,7 @@ async function run(path: string): Promise<number> {
   const logRoot = new LogRoot({ level: config.log.level, base: { node: config.node.id } });
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
-  const parts = buildParts({ registry, notifier, eventLoop, logRoot });
+  const { parts } = buildParts({ registry, notifier, eventLoop, logRoot, version: version() });
   const daemon = new Daemon({
     configPath: path,
     config,

@@ -3,6 +3,7 @@
  * module exporting a CommandModule, added to this list.
  */
 import type { CommandModule } from '../program.ts';
+import { alertsCommand } from './alerts.ts';
 import { configCommand } from './config.ts';
 import { connsCommand } from './conns.ts';
 import { explainCommand } from './explain.ts';
@@ -17,4 +18,5 @@ export const COMMANDS: readonly CommandModule[] = [
   explainCommand,
   logCommand,
   realserverCommand,
+  alertsCommand,
 ];

@@ -90,6 +90,7 @@ export class Daemon {
   #context(part: DaemonPart): PartContext {
     return {
       config: this.#reloader.current,
+      currentConfig: () => this.#reloader.current,
       log: this.#o.logRoot.child({ part: part.name }),
       admin: this.#o.registry,
       eventLoop: this.#o.eventLoop,

@@ -15,6 +15,8 @@ import type { Part } from './supervisor.ts';
 export interface PartContext {
   /** The config in force when the part starts; later ones arrive through reload(change). */
   config: Config;
+  /** The config in force now (after any reloads), for a part that reads it lazily. */
+  currentConfig(): Config;
   /** A logger bound to { part: name }; follows runtime level changes. */
   log: Logger;
   /** Register admin commands here (and unregister them in stop()). */

@@ -29,6 +29,11 @@ export interface Part<Ctx, Change> {
    * whole reload fail up front (nothing applied): the change needs a restart.
    */
   affectedBy?(change: Change): boolean;
+  /**
+   * Why this part, although it can reload, cannot apply this particular change live (e.g. a path
+   * fixed while running); undefined when it can. A reason makes the reload fail up front.
+   */
+  cannotReload?(change: Change): string | undefined;
   /** Plain JSON-able status for `dsrctl status`. */
   status?(): unknown;
 }
@@ -181,8 +186,9 @@ export class Supervisor<Ctx, Change> {
     for (const { part } of this.#slots) {
       const concerned = part.affectedBy === undefined ? part.reload !== undefined : part.affectedBy(change);
       if (!concerned) continue;
-      if (part.reload === undefined) plan.needRestart.push(part.name);
-      else plan.reload.push(part.name);
+      const why = part.reload === undefined ? 'cannot reload' : part.cannotReload?.(change);
+      if (why === undefined) plan.reload.push(part.name);
+      else plan.needRestart.push(part.reload === undefined ? part.name : `${part.name} (${why})`);
     }
     return plan;
   }

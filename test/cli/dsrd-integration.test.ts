@@ -39,6 +39,8 @@ services:
       - address: "2001:2::100"
 metrics:
   enabled: false
+alerts:
+  queue_dir: ${join(dir, 'alerts')}
 admin:
   socket: ${join(dir, 'dsrd.sock')}
 log:
@@ -129,6 +131,10 @@ test('dsrd under a fake systemd: ready, status, reloads good and bad, SIGHUP, se
   const text = await dsrctl(['-s', sock, 'status']);
   t.regex(text.stdout, /TCP\s+198\.18\.0\.200:80\s+unknown/);
   t.regex(text.stdout, /->\s+\[2001:2::100\]:53/);
+
+  const alert = await dsrctl(['-s', sock, 'alerts', 'test', 'nope']);
+  t.is(alert.code, 1);
+  t.regex(alert.stderr, /E_ALERT_TARGET_UNKNOWN: no alert target named "nope"/);
 
   // A good reload through dsrctl.
   writeFileSync(path, config(dir, 4));

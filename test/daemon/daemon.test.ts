@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,13 +10,18 @@ import { CommandRegistry } from '../../core/admin/registry.ts';
 import { type ConfigChange, touches } from '../../core/daemon/change.ts';
 import { Daemon } from '../../core/daemon/daemon.ts';
 import type { DaemonPart } from '../../core/daemon/part.ts';
+import { AlertsPart } from '../../core/daemon/parts/alerts.ts';
 import { coreParts } from '../../core/daemon/parts/index.ts';
+import { MetricsPart } from '../../core/daemon/parts/metrics.ts';
 import { isDsrError } from '../../core/errors.ts';
 import { EventLoopMonitor } from '../../core/eventloop.ts';
 import { LogRoot } from '../../core/log.ts';
 import type { Notifier } from '../../core/systemd/notify.ts';
 
-function yaml(dir: string, opts: { weight?: number; tables?: boolean; level?: string } = {}): string {
+function yaml(
+  dir: string,
+  opts: { weight?: number; tables?: boolean; level?: string; metricsPort?: number; queue?: string } = {},
+): string {
   return `node:
   id: lb1
 interfaces:
@@ -34,7 +40,9 @@ services:
       - address: 198.18.0.101
         weight: ${opts.weight ?? 1}
 ${opts.tables ? 'tables:\n  conn_table_size: 2048\n' : ''}metrics:
-  enabled: false
+  ${opts.metricsPort === undefined ? 'enabled: false' : `listen: 127.0.0.1:${opts.metricsPort}`}
+alerts:
+  queue_dir: ${join(dir, opts.queue ?? 'alerts')}
 admin:
   socket: ${join(dir, 'dsrd.sock')}
 log:
@@ -83,10 +91,18 @@ function fake(name: string, journal: string[], sections: Parameters<typeof touch
   };
 }
 
-async function setup(t: { teardown: (f: () => void | Promise<void>) => void }) {
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function setup(t: { teardown: (f: () => void | Promise<void>) => void }, metricsPort?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'dsr-daemon-'));
   const path = join(dir, 'dsrd.yaml');
-  writeFileSync(path, yaml(dir));
+  writeFileSync(path, yaml(dir, { metricsPort }));
   const journal: string[] = [];
   const notifier = new RecordingNotifier();
   const logRoot = new LogRoot({
@@ -95,8 +111,11 @@ async function setup(t: { teardown: (f: () => void | Promise<void>) => void }) {
   });
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
+  const metrics = new MetricsPart('test');
   const parts = [
     ...coreParts({ registry, notifier, eventLoop, logRoot }),
+    metrics,
+    new AlertsPart(metrics.metrics),
     fake('forwarder', journal, ['services', 'interfaces']),
     fake('health', journal, ['services', 'healthChecks']),
     fake('election', journal, ['vipGroups', 'peers', 'election', 'keys']),
@@ -117,7 +136,7 @@ async function setup(t: { teardown: (f: () => void | Promise<void>) => void }) {
     rmSync(dir, { recursive: true, force: true });
   });
   await daemon.start();
-  return { dir, path, journal, notifier, daemon, socket: join(dir, 'dsrd.sock'), logRoot };
+  return { dir, path, journal, notifier, daemon, socket: join(dir, 'dsrd.sock'), logRoot, metricsPort };
 }
 
 test('a service change is applied by the parts it concerns only: the election is not touched', async (t) => {
@@ -198,6 +217,8 @@ test('status merges the config view with what the parts report', async (t) => {
       'log:running',
       'eventloop:running',
       'watchdog:running',
+      'metrics:running',
+      'alerts:running',
       'forwarder:running',
       'health:running',
       'election:running',
@@ -243,4 +264,20 @@ test('stop runs the parts in reverse: the election first, the admin socket last'
   t.deepEqual(journal, ['stop election', 'stop health', 'stop forwarder']);
   t.is(await daemon.done, 0);
   t.is(notifier.sent.at(-1), 'STOPPING');
+});
+
+test('metrics endpoint and alerts part: /metrics serves dsr_* families, alerts.test names unknown targets', async (t) => {
+  const port = await freePort();
+  const { dir, path, socket, daemon } = await setup(t, port);
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  t.is(res.status, 200);
+  const body = await res.text();
+  t.regex(body, /dsr_info\{[^}]*node="lb1"/);
+  t.regex(body, /dsr_event_loop/);
+  const err = await t.throwsAsync(callDaemon(socket, 'alerts.test', { target: 'nope' }));
+  t.true(isDsrError(err, 'E_ALERT_TARGET_UNKNOWN'));
+  // Moving the alert queue needs a restart: refused up front, with the reason.
+  writeFileSync(path, yaml(dir, { metricsPort: port, queue: 'alerts2' }));
+  const refused = await t.throwsAsync(daemon.reload('admin'));
+  t.regex(refused.message, /alerts \(alerts\.queueDir fixed while running\)/);
 });

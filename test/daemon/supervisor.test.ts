@@ -235,3 +235,19 @@ test('stop waits for a reload in progress instead of interleaving with it', asyn
   await stopping;
   t.deepEqual(j, ['reload begins', 'reload ends', 'stop slow']);
 });
+
+test('a part can refuse one particular change as needing a restart; nothing is applied', async (t) => {
+  const j: string[] = [];
+  const alerts = fakePart('alerts', j, { sections: ['alerts'] });
+  alerts.cannotReload = (c) => (c.tag === 'move-queue' ? 'queue directory fixed while running' : undefined);
+  const sup = new Supervisor([fakePart('forwarder', j, { sections: ['alerts'] }), alerts], { log });
+  await sup.start(() => '');
+  j.length = 0;
+  const err = await t.throwsAsync(
+    sup.reload({ sections: ['alerts'], tag: 'move-queue' }, { sections: [], tag: 'u' }),
+  );
+  t.regex(err.message, /part\(s\) alerts \(queue directory fixed while running\) cannot apply it live/);
+  t.deepEqual(j, []);
+  await sup.reload({ sections: ['alerts'], tag: 'targets' }, { sections: [], tag: 'u' });
+  t.deepEqual(j, ['reload forwarder targets', 'reload alerts targets']);
+});

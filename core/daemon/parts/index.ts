@@ -14,8 +14,10 @@ import type { LogRoot } from '../../log.ts';
 import type { Notifier } from '../../systemd/notify.ts';
 import type { DaemonPart } from '../part.ts';
 import { AdminPart } from './admin.ts';
+import { AlertsPart } from './alerts.ts';
 import { EventLoopPart } from './eventloop.ts';
 import { LogLevelPart } from './log-level.ts';
+import { MetricsPart } from './metrics.ts';
 import { WatchdogPart } from './watchdog.ts';
 
 export interface PartDeps {
@@ -23,6 +25,7 @@ export interface PartDeps {
   notifier: Notifier;
   eventLoop: EventLoopMonitor;
   logRoot: LogRoot;
+  version: string;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface PartDeps {
  */
 export const DOMAIN_ORDER = ['metrics', 'alerts', 'forwarder', 'health', 'sync', 'vip', 'election'] as const;
 
-export function coreParts(deps: PartDeps): DaemonPart[] {
+export function coreParts(deps: Omit<PartDeps, 'version'>): DaemonPart[] {
   return [
     new AdminPart(deps.registry),
     new LogLevelPart(deps.logRoot),
@@ -43,10 +46,23 @@ export function coreParts(deps: PartDeps): DaemonPart[] {
   ];
 }
 
-/** Every part dsrd runs. Domain parts are appended here in DOMAIN_ORDER as they are wired. */
-export function buildParts(deps: PartDeps): DaemonPart[] {
-  const domain: DaemonPart[] = [];
+export interface BuiltParts {
+  /** Every part, in start order. */
+  parts: DaemonPart[];
+  /** Handles the domain parts are given: providers go to metrics.metrics, events to alerts.emit(). */
+  metrics: MetricsPart;
+  alerts: AlertsPart;
+}
+
+/**
+ * Every part dsrd runs. Domain parts are constructed here, given the handles they need (alerts,
+ * metrics, each other), and listed in DOMAIN_ORDER.
+ */
+export function buildParts(deps: PartDeps): BuiltParts {
+  const metrics = new MetricsPart(deps.version);
+  const alerts = new AlertsPart(metrics.metrics);
+  const domain: DaemonPart[] = [metrics, alerts];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));
-  return [...coreParts(deps), ...domain];
+  return { parts: [...coreParts(deps), ...domain], metrics, alerts };
 }

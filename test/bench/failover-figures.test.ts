@@ -24,6 +24,7 @@ function outcome(
     gapStartAfterFaultMs: 2,
     oldMaster: 'd1',
     newMaster: 'd2',
+    acquired: ['d2'],
     serverBefore: 'r1',
     serverAfter: 'r1',
     ...o,
@@ -106,6 +107,15 @@ test('figures: issue 5 keys, null for our stack when it could not run, ratio whe
   t.is(without.keepalived_default_p95_ms, 3600);
   t.is(without.keepalived_same_interval_p95_ms, 330);
   t.is(without.dsrd_unavailable, 'missing election');
+  const perCase = without.keepalived_default as Record<string, Record<string, unknown>>;
+  t.deepEqual(perCase['link-down'], {
+    p95_ms: 3600,
+    median_ms: 3600,
+    lost_run_p95_ms: 3600,
+    lost_max: 3600,
+    measured: 1,
+    unrecovered: 0,
+  });
 
   const soak = {
     stack: 'ours',

@@ -9,9 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { DsrdStack } from '../../bench/lib/failover/dsrd-stack.ts';
 import { KeepalivedStack } from '../../bench/lib/failover/keepalived-stack.ts';
 import { installGatedDsr } from '../../bench/lib/failover/nft-gated-dsr.ts';
 import { runTrial } from '../../bench/lib/failover/trial.ts';
+import { isDsrError } from '../../core/errors.ts';
 import { createLab, type Lab, probe, requireRoot } from '../lab/index.ts';
 
 const skip = requireRoot();
@@ -115,3 +117,29 @@ labTest(
     t.deepEqual(stack.holders().holders(), [m.name], 'one VIP holder after the repair');
   },
 );
+
+labTest('the dsrd stack either elects a VIP owner or names the daemon parts it lacks', async (t) => {
+  const lab = await createLab({ directors: 2, clients: 1, realServers: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'dsrl-failover-test-'));
+  const stack = new DsrdStack(100);
+  t.teardown(async () => {
+    await stack.stop();
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  try {
+    await stack.start(lab, { advertMs: 100, vip: lab.vip4, port: PORT, workDir: dir });
+  } catch (e) {
+    // The generated config was accepted and the daemon ran; only missing failover parts may stop it.
+    t.true(isDsrError(e, 'E_BENCH'), String(e));
+    t.regex(
+      (e as Error).message,
+      /runs without the parts a failover needs: missing (forwarder|vip|election)/,
+    );
+    t.log((e as Error).message);
+    return;
+  }
+  const m = await stack.settle(30_000);
+  t.deepEqual(stack.holders().holders(), [m.name]);
+  t.true((await probe(lab.clients[0], 'udp', lab.vip4, PORT)).ok, 'the VIP answers through dsrd');
+});

@@ -119,6 +119,7 @@ function perCase(stats: readonly CaseStats[]): Record<string, unknown> {
       {
         p95_ms: s.p95,
         median_ms: s.median,
+        lost_run_p95_ms: s.lostSpanP95,
         lost_max: s.lostMax,
         measured: s.measured,
         unrecovered: s.unrecovered,

@@ -79,7 +79,8 @@ export async function runStack(stack: DirectorStack, o: StackRunOptions): Promis
             (outcome.error
               ? `failed: ${outcome.error}`
               : `outage ${outcome.outageMs?.toFixed(1)} ms, lost ${outcome.lost}, ` +
-                `${outcome.oldMaster} -> ${outcome.newMaster}${outcome.recovered ? '' : ' (not recovered)'}`),
+                `master ${outcome.oldMaster}, VIP taken by ${outcome.acquired.join(', ') || 'nobody'}, ` +
+                `master after ${outcome.newMaster}${outcome.recovered ? '' : ' (not recovered)'}`),
         );
         try {
           await stack.settle(10 * stack.masterDownMs() + 10_000);

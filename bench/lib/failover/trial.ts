@@ -33,6 +33,8 @@ export interface TrialOutcome {
   gapStartAfterFaultMs: number | null;
   oldMaster: string | null;
   newMaster: string | null;
+  /** Directors that took the VIP during the trial, in order (a SIGSTOP trial may show two). */
+  acquired: string[];
   serverBefore: string | null;
   serverAfter: string | null;
 }
@@ -111,6 +113,12 @@ export async function runTrial(env: TrialEnv, stack: DirectorStack, kind: CaseKi
     gapStartAfterFaultMs: result && fault ? result.gap.fromAt - fault.at : null,
     oldMaster: oldMaster.name,
     newMaster,
+    acquired: fault
+      ? stack
+          .holders()
+          .acquisitionsSince(fault.at - 1)
+          .map((c) => c.host)
+      : [],
     serverBefore: result?.gap.before ?? null,
     serverAfter: result?.gap.after ?? null,
   };
@@ -133,6 +141,7 @@ export function failedTrial(stack: string, kind: CaseKind, err: unknown): TrialO
     gapStartAfterFaultMs: null,
     oldMaster: null,
     newMaster: null,
+    acquired: [],
     serverBefore: null,
     serverAfter: null,
   };

@@ -6,6 +6,7 @@ import type { CommandModule } from '../program.ts';
 import { alertsCommand } from './alerts.ts';
 import { configCommand } from './config.ts';
 import { connsCommand } from './conns.ts';
+import { drainCommands } from './drain.ts';
 import { explainCommand } from './explain.ts';
 import { logCommand } from './log.ts';
 import { realserverCommand } from './realserver.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandModule[] = [
   configCommand,
   connsCommand,
   explainCommand,
+  drainCommands,
   logCommand,
   realserverCommand,
   alertsCommand,

@@ -3,7 +3,7 @@
  * it to an interface with XDP.
  *
  * Restart without losing flows: every map is pinned at
- * <pinDir>/<map name>. When a pin exists, libbpf reuses that map instead of
+ * <pinDir>/<map name>. When a pin exists, the object reuses that map instead of
  * creating one (restore, never flush), so a restarted daemon carries on with
  * the same connections, persistence entries, tables and counters; attaching
  * the new program replaces the old one in a single netlink request. Pins go

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Every map of the forwarder. Names are part of the userspace contract
- * (forwarder/maps.ts looks them up by name and pins them by name).
+ * (forwarder/loader.ts finds them and pins them by name: MAP_NAMES).
  * Sizes marked "loader" are defaults the loader may change before load.
  */
 #ifndef DSR_MAPS_H

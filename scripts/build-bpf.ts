@@ -5,7 +5,7 @@
  * object, so `npm test` and the lab can call it every time for free.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DsrError } from '../core/errors.ts';
@@ -36,6 +36,8 @@ export function buildBpf(opts: { force?: boolean; quiet?: boolean } = {}): strin
     const src = join(srcDir, file);
     const out = bpfObjectPath(file.slice(0, -2));
     if (!opts.force && mtime(out) > Math.max(mtime(src), newestHeader)) continue;
+    // Build to a private name, then rename: a process loading the object meanwhile never sees half a file.
+    const tmp = `${out}.${process.pid}.tmp`;
     const args = [
       '-O2',
       '-g',
@@ -50,18 +52,20 @@ export function buildBpf(opts: { force?: boolean; quiet?: boolean } = {}): strin
       '-c',
       src,
       '-o',
-      out,
+      tmp,
     ];
     const r = spawnSync('clang', args, { stdio: opts.quiet ? 'pipe' : 'inherit' });
     if (r.error) {
       throw new DsrError('E_MISSING_TOOL', 'clang is not installed: run scripts/setup', { file }, r.error);
     }
     if (r.status !== 0) {
+      rmSync(tmp, { force: true });
       const detail = opts.quiet ? `\n${r.stderr?.toString() ?? ''}` : '';
       throw new DsrError('E_COMMAND_FAILED', `clang failed to build ${file} (exit ${r.status})${detail}`, {
         file,
       });
     }
+    renameSync(tmp, out);
     built.push(out);
   }
   return built;

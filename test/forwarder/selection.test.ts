@@ -245,13 +245,20 @@ t0('the userspace sweep removes exactly the entries the program treats as expire
   for (const s of specs) fwd.run(buildFrame(s));
   fwd.run(buildFrame(spec({ dst: VIP4_PERSIST, dport: 443, sport: 49100 })));
   const old = nowNs() - 901_000_000_000n;
-  for (const s of specs.slice(0, 4)) fwd.tables.putConn(flowOf(s), { ...fwd.tables.getConn(flowOf(s))!, lastSeenNs: old });
+  for (const s of specs.slice(0, 4))
+    fwd.tables.putConn(flowOf(s), { ...fwd.tables.getConn(flowOf(s))!, lastSeenNs: old });
   t.is(fwd.tables.countConns(), 11);
   t.is(fwd.tables.sweepConns(fwd.store.getConfig(), nowNs()), 4);
   t.is(fwd.tables.countConns(), 7);
   t.is(fwd.tables.getConn(flowOf(specs[0])), null);
   t.truthy(fwd.tables.getConn(flowOf(specs[9])));
   // Persistence: entries of a service that is gone, or older than its timeout, go.
-  t.is(fwd.tables.sweepPersist(() => 600_000_000_000n, nowNs()), 0);
-  t.is(fwd.tables.sweepPersist(() => null, nowNs()), 1);
+  t.is(
+    fwd.tables.sweepPersist(() => 600_000_000_000n, nowNs()),
+    0,
+  );
+  t.is(
+    fwd.tables.sweepPersist(() => null, nowNs()),
+    1,
+  );
 });

@@ -31,6 +31,15 @@ export function deleteNamespaceSync(netns: string): void {
   spawnSync('ip', ['netns', 'del', netns]);
 }
 
+/** Lab namespaces that no live process owns: what a finished test run must not leave behind. */
+export function unownedLabNamespaces(): string[] {
+  return listLabNamespaces().filter((ns) => {
+    const prefix = prefixOf(ns);
+    const owner = prefix === undefined ? undefined : ownerOf(prefix);
+    return owner === undefined || !isAlive(owner);
+  });
+}
+
 export function sweepLabs(now = Date.now()): string[] {
   const removed: string[] = [];
   const released = new Set<string>();

@@ -9,6 +9,8 @@ import type { ApplyOp } from './receiver.ts';
 export interface SyncTable {
   /** Creates or replaces the entry (conn or persist). */
   upsert(entry: SyncEntry): void;
+  /** Creates or replaces many entries (none is a conn-delete); optional, for tables where a batch is cheaper. */
+  upsertMany?(entries: readonly SyncEntry[]): void;
   /** Removes the entry with this key, if present. */
   remove(entry: SyncEntry): void;
   /** Every entry, with its remaining lifetime now: the source of a bulk answer and of the sweep. */
@@ -30,21 +32,37 @@ export class SyncApplier {
   }
 
   apply(ops: readonly ApplyOp[]): void {
+    // Consecutive upserts go to the table as one batch; deletes and bulk markers end a batch, so
+    // the order of changes to any one key is kept.
+    let batch: SyncEntry[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      if (this.#table.upsertMany) this.#table.upsertMany(batch);
+      else for (const e of batch) this.#table.upsert(e);
+      batch = [];
+    };
     for (const op of ops) {
       if (op.op === 'entry') {
         const e = op.entry;
-        if (e.kind === 'conn-delete') this.#table.remove(e);
-        else this.#table.upsert(e);
         this.#seen?.add(entryKey(e));
+        if (e.kind !== 'conn-delete') {
+          batch.push(e);
+          continue;
+        }
+        flush();
+        this.#table.remove(e);
       } else if (op.op === 'bulk-begin') {
+        flush();
         this.#seen = new Set();
       } else if (this.#seen) {
+        flush();
         const stale = [...this.#table.entries()].filter((e) => !this.#seen!.has(entryKey(e)));
         for (const e of stale) this.#table.remove(e);
         this.swept += stale.length;
         this.#seen = undefined;
       }
     }
+    flush();
   }
 }
 

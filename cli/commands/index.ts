@@ -8,6 +8,7 @@ import { configCommand } from './config.ts';
 import { connsCommand } from './conns.ts';
 import { drainCommands } from './drain.ts';
 import { explainCommand } from './explain.ts';
+import { failoverCommand } from './failover.ts';
 import { logCommand } from './log.ts';
 import { realserverCommand } from './realserver.ts';
 import { statusCommand } from './status.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandModule[] = [
   connsCommand,
   explainCommand,
   drainCommands,
+  failoverCommand,
   logCommand,
   realserverCommand,
   alertsCommand,

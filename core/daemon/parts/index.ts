@@ -15,9 +15,11 @@ import type { Notifier } from '../../systemd/notify.ts';
 import type { DaemonPart } from '../part.ts';
 import { AdminPart } from './admin.ts';
 import { AlertsPart } from './alerts.ts';
+import { ElectionPart } from './election.ts';
 import { EventLoopPart } from './eventloop.ts';
 import { LogLevelPart } from './log-level.ts';
 import { MetricsPart } from './metrics.ts';
+import { VipPart } from './vip.ts';
 import { WatchdogPart } from './watchdog.ts';
 
 export interface PartDeps {
@@ -52,6 +54,8 @@ export interface BuiltParts {
   /** Handles the domain parts are given: providers go to metrics.metrics, events to alerts.emit(). */
   metrics: MetricsPart;
   alerts: AlertsPart;
+  vip: VipPart;
+  election: ElectionPart;
 }
 
 /**
@@ -61,8 +65,10 @@ export interface BuiltParts {
 export function buildParts(deps: PartDeps): BuiltParts {
   const metrics = new MetricsPart(deps.version);
   const alerts = new AlertsPart(metrics.metrics);
-  const domain: DaemonPart[] = [metrics, alerts];
+  const vip = new VipPart();
+  const election = new ElectionPart({ vip, alerts, metrics: metrics.metrics });
+  const domain: DaemonPart[] = [metrics, alerts, vip, election];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));
-  return { parts: [...coreParts(deps), ...domain], metrics, alerts };
+  return { parts: [...coreParts(deps), ...domain], metrics, alerts, vip, election };
 }

@@ -28,10 +28,11 @@ function services(list: readonly ServiceStatus[]): string {
     for (const r of s.realServers) {
       const weight =
         r.weight === r.configuredWeight ? String(r.weight) : `${r.weight} (${r.configuredWeight})`;
+      const fwd = r.forwarding === undefined || r.forwarding === 'active' ? '' : `/${r.forwarding}`;
       rows.push([
         '  ->',
         hostPort(r.address, s.port),
-        r.state,
+        `${r.state}${fwd}`,
         weight,
         orDash(r.activeFlows),
         orDash(r.persistentClients),

@@ -45,6 +45,11 @@ export interface RealServerStatus {
   state: RealServerState;
   /** Flows in the connection table to this real server; null when no forwarder reports it. */
   activeFlows: number | null;
+  /**
+   * The forwarder's view: 'active', 'draining' (weight 0), 'unresolved' (no MAC yet: no new
+   * flows), 'stale-mac'; absent when no forwarder reports it.
+   */
+  forwarding?: string;
   persistentClients: number | null;
 }
 

@@ -1,17 +1,22 @@
 /**
- * Lab: two directors each running the real dsrd, driven with the real dsrctl. The preferred
+ * Lab: two directors each running the real dsrd (every part, the forwarder attached on eth0),
+ * driven with the real dsrctl. The preferred
  * director becomes master and holds the VIP (a client resolves the VIP to its MAC); a planned
  * `dsrctl failover` moves the VIP make-before-break; SIGTERM of the master makes it resign and
  * the other takes over at once; no VIP is ever left on the director that is not master.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { DaemonStatus } from '../../core/daemon/status.ts';
-import { createLab, type Host, type Lab, type LabProcess, requireRoot } from '../lab/index.ts';
+import { removePins } from '../../forwarder/loader.ts';
+import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../lab/index.ts';
 import { DSRD, dsrctl } from './helpers.ts';
+
+/** `ip netns exec` hides /sys/fs/bpf: the forwarders pin on a bpffs of their own, mounted outside /sys. */
+const bpffs = `/run/dsrl-dsrd-${process.pid}`;
 
 function config(dir: string, me: Host, peer: Host, priority: number, vip: string): string {
   return `node:
@@ -23,6 +28,8 @@ peers:
     address: ${peer.ipv4}
 interfaces:
   - name: eth0
+forwarder:
+  pin_dir: ${join(bpffs, me.name)}
 vip_groups:
   - name: web
     id: 51
@@ -87,6 +94,8 @@ if (skip) console.log(`dsrd failover lab test skipped: ${skip}`);
     const lab = await createLab({ clients: 1, directors: 2, realServers: 0, startServers: false });
     const dir = mkdtempSync(join(tmpdir(), 'dsr-lab-dsrd-'));
     const procs: LabProcess[] = [];
+    mkdirSync(bpffs, { recursive: true });
+    await run('mount', ['-t', 'bpf', 'bpf', bpffs]);
     try {
       const [a, b] = lab.directors;
       const client = lab.clients[0];
@@ -144,6 +153,9 @@ if (skip) console.log(`dsrd failover lab test skipped: ${skip}`);
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
       await lab.destroy();
+      for (const d of lab.directors) removePins(join(bpffs, d.name));
+      await run('umount', [bpffs]);
+      rmdirSync(bpffs);
       rmSync(dir, { recursive: true, force: true });
     }
   },

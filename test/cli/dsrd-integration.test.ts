@@ -4,29 +4,30 @@
  * daemon refused, and a graceful SIGTERM.
  *
  * dsrd runs in a network namespace of its own (unshare; anonymous, gone with the process) whose
- * eth0 is one end of a veth pair: the election makes this lone director master and the VIP part adds
- * the VIP there, never on the host. Without root, a user namespace gives the same; where neither
- * is allowed the test is skipped.
+ * eth0 is one end of a veth pair: the forwarder attaches there, the election makes this lone
+ * director master and the VIP part adds the VIP there, never on the host. Needs root.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import test from 'ava';
 import { UnixDgramReceiver } from '../../core/systemd/unix-dgram.ts';
+import { removePins } from '../../forwarder/loader.ts';
+import { requireRoot } from '../lab/index.ts';
 import { DSRD, dsrctl, NODE, run } from './helpers.ts';
 
-const UNSHARE = process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net'];
 /** Runs argv in a fresh network namespace whose eth0 (the config's interface) is one end of a veth pair. */
 const IN_NETNS = [
-  ...UNSHARE,
+  '--net',
   '--',
   'sh',
   '-c',
   'ip link add eth0 type veth peer name eth0p && ip link set eth0p up && ip link set eth0 up && ip link set lo up && exec "$0" "$@"',
 ];
 
-const canUnshare = (await run('unshare', [...IN_NETNS, 'true']).catch(() => ({ code: -1 }))).code === 0;
+/** Pins of this run's forwarder: on the host bpffs (unshare --net keeps /sys), under a dsrl name. */
+const pinDir = (dir: string): string => `/sys/fs/bpf/dsrl-int-${basename(dir)}`;
 
 function config(dir: string, weight: number): string {
   return `node:
@@ -54,6 +55,8 @@ services:
     port: 53
     real_servers:
       - address: "2001:2::100"
+forwarder:
+  pin_dir: ${pinDir(dir)}
 metrics:
   enabled: false
 alerts:
@@ -107,8 +110,10 @@ function exited(child: ChildProcess): Promise<number | null> {
   });
 }
 
-const maybe = canUnshare ? test : test.skip;
-if (!canUnshare) console.log('dsrd integration skipped: cannot make a network namespace (unshare)');
+// dsrd needs root: the forwarder loads XDP, the VIP part uses rtnetlink and AF_PACKET.
+const skip = requireRoot();
+const maybe = skip ? test.skip : test;
+if (skip) console.log(`dsrd integration skipped: ${skip}`);
 
 maybe(
   'dsrd under a fake systemd: master of its group, status, reloads good and bad, SIGHUP, second daemon refused, SIGTERM',
@@ -134,6 +139,7 @@ maybe(
     t.teardown(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
       systemd.close();
+      removePins(pinDir(dir));
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -152,19 +158,23 @@ maybe(
     );
     t.is(status.services[0].persistenceTimeoutS, 120);
     // Alone in its namespace, the director becomes master after one master-down interval and holds the VIPs.
+    // (The VIPs are added just after the transition: wait for both.)
+    const held = (v: typeof status): string[] =>
+      v.parts.find((p: { name: string }) => p.name === 'vip').status.owners[0].held;
     const deadline = Date.now() + 15_000;
     let view = status;
-    while (view.groups[0].role !== 'master' && Date.now() < deadline) {
+    while ((view.groups[0].role !== 'master' || held(view).length < 2) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
       view = JSON.parse((await dsrctl(['-s', sock, 'status', '--json'])).stdout);
     }
     t.is(view.groups[0].role, 'master');
     t.is(view.groups[0].master, 'lb-test');
-    const vipPart = view.parts.find((p: { name: string }) => p.name === 'vip');
-    t.deepEqual(vipPart.status.owners[0].held, ['198.18.0.200/32', '2001:2::200/128']);
+    t.deepEqual(held(view), ['198.18.0.200/32', '2001:2::200/128']);
     const text = await dsrctl(['-s', sock, 'status']);
     t.regex(text.stdout, /web\s+51\s+master\s+100\s+lb-test\s+198\.18\.0\.200 2001:2::200/);
-    t.regex(text.stdout, /TCP\s+198\.18\.0\.200:80\s+unknown/);
+    // No health checks configured: up; no real server answers ARP in this namespace: unresolved.
+    t.regex(text.stdout, /TCP\s+198\.18\.0\.200:80\s+up\s+0\s+web-http maglev\/65537 persistence 120s/);
+    t.regex(text.stdout, /->\s+198\.18\.0\.100:80\s+up\/unresolved\s+1\s+0/);
     t.regex(text.stdout, /->\s+\[2001:2::100\]:53/);
 
     const alert = await dsrctl(['-s', sock, 'alerts', 'test', 'nope']);

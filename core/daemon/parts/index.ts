@@ -8,6 +8,8 @@
  * 4. watchdog   systemd WATCHDOG=1 pings.
  * Then the parts that touch the network, each after what it uses (see DOMAIN_ORDER).
  */
+
+import { HealthDaemonPart } from '../../../health/health-daemon-part.ts';
 import type { CommandRegistry } from '../../admin/registry.ts';
 import type { EventLoopMonitor } from '../../eventloop.ts';
 import type { LogRoot } from '../../log.ts';
@@ -17,6 +19,8 @@ import { AdminPart } from './admin.ts';
 import { AlertsPart } from './alerts.ts';
 import { ElectionPart } from './election.ts';
 import { EventLoopPart } from './eventloop.ts';
+import { ForwarderPart } from './forwarder.ts';
+import { bridgeHealthAlerts } from './health-alerts.ts';
 import { LogLevelPart } from './log-level.ts';
 import { MetricsPart } from './metrics.ts';
 import { VipPart } from './vip.ts';
@@ -54,6 +58,8 @@ export interface BuiltParts {
   /** Handles the domain parts are given: providers go to metrics.metrics, events to alerts.emit(). */
   metrics: MetricsPart;
   alerts: AlertsPart;
+  forwarder: ForwarderPart;
+  health: HealthDaemonPart;
   vip: VipPart;
   election: ElectionPart;
 }
@@ -65,10 +71,17 @@ export interface BuiltParts {
 export function buildParts(deps: PartDeps): BuiltParts {
   const metrics = new MetricsPart(deps.version);
   const alerts = new AlertsPart(metrics.metrics);
+  // Drains count the forwarder's flows; the forwarder programs the health part's weights.
+  let forwarder: ForwarderPart | undefined;
+  const health = new HealthDaemonPart({
+    remainingFlows: (rs, svc) => forwarder?.remainingFlows(rs, svc) ?? 0,
+  });
+  forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
+  bridgeHealthAlerts(health, alerts);
   const vip = new VipPart();
-  const election = new ElectionPart({ vip, alerts, metrics: metrics.metrics });
-  const domain: DaemonPart[] = [metrics, alerts, vip, election];
+  const election = new ElectionPart({ vip, alerts, metrics: metrics.metrics, health, forwarder });
+  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, vip, election];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));
-  return { parts: [...coreParts(deps), ...domain], metrics, alerts, vip, election };
+  return { parts: [...coreParts(deps), ...domain], metrics, alerts, forwarder, health, vip, election };
 }

@@ -110,6 +110,7 @@ export class BpfSyncTable implements SyncTable {
     const cfg = this.d.view.getConfig();
     const now = this.d.now();
     const services = new Map<string, ReturnType<BpfSyncTable['service']>>();
+    const reals = new Map<string, ReturnType<Reconciler['findReal']>>();
     const conns: [Flow, ConnEntry][] = [];
     for (const e of entries) {
       if (e.kind !== 'conn') {
@@ -122,8 +123,13 @@ export class BpfSyncTable implements SyncTable {
         svc = this.service(e.vip, e.vport, e.proto);
         services.set(sk, svc);
       }
-      const ids =
-        svc && e.realServer ? this.d.reconciler.findReal(svc.name, realAddress(e.realServer)) : null;
+      // Real servers repeat across a batch: resolve each (service, address) once.
+      const rk = svc && e.realServer ? `${sk}/${e.realServer.join('.')}` : '';
+      let ids = reals.get(rk);
+      if (ids === undefined) {
+        ids = svc && e.realServer ? this.d.reconciler.findReal(svc.name, realAddress(e.realServer)) : null;
+        reals.set(rk, ids);
+      }
       if (!svc || !ids) {
         this.unknown++;
         continue;
@@ -142,7 +148,8 @@ export class BpfSyncTable implements SyncTable {
         },
       ]);
     }
-    if (conns.length) this.d.tables.putConns(conns);
+    // Buffers sized to the batch: putConns allocates `batch` slots per family.
+    if (conns.length) this.d.tables.putConns(conns, Math.min(conns.length, 65536));
   }
 
   upsert(e: SyncEntry): void {

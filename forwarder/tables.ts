@@ -61,38 +61,53 @@ export class FlowTables {
   /** Writes many entries in batches (one syscall per batch and family). */
   putConns(entries: Iterable<[Flow, ConnEntry]>, batch = 65536): number {
     const vs = LAYOUT.dsr_conn.size;
-    const make = (map: BpfMap, ks: number, encode: (f: Flow, out: Uint8Array, at: number) => Uint8Array) => ({
-      map,
-      ks,
-      encode,
-      keys: new Uint8Array(batch * ks),
-      values: new Uint8Array(batch * vs),
-      n: 0,
-    });
-    const sides = {
-      4: make(this.conns4, LAYOUT.dsr_flow4.size, (f, out, at) =>
-        encodeFlow4(f, out as Uint8Array<ArrayBuffer>, at),
-      ),
-      6: make(this.conns6, LAYOUT.dsr_flow.size, (f, out, at) =>
-        encodeFlow(f, out as Uint8Array<ArrayBuffer>, at),
-      ),
+    const cf = LAYOUT.dsr_conn.fields;
+    // Buffers no larger than needed: the sync writes a datagram's worth (~60) at a time.
+    const cap = Array.isArray(entries) ? Math.max(1, Math.min(batch, entries.length)) : batch;
+    const make = (map: BpfMap, ks: number, encode: (f: Flow, out: Uint8Array, at: number) => Uint8Array) => {
+      const values = new Uint8Array(cap * vs);
+      return {
+        map,
+        ks,
+        encode,
+        keys: new Uint8Array(cap * ks),
+        values,
+        dv: new DataView(values.buffer),
+        n: 0,
+      };
     };
+    type Side = ReturnType<typeof make>;
+    const sides: { 4?: Side; 6?: Side } = {};
+    const side = (family: 4 | 6): Side =>
+      (sides[family] ??=
+        family === 4
+          ? make(this.conns4, LAYOUT.dsr_flow4.size, (f, out, at) =>
+              encodeFlow4(f, out as Uint8Array<ArrayBuffer>, at),
+            )
+          : make(this.conns6, LAYOUT.dsr_flow.size, (f, out, at) =>
+              encodeFlow(f, out as Uint8Array<ArrayBuffer>, at),
+            ));
     let total = 0;
-    const flush = (side: (typeof sides)[4]): void => {
-      if (side.n === 0) return;
-      side.map.updateBatch(
-        side.keys.subarray(0, side.n * side.ks),
-        side.values.subarray(0, side.n * vs),
-        side.n,
-      );
-      total += side.n;
-      side.n = 0;
+    const flush = (sd: Side | undefined): void => {
+      if (!sd || sd.n === 0) return;
+      sd.map.updateBatch(sd.keys.subarray(0, sd.n * sd.ks), sd.values.subarray(0, sd.n * vs), sd.n);
+      total += sd.n;
+      sd.n = 0;
     };
     for (const [flow, entry] of entries) {
-      const side = sides[flow.family];
-      side.encode(flow, side.keys, side.n * side.ks);
-      side.values.set(encodeConn(entry), side.n * vs);
-      if (++side.n === batch) flush(side);
+      const sd = side(flow.family);
+      sd.encode(flow, sd.keys, sd.n * sd.ks);
+      // The value written in place (as encodeConn does, without a buffer per entry).
+      const at = sd.n * vs;
+      sd.values.fill(0, at, at + vs);
+      sd.dv.setBigUint64(at + cf.last_seen_ns, entry.lastSeenNs, true);
+      sd.dv.setBigUint64(at + cf.reported_ns, entry.reportedNs, true);
+      sd.dv.setUint16(at + cf.real_id, entry.realId, true);
+      sd.dv.setUint16(at + cf.real_gen, entry.realGen, true);
+      sd.dv.setUint16(at + cf.svc_id, entry.svcId, true);
+      sd.dv.setUint16(at + cf.svc_gen, entry.svcGen, true);
+      sd.dv.setUint8(at + cf.state, entry.state);
+      if (++sd.n === cap) flush(sd);
     }
     flush(sides[4]);
     flush(sides[6]);

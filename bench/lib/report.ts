@@ -52,11 +52,20 @@ export function summarize(values: readonly number[]): {
   min: number;
   median: number;
   p95: number;
+  p99: number;
   max: number;
   mean: number;
 } {
   if (values.length === 0)
-    return { n: 0, min: Number.NaN, median: Number.NaN, p95: Number.NaN, max: Number.NaN, mean: Number.NaN };
+    return {
+      n: 0,
+      min: Number.NaN,
+      median: Number.NaN,
+      p95: Number.NaN,
+      p99: Number.NaN,
+      max: Number.NaN,
+      mean: Number.NaN,
+    };
   const s = [...values].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
   return {
@@ -64,6 +73,7 @@ export function summarize(values: readonly number[]): {
     min: s[0],
     median: q(0.5),
     p95: q(0.95),
+    p99: q(0.99),
     max: s[s.length - 1],
     mean: s.reduce((a, b) => a + b, 0) / s.length,
   };

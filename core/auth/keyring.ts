@@ -13,7 +13,7 @@
  * Secrets never leave this object: `toJSON` and `util.inspect` print key ids only, and the secrets
  * live in a private field that neither JSON nor structured logging can reach.
  */
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import { DsrError } from '../errors.ts';
 
@@ -135,7 +135,15 @@ export class Keyring {
     return `Keyring { keyIds: [${this.keyIds.join(', ')}], sendKeyId: ${this.#sendKeyId}, secrets: [redacted] }`;
   }
 
+  /** KeyObjects made once per key: importing raw bytes on every HMAC showed in profiles. */
+  readonly #keyObjects = new Map<Buffer, KeyObject>();
+
   #mac(secret: Buffer, data: Uint8Array): Buffer {
-    return createHmac('sha256', secret).update(data).digest();
+    let key = this.#keyObjects.get(secret);
+    if (!key) {
+      key = createSecretKey(secret);
+      this.#keyObjects.set(secret, key);
+    }
+    return createHmac('sha256', key).update(data).digest();
   }
 }

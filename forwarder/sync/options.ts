@@ -6,8 +6,12 @@ export interface SyncOptions {
   window: number;
   /** Entries queued for a peer at most; beyond, the oldest are dropped and the peer resyncs. */
   maxQueuedEntries: number;
-  /** A DATA message not acknowledged for this long is sent again (doubling per retry, capped at 1 s). */
+  /** Floor of the retransmission timeout; the timeout itself follows the measured RTT (RFC 6298). */
   rtoMs: number;
+  /** New DATA datagrams sent per tick at most (pacing). */
+  maxBurst: number;
+  /** Entries wait at most this long for more to fill a datagram. */
+  batchDelayMs: number;
   /** A sender with nothing to send says so this often; a receiver acknowledges at least this often. */
   keepaliveMs: number;
   /** A receiver acknowledges after this many DATA messages, */
@@ -28,7 +32,9 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   maxDatagram: 1400,
   window: 512,
   maxQueuedEntries: 4_000_000,
-  rtoMs: 40,
+  rtoMs: 20,
+  batchDelayMs: 1,
+  maxBurst: 64,
   keepaliveMs: 100,
   ackEvery: 32,
   ackDelayMs: 5,

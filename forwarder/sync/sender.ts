@@ -47,6 +47,9 @@ export interface SenderStatus {
   entriesSent: number;
   bytesSent: number;
   bulksServed: number;
+  /** Smoothed round-trip time to the peer, ms (null before the first sample). */
+  srttMs: number | null;
+  rtoMs: number;
 }
 
 export class SyncSender {
@@ -63,6 +66,12 @@ export class SyncSender {
   #resetOutstanding = false;
   #lastResetAt = Number.NEGATIVE_INFINITY;
   #queuedEntries = 0;
+  #queuedBytes = 0;
+  #oldestQueuedAt = 0;
+  #srtt: number | undefined;
+  #rttvar = 0;
+  /** Current retransmission timeout, from RTT samples (RFC 6298), never below options.rtoMs. */
+  #rto: number;
   readonly #counters = { retransmits: 0, droppedEntries: 0, entriesSent: 0, bytesSent: 0, bulksServed: 0 };
 
   /** @param stream our session id: the peer's ACKs and NACKs name it, so stale ones are ignored. */
@@ -71,11 +80,17 @@ export class SyncSender {
     this.#budget = SyncCodec.entryBudget(options.maxDatagram);
     this.#stream = stream;
     this.#lastSentAt = now;
+    this.#rto = Math.max(options.rtoMs, 200);
   }
 
   /** Live updates (new flows, persistence entries, deletions) for the peer. */
-  enqueue(entries: readonly SyncEntry[]): void {
-    for (const entry of entries) this.#queue.push({ entry });
+  enqueue(entries: readonly SyncEntry[], now: number): void {
+    if (entries.length === 0) return;
+    if (this.#queuedEntries === 0) this.#oldestQueuedAt = now;
+    for (const entry of entries) {
+      this.#queue.push({ entry });
+      this.#queuedBytes += entrySize(entry);
+    }
     this.#queuedEntries += entries.length;
     this.#bound();
   }
@@ -93,21 +108,24 @@ export class SyncSender {
       out.push({ type: 'reset', from: this.#nextSeq });
       this.#lastResetAt = now;
     }
-    for (const f of this.#inFlight.values()) {
-      if (now - f.sentAt < f.rto) continue;
-      out.push(this.#resend(f, now));
-      if (out.length >= 64) break;
-    }
-    while (this.#inFlight.size < this.#o.window && this.#queueHead < this.#queue.length) {
+    // On a timeout only the oldest unacknowledged message goes again (RFC 6298 §5.4): the
+    // receiver's NACKs name any other gap, and resending a whole window would only add load.
+    const oldest = this.#inFlight.get(this.#ackedUpTo + 1);
+    if (oldest && now - oldest.sentAt >= oldest.rto) out.push(this.#resend(oldest, now));
+    // At most maxBurst new datagrams per call: a whole window at once overflows rings on the way
+    // (veth rings hold 256 frames, NIC rings a few hundred) and what overflows comes back as
+    // retransmits; the driver calls tick every couple of milliseconds anyway.
+    let burst = 0;
+    while (
+      burst++ < this.#o.maxBurst &&
+      this.#inFlight.size < this.#o.window &&
+      this.#queueHead < this.#queue.length &&
+      this.#ready(now)
+    ) {
       const m = this.#build();
-      this.#inFlight.set(m.seq, {
-        message: m,
-        firstSentAt: now,
-        sentAt: now,
-        rto: this.#o.rtoMs,
-        retries: 0,
-      });
+      this.#inFlight.set(m.seq, { message: m, firstSentAt: now, sentAt: now, rto: this.#rto, retries: 0 });
       out.push(m);
+      if (this.#queuedEntries > 0) this.#oldestQueuedAt = now;
     }
     if (out.length > 0) this.#lastSentAt = now;
     else if (now - this.#lastSentAt >= this.#o.keepaliveMs) {
@@ -121,7 +139,7 @@ export class SyncSender {
   step(now: number, m: SyncMessage): { send: SyncMessage[]; bulkRequested?: number } {
     switch (m.type) {
       case 'ack':
-        if (m.stream === this.#stream) this.#ack(m.upTo);
+        if (m.stream === this.#stream) this.#ack(m.upTo, now);
         return { send: [] };
       case 'nack': {
         if (m.stream !== this.#stream) return { send: [] };
@@ -154,7 +172,33 @@ export class SyncSender {
       highestSeq: this.#nextSeq - 1,
       ackedUpTo: this.#ackedUpTo,
       ...this.#counters,
+      srttMs: this.#srtt ?? null,
+      rtoMs: this.#rto,
     };
+  }
+
+  /**
+   * Whether to put queued entries in a message now: when a full message's worth is queued, when
+   * the oldest has waited batchDelayMs (Nagle-like: a few entries per datagram would multiply
+   * the per-datagram cost), or when a bulk is at the head (its entries are all there already).
+   */
+  #ready(now: number): boolean {
+    if (this.#queuedEntries === 0) return true; // only bulks (or nothing) queued
+    const head = this.#queue[this.#queueHead];
+    if (head && 'bulk' in head) return true;
+    return this.#queuedBytes >= this.#budget || now - this.#oldestQueuedAt >= this.#o.batchDelayMs;
+  }
+
+  /** RTT sample from a message sent once and acknowledged (Karn's rule), RFC 6298 §2. */
+  #sampleRtt(r: number): void {
+    if (this.#srtt === undefined) {
+      this.#srtt = r;
+      this.#rttvar = r / 2;
+    } else {
+      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - r);
+      this.#srtt = 0.875 * this.#srtt + 0.125 * r;
+    }
+    this.#rto = Math.min(1000, Math.max(this.#o.rtoMs, this.#srtt + 4 * this.#rttvar));
   }
 
   #resend(f: InFlight, now: number): SyncMessage {
@@ -165,8 +209,10 @@ export class SyncSender {
     return f.message;
   }
 
-  #ack(upTo: number): void {
+  #ack(upTo: number, now: number): void {
     if (upTo <= this.#ackedUpTo || upTo >= this.#nextSeq) return;
+    const newest = this.#inFlight.get(upTo);
+    if (newest && newest.retries === 0) this.#sampleRtt(now - newest.firstSentAt);
     for (let s = this.#ackedUpTo + 1; s <= upTo; s++) this.#inFlight.delete(s);
     this.#ackedUpTo = upTo;
   }
@@ -188,6 +234,7 @@ export class SyncSender {
         if (!fits(q.entry)) break;
         take(q.entry);
         this.#queuedEntries--;
+        this.#queuedBytes -= entrySize(q.entry);
         this.#queueHead++;
         continue;
       }
@@ -239,6 +286,7 @@ export class SyncSender {
     this.#queue.length = 0;
     this.#queueHead = 0;
     this.#queuedEntries = 0;
+    this.#queuedBytes = 0;
     this.#resetOutstanding = true;
   }
 }

@@ -151,7 +151,8 @@ export class SyncService {
   /** New flows, persistence entries and closes seen by our forwarder: streamed to every peer. */
   publish(entries: readonly SyncEntry[]): void {
     if (entries.length === 0) return;
-    for (const p of this.#peers.values()) p.sender.enqueue(entries);
+    const now = this.#mono();
+    for (const p of this.#peers.values()) p.sender.enqueue(entries, now);
     this.#flush();
   }
 

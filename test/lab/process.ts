@@ -14,6 +14,8 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
   /** Called with every stderr line (default: kept in `stderrTail`). */
   onErrLine?: (line: string) => void;
+  /** Keep stdin open for `write` (default: stdin is /dev/null). */
+  stdin?: boolean;
 }
 
 export class LabProcess {
@@ -29,7 +31,7 @@ export class LabProcess {
   constructor(netns: string, cmd: string, args: readonly string[], opts: SpawnOptions = {}) {
     this.label = `${netns}: ${cmd} ${args.join(' ')}`;
     this.child = spawn('ip', ['netns', 'exec', netns, cmd.includes('/') ? cmd : systemTool(cmd), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: opts.env ?? process.env,
     });
     if (this.child.pid === undefined) throw new DsrError('E_COMMAND_FAILED', `could not start ${this.label}`);
@@ -89,6 +91,12 @@ export class LabProcess {
         );
       });
     });
+  }
+
+  /** Writes one line to the process's stdin (spawned with `stdin: true`). */
+  write(line: string): void {
+    if (!this.child.stdin) throw new DsrError('E_LAB_STATE', `${this.label} was started without stdin`);
+    this.child.stdin.write(`${line}\n`);
   }
 
   wait(): Promise<number | null> {

@@ -109,7 +109,7 @@ export class SyncSim {
   /** A's table changes and is streamed live, as the forwarder's ring buffer would report it. */
   change(entries: SyncEntry[]): void {
     this.a.apply(entries);
-    this.a.sender.enqueue(entries);
+    this.a.sender.enqueue(entries, this.now);
   }
 
   send(from: Endpoint, messages: Parameters<SyncCodec['encode']>[0][]): void {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import type { ConnsResult } from '../../core/admin/contracts.ts';
 import type { DaemonStatus } from '../../core/daemon/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../lab/index.ts';
@@ -112,7 +113,8 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
       t.deepEqual(Object.keys(before.answers).sort(), [rs0.name, rs1.name].sort());
 
       // A long-lived connection, kept busy across the reload.
-      const stream = lab.node(lab.clients[0], CLIENT, ['stream', vip, '7000', '6']);
+      // (30 s: it must outlast the flow count, which follows the forwarder's 10 s sweep, and the reload.)
+      const stream = lab.node(lab.clients[0], CLIENT, ['stream', vip, '7000', '30']);
       procs.push(stream);
       const hello = JSON.parse(await stream.waitForLine(/"hello"/, 10_000)) as { hello: string };
 
@@ -123,9 +125,7 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
       });
       const conns = await dsrctl(['-s', sock, 'conns', '--client', lab.clients[0].ipv4, '--json']);
       t.is(conns.code, 0, conns.stderr);
-      const listed = JSON.parse(conns.stdout) as {
-        entries: { realServer: string; vip: string; vipPort: number }[];
-      };
+      const listed = JSON.parse(conns.stdout) as ConnsResult;
       t.true(listed.entries.length > 0);
       t.true(listed.entries.every((e) => e.vip === vip && e.vipPort === 7000));
       t.true(
@@ -134,22 +134,35 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
         ),
       );
 
+      // explain: the stream's connection is in the connection table; a new flow goes by the hash;
+      // a port no service has goes to the director's stack.
+      const streamRs = lab.realServers.find((h) => h.name === hello.hello)!.ipv4;
+      const est = listed.entries.find((e) => e.realServer === streamRs && e.state === 'established')!;
+      const client = lab.clients[0].ipv4;
+      const ex = await dsrctl([
+        '-s',
+        sock,
+        'explain',
+        `${client}:${est.clientPort}`,
+        `${vip}:7000/tcp`,
+        '--json',
+      ]);
+      t.is(ex.code, 0, ex.stderr);
+      t.like(JSON.parse(ex.stdout), { service: 'echo', realServer: streamRs, via: 'conn-table' });
+      const fresh = JSON.parse(
+        (await dsrctl(['-s', sock, 'explain', `${client}:1`, `${vip}:7000/tcp`, '--json'])).stdout,
+      );
+      t.is(fresh.via, 'hash');
+      t.true([rs0.ipv4, rs1.ipv4].includes(fresh.realServer));
+      const text = await dsrctl(['-s', sock, 'explain', `${client}:1`, `${vip}:7999/tcp`]);
+      t.regex(text.stdout, /no real server: no service matches[\s\S]*no service is .*7999\/tcp/);
+
       // Reload adding rs2 while the stream runs.
       writeFileSync(path, config(dir, director, vip, [rs0, rs1, rs2]));
       const reload = await dsrctl(['-s', sock, 'config', 'reload', '--json']);
       t.is(reload.code, 0, reload.stderr);
       t.true(JSON.parse(reload.stdout).parts.includes('forwarder'));
-      const done = JSON.parse(await stream.waitForLine(/"sent"/, 20_000)) as {
-        name: string;
-        sent: number;
-        echoed: number;
-        errors: string[];
-      };
-      t.deepEqual(done.errors, [], 'the established connection survived the reload');
-      t.is(done.name, hello.hello, 'and stayed on its real server');
-      t.true(done.sent > 20);
-      t.is(done.echoed, done.sent);
-
+      t.true(stream.running, 'the stream was still open when the reload was applied');
       await until('rs2 resolved', async () =>
         (await status(sock)).services[0].realServers.every((r) => r.forwarding === 'active'),
       );
@@ -159,6 +172,17 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
         (after.answers[rs2.name] ?? 0) > 0,
         `the new real server takes new flows: ${JSON.stringify(after.answers)}`,
       );
+
+      const done = JSON.parse(await stream.waitForLine(/"sent"/, 60_000)) as {
+        name: string;
+        sent: number;
+        echoed: number;
+        errors: string[];
+      };
+      t.deepEqual(done.errors, [], 'the established connection survived the reload');
+      t.is(done.name, hello.hello, 'and stayed on its real server');
+      t.true(done.sent > 20);
+      t.is(done.echoed, done.sent);
 
       // A broken file: refused with the reason, the old config (three real servers) keeps running.
       writeFileSync(path, config(dir, director, vip, [rs0]).replace('port: 7000', 'port: 70000'));

@@ -12,7 +12,7 @@ import type { Config } from '../../../config/index.ts';
 import { Forwarder } from '../../../forwarder/forwarder.ts';
 import { RealServerNeighbours } from '../../../forwarder/neighbours.ts';
 import type { HealthDaemonPart } from '../../../health/health-daemon-part.ts';
-import { ConnsArgs } from '../../admin/contract-args.ts';
+import { ConnsArgs, ExplainArgs } from '../../admin/contract-args.ts';
 import { CMD } from '../../admin/contracts.ts';
 import { DsrError } from '../../errors.ts';
 import { interfaceIndex } from '../../kernel/libc.ts';
@@ -24,6 +24,7 @@ import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { ForwarderAttachment } from './election.ts';
 import { backendAddresses, desiredState, forwarderServiceName } from './forwarder-desired.ts';
+import { explainFlow } from './forwarder-explain.ts';
 import { countFlows, type FlowCounts, listConns, type ServiceNames } from './forwarder-flows.ts';
 
 export interface ForwarderPartOptions {
@@ -111,6 +112,19 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
         summary: 'entries of the connection table',
         args: ConnsArgs,
         run: (args) => listConns(this.#running(), this.#names, args, process.hrtime.bigint()),
+      }),
+      ctx.admin.register({
+        name: CMD.explain,
+        summary: 'which real server a flow goes to, and why',
+        args: ExplainArgs,
+        run: (args) =>
+          explainFlow(
+            this.#running(),
+            this.#config?.services ?? [],
+            (n) => this.#names.byForwarderName.get(n),
+            args,
+            process.hrtime.bigint(),
+          ),
       }),
     );
     this.#o.metrics?.setProvider('forwarder', () => this.#snapshot());

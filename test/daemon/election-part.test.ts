@@ -1,0 +1,163 @@
+/**
+ * The election and VIP parts together in a daemon, over in-memory kernel fakes (addresses, links,
+ * announcer): a lone director becomes master and takes its VIPs; its interface going down makes
+ * it Fault and release them; a tracked uplink lowers its priority; the forwarder detaching makes
+ * it Fault; stop releases everything. Real timers (advert 50 ms), bounded waits, no root.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import test from 'ava';
+import { loadConfig } from '../../config/index.ts';
+import { callDaemon } from '../../core/admin/client.ts';
+import { CommandRegistry } from '../../core/admin/registry.ts';
+import { Daemon } from '../../core/daemon/daemon.ts';
+import { ElectionPart, type ForwarderAttachment } from '../../core/daemon/parts/election.ts';
+import { coreParts } from '../../core/daemon/parts/index.ts';
+import { VipPart } from '../../core/daemon/parts/vip.ts';
+import type { DaemonStatus } from '../../core/daemon/status.ts';
+import { isDsrError } from '../../core/errors.ts';
+import { EventLoopMonitor } from '../../core/eventloop.ts';
+import { LogRoot } from '../../core/log.ts';
+import { FakeAddressManager } from '../../core/netlink/fake-address-manager.ts';
+import { FakeLinkMonitor, fakeLink } from '../../core/netlink/fake-link-monitor.ts';
+import { NoNotifier } from '../../core/systemd/notify.ts';
+import { FakeAnnouncer } from '../../failover/vip/fake-announcer.ts';
+
+const ETH0 = 2;
+const ETH1 = 3;
+
+class FakeForwarder implements ForwarderAttachment {
+  #attached = true;
+  readonly #listeners = new Set<(a: boolean) => void>();
+  attached(): boolean {
+    return this.#attached;
+  }
+  subscribe(l: (a: boolean) => void): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+  set(a: boolean): void {
+    this.#attached = a;
+    for (const l of this.#listeners) l(a);
+  }
+}
+
+async function until(what: string, pred: () => boolean, limitMs = 5000): Promise<void> {
+  const end = performance.now() + limitMs;
+  while (!pred()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('election + VIP parts: master takes the VIPs, link and forwarder conditions, stop releases', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsr-election-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dsrd.yaml');
+  writeFileSync(
+    path,
+    `node:
+  id: lb1
+  priority: 120
+interfaces:
+  - name: eth0
+vip_groups:
+  - name: web
+    id: 51
+    vips: [198.18.0.200, "2001:2::200"]
+    advert_interval_ms: 50
+    garp:
+      count: 2
+      interval_ms: 10
+    track:
+      interfaces:
+        - name: eth1
+          weight: 30
+alerts:
+  queue_dir: ${join(dir, 'alerts')}
+metrics:
+  enabled: false
+admin:
+  socket: ${join(dir, 'dsrd.sock')}
+`,
+  );
+  const addresses = new FakeAddressManager([ETH0, ETH1]);
+  addresses.preset(ETH0, '198.18.0.200', 32); // left by a crashed run
+  const links = new FakeLinkMonitor([
+    fakeLink(ETH0, 'eth0', '02:00:00:00:00:02'),
+    fakeLink(ETH1, 'eth1', '02:00:00:00:00:03'),
+  ]);
+  const announcer = new FakeAnnouncer();
+  const ifindexes: Record<string, number> = { eth0: ETH0, eth1: ETH1 };
+  const vip = new VipPart(() => ({
+    addresses,
+    links,
+    announcer,
+    ifindex: (name) => ifindexes[name],
+    close: () => {},
+  }));
+  const forwarder = new FakeForwarder();
+  const election = new ElectionPart({ vip, forwarder });
+  const registry = new CommandRegistry();
+  const eventLoop = new EventLoopMonitor();
+  const notifier = new NoNotifier();
+  const logRoot = new LogRoot({
+    level: 'info',
+    destination: new Writable({ write: (_c, _e, done) => done() }),
+  });
+  const daemon = new Daemon({
+    configPath: path,
+    config: await loadConfig(path),
+    load: (p) => loadConfig(p),
+    logRoot,
+    notifier,
+    eventLoop,
+    registry,
+    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), vip, election],
+    version: 'test',
+  });
+  t.teardown(() => daemon.stop('test end'));
+
+  await daemon.start();
+  t.deepEqual(addresses.current(ETH0), [], 'the leftover VIP was removed before the election ran');
+
+  const group = (): DaemonStatus['groups'][number] => daemon.status().groups[0];
+  const vips = (): string[] => addresses.current(ETH0).sort();
+  await until('master with its VIPs', () => group().role === 'master' && vips().length === 2);
+  t.deepEqual(vips(), ['198.18.0.200/32', '2001:2::200/128']);
+  await until('announcements', () => announcer.rounds.length >= 2);
+  t.is(announcer.rounds[0].mac, '02:00:00:00:00:02');
+  t.is(group().master, 'lb1');
+  t.is(group().effectivePriority, 120);
+
+  // The tracked uplink lowers the priority (alone, it stays master).
+  links.setCarrier(ETH1, false);
+  await until('lower priority', () => group().effectivePriority === 90);
+  t.is(group().role, 'master');
+  t.regex(group().reason ?? '', /link:eth1 failing/);
+  links.setCarrier(ETH1, true);
+  await until('priority back', () => group().effectivePriority === 120);
+
+  // Its own interface down: Fault, VIPs released.
+  links.setCarrier(ETH0, false);
+  await until('fault without VIPs', () => group().role === 'fault' && vips().length === 0);
+  links.setCarrier(ETH0, true);
+  await until('master again', () => group().role === 'master' && vips().length === 2);
+
+  // The forwarder detached: Fault too.
+  forwarder.set(false);
+  await until('fault (forwarder)', () => group().role === 'fault' && vips().length === 0);
+  t.regex(group().reason ?? '', /forwarder failing/);
+  forwarder.set(true);
+  await until('master once more', () => group().role === 'master' && vips().length === 2);
+
+  // A planned handover needs a peer: a clear refusal.
+  const err = await t.throwsAsync(callDaemon(join(dir, 'dsrd.sock'), 'failover', {}));
+  t.true(isDsrError(err, 'E_ADMIN_REQUEST'));
+  t.regex(err.message, /name the target with --to/);
+
+  await daemon.stop('SIGTERM');
+  t.deepEqual(vips(), [], 'stop released the VIPs');
+});

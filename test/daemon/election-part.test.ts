@@ -99,7 +99,11 @@ admin:
     close: () => {},
   }));
   const forwarder = new FakeForwarder();
-  const election = new ElectionPart({ vip, forwarder });
+  // Not in sync: that gates preemption and handovers, never the takeover of a group with no master.
+  const sync = { ready: () => false, onReadyChange: () => () => {} };
+  const election = new ElectionPart({ vip, forwarder, sync });
+  let demoted = 0;
+  election.onDemoted(() => demoted++);
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
   const notifier = new NoNotifier();
@@ -131,6 +135,8 @@ admin:
   t.is(announcer.rounds[0].mac, '02:00:00:00:00:02');
   t.is(group().master, 'lb1');
   t.is(group().effectivePriority, 120);
+  t.true(election.isMasterOfAny());
+  t.regex(group().reason ?? '', /not in sync/);
 
   // The tracked uplink lowers the priority (alone, it stays master).
   links.setCarrier(ETH1, false);
@@ -143,6 +149,8 @@ admin:
   // Its own interface down: Fault, VIPs released.
   links.setCarrier(ETH0, false);
   await until('fault without VIPs', () => group().role === 'fault' && vips().length === 0);
+  t.is(demoted, 1, 'the sync hears that we are no longer master of anything');
+  t.false(election.isMasterOfAny());
   links.setCarrier(ETH0, true);
   await until('master again', () => group().role === 'master' && vips().length === 2);
 

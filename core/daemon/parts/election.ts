@@ -45,8 +45,16 @@ export interface ForwarderAttachment {
   subscribe(listener: (attached: boolean) => void): () => void;
 }
 
+/** What the election needs of the sync part: are we in sync (gates preemption and handovers). */
+export interface SyncReadiness {
+  ready(): boolean;
+  onReadyChange(listener: (ready: boolean) => void): () => void;
+}
+
 export interface ElectionPartOptions {
   vip: VipPart;
+  /** Takeover gating (issue 6); without it there is nothing to wait for. */
+  sync?: SyncReadiness;
   /** Feeds track.forwarder (Fault while the XDP program is not attached). */
   forwarder?: ForwarderAttachment;
   alerts?: AlertsPart;
@@ -74,6 +82,7 @@ export class ElectionPart implements DaemonPart {
   readonly #cleanup: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #outputListeners = new Set<(group: string, out: ElectionOutput) => void>();
+  readonly #demotedListeners = new Set<() => void>();
   #names: NodeNames = new Map();
   #runner: ElectionRunner | undefined;
   #transport: ElectionTransport | undefined;
@@ -135,8 +144,7 @@ export class ElectionPart implements DaemonPart {
         fingerprint,
         peers: peerIds,
         tracked,
-        // No sync part runs yet: nothing to wait for before preempting.
-        syncReady: true,
+        syncReady: this.#o.sync?.ready() ?? true,
         random: Math.random,
       });
       this.#groups.set(g.id, { config: g, election, links, transitions: {} });
@@ -154,6 +162,7 @@ export class ElectionPart implements DaemonPart {
     await this.#watchLinks();
     this.#watchServices();
     this.#watchForwarder();
+    this.#watchSync();
     for (const s of scripts) {
       s.runner.start();
       this.#cleanup.push(() => s.runner.stop());
@@ -245,6 +254,16 @@ export class ElectionPart implements DaemonPart {
     this.#cleanup.push(fwd.subscribe(apply));
   }
 
+  #watchSync(): void {
+    const sync = this.#o.sync;
+    if (sync === undefined) return;
+    this.#cleanup.push(
+      sync.onReadyChange((ready) => {
+        for (const id of this.#groups.keys()) this.#input(id, (e, now) => e.setSyncReady(now, ready));
+      }),
+    );
+  }
+
   /** Runs an input on a group; errors (bad input) are logged, never thrown into event callbacks. */
   #input(groupId: number, fn: Parameters<ElectionRunner['input']>[1]): void {
     try {
@@ -304,6 +323,22 @@ export class ElectionPart implements DaemonPart {
       }
     }
     for (const l of this.#outputListeners) l(name, out);
+    if (out.transitions.some((t) => t.from === 'master' && t.to !== 'master') && !this.isMasterOfAny()) {
+      for (const l of this.#demotedListeners) l();
+    }
+  }
+
+  // ---- for the sync part ----
+
+  /** True while this director is master of at least one VIP group. */
+  isMasterOfAny(): boolean {
+    return [...this.#groups.values()].some((g) => g.election.state === 'master');
+  }
+
+  /** Called when this director stops being master of its last group (the sync pulls the tables again). */
+  onDemoted(listener: () => void): () => void {
+    this.#demotedListeners.add(listener);
+    return () => this.#demotedListeners.delete(listener);
   }
 
   /** For commands that wait on the outcome of an input (planned handover). */

@@ -207,7 +207,12 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     for (const l of this.#listeners) l(attached);
   }
 
-  // ---- for the election (track.forwarder) and the health part (drains) ----
+  // ---- for the election (track.forwarder), the health part (drains) and the sync ----
+
+  /** The running forwarder (tables, ring-buffer events), or undefined while stopped. */
+  engine(): Forwarder | undefined {
+    return this.#fwd;
+  }
 
   attached(): boolean {
     return this.#attached;

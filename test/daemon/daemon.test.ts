@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,4 +281,60 @@ test('metrics endpoint and alerts part: /metrics serves dsr_* families, alerts.t
   writeFileSync(path, yaml(dir, { metricsPort: port, queue: 'alerts2' }));
   const refused = await t.throwsAsync(daemon.reload('admin'));
   t.regex(refused.message, /alerts \(alerts\.queueDir fixed while running\)/);
+});
+
+test('alerts heartbeat: a "still master" event reaches a generic webhook target every heartbeat_s', async (t) => {
+  const received: { type: string; data: { groups?: string[]; node: string } }[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      received.push(JSON.parse(body) as { type: string; data: { groups?: string[]; node: string } });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'dsr-heartbeat-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dsrd.yaml');
+  writeFileSync(
+    path,
+    yaml(dir).replace(
+      /alerts:\n {2}queue_dir: (.*)\n/,
+      `alerts:\n  queue_dir: $1\n  heartbeat_s: 1\n  targets:\n    - name: hook\n      kind: generic\n      url: http://127.0.0.1:${port}/hook\n`,
+    ),
+  );
+  const registry = new CommandRegistry();
+  const eventLoop = new EventLoopMonitor();
+  const logRoot = new LogRoot({
+    level: 'info',
+    destination: new Writable({ write: (_c, _e, done) => done() }),
+  });
+  const notifier = new RecordingNotifier();
+  const alerts = new AlertsPart();
+  let master: string[] = [];
+  alerts.setMasterGroups(() => master);
+  const daemon = new Daemon({
+    configPath: path,
+    config: await loadConfig(path),
+    load: (p) => loadConfig(p),
+    logRoot,
+    notifier,
+    eventLoop,
+    registry,
+    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), alerts],
+    version: 'test',
+  });
+  t.teardown(() => daemon.stop('test end'));
+  await daemon.start();
+  await new Promise((r) => setTimeout(r, 1300));
+  t.deepEqual(received, [], 'no heartbeat while master of nothing');
+  master = ['web'];
+  const end = performance.now() + 5000;
+  while (received.length === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+  t.like(received[0], { type: 'heartbeat', data: { groups: ['web'], node: 'lb1' } });
 });

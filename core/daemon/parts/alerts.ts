@@ -12,6 +12,7 @@ import {
   alertEngineOptionsFromConfig,
   alertTargetFromConfig,
   createAlertEventFactory,
+  MasterHeartbeat,
 } from '../../alerts/index.ts';
 import type { Logger } from '../../log.ts';
 import type { DsrMetrics } from '../../metrics/index.ts';
@@ -25,6 +26,9 @@ export class AlertsPart implements DaemonPart {
   #events: AlertEventFactory | undefined;
   #unregister: (() => void) | undefined;
   #log: Logger | undefined;
+  #heartbeat: MasterHeartbeat | undefined;
+  #masterGroups: () => readonly string[] = () => [];
+  #startedAt = 0;
 
   constructor(metrics?: DsrMetrics) {
     this.#metrics = metrics;
@@ -45,6 +49,33 @@ export class AlertsPart implements DaemonPart {
       run: ({ target }) => engine.sendTest(target),
     });
     this.#metrics?.setProvider('alerts', () => engine.stats());
+    this.#startedAt = performance.now();
+    this.#startHeartbeat(c.alerts.heartbeatS);
+  }
+
+  /** Where the "still master" heartbeat learns which groups we are master of (the election). */
+  setMasterGroups(provider: () => readonly string[]): void {
+    this.#masterGroups = provider;
+  }
+
+  #startHeartbeat(seconds: number): void {
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    const engine = this.#engine;
+    const events = this.#events;
+    if (seconds <= 0 || engine === undefined || events === undefined) return;
+    this.#heartbeat = new MasterHeartbeat({
+      intervalMs: seconds * 1000,
+      timers: {
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+      events,
+      masterGroups: () => this.#masterGroups(),
+      uptimeSeconds: () => Math.round((performance.now() - this.#startedAt) / 1000),
+      emit: (event) => engine.enqueue(event),
+    });
+    this.#heartbeat.start();
   }
 
   /** Queues an event for every target that wants it. Never throws into the caller's path. */
@@ -60,6 +91,8 @@ export class AlertsPart implements DaemonPart {
   }
 
   async stop(): Promise<void> {
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
     this.#unregister?.();
     this.#unregister = undefined;
     this.#metrics?.setProvider('alerts', undefined);
@@ -78,9 +111,10 @@ export class AlertsPart implements DaemonPart {
     return fixed.length === 0 ? undefined : `alerts.${fixed.join(', alerts.')} fixed while running`;
   }
 
-  /** Targets change live. */
+  /** Targets and the heartbeat period change live. */
   reload(change: ConfigChange): void {
     this.#engine?.setTargets(change.next.alerts.targets.map(alertTargetFromConfig));
+    if (change.diff.alerts.fields.includes('heartbeatS')) this.#startHeartbeat(change.next.alerts.heartbeatS);
   }
 
   status(): unknown {

@@ -330,6 +330,11 @@ export class ElectionPart implements DaemonPart {
 
   // ---- for the sync part ----
 
+  /** Names of the VIP groups this director is master of now. */
+  masterGroups(): string[] {
+    return [...this.#groups.values()].filter((g) => g.election.state === 'master').map((g) => g.config.name);
+  }
+
   /** True while this director is master of at least one VIP group. */
   isMasterOfAny(): boolean {
     return [...this.#groups.values()].some((g) => g.election.state === 'master');

@@ -80,6 +80,7 @@ export function buildParts(deps: PartDeps): BuiltParts {
   bridgeHealthAlerts(health, alerts);
   const vip = new VipPart();
   const election = new ElectionPart({ vip, alerts, metrics: metrics.metrics, health, forwarder });
+  alerts.setMasterGroups(() => election.masterGroups());
   const domain: DaemonPart[] = [metrics, alerts, forwarder, health, vip, election];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));

@@ -126,3 +126,23 @@ const oldNode = '/usr/bin/node';
     t.regex(r.stderr, /npx dsrd/);
   },
 );
+
+const npx = ['/usr/bin/npx', '/usr/local/bin/npx'].find((p) => existsSync(p));
+(npx ? test.serial : test.skip)(
+  'npx dsrd --check and npx dsrctl work from the checkout (package.json bin)',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsr-cli-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(
+      good,
+      'node:\n  id: lb1\ninterfaces:\n  - name: eth0\nvip_groups:\n  - name: g\n    id: 1\n    vips: [198.18.0.200]\n',
+    );
+    const cwd = new URL('../../', import.meta.url).pathname;
+    const r = await run('sh', ['-c', `cd "${cwd}" && "${npx}" --offline dsrd --check --config "${good}"`]);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /configuration is valid/);
+    const bad = await run('sh', ['-c', `cd "${cwd}" && "${npx}" --offline dsrctl bogus`]);
+    t.is(bad.code, 2);
+  },
+);

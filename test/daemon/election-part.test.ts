@@ -1,7 +1,7 @@
 /**
  * The election and VIP parts together in a daemon, over in-memory kernel fakes (addresses, links,
  * announcer): a lone director becomes master and takes its VIPs; its interface going down makes
- * it Fault and release them; a tracked uplink lowers its priority; the forwarder detaching makes
+ * it Fault and release them; a tracked uplink and a failing tracked script lower its priority; the forwarder detaching makes
  * it Fault; stop releases everything. Real timers (advert 50 ms), bounded waits, no root.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +75,13 @@ vip_groups:
       interfaces:
         - name: eth1
           weight: 30
+      scripts:
+        - name: always-fails
+          command: [/bin/false]
+          interval_ms: 100
+          timeout_ms: 100
+          fall: 1
+          weight: 10
 alerts:
   queue_dir: ${join(dir, 'alerts')}
 metrics:
@@ -134,17 +141,19 @@ admin:
   await until('announcements', () => announcer.rounds.length >= 2);
   t.is(announcer.rounds[0].mac, '02:00:00:00:00:02');
   t.is(group().master, 'lb1');
-  t.is(group().effectivePriority, 120);
+  // The tracked script fails at once (fall 1): 10 points off.
+  await until('script condition', () => group().effectivePriority === 110);
+  t.regex(group().reason ?? '', /script:always-fails failing/);
   t.true(election.isMasterOfAny());
   t.regex(group().reason ?? '', /not in sync/);
 
   // The tracked uplink lowers the priority (alone, it stays master).
   links.setCarrier(ETH1, false);
-  await until('lower priority', () => group().effectivePriority === 90);
+  await until('lower priority', () => group().effectivePriority === 80);
   t.is(group().role, 'master');
   t.regex(group().reason ?? '', /link:eth1 failing/);
   links.setCarrier(ETH1, true);
-  await until('priority back', () => group().effectivePriority === 120);
+  await until('priority back', () => group().effectivePriority === 110);
 
   // Its own interface down: Fault, VIPs released.
   links.setCarrier(ETH0, false);

@@ -20,36 +20,28 @@ import {
   ElectionRunner,
   ElectionTransport,
   nodeIds,
-  type TrackedConditionSpec,
 } from '../../../failover/index.ts';
 import type { HealthDaemonPart } from '../../../health/health-daemon-part.ts';
-import type { HealthEvent } from '../../../health/index.ts';
 import { keyringFromConfig } from '../../auth/from-config.ts';
 import { ELECTION_KEY_PURPOSE } from '../../auth/keyring.ts';
 import { newSessionId, SenderSession } from '../../auth/session.ts';
 import { DsrError } from '../../errors.ts';
 import { errorFields, type Logger } from '../../log.ts';
 import type { DsrMetrics } from '../../metrics/index.ts';
-import { type LinkState, linkUsable } from '../../netlink/link-monitor.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { AlertsPart } from './alerts.ts';
 import { registerFailoverCommand } from './election-commands.ts';
+import {
+  type ForwarderAttachment,
+  feedConditions,
+  groupConditions,
+  type SyncReadiness,
+} from './election-conditions.ts';
 import { directorRole, groupStatus, type NodeNames, peerStatuses, raiseAlert } from './election-report.ts';
-import { TrackedScriptRunner } from './tracked-script.ts';
 import type { VipPart } from './vip.ts';
 
-/** What the election needs of the forwarder for `track.forwarder`: is XDP attached, and changes. */
-export interface ForwarderAttachment {
-  attached(): boolean;
-  subscribe(listener: (attached: boolean) => void): () => void;
-}
-
-/** What the election needs of the sync part: are we in sync (gates preemption and handovers). */
-export interface SyncReadiness {
-  ready(): boolean;
-  onReadyChange(listener: (ready: boolean) => void): () => void;
-}
+export type { ForwarderAttachment, SyncReadiness } from './election-conditions.ts';
 
 export interface ElectionPartOptions {
   vip: VipPart;
@@ -69,10 +61,6 @@ interface Group {
   /** Interface name → condition name, for link events. */
   links: Map<string, string>;
   transitions: Partial<Record<ReturnType<typeof directorRole>, number>>;
-}
-
-function conditionFor(name: string, weight: number): TrackedConditionSpec {
-  return weight === 0 ? { name, fault: true } : { name, weight };
 }
 
 export class ElectionPart implements DaemonPart {
@@ -102,38 +90,12 @@ export class ElectionPart implements DaemonPart {
     const nodeId = ids.get(c.node.id)!;
     const peerIds = c.peers.map((p) => ids.get(p.id)!);
     const fingerprint = advertFingerprint(configFingerprint(c));
-    const scripts: { group: number; runner: TrackedScriptRunner }[] = [];
     if (this.#o.forwarder === undefined && c.vipGroups.some((g) => g.track.forwarder)) {
       ctx.log.warn('track.forwarder is not applied: no forwarder part runs');
     }
 
     for (const g of c.vipGroups) {
-      const tracked: TrackedConditionSpec[] = [{ name: `link:${g.interface}`, fault: true }];
-      const links = new Map([[g.interface, `link:${g.interface}`]]);
-      for (const i of g.track.interfaces) {
-        if (i.name === g.interface) continue;
-        tracked.push(conditionFor(`link:${i.name}`, i.weight));
-        links.set(i.name, `link:${i.name}`);
-      }
-      if (g.track.forwarder && this.#o.forwarder !== undefined)
-        tracked.push({ name: 'forwarder', fault: true });
-      for (const s of g.track.services) {
-        if (this.#o.health === undefined) {
-          throw new DsrError(
-            'E_PART_START',
-            `VIP group ${g.name} tracks service ${s.name}, but no health part runs`,
-          );
-        }
-        tracked.push(conditionFor(`service:${s.name}`, s.weight));
-      }
-      for (const s of g.track.scripts) {
-        tracked.push(conditionFor(`script:${s.name}`, s.weight));
-        const runner = new TrackedScriptRunner(s, (failing, detail) => {
-          ctx.log.warn({ group: g.name, script: s.name, failing, detail }, 'tracked script changed');
-          this.#input(g.id, (e, now) => e.setCondition(now, `script:${s.name}`, failing));
-        });
-        scripts.push({ group: g.id, runner });
-      }
+      const { tracked, links } = groupConditions(g, this.#o);
       const election = createElection({
         groupId: g.id,
         nodeId,
@@ -159,14 +121,9 @@ export class ElectionPart implements DaemonPart {
     await this.#transport?.start();
     this.#runner.start();
 
-    await this.#watchLinks();
-    this.#watchServices();
-    this.#watchForwarder();
-    this.#watchSync();
-    for (const s of scripts) {
-      s.runner.start();
-      this.#cleanup.push(() => s.runner.stop());
-    }
+    this.#cleanup.push(
+      ...(await feedConditions(this.#groups, this.#o, (id, fn) => this.#input(id, fn), ctx.log)),
+    );
     this.#cleanup.push(registerFailoverCommand(ctx.admin, this));
     this.#o.metrics?.setProvider('election', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('election', undefined));
@@ -194,74 +151,6 @@ export class ElectionPart implements DaemonPart {
       onDrop: (reason, info) => this.#runner?.recordDrop(reason, info.groupId),
       onError: (err) => this.#log?.error({ err: err.message }, 'election socket error'),
     });
-  }
-
-  /** Interface conditions: the current state now, then every change the link monitor reports. */
-  async #watchLinks(): Promise<void> {
-    const { vip } = this.#o;
-    const apply = (name: string, usable: boolean): void => {
-      for (const [id, g] of this.#groups) {
-        const condition = g.links.get(name);
-        if (condition !== undefined) this.#input(id, (e, now) => e.setCondition(now, condition, !usable));
-      }
-    };
-    const names = new Set([...this.#groups.values()].flatMap((g) => [...g.links.keys()]));
-    for (const name of names) {
-      let state: LinkState | undefined;
-      try {
-        state = await vip.links.get(vip.ifindex(name));
-      } catch (err) {
-        // A missing interface is a failing condition until it appears.
-        this.#log?.warn({ ifname: name, ...errorFields(err) }, 'tracked interface not found');
-      }
-      apply(name, linkUsable(state));
-    }
-    this.#cleanup.push(
-      vip.links.subscribe((s) => {
-        if (names.has(s.name)) apply(s.name, linkUsable(s));
-      }),
-    );
-  }
-
-  #watchServices(): void {
-    const health = this.#o.health;
-    if (health === undefined) return;
-    const apply = (service: string, failing: boolean): void => {
-      for (const [id, g] of this.#groups) {
-        if (g.config.track.services.some((s) => s.name === service)) {
-          this.#input(id, (e, now) => e.setCondition(now, `service:${service}`, failing));
-        }
-      }
-    };
-    for (const t of health.trackedServices()) apply(t.service, t.failed);
-    const onEvent = (e: HealthEvent): void => {
-      if (e.type === 'service.down' || e.type === 'service.up') apply(e.service, e.type === 'service.down');
-    };
-    health.on('event', onEvent);
-    this.#cleanup.push(() => health.off('event', onEvent));
-  }
-
-  #watchForwarder(): void {
-    const fwd = this.#o.forwarder;
-    if (fwd === undefined) return;
-    const apply = (attached: boolean): void => {
-      for (const [id, g] of this.#groups) {
-        if (g.config.track.forwarder)
-          this.#input(id, (e, now) => e.setCondition(now, 'forwarder', !attached));
-      }
-    };
-    apply(fwd.attached());
-    this.#cleanup.push(fwd.subscribe(apply));
-  }
-
-  #watchSync(): void {
-    const sync = this.#o.sync;
-    if (sync === undefined) return;
-    this.#cleanup.push(
-      sync.onReadyChange((ready) => {
-        for (const id of this.#groups.keys()) this.#input(id, (e, now) => e.setSyncReady(now, ready));
-      }),
-    );
   }
 
   /** Runs an input on a group; errors (bad input) are logged, never thrown into event callbacks. */

@@ -22,7 +22,7 @@ import { RtnlLinkMonitor } from '../../netlink/link-monitor.ts';
 import { RtnlNeighbourTable } from '../../netlink/neighbour-table.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
-import type { ForwarderAttachment } from './election.ts';
+import type { ForwarderAttachment } from './election-conditions.ts';
 import { backendAddresses, desiredState, forwarderServiceName } from './forwarder-desired.ts';
 import { explainFlow } from './forwarder-explain.ts';
 import { countFlows, type FlowCounts, listConns, type ServiceNames } from './forwarder-flows.ts';

@@ -1,15 +1,15 @@
 /**
  * Reading the connection table for operators and for drains: live flows per real server, and the
  * `dsrctl conns` listing. An entry the program would treat as expired (forwarder/conn-state.ts)
- * is not a flow.
+ * is not a flow. These walk whole tables (a million entries take about a second), so the part
+ * runs them in a worker thread (forwarder-table-worker.ts), never on the daemon's event loop.
  */
-
 import { formatIp, type IpAddr, parseIp } from '../../../forwarder/addr.ts';
 import { connTimeout, isExpired } from '../../../forwarder/conn-state.ts';
-import type { Forwarder } from '../../../forwarder/forwarder.ts';
 import { DSR, type ForwarderConfig, IPPROTO_TCP } from '../../../forwarder/layout.ts';
+import type { FlowTables } from '../../../forwarder/tables.ts';
 import type { ConnsArgs } from '../../admin/contract-args.ts';
-import type { ConnEntry as AdminConnEntry, ConnsResult } from '../../admin/contracts.ts';
+import type { ConnEntry, ConnsResult } from '../../admin/contracts.ts';
 import { DsrError } from '../../errors.ts';
 
 const STATE_NAMES: Record<number, string> = {
@@ -19,61 +19,64 @@ const STATE_NAMES: Record<number, string> = {
   [DSR.CONN_UDP]: 'udp',
 };
 
-/** Maps the forwarder's ids and names to the config's service names. */
-export interface ServiceNames {
-  /** Forwarder service name ("tcp/198.18.0.200:80") → config name. */
-  byForwarderName: ReadonlyMap<string, string>;
-}
+/** Real id → the config's service name and the real server's address. */
+export type RealNames = ReadonlyMap<number, { service: string; address: string }>;
 
-export interface FlowCounts {
-  /** Live flows by config service name and real server address. */
-  perReal: Map<string, Map<string, number>>;
+export interface TableCounts {
+  /** Live flows by real id. */
+  perRealId: Map<number, number>;
   total: number;
-  /** Entries of the persistence table (after the sweep removed the expired ones). */
+  /** Entries of the persistence table. */
   persistent: number;
 }
 
-function liveEntries(fwd: Forwarder, now: bigint, visit: (e: ConnEntry, flow: FlowView) => void): void {
-  const cfg: ForwarderConfig = fwd.store.getConfig();
-  fwd.tables.forEachConn((flow, entry) => {
-    if (isExpired(now, entry.lastSeenNs, connTimeout(cfg, entry.state))) return;
-    visit({ ...entry, timeoutNs: connTimeout(cfg, entry.state) }, flow);
+type Flow = Parameters<Parameters<FlowTables['forEachConn']>[0]>[0];
+type Conn = Parameters<Parameters<FlowTables['forEachConn']>[0]>[1];
+
+function forEachLive(
+  tables: FlowTables,
+  cfg: ForwarderConfig,
+  now: bigint,
+  visit: (flow: Flow, e: Conn, timeoutNs: bigint) => void,
+): void {
+  tables.forEachConn((flow, e) => {
+    const timeout = connTimeout(cfg, e.state);
+    if (!isExpired(now, e.lastSeenNs, timeout)) visit(flow, e, timeout);
   });
 }
 
-type ConnEntry = Parameters<Parameters<Forwarder['tables']['forEachConn']>[0]>[1] & { timeoutNs: bigint };
-type FlowView = Parameters<Parameters<Forwarder['tables']['forEachConn']>[0]>[0];
+export function countTables(tables: FlowTables, cfg: ForwarderConfig, now: bigint): TableCounts {
+  const perRealId = new Map<number, number>();
+  let total = 0;
+  forEachLive(tables, cfg, now, (_flow, e) => {
+    total++;
+    perRealId.set(e.realId, (perRealId.get(e.realId) ?? 0) + 1);
+  });
+  let persistent = 0;
+  tables.forEachPersist(() => {
+    persistent++;
+  });
+  return { perRealId, total, persistent };
+}
 
-function realNames(fwd: Forwarder, names: ServiceNames): Map<number, { service: string; address: string }> {
-  const out = new Map<number, { service: string; address: string }>();
-  for (const s of fwd.reconciler.status()) {
-    const service = names.byForwarderName.get(s.service) ?? s.service;
-    for (const r of s.reals) out.set(r.id, { service, address: r.address });
+/** Per config service name and real server address, from counts by real id. */
+export function flowsByName(
+  counts: ReadonlyMap<number, number>,
+  names: RealNames,
+): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const [realId, n] of counts) {
+    const r = names.get(realId);
+    if (r === undefined) continue;
+    const m = out.get(r.service) ?? new Map<string, number>();
+    m.set(r.address, (m.get(r.address) ?? 0) + n);
+    out.set(r.service, m);
   }
   return out;
 }
 
-export function countFlows(fwd: Forwarder, names: ServiceNames, now: bigint): FlowCounts {
-  const reals = realNames(fwd, names);
-  const perReal = new Map<string, Map<string, number>>();
-  let total = 0;
-  liveEntries(fwd, now, (e) => {
-    total++;
-    const r = reals.get(e.realId);
-    if (r === undefined) return;
-    const m = perReal.get(r.service) ?? new Map<string, number>();
-    m.set(r.address, (m.get(r.address) ?? 0) + 1);
-    perReal.set(r.service, m);
-  });
-  let persistent = 0;
-  fwd.tables.forEachPersist(() => {
-    persistent++;
-  });
-  return { perReal, total, persistent };
-}
-
 /** "198.18.0.0/24" or an address; undefined = no filter. */
-function clientMatcher(spec: string | undefined): (family: 4 | 6, bytes: Uint8Array) => boolean {
+export function clientMatcher(spec: string | undefined): (family: 4 | 6, bytes: Uint8Array) => boolean {
   if (spec === undefined) return () => true;
   const [addr, bits] = spec.split('/');
   let parsed: IpAddr;
@@ -99,19 +102,23 @@ function clientMatcher(spec: string | undefined): (family: 4 | 6, bytes: Uint8Ar
   };
 }
 
-export function listConns(fwd: Forwarder, names: ServiceNames, args: ConnsArgs, now: bigint): ConnsResult {
-  const reals = realNames(fwd, names);
+export function listTables(
+  tables: FlowTables,
+  cfg: ForwarderConfig,
+  names: RealNames,
+  args: ConnsArgs,
+  now: bigint,
+): ConnsResult {
   const matchClient = clientMatcher(args.client);
-  const entries: AdminConnEntry[] = [];
+  const entries: ConnEntry[] = [];
   let total = 0;
-  liveEntries(fwd, now, (e, flow) => {
-    const r = reals.get(e.realId);
+  forEachLive(tables, cfg, now, (flow, e, timeoutNs) => {
+    const r = names.get(e.realId);
     const service = r?.service ?? `service ${e.svcId}`;
     if (args.service !== undefined && service !== args.service) return;
     if (!matchClient(flow.family, flow.src)) return;
     total++;
     if (entries.length >= args.limit) return;
-    const leftNs = e.timeoutNs - (now - e.lastSeenNs);
     entries.push({
       service,
       protocol: flow.proto === IPPROTO_TCP ? 'tcp' : 'udp',
@@ -121,7 +128,7 @@ export function listConns(fwd: Forwarder, names: ServiceNames, args: ConnsArgs, 
       vipPort: flow.dport,
       realServer: r?.address ?? `real ${e.realId}`,
       state: STATE_NAMES[e.state] ?? `state ${e.state}`,
-      expiresS: Math.max(0, Math.round(Number(leftNs) / 1e9)),
+      expiresS: Math.max(0, Math.round(Number(timeoutNs - (now - e.lastSeenNs)) / 1e9)),
     });
   });
   return { entries, total };

@@ -25,7 +25,15 @@ import type { DaemonPart, PartContext } from '../part.ts';
 import type { ForwarderAttachment } from './election-conditions.ts';
 import { backendAddresses, desiredState, forwarderServiceName } from './forwarder-desired.ts';
 import { explainFlow } from './forwarder-explain.ts';
-import { countFlows, type FlowCounts, listConns, type ServiceNames } from './forwarder-flows.ts';
+import { flowsByName, type RealNames } from './forwarder-flows.ts';
+import { TableThread } from './forwarder-table-thread.ts';
+
+interface FlowCounts {
+  /** Live flows by config service name and real server address. */
+  perReal: Map<string, Map<string, number>>;
+  total: number;
+  persistent: number;
+}
 
 export interface ForwarderPartOptions {
   /** Source of effective weights (health checks, drains, sorry server); config weights without it. */
@@ -44,7 +52,10 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   #neighbours: RealServerNeighbours | undefined;
   #table: RtnlNeighbourTable | undefined;
   #config: Config | undefined;
-  #names: ServiceNames = { byForwarderName: new Map() };
+  /** Forwarder service name ("tcp/198.18.0.200:80") → config name. */
+  #serviceNames = new Map<string, string>();
+  #tables: TableThread | undefined;
+  #ticking = false;
   #directorMac = '';
   #ifindex = 0;
   #log: Logger | undefined;
@@ -91,6 +102,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       desired: this.#desired(),
     });
     this.#fwd = fwd;
+    this.#tables = new TableThread(fwd);
     this.#setAttached(true);
     ctx.log.info(
       { ifname: iface.name, mode: fwd.mode, restoredMaps: fwd.loaded.restored.length },
@@ -111,7 +123,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
         name: CMD.conns,
         summary: 'entries of the connection table',
         args: ConnsArgs,
-        run: (args) => listConns(this.#running(), this.#names, args, process.hrtime.bigint()),
+        run: (args) => this.#tablesOrFail().conns(this.#realNames(), args),
       }),
       ctx.admin.register({
         name: CMD.explain,
@@ -121,7 +133,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
           explainFlow(
             this.#running(),
             this.#config?.services ?? [],
-            (n) => this.#names.byForwarderName.get(n),
+            (n) => this.#serviceNames.get(n),
             args,
             process.hrtime.bigint(),
           ),
@@ -146,7 +158,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
 
   #setConfig(c: Config): void {
     this.#config = c;
-    this.#names = { byForwarderName: new Map(c.services.map((s) => [forwarderServiceName(s), s.name])) };
+    this.#serviceNames = new Map(c.services.map((s) => [forwarderServiceName(s), s.name]));
   }
 
   #running(): Forwarder {
@@ -187,17 +199,56 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     });
   }
 
-  /** Sweeps expired entries, recounts flows, and checks the program is still attached. */
+  #tablesOrFail(): TableThread {
+    this.#running();
+    if (this.#tables === undefined || this.#tables.failed) {
+      throw new DsrError('E_ADMIN_REQUEST', 'the forwarder table worker is not running; see the daemon log');
+    }
+    return this.#tables;
+  }
+
+  /** Real id → config service name and address, for what the table worker reports. */
+  #realNames(): RealNames {
+    const out = new Map<number, { service: string; address: string }>();
+    for (const s of this.#running().reconciler.status()) {
+      const service = this.#serviceNames.get(s.service) ?? s.service;
+      for (const r of s.reals) out.set(r.id, { service, address: r.address });
+    }
+    return out;
+  }
+
+  /**
+   * Sweeps expired entries and recounts flows in the table worker, and checks the program is
+   * still attached. One tick at a time; a worker that died is started again on the next one.
+   */
   #tick(): void {
     const fwd = this.#fwd;
-    if (fwd === undefined) return;
+    if (fwd === undefined || this.#ticking) return;
     try {
-      fwd.sweep();
-      this.#flows = countFlows(fwd, this.#names, process.hrtime.bigint());
       this.#setAttached(fwd.loaded.attachedId(fwd.ifindex, fwd.mode) !== 0);
     } catch (err) {
-      this.#log?.error(errorFields(err), 'forwarder sweep failed');
+      this.#log?.error(errorFields(err), 'cannot query the XDP attachment');
     }
+    if (this.#tables === undefined || this.#tables.failed) {
+      void this.#tables?.close();
+      this.#tables = new TableThread(fwd);
+    }
+    this.#ticking = true;
+    const names = this.#realNames();
+    this.#tables
+      .tick()
+      .then((r) => {
+        this.#flows = {
+          perReal: flowsByName(r.counts.perRealId, names),
+          total: r.counts.total,
+          persistent: r.counts.persistent,
+        };
+        if (r.swept.conns + r.swept.persist > 0) this.#log?.debug(r.swept, 'expired entries swept');
+      })
+      .catch((err) => this.#log?.error(errorFields(err), 'forwarder sweep failed'))
+      .finally(() => {
+        this.#ticking = false;
+      });
   }
 
   #setAttached(attached: boolean): void {
@@ -234,6 +285,8 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#tables?.close();
+    this.#tables = undefined;
     for (const f of this.#cleanup.splice(0).reverse()) f();
     // Restart semantics: stay attached, keep the pins (the next start restores the flows).
     this.#fwd?.stop({ restart: true });
@@ -305,7 +358,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     return {
       realServers: st.services.flatMap((s) =>
         s.reals.map((r) => ({
-          service: this.#names.byForwarderName.get(s.service) ?? s.service,
+          service: this.#serviceNames.get(s.service) ?? s.service,
           realServer: r.address,
           packets: Number(r.traffic.packets),
           bytes: Number(r.traffic.bytes),

@@ -23,6 +23,7 @@ import { ForwarderPart } from './forwarder.ts';
 import { bridgeHealthAlerts } from './health-alerts.ts';
 import { LogLevelPart } from './log-level.ts';
 import { MetricsPart } from './metrics.ts';
+import { SyncPart } from './sync.ts';
 import { VipPart } from './vip.ts';
 import { WatchdogPart } from './watchdog.ts';
 
@@ -59,6 +60,7 @@ export interface BuiltParts {
   metrics: MetricsPart;
   alerts: AlertsPart;
   forwarder: ForwarderPart;
+  sync: SyncPart;
   health: HealthDaemonPart;
   vip: VipPart;
   election: ElectionPart;
@@ -79,10 +81,21 @@ export function buildParts(deps: PartDeps): BuiltParts {
   forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
   bridgeHealthAlerts(health, alerts);
   const vip = new VipPart();
-  const election = new ElectionPart({ vip, alerts, metrics: metrics.metrics, health, forwarder });
+  // The sync and the election each need the other: late-bound through the election variable.
+  let election: ElectionPart | undefined;
+  const sync = new SyncPart({
+    forwarder,
+    election: {
+      isMasterOfAny: () => election?.isMasterOfAny() ?? false,
+      onDemoted: (l) => election?.onDemoted(l) ?? (() => {}),
+    },
+    metrics: metrics.metrics,
+    alerts,
+  });
+  election = new ElectionPart({ vip, alerts, metrics: metrics.metrics, health, forwarder, sync });
   alerts.setMasterGroups(() => election.masterGroups());
-  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, vip, election];
+  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));
-  return { parts: [...coreParts(deps), ...domain], metrics, alerts, forwarder, health, vip, election };
+  return { parts: [...coreParts(deps), ...domain], metrics, alerts, forwarder, health, sync, vip, election };
 }

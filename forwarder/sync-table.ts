@@ -157,28 +157,18 @@ export class BpfSyncTable implements SyncTable {
       this.remove(e);
       return;
     }
+    if (e.kind === 'conn') {
+      this.upsertMany([e]);
+      return;
+    }
     const svc = this.service(e.vip, e.vport, e.proto);
     const ids = svc && e.realServer ? this.d.reconciler.findReal(svc.name, realAddress(e.realServer)) : null;
     if (!svc || !ids) {
       this.unknown++;
       return;
     }
-    const cfg = this.d.view.getConfig();
     const now = this.d.now();
     const family = e.client.length === 4 ? 4 : 6;
-    if (e.kind === 'conn') {
-      const state = validState(e.tcpState, e.proto);
-      this.d.tables.putConn(flowOf(e), {
-        lastSeenNs: lastSeenFor(now, e.lifetimeMs, connTimeout(cfg, state)),
-        reportedNs: now,
-        realId: ids.realId,
-        realGen: ids.realGen,
-        svcId: ids.svcId,
-        svcGen: ids.svcGen,
-        state,
-      });
-      return;
-    }
     const entry = this.d.view.getService(ids.svcId);
     if (!entry || !(entry.flags & DSR.SVC_F_PERSIST)) {
       this.unknown++;

@@ -76,8 +76,11 @@ export function udpExchange(
     signal.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (err) => finish(err));
     socket.on('message', (msg) => finish(null, msg));
+    // A failed connect (no route while a link is down: ENETUNREACH) comes to this callback, not to
+    // 'error'; sending on the unconnected socket would then throw out of a process.nextTick.
     const connect = (): void =>
-      socket.connect(target.port, target.address, () => {
+      socket.connect(target.port, target.address, (connectErr?: Error) => {
+        if (connectErr) return finish(connectErr);
         socket.send(payload, (err) => {
           if (err) finish(err);
         });

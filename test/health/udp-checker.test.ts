@@ -50,6 +50,17 @@ test('udp: a hex payload is sent byte for byte', async (t) => {
   t.deepEqual(got, Buffer.from([0x00, 0xff, 0x10]));
 });
 
+test('udp: a target the socket cannot connect to is unhealthy, not a crash', async (t) => {
+  // The kernel refuses connect() to a broadcast address without SO_BROADCAST (EACCES) before
+  // anything is sent: the same path as ENETUNREACH while the director's link is down.
+  const r = await createChecker({ kind: 'udp', timeoutMs: 2000, payload: 'ping' }).check(
+    { address: '255.255.255.255', port: 7001 },
+    never,
+  );
+  t.false(r.ok);
+  t.regex(r.detail, /EACCES/);
+});
+
 test('udp: a server that stays silent times out', async (t) => {
   const server = await udpServer('127.0.0.1', () => null);
   t.teardown(() => server.close());

@@ -73,11 +73,10 @@ export interface BuiltParts {
 export function buildParts(deps: PartDeps): BuiltParts {
   const metrics = new MetricsPart(deps.version);
   const alerts = new AlertsPart(metrics.metrics);
-  // Drains count the forwarder's flows; the forwarder programs the health part's weights.
-  let forwarder: ForwarderPart | undefined;
-  const health = new HealthDaemonPart({
-    remainingFlows: (rs, svc) => forwarder?.remainingFlows(rs, svc) ?? 0,
-  });
+  // Drains count the forwarder's flows; the forwarder programs the health part's weights. The
+  // counter is only called once the parts run, after both exist.
+  let forwarder!: ForwarderPart;
+  const health = new HealthDaemonPart({ remainingFlows: (rs, svc) => forwarder.remainingFlows(rs, svc) });
   forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
   bridgeHealthAlerts(health, alerts);
   const vip = new VipPart();

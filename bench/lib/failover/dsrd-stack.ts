@@ -10,7 +10,7 @@
  * benchmark reports exactly what is missing rather than a timeout.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkConfigFile } from '../../../config/index.ts';
@@ -18,7 +18,8 @@ import { callDaemon } from '../../../core/admin/client.ts';
 import type { DaemonStatus } from '../../../core/daemon/status.ts';
 import { DsrError } from '../../../core/errors.ts';
 import { masterDownIntervalMs } from '../../../failover/election/timing.ts';
-import type { Host, Lab, LabProcess } from '../../../test/lab/index.ts';
+import { removePins } from '../../../forwarder/loader.ts';
+import { type Host, type Lab, type LabProcess, run } from '../../../test/lab/index.ts';
 import { BENCH_GROUP, dsrdConf } from './dsrd-conf.ts';
 import type { DirectorStack, FaultKind, InjectedFault, StackOptions } from './stack.ts';
 import { Directors } from './stack-common.ts';
@@ -46,6 +47,7 @@ export class DsrdStack implements DirectorStack {
   private dirs: Directors | null = null;
   private readonly procs = new Map<string, LabProcess>();
   private readonly pinDirs: string[] = [];
+  private bpffs: string | null = null;
   private readonly logTail: string[] = [];
 
   constructor(advertMs: number, name = `dsrd ${advertMs} ms`) {
@@ -66,8 +68,14 @@ export class DsrdStack implements DirectorStack {
     this.opts = opts;
     const keyFile = join(opts.workDir, 'election.key');
     writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    // `ip netns exec` remounts /sys without /sys/fs/bpf: the forwarders pin on a bpffs of their own,
+    // mounted in the scratch directory (outside /sys) and unmounted by stop().
+    const bpffs = join(opts.workDir, 'bpffs');
+    mkdirSync(bpffs, { recursive: true, mode: 0o700 });
+    await run('mount', ['-t', 'bpf', 'bpf', bpffs]);
+    this.bpffs = bpffs;
     lab.directors.forEach((d, i) => {
-      const pinDir = `/sys/fs/bpf/${lab.prefix}-${d.name}`;
+      const pinDir = join(bpffs, d.name);
       this.pinDirs.push(pinDir);
       const alertsDir = join(opts.workDir, `alerts-${d.name}`);
       mkdirSync(alertsDir, { recursive: true, mode: 0o700 });
@@ -125,7 +133,7 @@ export class DsrdStack implements DirectorStack {
     let last: unknown = null;
     while (Date.now() < deadline) {
       if (!proc.running) {
-        throw new DsrError('E_BENCH', `dsrd on ${d.name} exited during start-up`, {
+        throw new DsrError('E_BENCH', `dsrd on ${d.name} exited during start-up: ${this.lastError(d)}`, {
           log: this.logTail.slice(-15),
         });
       }
@@ -142,6 +150,13 @@ export class DsrdStack implements DirectorStack {
       last,
       log: this.logTail.slice(-15),
     });
+  }
+
+  /** The last error-looking line dsrd on `d` logged (for start-up failures). */
+  private lastError(d: Host): string {
+    const mine = this.logTail.filter((l) => l.startsWith(`${d.name}: `));
+    const err = mine.filter((l) => /"level":(50|60)|error|E_[A-Z_]+/i.test(l)).at(-1) ?? mine.at(-1);
+    return err?.slice(d.name.length + 2, d.name.length + 2 + 400) ?? 'no output';
   }
 
   master(): Host | null {
@@ -188,7 +203,8 @@ export class DsrdStack implements DirectorStack {
       { allowFailure: true, timeoutMs: 15_000 },
     );
     if (r.code !== 0) {
-      throw new DsrError('E_BENCH', `dsrctl failover on ${m.name} failed (exit ${r.code})`, {
+      const why = r.stderr.trim().split('\n').at(-1) ?? '';
+      throw new DsrError('E_BENCH', `dsrctl failover on ${m.name} failed (exit ${r.code}): ${why}`, {
         stderr: r.stderr.trim().split('\n').slice(-5),
       });
     }
@@ -209,6 +225,11 @@ export class DsrdStack implements DirectorStack {
     this.procs.clear();
     await this.dirs?.stop();
     this.dirs = null;
-    for (const dir of this.pinDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const dir of this.pinDirs.splice(0)) removePins(dir);
+    if (this.bpffs) {
+      await run('umount', [this.bpffs]);
+      rmdirSync(this.bpffs);
+      this.bpffs = null;
+    }
   }
 }

@@ -51,6 +51,20 @@ async function bringUp(lab: Lab, env: TrialEnv, stack: DirectorStack, workDir: s
   await awaitForwarding(env, 30_000);
 }
 
+/**
+ * A real NIC drops unicast frames for other MACs in hardware; a veth hands every frame to XDP. When
+ * the master's link goes down the bridge forgets its MAC and floods the clients' frames for it, and
+ * a backup's XDP forwarder (which does not look at the destination MAC) would serve them: the
+ * link-down outage would measure the lab's flooding, not the takeover. So the bridge does not flood
+ * unknown unicast to the directors, as a switch in front of real NICs effectively does not.
+ * Broadcast (ARP, gratuitous ARP) still reaches them.
+ */
+async function directorsLikeNics(lab: Lab): Promise<void> {
+  for (const d of lab.directors) {
+    await lab.exec(lab.bridgeNs, 'bridge', ['link', 'set', 'dev', d.port, 'flood', 'off']);
+  }
+}
+
 export async function runStack(stack: DirectorStack, o: StackRunOptions): Promise<StackRun> {
   const run: StackRun = { stack: stack.name, outcomes: [], soak: null, unavailable: null };
   const workDir = join(o.workDir, stack.name.replace(/[^a-z0-9.-]+/gi, '_'));
@@ -59,6 +73,7 @@ export async function runStack(stack: DirectorStack, o: StackRunOptions): Promis
   const env: TrialEnv = { lab, client: lab.clients[0], vip: lab.vip4, port: PORT };
   try {
     try {
+      await directorsLikeNics(lab);
       await bringUp(lab, env, stack, workDir);
     } catch (e) {
       run.unavailable = e instanceof Error ? e.message : String(e);

@@ -9,7 +9,8 @@
  * longer stall of this process it skips ahead rather than flood, and the stall
  * shows as `maxSendGapMs`). The achieved rate is reported, not assumed.
  *
- * Prints "STARTED" when sending begins, "READY <server>" at the first reply,
+ * Prints "STARTED" when sending begins, "READY <server>" at the first reply (the analysed
+ * timeline starts at that probe),
  * "STATUS <ms since the last reply> <sent> <replies>" on SIGUSR2 (-1 before
  * any reply), so the benchmark can tell whether replies flow right now; and on SIGTERM/SIGINT or after --duration-ms: stops sending, waits
  * --drain-ms for replies in flight, prints "RESULT <json ProbeSummary>" and
@@ -58,6 +59,8 @@ let sendErrors = 0;
 let seq = 0;
 let stopping = false;
 let lastReplyAt = -1;
+/** Sequence number of the first reply: the analysed timeline starts there (see finish()). */
+let firstReplySeq = -1;
 
 const epoch = (): number => performance.timeOrigin + performance.now();
 const sock = createSocket(isIPv6(addr) ? 'udp6' : 'udp4');
@@ -84,6 +87,7 @@ sock.on('message', (msg) => {
     console.log(replies === 0 ? `READY ${server}` : `SERVER ${server}`);
   }
   lastReplyAt = at;
+  if (firstReplySeq < 0) firstReplySeq = n;
   replySeq[replies] = n;
   replyAt[replies] = at;
   replyServer[replies] = idx;
@@ -123,10 +127,16 @@ async function finish(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await new Promise((r) => setTimeout(r, drainMs));
+  // The timeline starts at the first answered probe: what went unanswered before it is the
+  // path warming up (the client resolving the VIP, a new flow's first packets), and the
+  // benchmark injects its fault only after READY. With no reply at all, the whole run counts.
+  const from = Math.max(0, firstReplySeq);
   const list: ProbeReply[] = [];
-  for (let i = 0; i < replies; i++)
-    list.push({ seq: replySeq[i], at: replyAt[i], server: serverNames[replyServer[i]] });
-  const summary = analyzeProbe({ sendTimes: sendTimes.subarray(0, seq), replies: list });
+  for (let i = 0; i < replies; i++) {
+    if (replySeq[i] < from) continue;
+    list.push({ seq: replySeq[i] - from, at: replyAt[i], server: serverNames[replyServer[i]] });
+  }
+  const summary = analyzeProbe({ sendTimes: sendTimes.subarray(from, seq), replies: list });
   console.log(`RESULT ${JSON.stringify({ ...summary, badReplies, sendErrors, intervalMs })}`);
   sock.close();
   process.exit(0);

@@ -32,7 +32,14 @@ export function describeEvent(e: AlertEvent): EventText {
       return {
         title: `Failover of group ${e.group} completed ${on}`,
         detail:
-          `Took ${secs(e.durationSeconds)}, sync lag ${secs(e.syncLagSeconds)}` +
+          `Took ${secs(e.durationSeconds)}` +
+          (e.reason ? ` (${e.reason})` : '') +
+          `, sync lag ${secs(e.syncLagSeconds)}` +
+          (e.syncInSync === undefined
+            ? ''
+            : e.syncInSync
+              ? `, in sync (${e.syncBehindMessages ?? 0} messages behind)`
+              : `, NOT in sync (${e.syncBehindMessages ?? 0} messages behind)`) +
           (e.previousMaster ? `, previous master ${e.previousMaster}.` : '.'),
       };
     case 'peer_lost':

@@ -41,12 +41,21 @@ export const AlertEventSchema = z.discriminatedUnion('type', [
   event('became_master', roleChange),
   event('became_backup', roleChange),
   event('became_fault', roleChange),
-  /** This node finished taking over a group: how long the VIPs were unowned and how far sync lagged. */
+  /**
+   * This node finished taking over a group from another master (docs/observability.md, "Failover
+   * timing"): durationSeconds runs from the last message heard from the old master to our VIPs
+   * added and first announced; the sync fields say how far our copy of its tables lagged.
+   */
   event('failover_completed', {
     group: name,
     previousMaster: name.optional(),
+    /** The election's reason: master-down, master-resigned, handover, preempt. */
+    reason: text.optional(),
     durationSeconds: seconds,
     syncLagSeconds: seconds,
+    /** Absent when the sync is off. */
+    syncInSync: z.boolean().optional(),
+    syncBehindMessages: z.number().int().nonnegative().optional(),
   }),
   event('peer_lost', { peer: name, lastHeardSecondsAgo: seconds.optional() }),
   event('peer_recovered', { peer: name, downSeconds: seconds.optional() }),

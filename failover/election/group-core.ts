@@ -83,6 +83,11 @@ export class GroupCore {
   discarding: number | null = null;
   /** The master that resigned (priority 0) and started our skew timer. */
   resigned: number | null = null;
+  /**
+   * The last other director we knew as master. Unlike masterId it survives that peer being lost,
+   * so the takeover that follows can say whom it replaced and since when it was silent.
+   */
+  formerMaster: number | null = null;
   lastInputAt: number | null = null;
   handover: PendingHandover | null = null;
   yielding: ExpectedYield | null = null;
@@ -167,8 +172,18 @@ export class GroupCore {
 
   becomeMaster(now: number, reason: TransitionReason, out: OutputBuilder): void {
     const previous = this.masterId;
+    const former = this.formerMaster;
+    const heardAt = former === null ? undefined : this.peers.get(former)?.lastHeardAt;
     this.transition(now, 'master', reason, out);
-    out.effect({ type: 'become-master', reason, inSync: this.syncReady });
+    out.effect({
+      type: 'become-master',
+      reason,
+      inSync: this.syncReady,
+      ...(former !== null && heardAt !== undefined
+        ? { takeover: { from: former, lastHeardAt: heardAt } }
+        : {}),
+    });
+    this.formerMaster = null;
     this.masterId = this.nodeId;
     this.masterDownAt = null;
     this.preemptHold = false;
@@ -211,6 +226,7 @@ export class GroupCore {
   /** RFC 5798 §6.4.2: adopt the master's interval and restart Master_Down_Timer. */
   followMaster(now: number, m: SenderStatus): void {
     this.masterId = m.from;
+    this.formerMaster = m.from;
     this.discarding = null;
     this.masterAdverIntervalMs = m.intervalMs;
     this.masterDownAt = now + masterDownIntervalMs(this.effectivePriority, m.intervalMs);

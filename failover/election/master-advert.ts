@@ -9,6 +9,8 @@ import type { OutputBuilder } from './output.ts';
 import { skewTimeMs } from './timing.ts';
 
 export function onMasterAdvert(core: GroupCore, now: number, m: AdvertMessage, out: OutputBuilder): void {
+  // Whichever rule applies below, this peer is the master we would be taking over from.
+  if (core.state !== 'master') core.formerMaster = m.from;
   if (core.state === 'fault') {
     core.masterId = m.priority > 0 ? m.from : null;
   } else if (core.state === 'backup') {

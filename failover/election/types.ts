@@ -98,6 +98,12 @@ export type ElectionEffect =
       readonly reason: TransitionReason;
       /** False: an unplanned takeover while not in sync (sync gating lets those through); log the lag. */
       readonly inSync: boolean;
+      /**
+       * The other director that was master before us, and when we last heard anything from it
+       * (monotonic ms, the clock of `now`): where a takeover's duration starts. Absent when we
+       * never knew another master (a first election is not a failover).
+       */
+      readonly takeover?: { readonly from: number; readonly lastHeardAt: number };
     }
   | {
       readonly type: 'become-backup';

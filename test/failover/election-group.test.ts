@@ -278,6 +278,65 @@ test('become-master says whether the takeover happened in sync', (t) => {
   );
 });
 
+/** Ticks a group at its deadlines until `until`, returning its become-master effect if one came. */
+function tickUntilMaster(g: ElectionGroup, from: number, until: number) {
+  let now = from;
+  for (;;) {
+    const next = g.nextDeadline();
+    if (next === null || next > until) return undefined;
+    now = Math.max(now, next);
+    const e = g.tick(now).effects.find((x) => x.type === 'become-master');
+    if (e !== undefined) return e;
+  }
+}
+
+test('become-master names the master it replaced and when it was last heard (takeover timing)', (t) => {
+  // A first election replaces nobody: no takeover, so no failover to report.
+  const alone = group();
+  alone.start(0);
+  t.false('takeover' in (tickUntilMaster(alone, 0, 1000) ?? {}));
+
+  // Master down: node 2 is heard at 10 and 40, then falls silent. It is declared lost before our
+  // master-down timer runs out (its interval is shorter than ours), and is still the one replaced.
+  const down = group();
+  down.start(0);
+  down.step(10, advert({ priority: 250 }));
+  down.step(40, advert({ priority: 250 }));
+  const e1 = tickUntilMaster(down, 40, 2000);
+  t.like(e1, { type: 'become-master', reason: 'master-down', takeover: { from: 2, lastHeardAt: 40 } });
+
+  // Resign: the priority-0 advert is the last thing heard from the old master.
+  const resign = group();
+  resign.start(0);
+  resign.step(10, advert({ priority: 250 }));
+  resign.step(55, advert({ priority: 0 }));
+  const e2 = tickUntilMaster(resign, 55, 2000);
+  t.like(e2, { reason: 'master-resigned', takeover: { from: 2, lastHeardAt: 55 } });
+
+  // Planned handover: the request is the last message from the old master.
+  const target = group();
+  target.start(0);
+  target.step(10, advert({ priority: 250 }));
+  const out = target.step(70, {
+    ...advert({ priority: 250 }),
+    kind: 'handover-request',
+    to: 1,
+    token: 9,
+  } as ElectionMessage);
+  t.like(
+    out.effects.find((x) => x.type === 'become-master'),
+    { reason: 'handover', takeover: { from: 2, lastHeardAt: 70 } },
+  );
+
+  // Once master, the next takeover starts afresh: no stale former master.
+  const again = group();
+  again.start(0);
+  again.step(10, advert({ priority: 250 }));
+  t.truthy(tickUntilMaster(again, 10, 2000));
+  again.resign(3000);
+  t.false('takeover' in (tickUntilMaster(again, 3000, 6000) ?? { takeover: 1 }));
+});
+
 test('a handover that gets no answer fails after the handover timeout', (t) => {
   const g = group({ handoverTimeoutMs: 250 });
   g.start(0);

@@ -7,6 +7,8 @@ import type { ElectionAlert, ElectionStatus } from '../../../failover/index.ts';
 import type { GroupStatus, PeerStatus, Role } from '../status.ts';
 import type { AlertsPart } from './alerts.ts';
 
+type AlertSink = Pick<AlertsPart, 'emit'>;
+
 export type ElectionStateName = ElectionStatus['state'];
 
 export function roleOf(state: ElectionStateName): Role {
@@ -72,7 +74,7 @@ export function peerStatuses(
 
 /** Raises the alert event an election alert maps to; the rest are only logged by the caller. */
 export function raiseAlert(
-  alerts: AlertsPart | undefined,
+  alerts: AlertSink | undefined,
   group: string,
   ourName: string,
   alert: ElectionAlert,

@@ -38,18 +38,30 @@ import {
   groupConditions,
   type SyncReadiness,
 } from './election-conditions.ts';
+import {
+  failoverCompleted,
+  type SyncLagSource,
+  type TakeoverStart,
+  takeoverStart,
+} from './election-failover.ts';
 import { directorRole, groupStatus, type NodeNames, peerStatuses, raiseAlert } from './election-report.ts';
 import type { VipPart } from './vip.ts';
 
 export type { ForwarderAttachment, SyncReadiness } from './election-conditions.ts';
+export type { SyncLag, SyncLagSource } from './election-failover.ts';
+
+/** Where the election raises alert events (the alerts part; a fake in tests). */
+export type AlertSink = Pick<AlertsPart, 'emit'>;
 
 export interface ElectionPartOptions {
   vip: VipPart;
   /** Takeover gating (issue 6); without it there is nothing to wait for. */
   sync?: SyncReadiness;
+  /** How far the sync lagged at a takeover, for failover_completed; without it the lag reads 0. */
+  syncLag?: SyncLagSource;
   /** Feeds track.forwarder (Fault while the XDP program is not attached). */
   forwarder?: ForwarderAttachment;
-  alerts?: AlertsPart;
+  alerts?: AlertSink;
   metrics?: DsrMetrics;
   /** Feeds track.services; without it a group that tracks services cannot start. */
   health?: HealthDaemonPart;
@@ -183,14 +195,18 @@ export class ElectionPart implements DaemonPart {
     }
     for (const e of out.effects) {
       switch (e.type) {
-        case 'become-master':
+        case 'become-master': {
           if (!e.inSync) log?.warn({ reason: e.reason }, 'taking over while not in sync');
+          const start = takeoverStart(name, e, (id) => this.#names.get(id) ?? `node-${id}`, this.#o.syncLag);
           this.#track(
             this.#o.vip.takeOver(name).then((r) => {
               if (!r.ok) log?.error({ errors: r.errors }, 'VIP takeover incomplete');
+              // Resolved once the VIPs are added and the first announcement went out.
+              else if (r.superseded !== true && start !== null) this.#failoverCompleted(start, log);
             }),
           );
           break;
+        }
         case 'become-backup':
           this.#track(
             this.#o.vip.release(name).then((r) => {
@@ -215,6 +231,12 @@ export class ElectionPart implements DaemonPart {
     if (out.transitions.some((t) => t.from === 'master' && t.to !== 'master') && !this.isMasterOfAny()) {
       for (const l of this.#demotedListeners) l();
     }
+  }
+
+  #failoverCompleted(start: TakeoverStart, log: Logger | undefined): void {
+    const fields = failoverCompleted(start, performance.now());
+    log?.info({ ...fields }, `failover of ${start.group} completed in ${fields.durationSeconds} s`);
+    this.#o.alerts?.emit('failover_completed', fields);
   }
 
   // ---- for the sync part ----

@@ -91,7 +91,15 @@ export function buildParts(deps: PartDeps): BuiltParts {
     metrics: metrics.metrics,
     alerts,
   });
-  election = new ElectionPart({ vip, alerts, metrics: metrics.metrics, health, forwarder, sync });
+  election = new ElectionPart({
+    vip,
+    alerts,
+    metrics: metrics.metrics,
+    health,
+    forwarder,
+    sync,
+    syncLag: sync,
+  });
   alerts.setMasterGroups(() => election.masterGroups());
   const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);

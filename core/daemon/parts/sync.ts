@@ -24,6 +24,7 @@ import { DsrError } from '../../errors.ts';
 import type { DsrMetrics } from '../../metrics/index.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
+import type { SyncLag } from './election-failover.ts';
 
 /** What the sync needs of the forwarder part. */
 export interface SyncForwarderView {
@@ -67,6 +68,9 @@ export class SyncPart implements DaemonPart {
   #timer: NodeJS.Timeout | undefined;
   #ready = false;
   #lagging = new Set<number>();
+  /** Peer id → since when (performance.now) we have not been in sync with it; absent while in sync. */
+  readonly #outOfSyncSince = new Map<number, number>();
+  #lagTimer: NodeJS.Timeout | undefined;
   #lagAlertMs = 0;
   #log: Logger | undefined;
   #enabled = false;
@@ -94,6 +98,8 @@ export class SyncPart implements DaemonPart {
     const named = this.#peers(c);
     const peers = named.map((p) => p.peer);
     this.#names = new Map(named.map((p) => [p.peer.id, p.name]));
+    this.#outOfSyncSince.clear();
+    for (const p of peers) this.#outOfSyncSince.set(p.id, performance.now());
     this.#lagAlertMs = c.sync.lagAlertMs;
     const table = new BpfSyncTable({ tables: fwd.tables, reconciler: fwd.reconciler, view: fwd.store });
     const election = this.#o.election;
@@ -119,6 +125,11 @@ export class SyncPart implements DaemonPart {
     });
     this.#cleanup.push(() => reader.close());
     this.#timer = setInterval(() => this.#flush(), this.#o.publishMs ?? Math.max(1, c.sync.flushIntervalMs));
+    // Lag grows while nothing new is published too (a peer stopped acknowledging): check on a clock.
+    if (this.#lagAlertMs > 0) {
+      const every = Math.min(1000, Math.max(50, this.#lagAlertMs / 4));
+      this.#lagTimer = setInterval(() => this.#checkLag(), every);
+    }
     if (election) this.#cleanup.push(election.onDemoted(() => this.#service?.resync()));
     this.#o.metrics?.setProvider('sync', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('sync', undefined));
@@ -146,6 +157,11 @@ export class SyncPart implements DaemonPart {
 
   #onPeerState(peer: number, state: ReceiverState): void {
     this.#log?.info({ peer: this.#names.get(peer), state }, `sync from ${this.#names.get(peer)}: ${state}`);
+    // 'lost' (the peer fell silent) keeps what we had: in sync up to its last word, or not.
+    if (state === 'in-sync') this.#outOfSyncSince.delete(peer);
+    else if (state !== 'lost' && !this.#outOfSyncSince.has(peer)) {
+      this.#outOfSyncSince.set(peer, performance.now());
+    }
     this.#setReady(this.#computeReady());
   }
 
@@ -178,6 +194,24 @@ export class SyncPart implements DaemonPart {
     }
   }
 
+  /**
+   * How far our copy of `peer`'s tables lagged, for failover_completed when we take over from it:
+   * in sync up to its last word or not, messages it announced that never reached us, and for how
+   * long updates have been missing (the oldest open gap while in sync, else the time since we were
+   * last in sync). undefined while the sync is off or for a peer it does not know.
+   */
+  takeoverLag(peer: string): SyncLag | undefined {
+    const s = this.#service?.status();
+    const p = s?.peers.find((x) => this.#names.get(x.id) === peer);
+    if (p === undefined) return undefined;
+    const since = this.#outOfSyncSince.get(p.id);
+    return {
+      inSync: since === undefined,
+      behindMessages: p.receiving.behindMessages,
+      lagSeconds: (since === undefined ? p.receiving.gapAgeMs : performance.now() - since) / 1000,
+    };
+  }
+
   /** Whether this director may preempt or accept a planned handover (issue 6). */
   ready(): boolean {
     return this.#ready;
@@ -191,6 +225,8 @@ export class SyncPart implements DaemonPart {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearInterval(this.#lagTimer);
+    this.#lagTimer = undefined;
     this.#flush();
     for (const f of this.#cleanup.splice(0).reverse()) f();
     const s = this.#service;

@@ -1,25 +1,15 @@
 /**
  * The names of the events an alert target can subscribe to (issue 8). The config validates
- * `alerts.targets[].events` against this list; the alert sender uses the same names.
+ * `alerts.targets[].events` against this list, and a target that leaves `events` out gets all of
+ * it. It is the alert model's own list (core/alerts/events.ts), so an event type added there is
+ * known here at once. `test` is left out: `dsrctl alerts test` sends it to the target it names,
+ * whatever that target subscribes to.
  */
-export const ALERT_EVENTS = [
-  'became_master',
-  'became_backup',
-  'became_fault',
-  'failover_completed',
-  'peer_lost',
-  'peer_recovered',
-  'split_brain_detected',
-  'split_brain_resolved',
-  'fingerprint_mismatch',
-  'real_server_down',
-  'real_server_up',
-  'service_down',
-  'service_up',
-  'drain_complete',
-  'sync_lag_high',
-  'drill_result',
-  'heartbeat',
-] as const;
+import { ALERT_EVENT_TYPES, type AlertEventType } from '../core/alerts/events.ts';
 
-export type AlertEvent = (typeof ALERT_EVENTS)[number];
+export type AlertEvent = Exclude<AlertEventType, 'test'>;
+
+const subscribable = ALERT_EVENT_TYPES.filter((t): t is AlertEvent => t !== 'test');
+
+/** Non-empty by construction (the zod enum of the config schema needs a tuple type). */
+export const ALERT_EVENTS = subscribable as unknown as readonly [AlertEvent, ...AlertEvent[]];

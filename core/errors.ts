@@ -50,6 +50,7 @@ export const ErrorCodes = {
   E_REALSERVER: 'this host is not set up correctly as a DSR real server',
   E_INTERNAL: 'an unexpected error inside the daemon (a bug: please report it)',
   E_BENCH: 'a benchmark could not run',
+  E_DRILL: 'a failover drill was stopped before its end',
   // alerts / metrics
   E_ALERT_TARGET_INVALID: 'an alert target is not valid (name, url, events or secret)',
   E_ALERT_TARGET_UNKNOWN: 'no alert target has this name',

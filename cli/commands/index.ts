@@ -7,6 +7,7 @@ import { alertsCommand } from './alerts.ts';
 import { configCommand } from './config.ts';
 import { connsCommand } from './conns.ts';
 import { drainCommands } from './drain.ts';
+import { drillCommand } from './drill.ts';
 import { explainCommand } from './explain.ts';
 import { failoverCommand } from './failover.ts';
 import { logCommand } from './log.ts';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandModule[] = [
   explainCommand,
   drainCommands,
   failoverCommand,
+  drillCommand,
   logCommand,
   realserverCommand,
   alertsCommand,

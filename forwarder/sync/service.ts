@@ -20,7 +20,7 @@ import { DsrError } from '../../core/errors.ts';
 import type { SyncEntry } from './entries.ts';
 import type { SyncMessage } from './messages.ts';
 import { type SyncOptions, syncOptions } from './options.ts';
-import { type ReceiverState, type ReceiverStatus, SyncReceiver } from './receiver.ts';
+import { type ApplyOp, type ReceiverState, type ReceiverStatus, SyncReceiver } from './receiver.ts';
 import { type SenderStatus, SyncSender } from './sender.ts';
 import { SyncApplier, type SyncTable } from './table.ts';
 import { SYNC_DROP_REASONS, SyncCodec, type SyncDropReason } from './wire.ts';
@@ -48,6 +48,11 @@ export interface SyncServiceOptions {
   monoNow?: () => number;
   wallNow?: () => number;
   onStateChange?: (peer: number, state: ReceiverState) => void;
+  /**
+   * Every op a peer's stream produced, in order, whether or not it was applied (see
+   * acceptEntries): lets an observer count what a bulk carried (the drill's flow census).
+   */
+  onOps?: (peer: number, ops: readonly ApplyOp[]) => void;
   onError?: (err: Error) => void;
 }
 
@@ -213,6 +218,7 @@ export class SyncService {
       const before = p.receiver.status(now).state;
       const r = p.receiver.step(now, d.session, m);
       if (this.#o.acceptEntries()) this.#applier.apply(r.apply);
+      if (r.apply.length > 0) this.#o.onOps?.(p.peer.id, r.apply);
       this.#send(p, r.send);
       if (r.state && r.state !== before) this.#o.onStateChange?.(p.peer.id, r.state);
     }
@@ -225,6 +231,7 @@ export class SyncService {
         this.#send(p, p.sender.tick(now));
         const r = p.receiver.tick(now);
         if (this.#o.acceptEntries()) this.#applier.apply(r.apply);
+        if (r.apply.length > 0) this.#o.onOps?.(p.peer.id, r.apply);
         this.#send(p, r.send);
         if (r.state) this.#o.onStateChange?.(p.peer.id, r.state);
       }

@@ -66,39 +66,57 @@ export function registerFailoverCommand(registry: CommandRegistry, election: Ele
       }
       const [targetId, targetName] = target;
       const from = names.get(g.election.nodeId) ?? '';
-      const started = performance.now();
-      return new Promise<FailoverResult>((resolve, reject) => {
-        const finish = (ok: boolean, outcome: string): void => {
-          off();
-          clearTimeout(timer);
-          resolve({
-            group: g.config.name,
-            from,
-            to: targetName,
-            ok,
-            outcome,
-            ms: Math.round(performance.now() - started),
-          });
-        };
-        const off = election.onOutput((name, out) => {
-          if (name !== g.config.name) return;
-          for (const e of out.effects) {
-            if (e.type !== 'alert') continue;
-            if (e.alert.kind === 'handover-completed') finish(true, 'completed');
-            else if (e.alert.kind === 'handover-failed') finish(false, e.alert.reason);
-            else if (e.alert.kind === 'handover-started') ctx.progress({ started: true, to: targetName });
-          }
-        });
-        const timer = setTimeout(() => finish(false, 'no outcome reported'), WAIT_LIMIT_MS);
-        try {
-          // E_ILLEGAL_TRANSITION when it cannot work: not master, target lost, not in sync, ...
-          election.runner.input(g.election.groupId, (e, now) => e.requestHandover(now, targetId, { force }));
-        } catch (err) {
-          off();
-          clearTimeout(timer);
-          reject(err);
-        }
-      });
+      return handOver(election, g.config.name, g.election.groupId, targetId, {
+        force,
+        onStarted: () => ctx.progress({ started: true, to: targetName }),
+      }).then((r): FailoverResult => ({ group: g.config.name, from, to: targetName, ...r }));
     },
+  });
+}
+
+export interface HandoverOutcome {
+  ok: boolean;
+  /** 'completed', or why it failed (timeout, target-lost, not-in-sync, ...). */
+  outcome: string;
+  ms: number;
+}
+
+/**
+ * Starts a planned handover of a group to `targetId` and resolves when it completes or fails (the
+ * target's first advert as master, or the election's timeout). Throws E_ILLEGAL_TRANSITION at once,
+ * with nothing changed, when it cannot start: not master, target lost, not in sync, ...
+ * Shared by `dsrctl failover` and `dsrctl drill`.
+ */
+export function handOver(
+  election: ElectionPart,
+  group: string,
+  groupId: number,
+  targetId: number,
+  opts: { force: boolean; onStarted?: () => void },
+): Promise<HandoverOutcome> {
+  const started = performance.now();
+  return new Promise<HandoverOutcome>((resolve, reject) => {
+    const finish = (ok: boolean, outcome: string): void => {
+      off();
+      clearTimeout(timer);
+      resolve({ ok, outcome, ms: Math.round(performance.now() - started) });
+    };
+    const off = election.onOutput((name, out) => {
+      if (name !== group) return;
+      for (const e of out.effects) {
+        if (e.type !== 'alert') continue;
+        if (e.alert.kind === 'handover-completed') finish(true, 'completed');
+        else if (e.alert.kind === 'handover-failed') finish(false, e.alert.reason);
+        else if (e.alert.kind === 'handover-started') opts.onStarted?.();
+      }
+    });
+    const timer = setTimeout(() => finish(false, 'no outcome reported'), WAIT_LIMIT_MS);
+    try {
+      election.runner.input(groupId, (e, now) => e.requestHandover(now, targetId, { force: opts.force }));
+    } catch (err) {
+      off();
+      clearTimeout(timer);
+      reject(err);
+    }
   });
 }

@@ -59,6 +59,31 @@ export function countTables(tables: FlowTables, cfg: ForwarderConfig, now: bigin
   return { perRealId, total, persistent };
 }
 
+/** Live flows, and how many of them have more than a given time left before they expire. */
+export interface FlowCensus {
+  live: number;
+  longLived: number;
+}
+
+/**
+ * The drill's census: live flows, and those with more than `minRemainingNs` to live. A flow that
+ * close to expiry may legitimately be gone on a peer a moment later; the others may not.
+ */
+export function censusTables(
+  tables: FlowTables,
+  cfg: ForwarderConfig,
+  now: bigint,
+  minRemainingNs: bigint,
+): FlowCensus {
+  let live = 0;
+  let longLived = 0;
+  forEachLive(tables, cfg, now, (_flow, e, timeoutNs) => {
+    live++;
+    if (timeoutNs - BigInt.asIntN(64, now - e.lastSeenNs) > minRemainingNs) longLived++;
+  });
+  return { live, longLived };
+}
+
 /** Per config service name and real server address, from counts by real id. */
 export function flowsByName(
   counts: ReadonlyMap<number, number>,

@@ -4,7 +4,7 @@ import type { Forwarder } from '../../../forwarder/forwarder.ts';
 import type { ConnsArgs } from '../../admin/contract-args.ts';
 import type { ConnsResult } from '../../admin/contracts.ts';
 import { DsrError } from '../../errors.ts';
-import type { RealNames, TableCounts } from './forwarder-flows.ts';
+import type { FlowCensus, RealNames, TableCounts } from './forwarder-flows.ts';
 import type { TableReply, TableRequest, TableWorkerData } from './forwarder-table-worker.ts';
 
 type Request = TableRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -74,6 +74,15 @@ export class TableThread {
       names,
       args,
     }) as Promise<ConnsResult>;
+  }
+
+  /** Live flows, and those with more than `minRemainingMs` to live (the drill's census). */
+  census(minRemainingMs: number): Promise<FlowCensus> {
+    return this.#request({
+      op: 'census',
+      cfg: this.#fwd.store.getConfig(),
+      minRemainingNs: BigInt(Math.round(minRemainingMs)) * 1_000_000n,
+    }) as Promise<FlowCensus>;
   }
 
   get failed(): boolean {

@@ -9,7 +9,7 @@ import { BpfMap } from '../../../forwarder/bpf-map.ts';
 import type { ForwarderConfig } from '../../../forwarder/layout.ts';
 import { FlowTables } from '../../../forwarder/tables.ts';
 import type { ConnsArgs } from '../../admin/contract-args.ts';
-import { countTables, listTables, type RealNames } from './forwarder-flows.ts';
+import { censusTables, countTables, listTables, type RealNames } from './forwarder-flows.ts';
 
 export interface TableWorkerData {
   conns4: number;
@@ -19,7 +19,8 @@ export interface TableWorkerData {
 
 export type TableRequest =
   | { id: number; op: 'tick'; cfg: ForwarderConfig; persistTimeouts: Map<number, bigint> }
-  | { id: number; op: 'conns'; cfg: ForwarderConfig; names: RealNames; args: ConnsArgs };
+  | { id: number; op: 'conns'; cfg: ForwarderConfig; names: RealNames; args: ConnsArgs }
+  | { id: number; op: 'census'; cfg: ForwarderConfig; minRemainingNs: bigint };
 
 export type TableReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
@@ -43,6 +44,8 @@ parentPort?.on('message', (req: TableRequest) => {
         ok: true,
         result: { swept: { conns, persist }, counts: countTables(tables, req.cfg, now) },
       };
+    } else if (req.op === 'census') {
+      reply = { id: req.id, ok: true, result: censusTables(tables, req.cfg, now, req.minRemainingNs) };
     } else {
       reply = { id: req.id, ok: true, result: listTables(tables, req.cfg, req.names, req.args, now) };
     }

@@ -25,8 +25,9 @@ import type { DaemonPart, PartContext } from '../part.ts';
 import type { ForwarderAttachment } from './election-conditions.ts';
 import { backendAddresses, desiredState, forwarderServiceName } from './forwarder-desired.ts';
 import { explainFlow } from './forwarder-explain.ts';
-import { flowsByName, type RealNames } from './forwarder-flows.ts';
+import { type FlowCensus, flowsByName, type RealNames } from './forwarder-flows.ts';
 import { TableThread } from './forwarder-table-thread.ts';
+import { FlowCountFreshness } from './flow-count-freshness.ts';
 
 interface FlowCounts {
   /** Live flows by config service name and real server address. */
@@ -60,6 +61,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   #ifindex = 0;
   #log: Logger | undefined;
   #flows: FlowCounts = { perReal: new Map(), total: 0, persistent: 0 };
+  readonly #freshness = new FlowCountFreshness();
   #attached = false;
   #reconcileQueued = false;
   #timer: NodeJS.Timeout | undefined;
@@ -114,6 +116,11 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     if (health !== undefined) {
       const onEvent = (e: { type: string }): void => {
         if (e.type === 'backends') this.#reconcileSoon();
+        // A drain must not be answered by a count taken before it began: count again now.
+        if (e.type === 'drain.started') {
+          this.#freshness.want(performance.now());
+          this.#tick();
+        }
       };
       health.on('event', onEvent);
       this.#cleanup.push(() => health.off('event', onEvent));
@@ -235,9 +242,11 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     }
     this.#ticking = true;
     const names = this.#realNames();
+    const walkStartedAt = performance.now();
     this.#tables
       .tick()
       .then((r) => {
+        this.#freshness.counted(walkStartedAt);
         this.#flows = {
           perReal: flowsByName(r.counts.perRealId, names),
           total: r.counts.total,
@@ -274,12 +283,24 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Live flows of a real server (in one service, or all), as of the last count. */
-  remainingFlows(rs: string, service: string | null): number {
+  /**
+   * Live flows of a real server (in one service, or all), as of the last count; undefined while
+   * that count began before the latest drain did (a new count is then under way).
+   */
+  remainingFlows(rs: string, service: string | null): number | undefined {
+    if (!this.#freshness.fresh) {
+      this.#tick(); // no-op while a walk is running
+      return undefined;
+    }
     if (service !== null) return this.#flows.perReal.get(service)?.get(rs) ?? 0;
     let n = 0;
     for (const m of this.#flows.perReal.values()) n += m.get(rs) ?? 0;
     return n;
+  }
+
+  /** Walks the connection table (in the worker): live flows, and those with more than `minRemainingMs` left. */
+  census(minRemainingMs: number): Promise<FlowCensus> {
+    return this.#tablesOrFail().census(minRemainingMs);
   }
 
   async stop(): Promise<void> {

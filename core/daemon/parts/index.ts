@@ -17,6 +17,7 @@ import type { Notifier } from '../../systemd/notify.ts';
 import type { DaemonPart } from '../part.ts';
 import { AdminPart } from './admin.ts';
 import { AlertsPart } from './alerts.ts';
+import { DrillPart } from './drill.ts';
 import { ElectionPart } from './election.ts';
 import { EventLoopPart } from './eventloop.ts';
 import { ForwarderPart } from './forwarder.ts';
@@ -37,12 +38,22 @@ export interface PartDeps {
 
 /**
  * Order of the parts that touch the network, for whoever adds them:
- *   metrics → alerts → forwarder → health → sync → vip → election
+ *   metrics → alerts → forwarder → health → sync → vip → election → drill
  * The forwarder must be attached before health results feed its tables and before the VIP can
  * arrive; the election starts last so it stops first: on SIGTERM it resigns (priority 0) while
- * this director still forwards, and a backup takes over at once.
+ * this director still forwards, and a backup takes over at once. Only the drill (which drives the
+ * election) stops before it.
  */
-export const DOMAIN_ORDER = ['metrics', 'alerts', 'forwarder', 'health', 'sync', 'vip', 'election'] as const;
+export const DOMAIN_ORDER = [
+  'metrics',
+  'alerts',
+  'forwarder',
+  'health',
+  'sync',
+  'vip',
+  'election',
+  'drill',
+] as const;
 
 export function coreParts(deps: Omit<PartDeps, 'version'>): DaemonPart[] {
   return [
@@ -101,7 +112,8 @@ export function buildParts(deps: PartDeps): BuiltParts {
     syncLag: sync,
   });
   alerts.setMasterGroups(() => election.masterGroups());
-  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election];
+  const drill = new DrillPart({ election, sync, forwarder, vip });
+  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election, drill];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));
   return { parts: [...coreParts(deps), ...domain], metrics, alerts, forwarder, health, sync, vip, election };

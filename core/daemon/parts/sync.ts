@@ -15,7 +15,7 @@ import type { Config } from '../../../config/index.ts';
 import { nodeIdFromName } from '../../../failover/node-id.ts';
 import type { Forwarder } from '../../../forwarder/forwarder.ts';
 import type { SyncEntry } from '../../../forwarder/sync/entries.ts';
-import type { ReceiverState } from '../../../forwarder/sync/receiver.ts';
+import type { ApplyOp, ReceiverState } from '../../../forwarder/sync/receiver.ts';
 import { type SyncPeer, SyncService } from '../../../forwarder/sync/service.ts';
 import { BpfSyncTable, eventToSyncEntry } from '../../../forwarder/sync-table.ts';
 import { keyringFromConfig } from '../../auth/from-config.ts';
@@ -56,11 +56,26 @@ export interface SyncPartOptions {
 }
 
 type ReadyListener = (ready: boolean) => void;
+/** Ops from a peer's stream, by peer name (see SyncServiceOptions.onOps). */
+type OpsListener = (peer: string, ops: readonly ApplyOp[]) => void;
+
+/** What the sync knows of one peer, both ways (for the drill's preflight). */
+export interface SyncPeerState {
+  peer: string;
+  /** Receiving the peer's tables: waiting, resyncing, in-sync or lost. */
+  state: ReceiverState;
+  inSync: boolean;
+  lastHeardMs: number | null;
+  /** Sending ours: the oldest entry the peer has not acknowledged, ms (0 when none), and the queue. */
+  unackedMs: number;
+  queued: number;
+}
 
 export class SyncPart implements DaemonPart {
   readonly name = 'sync';
   readonly #o: SyncPartOptions;
   readonly #readyListeners = new Set<ReadyListener>();
+  readonly #opsListeners = new Set<OpsListener>();
   readonly #cleanup: (() => void)[] = [];
   #service: SyncService | undefined;
   #names = new Map<number, string>();
@@ -113,6 +128,10 @@ export class SyncPart implements DaemonPart {
       acceptEntries: () => !(election?.isMasterOfAny() ?? false),
       options: { maxDatagram: c.sync.maxDatagramBytes, keepaliveMs: c.sync.keepaliveMs },
       onStateChange: (peer, state) => this.#onPeerState(peer, state),
+      onOps: (peer, ops) => {
+        const name = this.#names.get(peer) ?? String(peer);
+        for (const l of this.#opsListeners) l(name, ops);
+      },
       onError: (err) => this.#log?.error({ err: err.message }, 'sync socket error'),
     });
     await service.start();
@@ -220,6 +239,37 @@ export class SyncPart implements DaemonPart {
   onReadyChange(listener: ReadyListener): () => void {
     this.#readyListeners.add(listener);
     return () => this.#readyListeners.delete(listener);
+  }
+
+  // ---- for the drill ----
+
+  /** Whether the sync runs (enabled, with peers). */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** Every peer's sync state, both ways. */
+  peerStates(): SyncPeerState[] {
+    const s = this.#service?.status();
+    return (s?.peers ?? []).map((p) => ({
+      peer: this.#names.get(p.id) ?? String(p.id),
+      state: p.receiving.state,
+      inSync: p.receiving.inSync,
+      lastHeardMs: p.receiving.lastHeardMs,
+      unackedMs: p.sending.oldestUnackedMs,
+      queued: p.sending.queued,
+    }));
+  }
+
+  /** Pulls every peer's whole tables again (a bulk resync). */
+  resync(): void {
+    this.#service?.resync();
+  }
+
+  /** Observes what peers' streams carry (bulk markers and entries), applied or not. */
+  onPeerOps(listener: OpsListener): () => void {
+    this.#opsListeners.add(listener);
+    return () => this.#opsListeners.delete(listener);
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,93 @@
+/**
+ * The drill's pure pieces: counting a peer's tables from its bulk answer (drill-tally.ts) and
+ * recognising another director's VIP announcements on the wire (drill-announce-watch.ts), with the
+ * very frames our own announcer sends (failover/vip/frames.ts).
+ */
+import test from 'ava';
+import { parseAnnouncement } from '../../core/daemon/parts/drill-announce-watch.ts';
+import { BulkTally } from '../../core/daemon/parts/drill-tally.ts';
+import { gratuitousArp, unsolicitedNeighbourAdvert } from '../../failover/vip/frames.ts';
+import type { SyncEntry } from '../../forwarder/sync/entries.ts';
+import type { ApplyOp } from '../../forwarder/sync/receiver.ts';
+
+const b = (n: number) => new Uint8Array([198, 18, 0, n]);
+const entry = (kind: SyncEntry['kind'], lifetimeMs: number): ApplyOp => ({
+  op: 'entry',
+  entry: {
+    kind,
+    proto: 6,
+    client: b(10),
+    clientPort: kind === 'persist' ? 0 : 40000,
+    vip: b(200),
+    vport: 80,
+    realServer: b(100),
+    tcpState: 2,
+    lifetimeMs,
+  },
+});
+
+test('a bulk is counted from its first to its last message, by kind and remaining life', (t) => {
+  const tally = new BulkTally(360_000);
+  // Live updates before the bulk starts are not part of the table count.
+  tally.feed([entry('conn', 900_000), entry('conn', 900_000)]);
+  t.is(tally.result, null);
+  tally.feed([{ op: 'bulk-begin' }, entry('conn', 900_000), entry('conn', 360_000)]);
+  t.is(tally.result, null, 'not complete before the bulk ends');
+  tally.feed([entry('persist', 200_000), entry('conn', 1_000), { op: 'bulk-end' }, entry('conn', 900_000)]);
+  t.deepEqual(tally.result, { conns: 3, longLived: 1, persist: 1 });
+  // Later bulks do not change a completed count.
+  tally.feed([{ op: 'bulk-begin' }, { op: 'bulk-end' }]);
+  t.deepEqual(tally.result, { conns: 3, longLived: 1, persist: 1 });
+});
+
+test('a bulk that restarts is counted from its new beginning; an end without a beginning is ignored', (t) => {
+  const tally = new BulkTally(0);
+  tally.feed([{ op: 'bulk-end' }]);
+  t.is(tally.result, null);
+  tally.feed([
+    { op: 'bulk-begin' },
+    entry('conn', 5),
+    { op: 'bulk-begin' },
+    entry('conn', 5),
+    { op: 'bulk-end' },
+  ]);
+  t.deepEqual(tally.result, { conns: 1, longLived: 1, persist: 0 });
+});
+
+const VIPS = new Set(['198.18.0.200', '2001:2::200']);
+const MAC = '02:d5:00:00:01:01';
+
+test('gratuitous ARP (both forms) and unsolicited NA for a VIP are announcements, with the sender MAC', (t) => {
+  t.deepEqual(parseAnnouncement(gratuitousArp(MAC, '198.18.0.200', 'request'), VIPS), {
+    vip: '198.18.0.200',
+    mac: MAC,
+  });
+  t.deepEqual(parseAnnouncement(gratuitousArp(MAC, '198.18.0.200', 'reply'), VIPS), {
+    vip: '198.18.0.200',
+    mac: MAC,
+  });
+  t.deepEqual(parseAnnouncement(unsolicitedNeighbourAdvert(MAC, '2001:2::200'), VIPS), {
+    vip: '2001:2::200',
+    mac: MAC,
+  });
+});
+
+test('frames for other addresses, other protocols and truncated frames are not announcements', (t) => {
+  t.is(parseAnnouncement(gratuitousArp(MAC, '198.18.0.201', 'request'), VIPS), null);
+  t.is(parseAnnouncement(unsolicitedNeighbourAdvert(MAC, '2001:2::201'), VIPS), null);
+  const arp = gratuitousArp(MAC, '198.18.0.200', 'request');
+  t.is(parseAnnouncement(arp.subarray(0, 41), VIPS), null);
+  t.is(parseAnnouncement(Buffer.alloc(0), VIPS), null);
+  const notEthernet = Buffer.from(arp);
+  notEthernet[15] = 6; // hardware type IEEE 802
+  t.is(parseAnnouncement(notEthernet, VIPS), null);
+  const na = Buffer.from(unsolicitedNeighbourAdvert(MAC, '2001:2::200'));
+  na[54] = 135; // a neighbour solicitation is not an announcement
+  t.is(parseAnnouncement(na, VIPS), null);
+  const forwarded = Buffer.from(unsolicitedNeighbourAdvert(MAC, '2001:2::200'));
+  forwarded[21] = 64; // hop limit below 255: not from the link (RFC 4861 §7.1.2)
+  t.is(parseAnnouncement(forwarded, VIPS), null);
+  const ipv4 = Buffer.from(arp);
+  ipv4.writeUInt16BE(0x0800, 12);
+  t.is(parseAnnouncement(ipv4, VIPS), null);
+});

@@ -63,8 +63,11 @@ export type DrainEvent =
   | { type: 'drain.ended'; rs: string; service: string | null; at: number; completed: boolean }
   | { type: 'weight.set'; rs: string; service: string | null; weight: number | null; at: number };
 
-/** Remaining flows to `rs` (in `service`, or in all services when null). */
-export type FlowCounter = (rs: string, service: string | null) => number;
+/**
+ * Remaining flows to `rs` (in `service`, or in all services when null); undefined when there is
+ * no count to trust yet (e.g. none taken since the drain began): no progress, no completion.
+ */
+export type FlowCounter = (rs: string, service: string | null) => number | undefined;
 
 export interface DrainOptions {
   service?: string | null;
@@ -192,13 +195,13 @@ export class DrainTracker {
     const now = this.#now();
     for (const d of this.#drains.values()) {
       if (d.state !== 'draining') continue;
-      let remaining: number;
+      let remaining: number | undefined;
       try {
         remaining = this.#flows(d.rs, d.service);
       } catch {
         continue; // no count this time: neither progress nor a completion we did not see
       }
-      if (!Number.isFinite(remaining) || remaining < 0) continue;
+      if (remaining === undefined || !Number.isFinite(remaining) || remaining < 0) continue;
       const deadline = d.timeoutMs > 0 ? d.startedAt + d.timeoutMs : null;
       const timedOut = deadline !== null && now >= deadline;
       if (remaining === 0 || timedOut) {

@@ -157,6 +157,26 @@ test('a flow counter that throws or lies produces no event and no completion', (
   t.like(tracker.tick(), [{ type: 'drain.complete' }]);
 });
 
+test('no count yet (undefined) is neither progress nor completion, even past the timeout', (t) => {
+  let count: number | undefined;
+  let now = 0;
+  const tracker = new DrainTracker({ now: () => now, remainingFlows: () => count });
+  tracker.drain('rs1', { timeoutMs: 0 });
+  t.deepEqual(tracker.tick(), [], 'a drain started on a stale count waits for a fresh one');
+  t.true(tracker.active);
+  count = 2;
+  t.like(tracker.tick(), [{ type: 'drain.progress', remaining: 2 }]);
+  count = 0;
+  t.like(tracker.tick(), [{ type: 'drain.complete', outcome: 'no-flows' }]);
+  tracker.enable('rs1');
+  count = undefined;
+  tracker.drain('rs1', { timeoutMs: 1000 });
+  now = 5000;
+  t.deepEqual(tracker.tick(), []);
+  count = 3;
+  t.like(tracker.tick(), [{ type: 'drain.complete', outcome: 'timeout', remaining: 3 }]);
+});
+
 test('snapshot/restore carries drains (with their deadline) and weights to another director', (t) => {
   const a = setup();
   a.flows.set('rs1/web', 4);

@@ -23,11 +23,11 @@ import { RtnlNeighbourTable } from '../../netlink/neighbour-table.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { ForwarderAttachment } from './election-conditions.ts';
+import { FlowCountFreshness } from './flow-count-freshness.ts';
 import { backendAddresses, desiredState, forwarderServiceName } from './forwarder-desired.ts';
 import { explainFlow } from './forwarder-explain.ts';
 import { type FlowCensus, flowsByName, type RealNames } from './forwarder-flows.ts';
 import { TableThread } from './forwarder-table-thread.ts';
-import { FlowCountFreshness } from './flow-count-freshness.ts';
 
 interface FlowCounts {
   /** Live flows by config service name and real server address. */

@@ -58,11 +58,13 @@ const skip = requireRoot();
     };
     const a = spawnNode(0, 200);
     const b = spawnNode(1, 100);
-    await a.waitForLine(/"state":"master"/, 10_000);
+    await a.waitForLine(/"state":"master"/, 20_000);
+    // b must have heard a as master before a resigns (on a loaded machine b may start late).
+    await b.waitForLine(/"state":"backup"/, 20_000);
     await new Promise((r) => setTimeout(r, 300));
     a.signal('SIGTERM');
     // b takes over on a's priority-0 multicast advert, not on a timeout.
-    const takeover = await b.waitForLine(/"state":"master","reason":"master-resigned"/, 10_000);
+    const takeover = await b.waitForLine(/"state":"master","reason":"master-resigned"/, 20_000);
     const stats = JSON.parse(takeover).stats;
     t.true(stats.accepted > 0);
     t.deepEqual(stats.drops, {}, 'no drops: the sender does not hear its own multicast');

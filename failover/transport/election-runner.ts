@@ -21,6 +21,13 @@ import type { ElectionOutput, ElectionStatus } from '../election/types.ts';
 export interface RunnerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Runs `fn` once the I/O already waiting has been handled (setImmediate: after the poll phase).
+   * A timer that fires late because the process was not scheduled runs before the datagrams that
+   * arrived meanwhile; the tick waits for them, so a backup does not take over on a master-down
+   * timer that the master's queued adverts would have restarted.
+   */
+  afterPendingIo(fn: () => void): void;
 }
 
 export interface ElectionRunnerOptions {
@@ -36,6 +43,7 @@ export interface ElectionRunnerOptions {
 const realTimers: RunnerTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  afterPendingIo: (fn) => setImmediate(fn),
 };
 
 export class ElectionRunner {
@@ -124,7 +132,6 @@ export class ElectionRunner {
   }
 
   #tick(): void {
-    this.#timer = null;
     if (!this.#running) return;
     const now = this.#now();
     for (const group of this.#groups.values()) {
@@ -140,7 +147,13 @@ export class ElectionRunner {
     let next = Number.POSITIVE_INFINITY;
     for (const group of this.#groups.values()) next = Math.min(next, group.nextDeadline() ?? next);
     this.#timer = Number.isFinite(next)
-      ? this.#timers.setTimeout(() => this.#tick(), Math.max(0, Math.ceil(next - this.#now())))
+      ? this.#timers.setTimeout(
+          () => {
+            this.#timer = null;
+            this.#timers.afterPendingIo(() => this.#tick());
+          },
+          Math.max(0, Math.ceil(next - this.#now())),
+        )
       : null;
   }
 }

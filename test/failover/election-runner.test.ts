@@ -7,8 +7,9 @@ import { ElectionRunner } from '../../failover/transport/election-runner.ts';
 
 function fakeTimers() {
   let pending: { at: number; fn: () => void } | null = null;
+  const deferred: (() => void)[] = [];
   const clock = { now: 0 };
-  return {
+  const fake = {
     clock,
     timers: {
       setTimeout: (fn: () => void, ms: number) => {
@@ -18,17 +19,35 @@ function fakeTimers() {
       clearTimeout: (handle: unknown) => {
         if (pending === handle) pending = null;
       },
+      afterPendingIo: (fn: () => void) => {
+        deferred.push(fn);
+      },
     },
-    /** Advances the clock to the armed timer and fires it. */
-    fire(): boolean {
+    /** When the armed timer is due (null: none armed). */
+    get due(): number | null {
+      return pending?.at ?? null;
+    },
+    /** Fires the armed timer at `at` (late, if the process was not scheduled), leaving its tick deferred. */
+    fireTimerAt(at: number): boolean {
       const p = pending;
       if (p === null) return false;
       pending = null;
-      clock.now = Math.max(clock.now, p.at);
+      clock.now = Math.max(clock.now, p.at, at);
       p.fn();
       return true;
     },
+    /** Runs what waited for the pending I/O (the event loop's check phase). */
+    runDeferred(): void {
+      for (const fn of deferred.splice(0)) fn();
+    },
+    /** Advances the clock to the armed timer and fires it, tick included. */
+    fire(): boolean {
+      if (!fake.fireTimerAt(0)) return false;
+      fake.runDeferred();
+      return true;
+    },
   };
+  return fake;
 }
 
 const group = (groupId: number, priority: number) =>
@@ -101,4 +120,49 @@ test('unknown groups are counted; operator input on an unknown group fails loudl
     ),
   );
   runner.stop();
+});
+
+test('a timer that fires late waits for the adverts that arrived meanwhile before deciding', (t) => {
+  // A backup hears its master every 100 ms; then its process is not scheduled for 340 ms (less
+  // than its 361 ms master-down interval, so no self-fencing). When it runs again, its
+  // master-down timer has expired, but the master's adverts sent meanwhile sit in the socket: the
+  // tick must see them first. Without them (a silent master) the same tick takes over.
+  const advert = {
+    kind: 'advert',
+    groupId: 1,
+    from: 2,
+    priority: 200,
+    state: 'master',
+    intervalMs: 100,
+    fingerprint: new Uint8Array(16),
+    syncReady: true,
+  } as ElectionMessage;
+  for (const queuedAdvert of [true, false]) {
+    const fake = fakeTimers();
+    const roles: string[] = [];
+    const runner = new ElectionRunner({
+      groups: [group(1, 100)],
+      send: () => {},
+      onOutput: (_g, out) => {
+        for (const tr of out.transitions) roles.push(`${fake.clock.now} ${tr.to}`);
+      },
+      now: () => fake.clock.now,
+      timers: fake.timers,
+    });
+    runner.start();
+    for (const at of [50, 150, 250]) {
+      while (fake.due !== null && fake.due <= at) fake.fire();
+      fake.clock.now = at;
+      runner.deliver(advert);
+    }
+    while (fake.due !== null && fake.due <= 300) fake.fire();
+    t.is(Math.round(runner.status().groups[0].masterDownInMs ?? 0), 611 - 300);
+    // Stalled from here until 640: the next timer (due at 400) fires late, past the master-down time.
+    t.true(fake.fireTimerAt(640));
+    if (queuedAdvert) runner.deliver(advert);
+    fake.runDeferred();
+    t.deepEqual(roles, queuedAdvert ? ['0 backup'] : ['0 backup', '640 master']);
+    t.is(runner.status().groups[0].counters.stalls, 0);
+    runner.stop();
+  }
 });

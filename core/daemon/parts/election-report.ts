@@ -72,6 +72,39 @@ export function peerStatuses(
   });
 }
 
+/**
+ * What has been told about each peer. Every VIP group runs its own election and peer table, so with
+ * N groups a peer that dies is reported lost N times over: peer and config-fingerprint events are
+ * about the peer, not a group, and only the first group to see a change raises it.
+ */
+export class PeerAlertMemory {
+  readonly #lost = new Set<string>();
+  /** Peer → the `theirs/ours` fingerprints of the mismatch last raised. */
+  readonly #mismatch = new Map<string, string>();
+
+  /** Whether this alert about `peer` is news (and remember it). */
+  news(alert: ElectionAlert, peer: string): boolean {
+    switch (alert.kind) {
+      case 'peer-lost':
+        if (this.#lost.has(peer)) return false;
+        this.#lost.add(peer);
+        return true;
+      case 'peer-recovered':
+        return this.#lost.delete(peer);
+      case 'fingerprint-mismatch': {
+        const key = `${alert.theirs}/${alert.ours}`;
+        if (this.#mismatch.get(peer) === key) return false;
+        this.#mismatch.set(peer, key);
+        return true;
+      }
+      case 'fingerprint-match':
+        return this.#mismatch.delete(peer);
+      default:
+        return true;
+    }
+  }
+}
+
 /** Raises the alert event an election alert maps to; the rest are only logged by the caller. */
 export function raiseAlert(
   alerts: AlertSink | undefined,
@@ -80,8 +113,10 @@ export function raiseAlert(
   alert: ElectionAlert,
   names: NodeNames,
   ourFingerprint: string,
+  memory: PeerAlertMemory = new PeerAlertMemory(),
 ): void {
   if (alerts === undefined) return;
+  if ('peer' in alert && !memory.news(alert, nameOf(names, alert.peer))) return;
   switch (alert.kind) {
     case 'split-brain-detected':
       alerts.emit('split_brain_detected', { group, masters: [ourName, nameOf(names, alert.peer)] });

@@ -44,7 +44,14 @@ import {
   type TakeoverStart,
   takeoverStart,
 } from './election-failover.ts';
-import { directorRole, groupStatus, type NodeNames, peerStatuses, raiseAlert } from './election-report.ts';
+import {
+  directorRole,
+  groupStatus,
+  type NodeNames,
+  PeerAlertMemory,
+  peerStatuses,
+  raiseAlert,
+} from './election-report.ts';
 import type { VipPart } from './vip.ts';
 
 export type { ForwarderAttachment, SyncReadiness } from './election-conditions.ts';
@@ -84,6 +91,7 @@ export class ElectionPart implements DaemonPart {
   readonly #outputListeners = new Set<(group: string, out: ElectionOutput) => void>();
   readonly #demotedListeners = new Set<() => void>();
   #names: NodeNames = new Map();
+  #peerAlerts = new PeerAlertMemory();
   #runner: ElectionRunner | undefined;
   #transport: ElectionTransport | undefined;
   #log: Logger | undefined;
@@ -97,6 +105,7 @@ export class ElectionPart implements DaemonPart {
     const c = ctx.config;
     this.#log = ctx.log;
     this.#config = c;
+    this.#peerAlerts = new PeerAlertMemory();
     const ids = nodeIds([c.node.id, ...c.peers.map((p) => p.id)]);
     this.#names = new Map([...ids].map(([name, id]) => [id, name]));
     const nodeId = ids.get(c.node.id)!;
@@ -222,7 +231,8 @@ export class ElectionPart implements DaemonPart {
             e.alert.kind.startsWith('split-brain') || e.alert.kind === 'peer-lost' ? 'warn' : 'info';
           log?.[level]({ alert: e.alert }, `election: ${e.alert.kind}`);
           const ourFp = election.status(performance.now()).fingerprint;
-          raiseAlert(this.#o.alerts, name, this.#config?.node.id ?? '', e.alert, this.#names, ourFp);
+          const me = this.#config?.node.id ?? '';
+          raiseAlert(this.#o.alerts, name, me, e.alert, this.#names, ourFp, this.#peerAlerts);
           break;
         }
       }

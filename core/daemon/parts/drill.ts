@@ -9,6 +9,8 @@ import { z } from 'zod';
 import type { Config } from '../../../config/index.ts';
 import { DsrError } from '../../errors.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
+import type { AlertsPart } from './alerts.ts';
+import { raiseDrillResult } from './drill-alert.ts';
 import { DRILL_TIMING, type DrillTiming, runDrill } from './drill-run.ts';
 import type { DrillClock, DrillNet, DrillReport } from './drill-types.ts';
 import {
@@ -38,6 +40,8 @@ export interface DrillPartOptions {
   sync: SyncPart;
   forwarder: ForwarderPart;
   vip: VipPart;
+  /** Where drill_result is raised. */
+  alerts?: Pick<AlertsPart, 'emit'>;
   /** The kernel side and the clock; the real ones by default. */
   net?: DrillNet;
   clock?: DrillClock;
@@ -108,6 +112,7 @@ export class DrillPart implements DaemonPart {
         o.timing ?? DRILL_TIMING,
       );
       this.#last = { group, ok: report.ok, at: report.startedAt, summary: report.summary };
+      raiseDrillResult(o.alerts, report);
       return report;
     } finally {
       signal.removeEventListener('abort', stop);

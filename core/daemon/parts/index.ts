@@ -112,7 +112,7 @@ export function buildParts(deps: PartDeps): BuiltParts {
     syncLag: sync,
   });
   alerts.setMasterGroups(() => election.masterGroups());
-  const drill = new DrillPart({ election, sync, forwarder, vip });
+  const drill = new DrillPart({ election, sync, forwarder, vip, alerts });
   const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election, drill];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
   domain.sort((a, b) => order(a) - order(b));

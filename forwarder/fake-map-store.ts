@@ -17,6 +17,7 @@ import {
   encodeSvc,
   encodeSvcKey,
   type ForwarderConfig,
+  LAYOUT,
   type RealEntry,
   type SvcEntry,
   type SvcKey,
@@ -33,7 +34,7 @@ export class FakeMapStore implements ForwarderMapStore {
   private readonly reals = new Map<number, Uint8Array>();
   private readonly tables = new Map<number, Uint32Array>();
   private readonly txDevices = new Set<number>();
-  private config: Uint8Array = new Uint8Array(64);
+  private config: Uint8Array = new Uint8Array(LAYOUT.dsr_config.size);
 
   lookupServiceId(key: SvcKey): number | null {
     return this.svcIds.get(hex(encodeSvcKey(key))) ?? null;

@@ -61,9 +61,10 @@ export const REASONS = {
   tx_redirect: 12,
   conn_reselect: 13,
   event_lost: 14,
+  pass_other_mac: 15,
 } as const;
 export type Reason = keyof typeof REASONS;
-export const REASON_COUNT = 15;
+export const REASON_COUNT = 16;
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
@@ -110,7 +111,7 @@ export const LAYOUT = {
   dsr_frag_key: { size: 40, fields: { src: 0, dst: 16, id: 32, proto: 36, family: 37, pad: 38 } },
   dsr_frag: { size: 16, fields: { last_seen_ns: 0, real_id: 8, real_gen: 10, svc_id: 12, svc_gen: 14 } },
   dsr_config: {
-    size: 64,
+    size: 72,
     fields: {
       tcp_syn_timeout_ns: 0,
       tcp_est_timeout_ns: 8,
@@ -121,6 +122,8 @@ export const LAYOUT = {
       refresh_ns: 48,
       hash_seed: 56,
       pad: 60,
+      local_mac: 64,
+      pad2: 70,
     },
   },
   dsr_traffic: { size: 16, fields: { packets: 0, bytes: 8 } },
@@ -218,6 +221,8 @@ export interface ForwarderConfig {
   touchNs: bigint;
   refreshNs: bigint;
   hashSeed: number;
+  /** This director's MAC on the interface: frames for other MACs are passed. All zeros: no check. */
+  localMac: Uint8Array;
 }
 
 export interface Traffic {
@@ -501,6 +506,7 @@ export function encodeConfig(c: ForwarderConfig): Uint8Array {
   v.setBigUint64(f.touch_ns, c.touchNs, true);
   v.setBigUint64(f.refresh_ns, c.refreshNs, true);
   v.setUint32(f.hash_seed, c.hashSeed >>> 0, true);
+  out.set(c.localMac.subarray(0, 6), f.local_mac);
   return out;
 }
 
@@ -517,6 +523,7 @@ export function decodeConfig(b: Uint8Array): ForwarderConfig {
     touchNs: v.getBigUint64(f.touch_ns, true),
     refreshNs: v.getBigUint64(f.refresh_ns, true),
     hashSeed: v.getUint32(f.hash_seed, true),
+    localMac: b.slice(f.local_mac, f.local_mac + 6),
   };
 }
 

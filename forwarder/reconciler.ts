@@ -226,7 +226,7 @@ export class Reconciler {
     const egress = new Map<number, Uint8Array>();
     for (const [ifindex, mac] of Object.entries(desired.egressMacs ?? {}))
       egress.set(Number(ifindex), parseMac(mac));
-    const config = toForwarderConfig(resolveSettings(desired.settings));
+    const config = { ...toForwarderConfig(resolveSettings(desired.settings)), localMac: directorMac };
     const wanted = desired.services.map(normalizeService).sort((a, b) => (a.name < b.name ? -1 : 1));
     const names = new Set<string>();
     for (const s of wanted) {

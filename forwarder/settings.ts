@@ -60,5 +60,7 @@ export function toForwarderConfig(s: ForwarderSettings): ForwarderConfig {
     touchNs: ns('touchSec', s.touchSec),
     refreshNs: ns('refreshSec', s.refreshSec),
     hashSeed: s.hashSeed,
+    // Per director, not a setting: the reconciler fills it in from the desired state.
+    localMac: new Uint8Array(6),
   };
 }

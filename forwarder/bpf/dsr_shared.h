@@ -76,7 +76,8 @@
 #define DSR_R_TX_REDIRECT 12	  /* sent through the devmap to another interface */
 #define DSR_R_CONN_RESELECT 13	  /* conn entry expired, closed or stale: flow chosen anew */
 #define DSR_R_EVENT_LOST 14	  /* ring buffer full: an event was not reported */
-#define DSR_R_MAX 15
+#define DSR_R_PASS_OTHER_MAC 15	  /* unicast to another host's MAC (promiscuous NIC, veth, flooding switch) */
+#define DSR_R_MAX 16
 
 /* Key of the service index (hash map key -> service id). */
 struct dsr_svc_key {
@@ -192,6 +193,8 @@ struct dsr_config {
 	__u64 refresh_ns;	   /* a live flow is re-reported (for sync) this often */
 	__u32 hash_seed;	   /* flow hash seed: identical on every director */
 	__u32 pad;
+	__u8 local_mac[6];	   /* this director's MAC on the interface; all zeros: no check */
+	__u16 pad2;
 };
 
 /* Packet and byte counters (per CPU). */

@@ -3,6 +3,7 @@
  * dsr-director XDP forwarder: layer-4 direct server return by MAC rewrite.
  *
  * Per frame:
+ *   0. a frame for another host's MAC -> XDP_PASS (the kernel drops it);
  *   1. parse Ethernet (one optional 802.1Q tag), IPv4/IPv6, TCP/UDP;
  *      not IP -> XDP_PASS (ARP included); unparseable -> XDP_PASS, counted;
  *   2. ICMP frag-needed / packet-too-big for a service flow -> that flow's
@@ -153,12 +154,41 @@ static __always_inline int dsr_handle_icmp(struct xdp_md *ctx, const struct dsr_
 	return dsr_deliver(ctx, &q, svc_id, s->gen, real_id, r, bytes, now);
 }
 
+/*
+ * Whether the frame is unicast to another host's MAC (the kernel's
+ * PACKET_OTHERHOST; broadcast and multicast are for us too). A NIC drops
+ * those in hardware, but not in promiscuous mode (tcpdump, a bridge port),
+ * and a veth never does; a switch floods frames for a MAC it lost (a port
+ * went down, an entry aged out). Forwarding them would make a standby
+ * duplicate the active's traffic and, before its tables are in sync, send
+ * established flows to another real server, whose reset ends the connection.
+ * Passed, the kernel drops them as it would without XDP.
+ */
+static __always_inline int dsr_other_mac(struct xdp_md *ctx)
+{
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct dsr_config *cfg = dsr_config_get();
+	__u8 set = 0, differ = 0;
+	int i;
+
+	if (!cfg || (void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return 0;
+#pragma unroll
+	for (i = 0; i < ETH_ALEN; i++) {
+		set |= cfg->local_mac[i];
+		differ |= cfg->local_mac[i] ^ eth->h_dest[i];
+	}
+	return set && differ && !(eth->h_dest[0] & 1);
+}
+
 SEC("xdp")
 int dsr_xdp(struct xdp_md *ctx)
 {
 	__u64 bytes = ctx->data_end - ctx->data;
 	struct dsr_pkt p;
 
+	if (dsr_other_mac(ctx))
+		return dsr_pass(DSR_R_PASS_OTHER_MAC, bytes);
 	__builtin_memset(&p, 0, sizeof(p));
 	switch (dsr_parse(ctx, &p)) {
 	case DSR_P_L4:

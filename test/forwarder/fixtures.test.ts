@@ -117,6 +117,25 @@ t0('ARP and neighbour discovery pass untouched', (t) => {
   t.is(reasons.pass_not_service.packets, 1n);
 });
 
+t0(
+  'a frame for another MAC (promiscuous NIC, veth, flooding switch) passes untouched and records no flow',
+  (t) => {
+    const fwd = instance(t);
+    const other = [tcp4({ dstMac: '02:d5:00:00:01:09' }), tcp6({ dstMac: '02:d5:00:00:01:09' })];
+    for (const spec of other) {
+      const frame = buildFrame(spec);
+      const r = fwd.run(frame);
+      t.is(r.verdict, 'pass');
+      t.deepEqual(r.frame, frame);
+    }
+    t.is(fwd.stats.reasons().pass_other_mac.packets, BigInt(other.length));
+    t.is(fwd.tables.countConns(), 0, 'nothing was recorded for them');
+    // The same flow sent to this director is forwarded.
+    t.is(fwd.run(buildFrame(tcp4())).verdict, 'tx');
+    t.is(fwd.tables.countConns(), 1);
+  },
+);
+
 t0('802.1Q-tagged service traffic keeps its tag', (t) => {
   const fwd = instance(t);
   const frame = buildFrame(tcp4({ vlan: 42 }));

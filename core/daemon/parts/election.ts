@@ -28,6 +28,7 @@ import { newSessionId, SenderSession } from '../../auth/session.ts';
 import { DsrError } from '../../errors.ts';
 import { errorFields, type Logger } from '../../log.ts';
 import type { DsrMetrics } from '../../metrics/index.ts';
+import { RepeatLimiter } from '../../repeat-limiter.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { AlertsPart } from './alerts.ts';
@@ -95,6 +96,7 @@ export class ElectionPart implements DaemonPart {
   #runner: ElectionRunner | undefined;
   #transport: ElectionTransport | undefined;
   #log: Logger | undefined;
+  readonly #socketErrors = new RepeatLimiter(30_000);
   #config: Config | undefined;
 
   constructor(options: ElectionPartOptions) {
@@ -170,7 +172,11 @@ export class ElectionPart implements DaemonPart {
       clock: { mono: () => performance.now(), wall: () => Date.now() },
       onMessage: (m) => this.#runner?.deliver(m),
       onDrop: (reason, info) => this.#runner?.recordDrop(reason, info.groupId),
-      onError: (err) => this.#log?.error({ err: err.message }, 'election socket error'),
+      onError: (err) => {
+        // While the interface is down every advert fails (ENETUNREACH): log the first, then a reminder.
+        const { log, suppressed } = this.#socketErrors.admit(err.message, performance.now());
+        if (log) this.#log?.error({ err: err.message, suppressed }, 'election socket error');
+      },
     });
   }
 

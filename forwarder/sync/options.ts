@@ -45,5 +45,10 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
 };
 
 export function syncOptions(partial: Partial<SyncOptions> = {}): SyncOptions {
-  return { ...DEFAULT_SYNC_OPTIONS, ...partial };
+  const o = { ...DEFAULT_SYNC_OPTIONS, ...partial };
+  // A peer is lost once three keepalives in a row are missing (as VRRP's Master_Down_Interval, RFC
+  // 5798 §6.1), never sooner: dsrd's keepalive is 1 s, and with the 1 s default every keepalive a
+  // little late ended "in sync" (and so the readiness that gates preemption and handovers).
+  if (partial.peerDeadMs === undefined) o.peerDeadMs = Math.max(o.peerDeadMs, 3 * o.keepaliveMs);
+  return o;
 }

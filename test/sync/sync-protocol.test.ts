@@ -1,4 +1,5 @@
 import test from 'ava';
+import { syncOptions } from '../../forwarder/sync/options.ts';
 import { conn, prng, SyncSim, sameTable } from './harness.ts';
 
 function churn(sim: SyncSim, rand: () => number, ops: number, ms: number): void {
@@ -132,6 +133,25 @@ test('a restarted active starts a new stream; the standby notices and resyncs', 
   t.true(sim.settle());
   t.is(sameTable(sim.a.table, sim.b.table), undefined);
   t.is(sim.b.receiver.status(sim.now).bulksCompleted, 2);
+});
+
+test("an idle pair with dsrd's 1 s keepalive stays in sync: a keepalive a little late does not lose the peer", (t) => {
+  t.is(
+    syncOptions({ keepaliveMs: 1000 }).peerDeadMs,
+    3000,
+    'three keepalives missing, as VRRP (RFC 5798 §6.1)',
+  );
+  t.is(syncOptions({ keepaliveMs: 1000, peerDeadMs: 500 }).peerDeadMs, 500, 'an explicit value is kept');
+  const sim = new SyncSim(21, { keepaliveMs: 1000 });
+  sim.faults = { loss: 0, dup: 0, jitterMs: 5 };
+  sim.change(Array.from({ length: 50 }, () => conn(prng(22))));
+  t.true(sim.settle());
+  const states = new Set<string>();
+  for (let i = 0; i < 10_000; i++) {
+    sim.run(1);
+    states.add(sim.b.receiver.status(sim.now).state);
+  }
+  t.deepEqual([...states], ['in-sync'], '10 s idle: never lost');
 });
 
 test('a partition makes the peer lost; after healing the stream resumes without a bulk', (t) => {

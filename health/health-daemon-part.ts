@@ -98,6 +98,18 @@ export class HealthDaemonPart extends EventEmitter<{ event: [HealthEvent] }> imp
     (this.#engine ?? notRunning()).restoreDrains(snapshot);
   }
 
+  /**
+   * Calls `listener` after each operator change of the drain state here (drain, enable, weight),
+   * not after a restore: what the sync shares with the peers.
+   */
+  onDrainStateChange(listener: () => void): () => void {
+    const onEvent = (e: HealthEvent): void => {
+      if (e.type === 'drain.started' || e.type === 'drain.ended' || e.type === 'weight.set') listener();
+    };
+    this.on('event', onEvent);
+    return () => this.off('event', onEvent);
+  }
+
   // ---- status and logs ----
 
   status(): StatusContribution & { health: HealthStatus | null } {
@@ -149,6 +161,7 @@ export class HealthDaemonPart extends EventEmitter<{ event: [HealthEvent] }> imp
           'check target released from flap damping',
         );
         break;
+      case 'drains.restored':
       case 'drain.started':
       case 'drain.complete':
       case 'drain.ended':

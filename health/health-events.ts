@@ -33,6 +33,8 @@ export type HealthEvent =
   | { type: 'service.up'; service: string; from: Health; realServersUp: number; at: number }
   /** The forwarder's input for one service changed: program these weights (Maglev rebuild). */
   | { type: 'backends'; service: string; backends: Backend[]; sorryActive: boolean; at: number }
+  /** Drains and weights were replaced by a peer's (restoreDrains): counts taken before are stale. */
+  | { type: 'drains.restored'; drains: number; weights: number; at: number }
   | DrainEvent;
 
 export type HealthEventType = HealthEvent['type'];

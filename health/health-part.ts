@@ -446,6 +446,12 @@ export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> {
   /** Takes the drain state of a peer (sync or takeover); a bad snapshot throws and changes nothing. */
   restoreDrains(snapshot: unknown): void {
     this.#drains.restore(snapshot);
+    this.emit('event', {
+      type: 'drains.restored',
+      drains: this.#drains.entries().length,
+      weights: this.#drains.weights().length,
+      at: this.#timers.wallNow(),
+    });
     if (this.#running) this.#recompute(null, false);
     this.#armDrainTick();
   }

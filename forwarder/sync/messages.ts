@@ -21,8 +21,19 @@ export type SyncMessage =
   /** A receiver asks for the sender's whole tables. */
   | { type: 'bulk-request'; bulkId: number }
   /** The sender no longer holds seqs below `from`: the receiver must resync in bulk. */
-  | { type: 'reset'; from: number };
+  | { type: 'reset'; from: number }
+  /**
+   * Operator state the directors share whole (drains and weight overrides), resent periodically:
+   * `stamp` and `origin` version it (last writer wins, shared-state-version.ts), `payload` is the
+   * state's bytes, opaque to the sync.
+   */
+  | { type: 'state'; stamp: number; origin: number; payload: Buffer };
 
 export type SyncMessageType = SyncMessage['type'];
 
 export const MAX_NACK_RANGES = 32;
+/**
+ * Largest state payload: a STATE datagram may exceed the MTU (IP fragments on the directors'
+ * segment; a lost fragment only delays the state to the next resend) but not a UDP datagram.
+ */
+export const MAX_STATE_PAYLOAD = 60_000;

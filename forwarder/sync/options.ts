@@ -26,6 +26,8 @@ export interface SyncOptions {
   bulkRetryMs: number;
   /** A peer not heard for this long is reported lost (and its receiver is no longer in sync). */
   peerDeadMs: number;
+  /** Shared operator state (drains, weights) is sent again this often, so a lost or restarted peer gets it. */
+  stateResendMs: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -42,6 +44,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   reorderBuffer: 4096,
   bulkRetryMs: 1000,
   peerDeadMs: 1000,
+  stateResendMs: 1000,
 };
 
 export function syncOptions(partial: Partial<SyncOptions> = {}): SyncOptions {

@@ -18,7 +18,7 @@ import { ReplayGuard } from '../../core/auth/replay-guard.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { SyncEntry } from './entries.ts';
-import type { SyncMessage } from './messages.ts';
+import { MAX_STATE_PAYLOAD, type SyncMessage } from './messages.ts';
 import { type SyncOptions, syncOptions } from './options.ts';
 import { type ApplyOp, type ReceiverState, type ReceiverStatus, SyncReceiver } from './receiver.ts';
 import { type SenderStatus, SyncSender } from './sender.ts';
@@ -53,7 +53,16 @@ export interface SyncServiceOptions {
    * acceptEntries): lets an observer count what a bulk carried (the drill's flow census).
    */
   onOps?: (peer: number, ops: readonly ApplyOp[]) => void;
+  /** A peer's shared operator state (see shareState); every resend arrives, old versions too. */
+  onSharedState?: (peer: number, state: SharedState) => void;
   onError?: (err: Error) => void;
+}
+
+/** Operator state shared whole between directors, versioned by (stamp, origin). */
+export interface SharedState {
+  stamp: number;
+  origin: number;
+  payload: Buffer;
 }
 
 export interface SyncPeerStatus {
@@ -93,6 +102,8 @@ export class SyncService {
   #in = 0;
   #out = 0;
   #bytesOut = 0;
+  #shared: SharedState | undefined;
+  #sharedSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(o: SyncServiceOptions) {
     this.#o = o;
@@ -162,6 +173,31 @@ export class SyncService {
   }
 
   /**
+   * Shares operator state with every peer: sent now, then every stateResendMs (a lost datagram or a
+   * restarted peer catches up at the next resend). The latest call replaces the state.
+   */
+  shareState(state: SharedState): void {
+    if (state.payload.length > MAX_STATE_PAYLOAD) {
+      throw new DsrError(
+        'E_DECODE',
+        `shared state of ${state.payload.length} bytes exceeds ${MAX_STATE_PAYLOAD}`,
+        {
+          bytes: state.payload.length,
+        },
+      );
+    }
+    this.#shared = { ...state };
+    this.#sendShared(this.#mono());
+  }
+
+  #sendShared(now: number): void {
+    const st = this.#shared;
+    if (!st) return;
+    this.#sharedSentAt = now;
+    for (const p of this.#peers.values()) this.#send(p, [{ type: 'state', ...st }]);
+  }
+
+  /**
    * Pulls every peer's tables again. Call it when this director stops being the active: while it
    * was, it ignored what peers sent, so its table may miss what they learnt since.
    */
@@ -209,6 +245,10 @@ export class SyncService {
     }
     const now = this.#mono();
     const m = d.message;
+    if (m.type === 'state') {
+      this.#o.onSharedState?.(p.peer.id, { stamp: m.stamp, origin: m.origin, payload: m.payload });
+      return;
+    }
     if (m.type === 'ack' || m.type === 'nack' || m.type === 'bulk-request') {
       const r = p.sender.step(now, m);
       if (r.bulkRequested !== undefined) p.sender.bulk(r.bulkRequested, this.#o.table.entries());
@@ -235,6 +275,7 @@ export class SyncService {
         this.#send(p, r.send);
         if (r.state) this.#o.onStateChange?.(p.peer.id, r.state);
       }
+      if (now - this.#sharedSentAt >= this.#opts.stateResendMs) this.#sendShared(now);
     } catch (e) {
       this.#o.onError?.(e as Error);
     }

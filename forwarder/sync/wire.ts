@@ -4,7 +4,7 @@
  *  off size field
  *    0  2   magic 0xD5E3
  *    2  1   version (1)
- *    3  1   type: 1 data, 2 ack, 3 nack, 4 keepalive, 5 bulk-request, 6 reset
+ *    3  1   type: 1 data, 2 ack, 3 nack, 4 keepalive, 5 bulk-request, 6 reset, 7 state
  *    4  2   length of the whole datagram, MAC included
  *    6  1   key id
  *    7  1   reserved, 0
@@ -18,7 +18,8 @@
  *
  * Bodies: data = seq u64, bulkId u32, flags u8, 3 reserved, entries (entries.ts) to the end;
  * ack = stream u64, upTo u64; nack = stream u64, count u16, 6 reserved, count × (from u64, to u64);
- * keepalive = highest u64; bulk-request = bulkId u32, 4 reserved; reset = from u64.
+ * keepalive = highest u64; bulk-request = bulkId u32, 4 reserved; reset = from u64;
+ * state = stamp u64, origin u32, 4 reserved, payload to the end (at most MAX_STATE_PAYLOAD bytes).
  *
  * Checks on receipt follow core/auth/README.md: parse the header, look up the key, verify the MAC,
  * and only then consult the replay guard; nothing unauthenticated touches any state.
@@ -29,7 +30,7 @@ import type { GuardNow, ReplayGuard } from '../../core/auth/replay-guard.ts';
 import type { SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
 import { entrySize, readEntries, writeEntry } from './entries.ts';
-import { MAX_NACK_RANGES, type SyncMessage, type SyncMessageType } from './messages.ts';
+import { MAX_NACK_RANGES, MAX_STATE_PAYLOAD, type SyncMessage, type SyncMessageType } from './messages.ts';
 
 export const SYNC_MAGIC = 0xd5e3;
 export const SYNC_VERSION = 1;
@@ -45,6 +46,7 @@ const TYPE_CODE: Record<SyncMessageType, number> = {
   keepalive: 4,
   'bulk-request': 5,
   reset: 6,
+  state: 7,
 };
 const TYPE_BY_CODE = new Map(Object.entries(TYPE_CODE).map(([t, c]) => [c, t as SyncMessageType]));
 
@@ -82,6 +84,8 @@ function bodySize(m: SyncMessage): number {
     case 'bulk-request':
     case 'reset':
       return 8;
+    case 'state':
+      return 16 + m.payload.length;
   }
 }
 
@@ -117,6 +121,15 @@ function writeBody(buf: Buffer, m: SyncMessage): void {
       return;
     case 'reset':
       buf.writeBigUInt64BE(u64(m.from), o);
+      return;
+    case 'state':
+      if (m.payload.length > MAX_STATE_PAYLOAD)
+        throw new DsrError('E_DECODE', 'shared state too large for one datagram', {
+          bytes: m.payload.length,
+        });
+      buf.writeBigUInt64BE(u64(m.stamp), o);
+      buf.writeUInt32BE(m.origin, o + 8);
+      m.payload.copy(buf, o + 16);
       return;
   }
 }
@@ -167,6 +180,18 @@ function readBody(type: SyncMessageType, buf: Buffer, end: number): SyncMessage 
     case 'reset': {
       const from = len === 8 ? readSeq(buf, o) : undefined;
       return from === undefined || from < 1 ? undefined : { type, from };
+    }
+    case 'state': {
+      if (len < 16 || len - 16 > MAX_STATE_PAYLOAD || buf.readUInt32BE(o + 12) !== 0) return undefined;
+      const stamp = readSeq(buf, o);
+      if (stamp === undefined || stamp < 1) return undefined;
+      // A copy: the payload outlives the datagram's buffer.
+      return {
+        type,
+        stamp,
+        origin: buf.readUInt32BE(o + 8),
+        payload: Buffer.from(buf.subarray(o + 16, end)),
+      };
     }
   }
 }

@@ -116,8 +116,9 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     if (health !== undefined) {
       const onEvent = (e: { type: string }): void => {
         if (e.type === 'backends') this.#reconcileSoon();
-        // A drain must not be answered by a count taken before it began: count again now.
-        if (e.type === 'drain.started') {
+        // A drain must not be answered by a count taken before it began (or was taken over from
+        // a peer): count again now.
+        if (e.type === 'drain.started' || e.type === 'drains.restored') {
           this.#freshness.want(performance.now());
           this.#tick();
         }

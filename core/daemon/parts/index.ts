@@ -101,6 +101,8 @@ export function buildParts(deps: PartDeps): BuiltParts {
     },
     metrics: metrics.metrics,
     alerts,
+    // Drains survive a failover: the peers hold the same drains (issue 7).
+    drains: health,
   });
   election = new ElectionPart({
     vip,

@@ -25,6 +25,7 @@ import type { DsrMetrics } from '../../metrics/index.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { SyncLag } from './election-failover.ts';
+import { DrainShare, type SyncDrainView } from './sync-drains.ts';
 
 /** What the sync needs of the forwarder part. */
 export interface SyncForwarderView {
@@ -53,6 +54,8 @@ export interface SyncPartOptions {
   alerts?: SyncAlerts;
   /** How often the ring buffer's events are batched into the sync, ms (default: sync.flush_interval_ms). */
   publishMs?: number;
+  /** The health part's drains, shared with the peers so they survive a failover (sync-drains.ts). */
+  drains?: SyncDrainView;
 }
 
 type ReadyListener = (ready: boolean) => void;
@@ -89,6 +92,7 @@ export class SyncPart implements DaemonPart {
   #lagAlertMs = 0;
   #log: Logger | undefined;
   #enabled = false;
+  #drainShare: DrainShare | undefined;
 
   constructor(options: SyncPartOptions) {
     this.#o = options;
@@ -118,6 +122,14 @@ export class SyncPart implements DaemonPart {
     this.#lagAlertMs = c.sync.lagAlertMs;
     const table = new BpfSyncTable({ tables: fwd.tables, reconciler: fwd.reconciler, view: fwd.store });
     const election = this.#o.election;
+    if (this.#o.drains !== undefined && this.#drainShare === undefined) {
+      // Kept across sync reloads: the version of the drain state held here must not go back to 0.
+      this.#drainShare = new DrainShare({
+        view: this.#o.drains,
+        selfNodeId: nodeIdFromName(c.node.id),
+        log: this.#log,
+      });
+    }
     const service = new SyncService({
       nodeId: nodeIdFromName(c.node.id),
       bindAddress: c.node.address ?? (peers.some((p) => p.address.includes(':')) ? '::' : '0.0.0.0'),
@@ -132,10 +144,13 @@ export class SyncPart implements DaemonPart {
         const name = this.#names.get(peer) ?? String(peer);
         for (const l of this.#opsListeners) l(name, ops);
       },
+      onSharedState: (peer, st) => this.#drainShare?.onShared(this.#names.get(peer) ?? String(peer), st),
       onError: (err) => this.#log?.error({ err: err.message }, 'sync socket error'),
     });
     await service.start();
     this.#service = service;
+    this.#drainShare?.attach(service);
+    this.#cleanup.push(() => this.#drainShare?.detach());
     // New flows reach userspace through the forwarder's ring buffer; they are batched here for
     // flushIntervalMs so a burst of SYNs becomes full datagrams, not one datagram per flow.
     const reader = fwd.onEvents((ev) => {
@@ -300,6 +315,7 @@ export class SyncPart implements DaemonPart {
     return {
       enabled: true,
       ready: this.#ready,
+      drains: this.#drainShare?.status(),
       peers: s.peers.map((p) => ({
         peer: this.#names.get(p.id) ?? String(p.id),
         address: p.address,

@@ -178,3 +178,64 @@ admin:
   await daemon.stop('SIGTERM');
   t.deepEqual(vips(), [], 'stop released the VIPs');
 });
+
+test('the election follows a sync readiness that changed before it subscribed (no gating left stuck)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsr-election-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dsrd.yaml');
+  writeFileSync(
+    path,
+    `node:
+  id: lb1
+interfaces:
+  - name: eth0
+vip_groups:
+  - name: web
+    id: 51
+    vips: [198.18.0.200]
+    advert_interval_ms: 50
+alerts:
+  queue_dir: ${join(dir, 'alerts')}
+metrics:
+  enabled: false
+admin:
+  socket: ${join(dir, 'dsrd.sock')}
+`,
+  );
+  const addresses = new FakeAddressManager([ETH0]);
+  const links = new FakeLinkMonitor([fakeLink(ETH0, 'eth0', '02:00:00:00:00:02')]);
+  const vip = new VipPart(() => ({
+    addresses,
+    links,
+    announcer: new FakeAnnouncer(),
+    ifindex: () => ETH0,
+    close: () => {},
+  }));
+  // Not ready when the groups are created; ready by the time the election subscribes, and the
+  // change was announced before anyone listened (the sync runs while the election starts).
+  let calls = 0;
+  const sync = { ready: () => calls++ > 0, onReadyChange: () => () => {} };
+  const election = new ElectionPart({ vip, sync });
+  const registry = new CommandRegistry();
+  const eventLoop = new EventLoopMonitor();
+  const notifier = new NoNotifier();
+  const logRoot = new LogRoot({
+    level: 'info',
+    destination: new Writable({ write: (_c, _e, done) => done() }),
+  });
+  const daemon = new Daemon({
+    configPath: path,
+    config: await loadConfig(path),
+    load: (p) => loadConfig(p),
+    logRoot,
+    notifier,
+    eventLoop,
+    registry,
+    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), vip, election],
+    version: 'test',
+  });
+  t.teardown(() => daemon.stop('test end'));
+  await daemon.start();
+  t.true(calls >= 2, 'readiness read again after subscribing');
+  t.not(daemon.status().groups[0].reason, 'not in sync');
+});

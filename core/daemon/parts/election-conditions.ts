@@ -136,11 +136,13 @@ export async function feedConditions(
   }
 
   if (sync !== undefined) {
-    stops.push(
-      sync.onReadyChange((ready) => {
-        for (const id of groups.keys()) input(id, (e, now) => e.setSyncReady(now, ready));
-      }),
-    );
+    const apply = (ready: boolean): void => {
+      for (const id of groups.keys()) input(id, (e, now) => e.setSyncReady(now, ready));
+    };
+    // The groups took the readiness of their creation; it may have changed since (the sync runs
+    // while the election's transport starts), and a missed change would gate preemption for good.
+    apply(sync.ready());
+    stops.push(sync.onReadyChange(apply));
   }
 
   for (const [id, g] of groups) {

@@ -16,7 +16,12 @@
  *    drain completes (exit 0, drain_complete alert) once they close; a drain with a short timeout
  *    and connections still open reports the timeout (exit 1).
  *
- * Needs root; about 30 s.
+ * 3. Two directors: both check every real server (the standby reports their health too); a drain
+ *    made on the active is held by the standby within a second (carried by the sync), so after a
+ *    failover the new active keeps the real server out; a director restarted afterwards takes the
+ *    drains from its peer, and an enable on one reaches the other.
+ *
+ * Needs root; about a minute.
  */
 import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +40,7 @@ import {
   startRealServerServices,
 } from '../lab/index.ts';
 import { DSRCTL, DSRD, NODE, run as runCmd } from './helpers.ts';
+import { DirectorPair, role, UDP_PORT } from './two-directors.ts';
 
 const CLIENT = fileURLToPath(new URL('../forwarder/lab/client.ts', import.meta.url));
 const STREAMS = fileURLToPath(new URL('../lab/servers/streams.ts', import.meta.url));
@@ -245,7 +251,7 @@ interface LogLine {
 const skip = requireRoot();
 if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
 
-(skip ? test.skip : test)(
+(skip ? test.skip : test.serial)(
   'dsrd health checks: a stopped real server leaves and comes back; drains complete or time out',
   async (t) => {
     t.timeout(170_000);
@@ -430,7 +436,10 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
         r.streams.every((s) => s.echoed >= before.streams.find((x) => x.id === s.id)!.echoed + 20);
       await until(
         'every held connection flowing',
-        async () => advanced((still = await held.report())),
+        async () => {
+          still = await held.report();
+          return advanced(still);
+        },
         15_000,
       ).catch((e) => {
         t.log(JSON.stringify({ before: before.streams, still: still.streams }));
@@ -497,6 +506,86 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       await run('umount', [bpffs]);
       rmdirSync(bpffs);
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+(skip ? test.skip : test.serial)(
+  'dsrd drains survive a failover: the standby holds them, a restarted director takes them',
+  async (t) => {
+    t.timeout(120_000);
+    const pair = await DirectorPair.create();
+    const { a, b, lab, vip } = pair;
+    const [r1, r2, r3] = lab.realServers;
+    const svc = 'echo-udp';
+    const stateOf = (s: DaemonStatus, rs: string) =>
+      s.services[0].realServers.find((r) => r.address === rs)?.state;
+    const udpFlows = async (n: number) => {
+      const { stdout } = await lab.exec(
+        lab.clients[0],
+        process.execPath,
+        [CLIENT, 'udp', vip, String(UDP_PORT), String(n)],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+        answers: Record<string, number>;
+        errors: string[];
+      };
+    };
+    try {
+      await pair.startBoth();
+      // Every director checks every real server: the standby has its own verdicts.
+      await pair.until(b, (s) => lab.realServers.every((r) => stateOf(s, r.ipv4) === 'up'), 15_000);
+      t.true(
+        pair.logs(b).some((l) => l.includes('"msg":"real server up"')),
+        'the standby logs its own health verdicts',
+      );
+
+      const drain = await dsrctl(a.sock, ['drain', r2.ipv4, '--service', svc]);
+      t.is(drain.code, 0, drain.stderr);
+      const carriedMs = await pair.until(b, (s) => stateOf(s, r2.ipv4) === 'draining', 5000);
+      t.log(`the standby held the drain ${carriedMs.toFixed(0)} ms after dsrctl drain on the active`);
+
+      // Failover: the active stops (resigns); the standby takes over and keeps r2 out.
+      await a.proc!.stop();
+      await pair.until(b, (s) => role(s) === 'master', 10_000);
+      const afterFailover = await udpFlows(40);
+      t.deepEqual(afterFailover.errors, []);
+      t.false(
+        r2.name in afterFailover.answers,
+        `new flows avoid r2 after the failover: ${JSON.stringify(afterFailover.answers)}`,
+      );
+      t.true((afterFailover.answers[r1.name] ?? 0) + (afterFailover.answers[r3.name] ?? 0) === 40);
+
+      // On the new active the operator also drains r3; the old active restarts with nothing and
+      // takes both drains from its peer, then preempts back (priority 150) with them.
+      t.is((await dsrctl(b.sock, ['drain', r3.ipv4, '--service', svc])).code, 0);
+      await pair.start(a);
+      const takenMs = await pair.until(
+        a,
+        (s) => stateOf(s, r2.ipv4) === 'draining' && stateOf(s, r3.ipv4) === 'draining',
+        10_000,
+      );
+      t.log(`the restarted director held both drains ${takenMs.toFixed(0)} ms after it started`);
+      await pair.until(a, (s) => role(s) === 'master', 20_000);
+      const back = await udpFlows(30);
+      t.deepEqual(back.errors, []);
+      t.deepEqual(
+        Object.keys(back.answers),
+        [r1.name],
+        'only r1 takes new flows: both drains hold on the old active',
+      );
+
+      // An enable on one director reaches the other.
+      t.is((await dsrctl(a.sock, ['enable', r2.ipv4, '--service', svc])).code, 0);
+      await pair.until(b, (s) => stateOf(s, r2.ipv4) === 'up' && stateOf(s, r3.ipv4) === 'draining', 5000);
+    } catch (e) {
+      for (const d of pair.directors) t.log(`${d.host.name}:\n${pair.logTail(d, 15).join('\n')}`);
+      throw e;
+    } finally {
+      await pair.destroy();
     }
   },
 );

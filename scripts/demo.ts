@@ -1,10 +1,41 @@
 /**
- * The lab demo (README quick start): builds the lab — clients, two directors,
- * three real servers running real services — shows the DSR plumbing works,
- * and runs what dsr-director has built so far, live. Everything it creates is
- * removed at the end, or on Ctrl-C.
+ * The lab demo (README quick start): the whole slice, live, in about a minute.
+ *
+ *   - the lab: a client, two directors, three real servers (HTTP/TCP/UDP) in namespaces;
+ *   - both directors run dsrd (XDP forwarder, election, connection sync); d1 is preferred;
+ *   - the client keeps long-lived TCP streams open through the VIP, plus a UDP probe every 10 ms;
+ *   - `dsrctl drill --back` on the master: a verified planned handover to d2 and back;
+ *   - an unplanned failover: kill -9 of the master's dsrd; then its restart, which pulls the
+ *     tables back from the new master and, once in sync, takes the group back (it is preferred);
+ *   - then what happened: who was master when, the outage each time (the probe's longest gap
+ *     between replies), and the connections carried over (streams alive, resets).
+ *
+ * Everything it creates is removed at the end, or on Ctrl-C.
  */
-import { createLab, probe, requireRoot } from '../test/lab/index.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DaemonStatus } from '../core/daemon/status.ts';
+import { DSRCTL } from '../test/cli/helpers.ts';
+import { type LabProcess, requireRoot } from '../test/lab/index.ts';
+import {
+  type DemoDirector,
+  DemoPair,
+  inSync,
+  role,
+  type StreamsFigures,
+  sleep,
+  streamsReport,
+} from './demo-pair.ts';
+import {
+  formatMasters,
+  type MasterChange,
+  masterChanges,
+  type ProbeOutcome,
+  probeOutcome,
+} from './demo-report.ts';
+
+const UDP_PROBE = fileURLToPath(new URL('../bench/lib/failover/udp-probe.ts', import.meta.url));
+const STREAMS = 20;
 
 const reason = requireRoot();
 if (reason) {
@@ -12,32 +43,177 @@ if (reason) {
   process.exit(1);
 }
 
-const say = (s: string) => console.log(s);
-const lab = await createLab({ clients: 2, directors: 2, realServers: 3 });
-try {
-  say(`lab ${lab.prefix}: namespaces on one bridge`);
-  for (const h of lab.hosts)
-    say(`  ${h.name.padEnd(3)} ${h.role.padEnd(10)} ${h.ipv4.padEnd(14)} ${h.ipv6.padEnd(14)} ${h.mac}`);
-  say(
-    `  VIPs ${lab.vips4.join(', ')} ${lab.vips6.join(', ')} held on lo by every real server (arp_ignore=1, arp_announce=2)`,
-  );
-  say('\nreal servers, reached from client c1 on their own addresses:');
-  for (const rs of lab.realServers) {
-    const results = await Promise.all(
-      (['http', 'tcp', 'udp'] as const).map((k) =>
-        probe(lab.clients[0], k, rs.ipv4).then((r) => `${k} ${r.ok ? `→ ${r.answer}` : `FAILED ${r.error}`}`),
-      ),
-    );
-    say(`  ${rs.name} ${rs.ipv4}: ${results.join(', ')}`);
+const say = (s = '') => console.log(s);
+const t0 = Date.now();
+const clock = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s`;
+const step = (s: string) => say(`\n[${clock()}] ${s}`);
+
+let pair: DemoPair | undefined;
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    if (pair === undefined) return;
+    await pair.destroy();
+    say(`\nlab ${pair.lab.prefix} removed`);
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    say(`\n${sig}: tearing the lab down`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+/** Runs dsrctl against a director, printing its output indented as it comes. */
+function dsrctlLive(sock: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [DSRCTL, '-s', sock, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    const out = (d: Buffer) => {
+      buf += d.toString();
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        say(`    ${buf.slice(0, nl)}`);
+        buf = buf.slice(nl + 1);
+      }
+    };
+    p.stdout.on('data', out);
+    p.stderr.on('data', out);
+    p.on('close', (code) => resolve(code));
+  });
+}
+
+/** The director that is master now (waits, bounded, for exactly one). */
+async function currentMaster(p: DemoPair): Promise<DemoDirector> {
+  for (let i = 0; i < 200; i++) {
+    const [sa, sb] = await Promise.all([p.status(p.a), p.status(p.b)]);
+    const ma = sa !== null && role(sa) === 'master';
+    const mb = sb !== null && role(sb) === 'master';
+    if (ma !== mb) return ma ? p.a : p.b;
+    await sleep(50);
   }
-  const vip = await probe(lab.clients[0], 'udp', lab.vip4, undefined, 1000);
+  throw new Error('no single master after 10 s');
+}
+
+/** The 10 ms UDP probe (bench/lib/failover/udp-probe.ts) for one phase. */
+async function startProbe(p: DemoPair): Promise<LabProcess> {
+  const proc = p.lab.node(p.lab.clients[0], UDP_PROBE, ['--addr', p.vip, '--interval-ms', '10']);
+  await proc.waitForLine(/^READY /, 15_000);
+  return proc;
+}
+
+async function stopProbe(proc: LabProcess): Promise<ProbeOutcome> {
+  proc.signal('SIGTERM');
+  const line = await proc.waitForLine(/^RESULT /, 10_000);
+  return probeOutcome(JSON.parse(line.slice('RESULT '.length)));
+}
+
+function streamLine(r: StreamsFigures): string {
+  const resets = r.streams.filter((s) => s.errors.length > 0).length;
+  return `${r.alive}/${r.count} TCP streams alive, ${resets} reset or broken, longest stall ${r.maxDelayMs} ms`;
+}
+
+try {
+  step('building the lab: client c1, directors d1 and d2, real servers r1 r2 r3 on one bridge');
+  pair = await DemoPair.create();
+  const { a, b, lab } = pair;
+  for (const h of lab.hosts)
+    say(`    ${h.name.padEnd(3)} ${h.role.padEnd(10)} ${h.ipv4.padEnd(13)} ${h.mac}`);
+  say(`    VIP ${pair.vip}: services echo (tcp/7000), http (tcp/80, with persistence), probe (udp/7001)`);
+
+  step('starting dsrd on both directors (d1 priority 150, d2 priority 100, connection sync on)');
+  await pair.startBoth();
+  say(`    d1 is master and holds the VIP; d2 is backup, and each has the other's tables (in sync)`);
+
+  step(`client c1 opens ${STREAMS} long-lived TCP streams through the VIP and a UDP probe every 10 ms`);
+  const { proc: streams, servers } = await pair.streams(STREAMS);
   say(
-    `\nVIP ${lab.vip4} with no director running: ${vip.ok ? `answered by ${vip.answer}` : 'no answer (nobody owns it yet)'}`,
+    `    streams answered by ${Object.entries(servers)
+      .map(([s, n]) => `${s} ×${n}`)
+      .join(', ')}`,
+  );
+  let probe = await startProbe(pair);
+  await sleep(1000);
+
+  const first = await currentMaster(pair);
+  const other = first === a ? b : a;
+  // What an operator checks first: the standby is in sync (the drill's preflight checks it too).
+  const standbyReady = (s: DaemonStatus) =>
+    role(s) === 'backup' && inSync(s) && !(s.groups[0]?.reason ?? '').includes('not in sync');
+  await pair.until(other, standbyReady, 20_000);
+  step(
+    `planned: \`dsrctl drill --back\` on ${first.host.name}, the master (preflight, handover to ${other.host.name}, verify, hand back, verify)`,
+  );
+  const drillCode = await dsrctlLive(first.sock, ['drill', '--back']);
+  const drillProbe = await stopProbe(probe);
+  const afterDrill = await streamsReport(streams, 'report');
+  say(`    exit status ${drillCode}; ${streamLine(afterDrill)}`);
+  streams.write('reset');
+
+  const master = await currentMaster(pair);
+  const survivor = master === a ? b : a;
+  step(`unplanned: kill -9 of ${master.host.name}'s dsrd (the master)`);
+  probe = await startProbe(pair);
+  await sleep(500);
+  const killedAt = Date.now();
+  const killedLines = master.proc?.lines ?? [];
+  await master.proc?.kill9();
+  say(
+    `    ${master.host.name}'s kernel keeps its VIP and XDP program: it still forwards until clients follow ${survivor.host.name}`,
+  );
+  const took = await pair.until(survivor, (s) => role(s) === 'master', 10_000);
+  say(
+    `    ${survivor.host.name} is master ${Math.round(took)} ms after the kill (seen by polling its status)`,
+  );
+  await sleep(3000);
+  const killProbe = await stopProbe(probe);
+  const afterKill = await streamsReport(streams, 'report');
+  say(`    ${streamLine(afterKill)}`);
+  streams.write('reset');
+
+  // The preferred director takes the group back once in sync; the other stays backup.
+  const preferred = master === a;
+  step(
+    `${master.host.name}'s dsrd restarted: it clears the VIP left behind and pulls ${survivor.host.name}'s tables` +
+      (preferred ? ', then preempts (it is preferred)' : ''),
+  );
+  probe = await startProbe(pair);
+  await pair.start(master);
+  const back = await pair.until(
+    master,
+    (s) => role(s) === (preferred ? 'master' : 'backup') && inSync(s),
+    30_000,
   );
   say(
-    '\nnot built yet: the dsrd daemon (XDP forwarder, election, sync) that owns the VIP and forwards to real servers.',
+    `    ${master.host.name} is ${preferred ? 'master again' : 'backup, in sync'} ${Math.round(back)} ms after its daemon started`,
   );
+  await sleep(2000);
+  const restartProbe = await stopProbe(probe);
+  const afterRestart = await streamsReport(streams, 'final');
+  say(`    ${streamLine(afterRestart)}`);
+
+  step('what happened');
+  const changes: MasterChange[] = [
+    ...masterChanges(master.host.name, killedLines),
+    ...masterChanges(master.host.name, master.proc?.lines ?? []),
+    ...masterChanges(survivor.host.name, survivor.proc?.lines ?? []),
+  ];
+  changes.push({ at: killedAt, director: master.host.name, to: 'killed', reason: 'kill -9' });
+  say('  who was master when');
+  for (const line of formatMasters(changes, t0)) say(`    ${line}`);
+  say('  outage seen by the client (longest gap between UDP probe replies, 10 ms probe)');
+  say(`    drill, handover and hand back:  ${drillProbe.text}`);
+  say(`    kill -9 of the master's dsrd:   ${killProbe.text}`);
+  say(`    its restart and preemption:     ${restartProbe.text}`);
+  say('  connections carried over');
+  say(`    through the drill:  ${streamLine(afterDrill)}`);
+  say(`    through the kill:   ${streamLine(afterKill)}`);
+  say(`    through the return: ${streamLine(afterRestart)}`);
+  say(`    drill verdict: ${drillCode === 0 ? 'PASS' : 'FAIL'} (dsrctl exit status ${drillCode})`);
+} catch (err) {
+  console.error(`\nthe demo stopped: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
 } finally {
-  await lab.destroy();
-  say(`\nlab ${lab.prefix} removed`);
+  await cleanup();
+  say(`done in ${clock().trim()}`);
 }

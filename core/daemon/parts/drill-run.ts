@@ -279,11 +279,12 @@ class DrillRun {
       return { name, status: 'warn', detail: 'no TCP service with a port in this group to connect to' };
     }
     let last = { ok: false, ms: 0, error: 'not tried' } as { ok: boolean; ms: number; error?: string };
+    const where = `${p.vip}:${p.port} (${p.service})`;
     for (let i = 0; i < this.#t.probeAttempts && !last.ok; i++) {
       this.#checkAborted();
       last = await this.#d.net.probeTcp(p.vip, p.port, this.#t.probeTimeoutMs);
+      if (!last.ok) this.#step(`connection ${i + 1} to ${where} failed: ${last.error}`);
     }
-    const where = `${p.vip}:${p.port} (${p.service})`;
     if (last.ok) this.#step(`connected to ${where} through ${peer} in ${Math.round(last.ms)} ms`);
     return this.#check(
       name,

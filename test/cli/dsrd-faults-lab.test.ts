@@ -20,7 +20,7 @@ import { type ProbeResult, RunningProbe } from '../../bench/lib/failover/probe-r
 import { VipWatch } from '../../bench/lib/failover/vip-watch.ts';
 import type { DaemonStatus } from '../../core/daemon/status.ts';
 import { type LabProcess, requireRoot } from '../lab/index.ts';
-import { type Director, DirectorPair, role, sleep, UDP_PORT } from './two-directors.ts';
+import { type Director, DirectorPair, role, sleep, syncStatus, UDP_PORT } from './two-directors.ts';
 
 const PROBE_INTERVAL_MS = 5;
 const CASE_TIMEOUT_MS = 45_000;
@@ -56,7 +56,13 @@ async function steady(p: DirectorPair, w: VipWatch, limitMs: number): Promise<vo
   while (performance.now() < deadline) {
     const [sa, sb] = await Promise.all([p.status(a), p.status(b)]);
     const holders = w.holderList();
-    last = { a: sa?.groups[0] ?? null, b: sb?.groups[0] ?? null, holders };
+    last = {
+      a: sa?.groups[0] ?? null,
+      b: sb?.groups[0] ?? null,
+      holders,
+      syncA: sa === null ? null : syncStatus(sa),
+      syncB: sb === null ? null : syncStatus(sb),
+    };
     const ok =
       sa !== null &&
       sb !== null &&

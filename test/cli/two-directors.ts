@@ -41,6 +41,9 @@ export interface PairOptions {
 let pairs = 0;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const role = (s: DaemonStatus): string => s.groups[0].role;
+/** The sync part's own status (readiness, per-peer receiving state), for failure reports. */
+export const syncStatus = (s: DaemonStatus): unknown =>
+  s.parts.find((x) => x.name === 'sync')?.status ?? null;
 
 export class DirectorPair {
   readonly lab: Lab;
@@ -196,7 +199,8 @@ admin:
       if (s !== null && pred(s)) return performance.now() - t0;
       if (performance.now() - t0 > limitMs) {
         throw new Error(
-          `condition not reached on ${d.host.name} in ${limitMs} ms: groups ${JSON.stringify(s?.groups ?? null)}`,
+          `condition not reached on ${d.host.name} in ${limitMs} ms: groups ${JSON.stringify(s?.groups ?? null)}` +
+            ` sync ${JSON.stringify(s === null ? null : syncStatus(s))}`,
         );
       }
       await sleep(25);

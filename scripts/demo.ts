@@ -60,7 +60,7 @@ function cleanup(): Promise<void> {
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    say(`\n${sig}: tearing the lab down`);
+    if (cleaning === undefined) say(`\n${sig}: tearing the lab down`);
     void cleanup().finally(() => process.exit(130));
   });
 }

@@ -40,6 +40,11 @@ export interface DesiredReal {
   address: string;
   /** 0 = drain: existing flows only */
   weight: number;
+  /**
+   * With weight 0 (drained): clients pinned to it by persistence still reach it (the service's
+   * drain.keep_persistence). Otherwise a real server at weight 0 gets no persistence hits.
+   */
+  keepPinned?: boolean;
   /** resolved MAC from the neighbour table; null = not resolved */
   mac: string | null;
   /** egress interface when not the one the VIP traffic arrives on */
@@ -100,6 +105,7 @@ interface NormReal {
   address: string;
   addr: IpAddr;
   weight: number;
+  keepPinned: boolean;
   mac: Uint8Array | null;
   ifindex: number;
   vlan: number;
@@ -174,7 +180,8 @@ function normalizeService(s: DesiredService): NormService {
     ) {
       throw invalid(`${name}: VLAN of ${address} must be 1..4094 or 'untagged'`, { service: name, vlan });
     }
-    return { address, addr, weight: r.weight, mac: r.mac === null ? null : parseMac(r.mac), ifindex, vlan };
+    const mac = r.mac === null ? null : parseMac(r.mac);
+    return { address, addr, weight: r.weight, keepPinned: r.keepPinned === true, mac, ifindex, vlan };
   });
   const persistTimeoutNs = p ? BigInt(Math.round(p.timeoutSec * 1e9)) : 0n;
   return { name, key, mask, persistTimeoutNs, persistent: p !== undefined, size, reals };
@@ -210,9 +217,10 @@ export class Reconciler {
       r.realGens[id] = real.gen;
       if (real.family === 0 || !liveSvcIds.has(real.svcId)) continue;
       const address = formatIp({ family: real.family, bytes: real.addr });
+      // Weight 0 without the drain flag is a drain that keeps its pinned clients.
       const state: RealState = !(real.flags & DSR.REAL_F_VALID)
         ? 'unresolved'
-        : real.flags & DSR.REAL_F_DRAIN
+        : real.flags & DSR.REAL_F_DRAIN || real.weight === 0
           ? 'draining'
           : 'active';
       r.reals.set(`${real.svcId}|${address}`, { id, svcId: real.svcId, address, entry: real, state });
@@ -388,7 +396,8 @@ export class Reconciler {
       const state: RealState =
         r.mac === null ? (mac ? 'stale-mac' : 'unresolved') : r.weight === 0 ? 'draining' : 'active';
       let flags = 0;
-      if (mac) flags = DSR.REAL_F_VALID | (state === 'active' ? 0 : DSR.REAL_F_DRAIN);
+      const pinnedOnly = state === 'draining' && r.keepPinned;
+      if (mac) flags = DSR.REAL_F_VALID | (state === 'active' || pinnedOnly ? 0 : DSR.REAL_F_DRAIN);
       const entry: RealEntry = {
         mac: mac ?? ZERO6,
         srcMac: egress.get(r.ifindex) ?? directorMac,

@@ -7,9 +7,11 @@ import {
   configBackends,
   desiredState,
   forwarderServiceName,
+  healthBackends,
 } from '../../core/daemon/parts/forwarder-desired.ts';
 import { RiseFall } from '../../core/daemon/parts/tracked-script.ts';
 import type { ElectionStatus } from '../../failover/index.ts';
+import type { Backend } from '../../health/service-health.ts';
 
 function config(): Config {
   const r = parseConfigText(
@@ -108,6 +110,45 @@ test('config backends list the sorry server last with weight 0; addresses includ
     { id: '198.18.0.99', weight: 0 },
   ]);
   t.deepEqual(backendAddresses(c), ['198.18.0.100', '198.18.0.101', '198.18.0.99', '2001:2::100']);
+});
+
+test('health backends: only a drained real server that is up and allows persistence keeps its pinned clients', (t) => {
+  const b = (id: string, over: Partial<Backend> = {}): Backend => ({
+    id,
+    weight: 0,
+    health: 'up',
+    drained: true,
+    sorry: false,
+    ...over,
+  });
+  const keeps = new Set(['198.18.0.100', '198.18.0.101', '198.18.0.102', '198.18.0.99']);
+  t.deepEqual(
+    healthBackends(
+      [
+        b('198.18.0.100'),
+        b('198.18.0.101', { health: 'down' }),
+        b('198.18.0.102', { drained: false }),
+        b('198.18.0.103'),
+        b('198.18.0.104', { weight: 2, drained: false }),
+        b('198.18.0.99', { sorry: true, drained: false }),
+      ],
+      (rs) => keeps.has(rs),
+    ),
+    [
+      { id: '198.18.0.100', weight: 0, keepPinned: true },
+      { id: '198.18.0.101', weight: 0 },
+      { id: '198.18.0.102', weight: 0 },
+      { id: '198.18.0.103', weight: 0 },
+      { id: '198.18.0.104', weight: 2 },
+      { id: '198.18.0.99', weight: 0 },
+    ],
+  );
+  const d = desiredState(config(), {
+    directorMac: '02:00:00:00:00:01',
+    backends: (s) => (s === 'web-http' ? [{ id: '198.18.0.100', weight: 0, keepPinned: true }] : undefined),
+    macOf: () => undefined,
+  });
+  t.deepEqual(d.services[0].reals, [{ address: '198.18.0.100', weight: 0, mac: null, keepPinned: true }]);
 });
 
 test('forwarder service names match the reconciler’s', (t) => {

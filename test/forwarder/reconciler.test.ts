@@ -93,6 +93,29 @@ test('a weight change swaps the table and rewrites only that real server', (t) =
   t.false(store.getMaglevTable(0)!.includes(1));
 });
 
+test('a drained real server that keeps its pinned clients: valid, no drain flag, not in the table', (t) => {
+  const { store, rec } = setup();
+  const svc = web([1, 0, 1]);
+  svc.reals[1] = { ...svc.reals[1], keepPinned: true };
+  rec.reconcile(state(svc));
+  t.is(store.getReal(1)!.flags, DSR.REAL_F_VALID, 'persistence hits still reach it');
+  t.false(store.getMaglevTable(0)!.includes(1), 'no new flows by the hash');
+  t.is(rec.status()[0].reals[1].state, 'draining');
+  t.is(
+    Reconciler.restore(store, buildMaglevTable).status()[0].reals[1].state,
+    'draining',
+    'after a restart too',
+  );
+  // keepPinned means nothing at a positive weight, and is dropped with the drain.
+  const up = web([1, 1, 1]);
+  up.reals[1] = { ...up.reals[1], keepPinned: true };
+  rec.reconcile(state(up));
+  t.is(store.getReal(1)!.flags, DSR.REAL_F_VALID);
+  t.true(store.getMaglevTable(0)!.includes(1));
+  rec.reconcile(state(web([1, 0, 1])));
+  t.is(store.getReal(1)!.flags, DSR.REAL_F_VALID | DSR.REAL_F_DRAIN);
+});
+
 test('a MAC change rewrites the real server only', (t) => {
   const { store, rec } = setup();
   rec.reconcile(state(web()));

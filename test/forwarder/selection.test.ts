@@ -119,6 +119,31 @@ t0('persistence does not send new flows to a drained real server', (t) => {
   t.not(realIndex(fwd.run(buildFrame(p(1001))).frame), chosen, 'new flow moves');
 });
 
+t0(
+  'a drain that keeps persistence: pinned clients still reach the real server, no other client does',
+  (t) => {
+    const fwd = instance(t);
+    const p = (src: string, sport: number) => spec({ src, dst: VIP4_PERSIST, dport: 443, sport });
+    const chosen = realIndex(fwd.run(buildFrame(p('198.18.1.10', 1000))).frame);
+    const weights = [1, 1, 1];
+    weights[chosen] = 0;
+    const desired = standardDesired(weights);
+    const persist = desired.services.find((s) => s.port === 443)!;
+    persist.reals[chosen] = { ...persist.reals[chosen], keepPinned: true };
+    fwd.reconcile(desired);
+    const ids = fwd.reconciler.findReal(`tcp/${VIP4_PERSIST}:443`, REAL4[chosen])!;
+    t.is(fwd.reconciler.realById(ids.realId)!.state, 'draining');
+    // A new connection from the pinned client (its /24) still goes to it...
+    t.is(realIndex(fwd.run(buildFrame(p('198.18.1.10', 1001))).frame), chosen, 'pinned client kept');
+    t.is(realIndex(fwd.run(buildFrame(p('198.18.1.77', 1002))).frame), chosen, 'its /24 too');
+    // ...while clients with no entry never get it (weight 0 in the Maglev table).
+    for (let i = 0; i < 40; i++) {
+      const other = realIndex(fwd.run(buildFrame(p(`198.18.${10 + i}.5`, 2000 + i))).frame);
+      t.not(other, chosen);
+    }
+  },
+);
+
 t0('connection entries expire by state timeout and are then chosen anew', (t) => {
   const fwd = instance(t);
   const s = spec({ sport: 45000 });

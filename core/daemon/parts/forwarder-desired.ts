@@ -8,11 +8,30 @@ import { parseIp } from '../../../forwarder/addr.ts';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../../forwarder/layout.ts';
 import type { DesiredService, DesiredState } from '../../../forwarder/reconciler.ts';
 import { serviceName } from '../../../forwarder/reconciler.ts';
+import type { Backend } from '../../../health/service-health.ts';
 
 /** A backend as the health part reports it (health/service-health.ts), or from config alone. */
 export interface BackendWeight {
   id: string;
   weight: number;
+  /** Drained, but clients pinned to it by persistence still reach it (drain.keep_persistence). */
+  keepPinned?: boolean;
+}
+
+/**
+ * The health part's backends as the forwarder takes them. A drained real server that is up keeps
+ * its pinned clients while its drain allows new persistence (the service's drain.keep_persistence);
+ * any other real server at weight 0 gets no persistence hits.
+ */
+export function healthBackends(
+  backends: readonly Backend[],
+  allowsPersistence: (rs: string) => boolean,
+): BackendWeight[] {
+  return backends.map((b) =>
+    b.drained && b.health === 'up' && !b.sorry && allowsPersistence(b.id)
+      ? { id: b.id, weight: b.weight, keepPinned: true }
+      : { id: b.id, weight: b.weight },
+  );
 }
 
 export interface DesiredInputs {
@@ -52,7 +71,12 @@ function desiredService(s: ServiceConfig, inputs: DesiredInputs): DesiredService
     protocol: s.protocol,
     port: s.port,
     maglevSize: s.scheduler.tableSize,
-    reals: backends.map((b) => ({ address: b.id, weight: b.weight, mac: inputs.macOf(b.id) ?? null })),
+    reals: backends.map((b) => ({
+      address: b.id,
+      weight: b.weight,
+      mac: inputs.macOf(b.id) ?? null,
+      ...(b.keepPinned === true ? { keepPinned: true } : {}),
+    })),
   };
   if (s.persistence !== null) {
     d.persistence = {

@@ -24,7 +24,7 @@ import { type ConfigChange, touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { ForwarderAttachment } from './election-conditions.ts';
 import { FlowCountFreshness } from './flow-count-freshness.ts';
-import { backendAddresses, desiredState, forwarderServiceName } from './forwarder-desired.ts';
+import { backendAddresses, desiredState, forwarderServiceName, healthBackends } from './forwarder-desired.ts';
 import { explainFlow } from './forwarder-explain.ts';
 import { type FlowCensus, flowsByName, type RealNames } from './forwarder-flows.ts';
 import { TableThread } from './forwarder-table-thread.ts';
@@ -181,7 +181,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       backends: (service) => {
         if (health === undefined || health.engine === null) return undefined;
         try {
-          return health.backends(service);
+          return healthBackends(health.backends(service), (rs) => health.allowsNewPersistence(rs, service));
         } catch {
           return undefined;
         }

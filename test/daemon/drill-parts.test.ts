@@ -1,14 +1,17 @@
 /**
  * The drill's pure pieces: counting a peer's tables from its bulk answer (drill-tally.ts) and
  * recognising another director's VIP announcements on the wire (drill-announce-watch.ts), with the
- * very frames our own announcer sends (failover/vip/frames.ts).
+ * very frames our own announcer sends (failover/vip/frames.ts); what the config gives a drill.
  */
 import test from 'ava';
 import { parseAnnouncement } from '../../core/daemon/parts/drill-announce-watch.ts';
 import { BulkTally } from '../../core/daemon/parts/drill-tally.ts';
+import { drillSetup } from '../../core/daemon/parts/drill-views.ts';
+import { isDsrError } from '../../core/errors.ts';
 import { gratuitousArp, unsolicitedNeighbourAdvert } from '../../failover/vip/frames.ts';
 import type { SyncEntry } from '../../forwarder/sync/entries.ts';
 import type { ApplyOp } from '../../forwarder/sync/receiver.ts';
+import { parseOk } from '../config/helpers.ts';
 
 const b = (n: number) => new Uint8Array([198, 18, 0, n]);
 const entry = (kind: SyncEntry['kind'], lifetimeMs: number): ApplyOp => ({
@@ -90,4 +93,55 @@ test('frames for other addresses, other protocols and truncated frames are not a
   const ipv4 = Buffer.from(arp);
   ipv4.writeUInt16BE(0x0800, 12);
   t.is(parseAnnouncement(ipv4, VIPS), null);
+});
+
+const PAIR_CONFIG = (services: string) => `node:
+  id: d1
+peers:
+  - id: d2
+    address: 198.18.0.3
+interfaces:
+  - name: eth0
+vip_groups:
+  - name: web
+    id: 51
+    vips: [198.18.0.200]
+services:
+${services}keys:
+  election:
+    keys:
+      - id: 1
+        file: /etc/dsr/k1.key
+`;
+
+const svc = (name: string, protocol: string, port: number) =>
+  `  - name: ${name}\n    vip: 198.18.0.200\n    protocol: ${protocol}\n    port: ${port}\n    real_servers:\n      - address: 198.18.0.100\n`;
+
+test('drill setup: the group, its interface, the peer address, and a TCP service with a port to connect to', (t) => {
+  const c = parseOk(PAIR_CONFIG(svc('dns', 'udp', 53) + svc('all', 'tcp', 0) + svc('echo', 'tcp', 7000)));
+  t.deepEqual(drillSetup(c, 'web', 'd2'), {
+    group: 'web',
+    vips: ['198.18.0.200'],
+    ifname: 'eth0',
+    peerAddress: '198.18.0.3',
+    probe: { service: 'echo', vip: '198.18.0.200', port: 7000 },
+  });
+  // Nothing to connect to: UDP only, or every port.
+  t.is(
+    drillSetup(parseOk(PAIR_CONFIG(svc('dns', 'udp', 53) + svc('all', 'tcp', 0))), 'web', 'd2').probe,
+    null,
+  );
+  // A group or peer the config does not have is a usage error (dsrctl exits 2).
+  t.true(
+    isDsrError(
+      t.throws(() => drillSetup(c, 'mail', 'd2')),
+      'E_USAGE',
+    ),
+  );
+  t.true(
+    isDsrError(
+      t.throws(() => drillSetup(c, 'web', 'd3')),
+      'E_USAGE',
+    ),
+  );
 });

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { Config } from '../../../config/index.ts';
 import { DsrError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { AlertsPart } from './alerts.ts';
 import { raiseDrillResult } from './drill-alert.ts';
@@ -54,12 +55,14 @@ export class DrillPart implements DaemonPart {
   readonly #cleanup: (() => void)[] = [];
   #running: AbortController | null = null;
   #last: { group: string; ok: boolean; at: string; summary: string } | null = null;
+  #log: Logger | undefined;
 
   constructor(options: DrillPartOptions) {
     this.#o = options;
   }
 
   start(ctx: PartContext): void {
+    this.#log = ctx.log;
     this.#cleanup.push(
       ctx.admin.register({
         name: 'drill',
@@ -108,10 +111,24 @@ export class DrillPart implements DaemonPart {
           net: o.net ?? kernelNet,
           clock: o.clock ?? realClock,
         },
-        { setup, peer, back: args.back, signal: abort.signal, onStep: (step) => progress({ step }) },
+        {
+          setup,
+          peer,
+          back: args.back,
+          signal: abort.signal,
+          onStep: (step) => {
+            // The journal keeps the timeline too: the operator's dsrctl may be gone.
+            this.#log?.info({ group, peer, ms: step.ms }, `drill: ${step.step}`);
+            progress({ step });
+          },
+        },
         o.timing ?? DRILL_TIMING,
       );
       this.#last = { group, ok: report.ok, at: report.startedAt, summary: report.summary };
+      this.#log?.[report.ok ? 'info' : 'warn'](
+        { group, peer, ok: report.ok, stoppedAt: report.stoppedAt, durationMs: report.durationMs },
+        `drill ${report.summary}`,
+      );
       raiseDrillResult(o.alerts, report);
       return report;
     } finally {

@@ -45,6 +45,11 @@ export interface DesiredReal {
    * drain.keep_persistence). Otherwise a real server at weight 0 gets no persistence hits.
    */
   keepPinned?: boolean;
+  /**
+   * Its established flows (and persistence entries) leave it: they are chosen anew on their next
+   * packet (the service's reschedule_on_down, for a real server that failed its checks).
+   */
+  moveFlows?: boolean;
   /** resolved MAC from the neighbour table; null = not resolved */
   mac: string | null;
   /** egress interface when not the one the VIP traffic arrives on */
@@ -106,6 +111,7 @@ interface NormReal {
   addr: IpAddr;
   weight: number;
   keepPinned: boolean;
+  moveFlows: boolean;
   mac: Uint8Array | null;
   ifindex: number;
   vlan: number;
@@ -181,7 +187,17 @@ function normalizeService(s: DesiredService): NormService {
       throw invalid(`${name}: VLAN of ${address} must be 1..4094 or 'untagged'`, { service: name, vlan });
     }
     const mac = r.mac === null ? null : parseMac(r.mac);
-    return { address, addr, weight: r.weight, keepPinned: r.keepPinned === true, mac, ifindex, vlan };
+    const keepPinned = r.keepPinned === true;
+    return {
+      address,
+      addr,
+      weight: r.weight,
+      keepPinned,
+      moveFlows: r.moveFlows === true,
+      mac,
+      ifindex,
+      vlan,
+    };
   });
   const persistTimeoutNs = p ? BigInt(Math.round(p.timeoutSec * 1e9)) : 0n;
   return { name, key, mask, persistTimeoutNs, persistent: p !== undefined, size, reals };
@@ -397,7 +413,10 @@ export class Reconciler {
         r.mac === null ? (mac ? 'stale-mac' : 'unresolved') : r.weight === 0 ? 'draining' : 'active';
       let flags = 0;
       const pinnedOnly = state === 'draining' && r.keepPinned;
-      if (mac) flags = DSR.REAL_F_VALID | (state === 'active' || pinnedOnly ? 0 : DSR.REAL_F_DRAIN);
+      // Moving its flows: not valid, so connection-table and persistence hits on it are chosen anew
+      // (the MAC is kept in the entry for when it comes back).
+      if (mac && !(r.moveFlows && state === 'draining'))
+        flags = DSR.REAL_F_VALID | (state === 'active' || pinnedOnly ? 0 : DSR.REAL_F_DRAIN);
       const entry: RealEntry = {
         mac: mac ?? ZERO6,
         srcMac: egress.get(r.ifindex) ?? directorMac,

@@ -136,7 +136,7 @@ test('health backends: only a drained real server that is up and allows persiste
     ),
     [
       { id: '198.18.0.100', weight: 0, keepPinned: true },
-      { id: '198.18.0.101', weight: 0 },
+      { id: '198.18.0.101', weight: 0, down: true },
       { id: '198.18.0.102', weight: 0 },
       { id: '198.18.0.103', weight: 0 },
       { id: '198.18.0.104', weight: 2 },
@@ -149,6 +149,25 @@ test('health backends: only a drained real server that is up and allows persiste
     macOf: () => undefined,
   });
   t.deepEqual(d.services[0].reals, [{ address: '198.18.0.100', weight: 0, mac: null, keepPinned: true }]);
+});
+
+test('reschedule_on_down: the flows of a real server that failed its checks move, only where the service says so', (t) => {
+  const c = config();
+  const backends = (): { id: string; weight: number; down?: boolean }[] => [
+    { id: '198.18.0.100', weight: 0, down: true },
+    { id: '198.18.0.101', weight: 3 },
+  ];
+  const inputs = { directorMac: '02:00:00:00:00:01', backends, macOf: () => undefined };
+  t.deepEqual(
+    desiredState(c, inputs).services[0].reals.map((r) => r.moveFlows),
+    [undefined, undefined],
+    'default: established flows stay on a real server that goes down',
+  );
+  c.services[0].rescheduleOnDown = true;
+  t.deepEqual(
+    desiredState(c, inputs).services[0].reals.map((r) => r.moveFlows),
+    [true, undefined],
+  );
 });
 
 test('forwarder service names match the reconciler’s', (t) => {

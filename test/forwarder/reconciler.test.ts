@@ -116,6 +116,25 @@ test('a drained real server that keeps its pinned clients: valid, no drain flag,
   t.is(store.getReal(1)!.flags, DSR.REAL_F_VALID | DSR.REAL_F_DRAIN);
 });
 
+test('moving the flows of a real server: not valid (hits are chosen anew), MAC kept, back when up', (t) => {
+  const { store, rec } = setup();
+  rec.reconcile(state(web()));
+  const svc = web([1, 0, 1]);
+  svc.reals[1] = { ...svc.reals[1], moveFlows: true };
+  rec.reconcile(state(svc));
+  t.is(store.getReal(1)!.flags, 0);
+  t.is(formatMac(store.getReal(1)!.mac), MACS[1]);
+  t.false(store.getMaglevTable(0)!.includes(1));
+  rec.reconcile(state(web()));
+  t.is(store.getReal(1)!.flags, DSR.REAL_F_VALID);
+  t.true(store.getMaglevTable(0)!.includes(1));
+  // Only a real server out of rotation moves its flows.
+  const up = web();
+  up.reals[1] = { ...up.reals[1], moveFlows: true };
+  rec.reconcile(state(up));
+  t.is(store.getReal(1)!.flags, DSR.REAL_F_VALID);
+});
+
 test('a MAC change rewrites the real server only', (t) => {
   const { store, rec } = setup();
   rec.reconcile(state(web()));

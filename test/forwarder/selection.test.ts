@@ -144,6 +144,28 @@ t0(
   },
 );
 
+t0('a real server whose flows move (reschedule_on_down): its established flows are chosen anew', (t) => {
+  const fwd = instance(t);
+  const flows = Array.from({ length: 30 }, (_, i) => spec({ sport: 21000 + i }));
+  const before = flows.map((f) => realIndex(fwd.run(buildFrame(f)).frame));
+  const victim = before[0];
+  const weights = [1, 1, 1];
+  weights[victim] = 0;
+  const desired = standardDesired(weights);
+  const web = desired.services.find((s) => s.port === 80 && s.vip === VIP4)!;
+  web.reals[victim] = { ...web.reals[victim], moveFlows: true };
+  fwd.reconcile(desired);
+  const after = flows.map((f) => realIndex(fwd.run(buildFrame({ ...f, tcpFlags: TCP_ACK })).frame));
+  t.true(
+    after.every((r) => r !== victim && r >= 0),
+    'no flow stays on it',
+  );
+  after.forEach((r, i) => {
+    if (before[i] !== victim) t.is(r, before[i], 'flows on other real servers stay where they are');
+  });
+  t.true(fwd.stats.reasons().conn_reselect.packets > 0n);
+});
+
 t0('connection entries expire by state timeout and are then chosen anew', (t) => {
   const fwd = instance(t);
   const s = spec({ sport: 45000 });

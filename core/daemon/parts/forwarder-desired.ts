@@ -16,6 +16,8 @@ export interface BackendWeight {
   weight: number;
   /** Drained, but clients pinned to it by persistence still reach it (drain.keep_persistence). */
   keepPinned?: boolean;
+  /** Its checks failed (not merely drained or unchecked): reschedule_on_down moves its flows. */
+  down?: boolean;
 }
 
 /**
@@ -27,11 +29,12 @@ export function healthBackends(
   backends: readonly Backend[],
   allowsPersistence: (rs: string) => boolean,
 ): BackendWeight[] {
-  return backends.map((b) =>
-    b.drained && b.health === 'up' && !b.sorry && allowsPersistence(b.id)
-      ? { id: b.id, weight: b.weight, keepPinned: true }
-      : { id: b.id, weight: b.weight },
-  );
+  return backends.map((b) => {
+    const out: BackendWeight = { id: b.id, weight: b.weight };
+    if (b.drained && b.health === 'up' && !b.sorry && allowsPersistence(b.id)) out.keepPinned = true;
+    if (b.health === 'down') out.down = true;
+    return out;
+  });
 }
 
 export interface DesiredInputs {
@@ -76,6 +79,8 @@ function desiredService(s: ServiceConfig, inputs: DesiredInputs): DesiredService
       weight: b.weight,
       mac: inputs.macOf(b.id) ?? null,
       ...(b.keepPinned === true ? { keepPinned: true } : {}),
+      // reschedule_on_down: the flows of a real server that failed its checks are chosen anew.
+      ...(b.down === true && s.rescheduleOnDown ? { moveFlows: true } : {}),
     })),
   };
   if (s.persistence !== null) {

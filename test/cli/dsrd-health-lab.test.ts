@@ -499,6 +499,15 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       const stuckFinal = await stuck.stop();
       t.is(stuckFinal.streams.filter((s) => s.errors.length > 0).length, 0, 'the timeout closed nothing');
       t.is((await dsrctl(sock, ['enable', busy.ipv4])).code, 0);
+      // The timeout is reported as an alert too, with the flows it left.
+      await until('drain_complete alert for the timeout', () =>
+        alerts.some(
+          (a) =>
+            a.type === 'drain_complete' &&
+            a.data.realServer === busy.ipv4 &&
+            Number(a.data.remainingFlows) > 0,
+        ),
+      );
     } finally {
       await Promise.all([...procs, ...services.values()].map((p) => p.stop()));
       await lab.destroy();

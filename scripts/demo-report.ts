@@ -55,6 +55,9 @@ interface ProbeResult {
   received: number;
   lost: number;
   gap: { ms: number; before: string | null; after: string | null; edge: string };
+  /** The probe's own longest pause between sends: it cannot see a gap shorter than that. */
+  maxSendGapMs: number;
+  intervalMs: number;
 }
 
 export interface ProbeOutcome {
@@ -67,8 +70,13 @@ export function probeOutcome(r: ProbeResult): ProbeOutcome {
   const moved =
     g.before !== null && g.after !== null && g.before !== g.after ? ` (${g.before} → ${g.after})` : '';
   const edge = g.edge === 'none' ? '' : ` at the ${g.edge} of the run`;
+  // A loaded machine can pause the probe itself: say so, since such a pause looks like a gap.
+  const paused =
+    r.maxSendGapMs > 3 * r.intervalMs
+      ? ` (the probe itself paused up to ${Math.round(r.maxSendGapMs)} ms)`
+      : '';
   return {
     outageMs: g.ms,
-    text: `longest gap ${Math.round(g.ms)} ms${edge}${moved}; ${r.lost} of ${r.sent} probes unanswered`,
+    text: `longest gap ${Math.round(g.ms)} ms${edge}${moved}; ${r.lost} of ${r.sent} probes unanswered${paused}`,
   };
 }

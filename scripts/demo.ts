@@ -83,13 +83,18 @@ function dsrctlLive(sock: string, args: string[]): Promise<number | null> {
   });
 }
 
-/** The director that is master now (waits, bounded, for exactly one). */
+/** The director that is master now: the same single master on three polls in a row (bounded). */
 async function currentMaster(p: DemoPair): Promise<DemoDirector> {
+  let last: DemoDirector | null = null;
+  let seen = 0;
   for (let i = 0; i < 200; i++) {
     const [sa, sb] = await Promise.all([p.status(p.a), p.status(p.b)]);
     const ma = sa !== null && role(sa) === 'master';
     const mb = sb !== null && role(sb) === 'master';
-    if (ma !== mb) return ma ? p.a : p.b;
+    const m = ma === mb ? null : ma ? p.a : p.b;
+    seen = m !== null && m === last ? seen + 1 : 1;
+    last = m;
+    if (m !== null && seen >= 3) return m;
     await sleep(50);
   }
   throw new Error('no single master after 10 s');

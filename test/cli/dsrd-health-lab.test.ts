@@ -45,7 +45,7 @@ import { DirectorPair, role, UDP_PORT } from './two-directors.ts';
 const CLIENT = fileURLToPath(new URL('../forwarder/lab/client.ts', import.meta.url));
 const STREAMS = fileURLToPath(new URL('../lab/servers/streams.ts', import.meta.url));
 const PINNED = fileURLToPath(new URL('../lab/servers/pinned-clients.ts', import.meta.url));
-const SINK = fileURLToPath(new URL('../lab/servers/webhook-sink.ts', import.meta.url));
+const SINK = fileURLToPath(new URL('../lab/servers/webhook-receiver.ts', import.meta.url));
 const bpffs = `/run/dsrl-dsrdhl-${process.pid}`;
 
 const INTERVAL_MS = 200;
@@ -271,7 +271,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       const alerts: { type: string; data: Record<string, unknown> }[] = [];
       const sink = lab.node(client, SINK, ['--addr', client.ipv4, '--port', String(SINK_PORT)], {
         onLine: (l) => {
-          if (l.startsWith('{"event"')) alerts.push((JSON.parse(l) as { event: (typeof alerts)[0] }).event);
+          if (l.startsWith('{')) alerts.push(JSON.parse((JSON.parse(l) as { body: string }).body));
         },
       });
       procs.push(sink);

@@ -119,15 +119,37 @@ export class HealthDaemonPart extends EventEmitter<{ event: [HealthEvent] }> imp
       services: s.services.map((svc) => ({
         name: svc.name,
         state: svc.status,
-        realServers: svc.realServers.map((rs) => ({
-          address: rs.address,
-          weight: rs.effectiveWeight,
-          configuredWeight: rs.configuredWeight,
-          state: realServerState(rs.health, rs.drained),
-        })),
+        realServers: [
+          ...svc.realServers.map((rs) => ({
+            address: rs.address,
+            weight: rs.effectiveWeight,
+            configuredWeight: rs.configuredWeight,
+            state: realServerState(rs.health, rs.drained),
+          })),
+          ...(svc.sorryServer === null
+            ? []
+            : [
+                {
+                  address: svc.sorryServer,
+                  weight: this.#sorryWeight(svc.name, svc.sorryServer),
+                  configuredWeight: this.#sorryWeight(svc.name, svc.sorryServer),
+                  state: svc.sorryActive ? ('up' as const) : ('disabled' as const),
+                  sorry: true,
+                },
+              ]),
+        ],
       })),
       health: s,
     };
+  }
+
+  /** The sorry server's weight in force (0 while the service is up). */
+  #sorryWeight(service: string, address: string): number {
+    try {
+      return this.backends(service).find((b) => b.sorry && b.id === address)?.weight ?? 0;
+    } catch {
+      return 0;
+    }
   }
 
   #logEvent(e: HealthEvent): void {

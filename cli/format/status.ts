@@ -28,10 +28,12 @@ function services(list: readonly ServiceStatus[]): string {
     for (const r of s.realServers) {
       const weight =
         r.weight === r.configuredWeight ? String(r.weight) : `${r.weight} (${r.configuredWeight})`;
-      const fwd = r.forwarding === undefined || r.forwarding === 'active' ? '' : `/${r.forwarding}`;
+      // An idle sorry server is at weight 0 in the forwarder, which is no drain worth showing.
+      const idle = r.forwarding === 'draining' && r.sorry === true;
+      const fwd = r.forwarding === undefined || r.forwarding === 'active' || idle ? '' : `/${r.forwarding}`;
       rows.push([
         '  ->',
-        hostPort(r.address, s.port),
+        r.sorry === true ? `${hostPort(r.address, s.port)} (sorry)` : hostPort(r.address, s.port),
         `${r.state}${fwd}`,
         weight,
         orDash(r.activeFlows),

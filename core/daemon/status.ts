@@ -51,6 +51,8 @@ export interface RealServerStatus {
    */
   forwarding?: string;
   persistentClients: number | null;
+  /** The service's sorry server: 'up' with new flows while the service is down, else 'disabled'. */
+  sorry?: boolean;
 }
 
 export interface ServiceStatus {
@@ -102,14 +104,32 @@ export function viewFromConfig(config: Config): ClusterView {
       scheduler: `${s.scheduler.kind}/${s.scheduler.tableSize}`,
       persistenceTimeoutS: s.persistence === null ? null : s.persistence.timeoutS,
       state: 'unknown',
-      realServers: s.realServers.map((r) => ({
-        address: r.address,
-        weight: r.weight,
-        configuredWeight: r.weight,
-        state: 'unknown',
-        activeFlows: null,
-        persistentClients: null,
-      })),
+      realServers: [
+        ...s.realServers.map(
+          (r): RealServerStatus => ({
+            address: r.address,
+            weight: r.weight,
+            configuredWeight: r.weight,
+            state: 'unknown',
+            activeFlows: null,
+            persistentClients: null,
+          }),
+        ),
+        // Listed (the forwarder reports it too) and named, so it never reads as a real server.
+        ...(s.sorryServer === null
+          ? []
+          : [
+              {
+                address: s.sorryServer,
+                weight: 0,
+                configuredWeight: 0,
+                state: 'unknown' as const,
+                activeFlows: null,
+                persistentClients: null,
+                sorry: true,
+              },
+            ]),
+      ],
     })),
   };
 }

@@ -301,9 +301,9 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
           s.groups[0].role === 'master' &&
           s.services.every((svc) => svc.state === 'up') &&
           s.services.every((svc) =>
-            // (the sorry server is listed too, by the forwarder only, with weight 0 while web is up)
-            svc.realServers.every(
-              (r) => r.state === undefined || (r.state === 'up' && r.forwarding === 'active'),
+            // (the sorry server is listed too: idle while web is up)
+            svc.realServers.every((r) =>
+              r.sorry === true ? r.state === 'disabled' : r.state === 'up' && r.forwarding === 'active',
             ),
           )
         );
@@ -348,6 +348,11 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       t.is(rsState(quorum, 'echo', r2.ipv4), 'up');
       t.is(service(quorum, 'echo').state, 'up');
       t.is(service(quorum, 'web').state, 'down', 'web is below min_healthy');
+      t.like(
+        service(quorum, 'web').realServers.find((r) => r.sorry === true),
+        { address: lab.realServers[2].ipv4, state: 'up', forwarding: 'active' },
+        'status shows the sorry server taking the new flows',
+      );
       t.like(
         quorum.groups[0],
         { role: 'master', priority: 100, effectivePriority: 50 },

@@ -151,6 +151,31 @@ test('status contributes real-server states for dsrctl status, and the detail', 
   t.deepEqual(h.part.trackedServices(), [{ service: 'http', failed: true }]);
 });
 
+test('status lists the sorry server, marked, taking new flows only while the service is down', async (t) => {
+  const h = setup();
+  const config = parseOk(
+    configText().replace('    min_healthy: 1', '    min_healthy: 2\n    sorry_server: 198.18.200.9'),
+    files,
+  );
+  h.part.start({ ...h.ctx, config } as PartContext);
+  t.teardown(() => h.part.stop());
+  await h.timers.advance(1000);
+  const sorryRow = () => h.part.status().services?.[0].realServers?.find((r) => r.sorry === true);
+  t.like(h.part.status().services?.[0], { state: 'up' });
+  t.deepEqual(sorryRow(), {
+    address: '198.18.200.9',
+    weight: 0,
+    configuredWeight: 0,
+    state: 'disabled',
+    sorry: true,
+  });
+  h.down.add('198.18.200.2');
+  await h.timers.advance(1000);
+  t.like(h.part.status().services?.[0], { state: 'down' });
+  t.like(sorryRow(), { address: '198.18.200.9', state: 'up' });
+  t.true((sorryRow()?.weight ?? 0) > 0, 'it has the new flows');
+});
+
 test('reload applies a config change to the running checks', async (t) => {
   const h = setup();
   h.part.start(h.ctx);

@@ -1,0 +1,74 @@
+/** `dsrctl status`: the sorry server is one row, named as such, whoever reports it. */
+import test from 'ava';
+import { formatStatus } from '../../cli/format/status.ts';
+import { type DaemonStatus, mergeView, viewFromConfig } from '../../core/daemon/status.ts';
+import { fakeFiles, KEY_BYTES, parseOk, yaml } from '../config/helpers.ts';
+
+const config = parseOk(
+  yaml(
+    'node:',
+    '  id: lb1',
+    'interfaces:',
+    '  - name: eth0',
+    'vip_groups:',
+    '  - name: web',
+    '    id: 1',
+    '    vips: [198.18.100.10]',
+    'services:',
+    '  - name: http',
+    '    vip: 198.18.100.10',
+    '    protocol: tcp',
+    '    port: 80',
+    '    sorry_server: 198.18.200.9',
+    '    real_servers:',
+    '      - address: 198.18.200.1',
+  ),
+  fakeFiles({ '/etc/dsr/k1.key': { bytes: KEY_BYTES } }),
+);
+
+test('the sorry server is listed from the config, merged with the parts, and marked in the text', (t) => {
+  const base = viewFromConfig(config);
+  t.like(base.services[0].realServers[1], { address: '198.18.200.9', sorry: true, weight: 0 });
+  const view = mergeView(base, [
+    // The forwarder lists every backend, the idle sorry server at weight 0 ('draining').
+    {
+      services: [
+        {
+          name: 'http',
+          realServers: [
+            { address: '198.18.200.1', forwarding: 'active', activeFlows: 2 },
+            { address: '198.18.200.9', forwarding: 'draining', activeFlows: 0 },
+          ],
+        },
+      ],
+    },
+    {
+      services: [
+        {
+          name: 'http',
+          state: 'up',
+          realServers: [
+            { address: '198.18.200.1', weight: 1, configuredWeight: 1, state: 'up' },
+            { address: '198.18.200.9', weight: 0, configuredWeight: 0, state: 'disabled', sorry: true },
+          ],
+        },
+      ],
+    },
+  ]);
+  t.is(view.services[0].realServers.length, 2);
+  const status = {
+    ...view,
+    node: 'lb1',
+    pid: 1,
+    version: 'test',
+    state: 'running',
+    uptimeS: 1,
+    config: { path: '/etc/dsr/dsrd.yaml', fingerprint: null, loadedAt: 'now', lastReload: null },
+    log: { level: 'info' },
+    eventLoop: { delayP99Ms: 1, delayMaxMs: 1, stalls: 0, lastStall: null },
+    parts: [],
+  } as unknown as DaemonStatus;
+  const text = formatStatus(status);
+  t.regex(text, /-> +198\.18\.200\.9:80 \(sorry\) +disabled +0 /);
+  t.notRegex(text, /undefined|disabled\/draining/);
+});

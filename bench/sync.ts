@@ -15,11 +15,14 @@
  * - present at failover: at 100k flows/s the active is SIGKILLed mid-run;
  *   the share of flows published ≥ 100 ms before the kill that the standby
  *   holds.
- * - drill: connections carried over by a `dsrctl drill` need the whole
- *   daemon; reported by bench/failover.ts when it runs the dsr-director stack.
+ * - drill: two real dsrd directors with sync, `--drill-streams` live TCP
+ *   streams through the VIP, `dsrctl drill --back`: connections that came
+ *   through (alive, never reset) out of those open.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { dsrctl } from '../test/cli/helpers.ts';
+import { role, SyncPair, streamsReport } from '../test/cli/sync-lab.ts';
 import { createLab, type Lab, requireRoot } from '../test/lab/index.ts';
 import type { LabProcess } from '../test/lab/process.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from './lib/report.ts';
@@ -28,6 +31,7 @@ const args = parseBenchArgs(process.argv.slice(2));
 const rates = (args.get('rates') ?? '50000,100000,200000').split(',').map(Number);
 const seconds = numberArg(args, 'seconds', 3);
 const killAfter = numberArg(args, 'kill-after', 2);
+const drillStreams = numberArg(args, 'drill-streams', 50);
 const reason = requireRoot();
 if (reason) {
   console.error(`sync benchmark cannot run: ${reason}`);
@@ -144,6 +148,26 @@ async function measureFailover(lab: Lab, rate: number): Promise<{ eligible: numb
   }
 }
 
+/** A drill with the hand back on a dsrd pair with live streams: how many streams came through. */
+async function measureDrill(): Promise<{ conns: number; lost: number; passed: boolean; summary: string }> {
+  const pair = await SyncPair.create();
+  try {
+    await pair.startBoth();
+    const { proc } = await pair.streams(drillStreams);
+    await pair.until(pair.b, (s) => role(s) === 'backup');
+    await new Promise((r) => setTimeout(r, 1000)); // the standby holds every stream's entry
+    const run = await dsrctl(['-s', pair.a.sock, 'drill', '--back', '--json']);
+    const report = JSON.parse(run.stdout) as { ok: boolean; summary: string };
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await streamsReport(proc, 'final');
+    // A stream is lost if it died or saw any error (reset, broken echo): both are counted.
+    const lost = Math.max(r.count - r.alive, r.withErrors);
+    return { conns: r.count, lost, passed: report.ok && run.code === 0, summary: report.summary };
+  } finally {
+    await pair.destroy();
+  }
+}
+
 const lab = await createLab({ directors: 2, clients: 0, realServers: 0, startServers: false });
 const results: RateResult[] = [];
 let failover = { eligible: 0, present: 0 };
@@ -153,6 +177,7 @@ try {
 } finally {
   await lab.destroy();
 }
+const drill = await measureDrill();
 
 printTable(
   `sync between two lab directors, ${seconds} s per rate (lag: publish → in the standby's BPF table)`,
@@ -197,6 +222,12 @@ printTable(
   [[failover.eligible, failover.present, ratio]],
 );
 
+printTable(
+  'drill (dsrctl drill --back on two dsrd directors, live TCP streams through the VIP)',
+  ['streams', 'lost or reset', 'drill'],
+  [[drill.conns, drill.lost, drill.summary]],
+);
+
 // Keeps up: every flow applied, with p99 lag within 50 ms.
 const sustained = results.filter((r) => r.applied === r.published && r.lag.p99 <= 50);
 const best = sustained.sort((a, b) => b.rate - a.rate)[0];
@@ -209,6 +240,7 @@ printFigures({
   entry_bytes_per_flow: at100k ? Number(at100k.entryBytesPerFlow.toFixed(1)) : null,
   ipvs_bytes_per_flow: 36,
   present_ratio: ratio === null ? null : Number(ratio.toFixed(5)),
-  drill_conns: null,
-  drill_conns_lost: null,
+  drill_conns: drill.conns,
+  drill_conns_lost: drill.lost,
+  drill_passed: drill.passed,
 });

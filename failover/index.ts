@@ -11,7 +11,7 @@ export type {
   HandoverRejectReason,
   Outgoing,
 } from './election/messages.ts';
-export { masterDownIntervalMs, skewTimeMs } from './election/timing.ts';
+export { ADVERTS_PER_INTERVAL, masterDownIntervalMs, skewTimeMs } from './election/timing.ts';
 export type { TrackedConditionSpec, TrackedConditionStatus } from './election/tracked-conditions.ts';
 export type {
   ElectionAlert,

@@ -59,6 +59,8 @@ export class GroupCore {
   readonly groupId: number;
   readonly nodeId: number;
   readonly advertIntervalMs: number;
+  /** Time between two of our adverts: the interval over `advertsPerInterval`. */
+  readonly sendSpacingMs: number;
   readonly preempt: boolean;
   readonly preemptDelayMs: number;
   readonly random: () => number;
@@ -108,6 +110,7 @@ export class GroupCore {
     checkInteger('nodeId', options.nodeId, 1, 0xffffffff);
     checkInteger('advertIntervalMs', options.advertIntervalMs, 1, 0xffff);
     checkInteger('preemptDelayMs', options.preemptDelayMs ?? 0, 0, 3_600_000);
+    checkInteger('advertsPerInterval', options.advertsPerInterval ?? 1, 1, 10);
     checkPriority(options.priority);
     checkFingerprint(options.fingerprint);
     if (options.peers?.includes(options.nodeId)) {
@@ -119,6 +122,7 @@ export class GroupCore {
     this.nodeId = options.nodeId;
     this.advertIntervalMs = options.advertIntervalMs;
     this.masterAdverIntervalMs = options.advertIntervalMs;
+    this.sendSpacingMs = options.advertIntervalMs / (options.advertsPerInterval ?? 1);
     this.preempt = options.preempt ?? true;
     this.preemptDelayMs = options.preemptDelayMs ?? 0;
     this.random = options.random;
@@ -303,13 +307,16 @@ export class GroupCore {
     if (this.yielding !== null && now >= this.yielding.until) this.yielding = null;
   }
 
-  /** Sends the periodic advert (Master) or heartbeat (Backup, Fault) when due. */
+  /**
+   * Sends the periodic advert (Master) or heartbeat (Backup, Fault) when due, `advertsPerInterval`
+   * times per interval: the packets still carry the interval, so peers' timers are RFC 5798's.
+   */
   finish(out: OutputBuilder): ElectionOutput {
     const now = this.now;
     if (this.state !== 'initialize' && this.advertAt !== null && now >= this.advertAt) {
       out.send('all', this.senderStatus('advert'));
       this.counters.advertsSent++;
-      this.advertAt = now + this.advertIntervalMs;
+      this.advertAt = now + this.sendSpacingMs;
     }
     return out.finish(this.state);
   }

@@ -12,6 +12,8 @@ export interface ElectionOptions {
   readonly priority: number;
   /** Advertisement interval in ms, 1..65535. */
   readonly advertIntervalMs: number;
+  /** Adverts sent per interval, 1..10 (default 1; the daemon uses ADVERTS_PER_INTERVAL, ./timing.ts). */
+  readonly advertsPerInterval?: number;
   /** Config fingerprint (16 bytes) compared with every peer's. */
   readonly fingerprint: Uint8Array;
   /** Preempt a lower-priority master (default true, RFC 5798 §6.1 Preempt_Mode). */

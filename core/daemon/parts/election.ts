@@ -13,6 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { type Config, configFingerprint, type VipGroupConfig } from '../../../config/index.ts';
 import {
+  ADVERTS_PER_INTERVAL,
   advertFingerprint,
   createElection,
   type ElectionGroup,
@@ -124,6 +125,8 @@ export class ElectionPart implements DaemonPart {
         nodeId,
         priority: g.priority,
         advertIntervalMs: g.advertIntervalMs,
+        // Loss tolerance on the control path, detection time unchanged (failover/election/timing.ts).
+        advertsPerInterval: ADVERTS_PER_INTERVAL,
         preempt: g.preempt,
         preemptDelayMs: g.preemptDelayMs,
         fingerprint,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- failover [--trials N] [--soak-s S] [--advert-ms MS] [--cases LIST] [--stacks LIST]`
+ * `npm run bench -- failover [--trials N] [--soak-s S] [--advert-ms MS] [--cases LIST] [--stacks LIST] [--sched S]`
  *
  * Client-visible failover time (issue 5). A client in the lab sends a
  * sequenced UDP probe through the VIP every 1 ms to the real servers' echo;
@@ -17,6 +17,9 @@
  * every core saturated and 5% loss between the directors, counting master
  * changes with no fault injected (run for dsrd and keepalived-same).
  *
+ * dsrd is started with the CPU scheduling of its systemd unit (chrt, read from
+ * systemd/dsrd.service); --sched other|fifo:P|rr:P|nice:N|reset measures an alternative.
+ *
  * Prints progress on stderr, tables on stdout, and last the figures as one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -31,6 +34,7 @@ import { type CaseStats, caseStats, failoverFigures } from './lib/failover/figur
 import { KeepalivedStack } from './lib/failover/keepalived-stack.ts';
 import { runStack, type StackRun } from './lib/failover/run-stack.ts';
 import { CASE_KINDS, type CaseKind, type DirectorStack } from './lib/failover/stack.ts';
+import { describeScheduling, parseSchedulingArg } from './lib/failover/unit-scheduling.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable } from './lib/report.ts';
 
 const STACKS = ['dsrd', 'keepalived-same', 'keepalived-default'] as const;
@@ -44,6 +48,7 @@ const soakS = args.get('soak-s') === '0' ? 0 : numberArg(args, 'soak-s', 600);
 const advertMs = Math.round(numberArg(args, 'advert-ms', DEFAULT_ADVERT_INTERVAL_MS));
 const cases = listArg('cases', CASE_KINDS);
 const stacks = listArg('stacks', STACKS);
+const sched = parseSchedulingArg(args.get('sched') ?? 'unit');
 
 function listArg<T extends string>(name: string, all: readonly T[]): T[] {
   const v = args.get(name);
@@ -64,7 +69,7 @@ if (stacks.some((s) => s.startsWith('keepalived'))) {
 }
 
 function makeStack(id: StackId): DirectorStack {
-  if (id === 'dsrd') return new DsrdStack(advertMs);
+  if (id === 'dsrd') return new DsrdStack(advertMs, `dsrd ${advertMs} ms`, sched);
   return new KeepalivedStack(id === 'keepalived-same' ? advertMs : KEEPALIVED_DEFAULT_ADVERT_MS);
 }
 
@@ -167,6 +172,11 @@ for (const r of runs.values()) {
 const ours = runs.get('dsrd');
 const oursReason = !stacks.includes('dsrd') ? 'not selected (--stacks)' : (ours?.unavailable ?? null);
 if (oursReason) notes.push(`figures for our stack are null: dsrd ${oursReason}`);
+else if (stacks.includes('dsrd'))
+  notes.push(
+    `dsrd ran with CPU scheduling "${describeScheduling(sched)}" (--sched ${args.get('sched') ?? 'unit'}; ` +
+      'the unit is systemd/dsrd.service) and sends 2 adverts per interval (failover/election/timing.ts).',
+  );
 notes.push(
   'keepalived: VRRPv3, unicast, nopreempt; forwarding by an nftables netdev rule that only the VIP owner applies ' +
     '(IPVS is not in this kernel). kill -9/SIGSTOP leave the VIP and the kernel rule in place, so clients keep ' +
@@ -174,8 +184,8 @@ notes.push(
 );
 process.stdout.write(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
 
-printFigures(
-  failoverFigures({
+printFigures({
+  ...failoverFigures({
     advertMs,
     trials,
     ours: statsOf('dsrd'),
@@ -186,4 +196,5 @@ printFigures(
     soakKeepalived: runs.get('keepalived-same')?.soak ?? null,
     soakSeconds: soakS,
   }),
-);
+  dsrd_scheduling: describeScheduling(sched),
+});

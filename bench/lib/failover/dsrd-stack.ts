@@ -23,6 +23,7 @@ import { type Host, type Lab, type LabProcess, run } from '../../../test/lab/ind
 import { BENCH_GROUP, dsrdConf } from './dsrd-conf.ts';
 import type { DirectorStack, FaultKind, InjectedFault, StackOptions } from './stack.ts';
 import { Directors } from './stack-common.ts';
+import { type Scheduling, schedulingPrefix } from './unit-scheduling.ts';
 import type { VipHolders } from './vip-holders.ts';
 
 const DSRD = fileURLToPath(new URL('../../../cli/dsrd.ts', import.meta.url));
@@ -50,9 +51,22 @@ export class DsrdStack implements DirectorStack {
   private bpffs: string | null = null;
   private readonly logTail: string[] = [];
 
-  constructor(advertMs: number, name = `dsrd ${advertMs} ms`) {
+  /** CPU scheduling dsrd runs with (the unit file's, see unit-scheduling.ts); null: inherited. */
+  readonly scheduling: Scheduling | null;
+
+  /** Node options before the script (the unit's ExecStart has the same). */
+  readonly nodeArgs: readonly string[];
+
+  constructor(
+    advertMs: number,
+    name = `dsrd ${advertMs} ms`,
+    scheduling: Scheduling | null = null,
+    nodeArgs: readonly string[] = [],
+  ) {
     this.advertMs = advertMs;
     this.name = name;
+    this.scheduling = scheduling;
+    this.nodeArgs = nodeArgs;
   }
 
   private socket(d: Host): string {
@@ -111,11 +125,14 @@ export class DsrdStack implements DirectorStack {
   private async launch(d: Host): Promise<void> {
     const keep = (line: string): void => {
       this.logTail.push(`${d.name}: ${line}`);
-      if (this.logTail.length > 200) this.logTail.shift();
+      if (this.logTail.length > 2000) this.logTail.shift();
     };
-    const proc = this.lab!.node(d, DSRD, ['--config', this.confPath(d)], { onLine: keep, onErrLine: keep });
+    const cmd = [process.execPath, ...this.nodeArgs, DSRD, '--config', this.confPath(d)];
+    // Started the way the unit starts it: the same scheduling policy, priority and nice value.
+    const [head, ...rest] = [...(this.scheduling ? schedulingPrefix(this.scheduling) : []), ...cmd];
+    const proc = this.lab!.spawn(d, head, rest, { onLine: keep, onErrLine: keep });
     this.procs.set(d.name, proc);
-    const status = await this.awaitStatus(d, proc, 20_000);
+    const status = await this.awaitStatus(d, proc, 60_000);
     const missing = missingParts(status);
     if (missing.length > 0) {
       throw new DsrError(

@@ -60,7 +60,12 @@ export const MAX_NEW_FLOWS = 30_000;
 // The frames use the lab's address plan (design brief §3: benchmarking ranges only).
 const DIRECTOR_MAC = '02:d5:00:00:01:00';
 const CLIENT_MAC = '02:d5:00:00:02:00';
-const REAL_MACS = ['02:d5:00:00:03:00', '02:d5:00:00:03:01', '02:d5:00:00:03:02'];
+// BPF_PROG_TEST_RUN with repeat feeds the program its own output frame again, and the program
+// only forwards frames addressed to the director (others are passed: pass_other_mac). So the real
+// servers here share the director's MAC: every repetition is then addressed to the director and
+// takes the same established path, which is what the figure measures. The work per packet (parse,
+// lookup, rewrite both MACs, XDP_TX) is the same as with distinct MACs.
+const REAL_MACS = [DIRECTOR_MAC, DIRECTOR_MAC, DIRECTOR_MAC];
 const CLIENT_IP = '198.18.0.10';
 // Clients of the new-flow and persistence figures: outside the harness's fill (198.18.0.0 + i >> 10).
 const NEW_FLOW_CLIENT = '198.19.1.1';

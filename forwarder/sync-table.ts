@@ -244,11 +244,12 @@ function validState(state: number, proto: number): number {
   return proto === 6 ? DSR.CONN_TCP_EST : DSR.CONN_UDP;
 }
 
+/** The flow of an entry; IPv4 keys read only the first 4 bytes, so no padded copies are made. */
 function flowOf(e: SyncEntry): Flow {
   const family = e.client.length === 4 ? 4 : 6;
   return {
-    src: padded(e.client),
-    dst: padded(e.vip),
+    src: e.client,
+    dst: e.vip,
     sport: e.clientPort,
     dport: e.vport,
     proto: e.proto,

@@ -117,10 +117,11 @@ export function readEntries(buf: Buffer, start: number, end: number, max = 4096)
       clientPort: buf.readUInt16BE(off + 4),
       vport: buf.readUInt16BE(off + 6),
       lifetimeMs: buf.readUInt32BE(off + 8),
-      client: Uint8Array.prototype.slice.call(buf, p, p + a),
-      vip: Uint8Array.prototype.slice.call(buf, p + a, p + 2 * a),
-      realServer:
-        kind === 'conn-delete' ? undefined : Uint8Array.prototype.slice.call(buf, p + 2 * a, p + 3 * a),
+      // Views into the datagram, not copies (Node hands each datagram its own buffer): three copies
+      // per entry showed in the standby's profile at 100k flows/s.
+      client: buf.subarray(p, p + a),
+      vip: buf.subarray(p + a, p + 2 * a),
+      realServer: kind === 'conn-delete' ? undefined : buf.subarray(p + 2 * a, p + 3 * a),
     });
     off += size;
   }

@@ -210,8 +210,25 @@ export class DsrdStack implements DirectorStack {
     return { kind, host: m, at, restore: async () => p.resume() };
   }
 
+  /**
+   * Waits (bounded) until every backup says it is in sync, as an operator checks `dsrctl status`
+   * before a planned handover: the master refuses to hand over to a director that is not (a
+   * restarted one pulls the tables first).
+   */
+  private async awaitBackupsInSync(master: Host, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const d of this.lab!.directors.filter((x) => x !== master)) {
+      while (Date.now() < deadline) {
+        const s = (await callDaemon(this.socket(d), 'status').catch(() => null)) as DaemonStatus | null;
+        if (s?.groups?.every((g) => !(g.reason ?? '').includes('not in sync'))) break;
+        await sleep(100);
+      }
+    }
+  }
+
   async planned(): Promise<InjectedFault> {
     const m = this.dirs!.requireMaster();
+    await this.awaitBackupsInSync(m, 15_000);
     const at = Date.now();
     const r = await this.lab!.exec(
       m,

@@ -9,6 +9,8 @@ import type { Host, Lab, LabProcess } from '../../../test/lab/index.ts';
 import type { ProbeSummary } from './probe-analysis.ts';
 
 const SCRIPT = fileURLToPath(new URL('./udp-probe.ts', import.meta.url));
+/** Below dsrd's (systemd/dsrd.service), above every normal process. */
+const PROBE_RT_PRIORITY = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ProbeResult extends ProbeSummary {
@@ -40,10 +42,18 @@ export class RunningProbe {
   /** Starts the probe in `client` and resolves once a first reply came back through `addr`. */
   static async start(lab: Lab, client: Host, o: ProbeOptions): Promise<RunningProbe> {
     const probe = new RunningProbe();
-    probe.proc = lab.node(
+    probe.proc = lab.spawn(
       client,
-      SCRIPT,
+      'chrt',
       [
+        // The instrument must not be what stalls: its sending and receiving thread runs real-time
+        // (below the directors' daemons, and only that thread: reset on fork), so a busy host shows
+        // as the stacks' outage, not the probe's (its own pauses are still reported, maxSendGapMs).
+        '--reset-on-fork',
+        '--fifo',
+        String(PROBE_RT_PRIORITY),
+        process.execPath,
+        SCRIPT,
         '--addr',
         o.addr,
         '--port',

@@ -8,12 +8,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsrError } from '../../../core/errors.ts';
-import { createLab, type Lab, probe } from '../../../test/lab/index.ts';
+import { createLab, type Lab, probe, run } from '../../../test/lab/index.ts';
 import { runSoak, type SoakOptions, type SoakOutcome } from './soak.ts';
 import type { CaseKind, DirectorStack } from './stack.ts';
 import { failedTrial, runTrial, type TrialEnv, type TrialOutcome } from './trial.ts';
 
 const PORT = 7001;
+/** The probe's priority (probe-run.ts): below dsrd's, above every normal process. */
+const ECHO_RT_PRIORITY = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StackRunOptions {
@@ -65,6 +67,20 @@ async function directorsLikeNics(lab: Lab): Promise<void> {
   }
 }
 
+/**
+ * The real servers' UDP echo is part of the instrument: its main thread (the one that answers) runs
+ * real-time like the probe's (probe-run.ts), so a busy host does not show as reply gaps. Only that
+ * thread (`chrt -p` sets one thread), the processes are the lab's own.
+ */
+async function echoRealtime(lab: Lab): Promise<void> {
+  for (const r of lab.realServers) {
+    const { stdout } = await run('ip', ['netns', 'pids', r.netns]);
+    for (const pid of stdout.split('\n').filter((l) => /^\d+$/.test(l.trim()))) {
+      await run('chrt', ['--fifo', '--pid', String(ECHO_RT_PRIORITY), pid.trim()], { allowFailure: true });
+    }
+  }
+}
+
 export async function runStack(stack: DirectorStack, o: StackRunOptions): Promise<StackRun> {
   const run: StackRun = { stack: stack.name, outcomes: [], soak: null, unavailable: null };
   const workDir = join(o.workDir, stack.name.replace(/[^a-z0-9.-]+/gi, '_'));
@@ -74,6 +90,7 @@ export async function runStack(stack: DirectorStack, o: StackRunOptions): Promis
   try {
     try {
       await directorsLikeNics(lab);
+      await echoRealtime(lab);
       await bringUp(lab, env, stack, workDir);
     } catch (e) {
       run.unavailable = e instanceof Error ? e.message : String(e);

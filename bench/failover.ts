@@ -165,6 +165,8 @@ const notes: string[] = [
 ];
 for (const r of runs.values()) {
   if (r.unavailable) notes.push(`${r.stack} not measured: ${r.unavailable}`);
+  if (r.soak && r.soak.explained.length > 0)
+    notes.push(`${r.stack} soak, from its log: ${r.soak.explained.slice(0, 40).join('; ')}`);
   for (const s of cases.map((k) => caseStats(r.stack, k, r.outcomes))) {
     for (const e of s.errors) notes.push(`${r.stack} ${s.kind}: ${e}`);
   }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { BENCH_GROUP, dsrdConf } from '../../bench/lib/failover/dsrd-conf.ts';
-import { missingParts } from '../../bench/lib/failover/dsrd-stack.ts';
+import { explainDsrdLog, missingParts } from '../../bench/lib/failover/dsrd-stack.ts';
 import { type FileAccess, formatConfigIssues, parseConfigText } from '../../config/index.ts';
 
 const KEY = '/tmp/dsrl-bench/election.key';
@@ -75,4 +75,23 @@ test('missingParts names the failover parts a daemon does not run', (t) => {
     ),
     [],
   );
+});
+
+test('explainDsrdLog: transitions with their reasons and stalls, from the given time on', (t) => {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const since = Date.parse(at(10));
+  const lines = [
+    `d1: {"level":30,"time":"${at(5)}","msg":"VIP group bench: backup -> master","reason":"startup"}`,
+    `d2: {"level":30,"time":"${at(12)}","alert":{"kind":"stall-detected","gapMs":41.6},"msg":"election: stall-detected"}`,
+    `d2: {"level":30,"time":"${at(12)}","msg":"VIP group bench: master -> backup","reason":"stall"}`,
+    `d1: {"level":30,"time":"${at(13)}","msg":"VIP group bench: backup -> master","reason":"master-resigned"}`,
+    `d1: {"level":30,"time":"${at(14)}","msg":"took over VIPs"}`,
+    'd1: not json',
+    'no host prefix',
+  ];
+  t.deepEqual(explainDsrdLog(lines, since), [
+    '+2.0 s d2 stall 42 ms',
+    '+2.0 s d2 bench: master -> backup (stall)',
+    '+3.0 s d1 bench: backup -> master (master-resigned)',
+  ]);
 });

@@ -124,6 +124,7 @@ test('figures: issue 5 keys, null for our stack when it could not run, ratio whe
     burners: 2,
     falseFailovers: 0,
     changes: [],
+    explained: [],
     probe: null,
     error: null,
   };

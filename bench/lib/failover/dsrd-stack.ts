@@ -40,6 +40,34 @@ export function missingParts(status: Pick<DaemonStatus, 'parts'>): string[] {
   return REQUIRED_PARTS.filter((name) => !status.parts.some((p) => p.name === name && p.state === 'running'));
 }
 
+/**
+ * From dsrd's JSON log lines ("<host>: {json}"), the election's account of what happened since
+ * `since` (epoch ms): each VIP group transition with its reason (master-down, stall,
+ * split-brain-lost, ...) and each stall the election detected (pure).
+ */
+export function explainDsrdLog(lines: readonly string[], since: number): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    const sep = line.indexOf(': ');
+    if (sep <= 0) continue;
+    const host = line.slice(0, sep);
+    let rec: { time?: string; msg?: string; reason?: string; alert?: { kind?: string; gapMs?: number } };
+    try {
+      rec = JSON.parse(line.slice(sep + 2));
+    } catch {
+      continue;
+    }
+    const at = Date.parse(rec.time ?? '');
+    if (!(at >= since)) continue;
+    const when = `+${((at - since) / 1000).toFixed(1)} s`;
+    if (rec.msg?.startsWith('VIP group ') && rec.reason)
+      out.push(`${when} ${host} ${rec.msg.slice('VIP group '.length)} (${rec.reason})`);
+    else if (rec.alert?.kind === 'stall-detected')
+      out.push(`${when} ${host} stall ${Math.round(rec.alert.gapMs ?? 0)} ms`);
+  }
+  return out;
+}
+
 export class DsrdStack implements DirectorStack {
   readonly name: string;
   readonly advertMs: number;
@@ -252,6 +280,11 @@ export class DsrdStack implements DirectorStack {
 
   log(): string[] {
     return [...this.logTail];
+  }
+
+  /** The election's own account of master changes since `since` (see explainDsrdLog). */
+  explainChanges(since: number): string[] {
+    return explainDsrdLog(this.logTail, since);
   }
 
   async stop(): Promise<void> {

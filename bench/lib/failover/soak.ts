@@ -29,6 +29,8 @@ export interface SoakOutcome {
   falseFailovers: number;
   /** Each master change: ms into the soak, and who took the VIP. */
   changes: { atMs: number; host: string }[];
+  /** The stack's account of its transitions and stalls in the soak (dsrd's log), if it gives one. */
+  explained: string[];
   probe: ProbeResult | null;
   error: string | null;
 }
@@ -78,6 +80,7 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
     burners,
     falseFailovers: changes.length,
     changes,
+    explained: stack.explainChanges?.(t0) ?? [],
     probe: result,
     error,
   };

@@ -47,6 +47,8 @@ export interface DirectorStack {
   masterDownMs(): number;
   /** The VIP holder history (master changes), watched from the kernel. */
   holders(): VipHolders;
+  /** Why the masters changed since `since` (epoch ms), from the stack's own logs, if it says. */
+  explainChanges?(since: number): string[];
   /** Injects an unplanned fault on the current master. */
   fault(kind: FaultKind): Promise<InjectedFault>;
   /** Hands the VIP over from the current master the way an operator would. */

@@ -146,18 +146,35 @@ const soakRows = [...runs.values()]
       s.error ? null : s.falseFailovers,
       s.probe?.lost ?? null,
       s.probe ? Number(s.probe.gap.ms.toFixed(1)) : null,
+      s.witness?.maxLateMs ?? null,
+      s.witness
+        ? `${s.witness.lateOver['30']}/${s.witness.lateOver['50']}/${s.witness.lateOver['70']}`
+        : null,
       s.error ?? '',
     ];
   });
 if (soakRows.length > 0) {
   printTable(
     'soak: no fault injected, every core busy, loss on the control path',
-    ['stack', 'seconds', 'burners', 'loss %', 'false failovers', 'probe lost', 'longest gap ms', 'error'],
+    [
+      'stack',
+      'seconds',
+      'burners',
+      'loss %',
+      'false failovers',
+      'probe lost',
+      'longest gap ms',
+      'host max late ms',
+      'host late >30/50/70',
+      'error',
+    ],
     soakRows,
   );
 }
 
 const notes: string[] = [
+  'host late = a bare real-time timer loop run through the soak (timer-witness.ts): how late the host itself ' +
+    'let a timer be (VM pauses, non-preemptible kernel work), i.e. stalls no daemon setting can avoid.',
   'outage = longest gap between replies (issue 5); lost-run = send-time span of the longest run of unanswered ' +
     'probes (free of receive-side jitter); probe Hz = lowest achieved send rate; probe stall = longest pause of ' +
     "the probe's own sending (its resolution on this loaded host); unrecov. = replies had not resumed " +
@@ -199,4 +216,7 @@ printFigures({
     soakSeconds: soakS,
   }),
   dsrd_scheduling: describeScheduling(sched),
+  // How late the host let a bare real-time timer be during our soak (timer-witness.ts).
+  soak_host_max_late_ms: runs.get('dsrd')?.soak?.witness?.maxLateMs ?? null,
+  soak_host_late_over_ms: runs.get('dsrd')?.soak?.witness?.lateOver ?? null,
 });

@@ -125,6 +125,7 @@ test('figures: issue 5 keys, null for our stack when it could not run, ratio whe
     falseFailovers: 0,
     changes: [],
     explained: [],
+    witness: null,
     probe: null,
     error: null,
   };

@@ -7,12 +7,17 @@
  * runs meanwhile, so the table also shows what the clients lost.
  */
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { LabProcess } from '../../../test/lab/index.ts';
 import { type ProbeResult, RunningProbe } from './probe-run.ts';
 import type { DirectorStack } from './stack.ts';
+import type { WitnessResult } from './timer-witness.ts';
 import type { TrialEnv } from './trial.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const WITNESS = fileURLToPath(new URL('./timer-witness.ts', import.meta.url));
+/** The witness runs real-time like dsrd (systemd/dsrd.service), main thread only. */
+const WITNESS_CHRT = ['--reset-on-fork', '--fifo', '10'];
 
 export interface SoakOptions {
   seconds: number;
@@ -31,6 +36,11 @@ export interface SoakOutcome {
   changes: { atMs: number; host: string }[];
   /** The stack's account of its transitions and stalls in the soak (dsrd's log), if it gives one. */
   explained: string[];
+  /**
+   * A bare real-time timer loop run through the soak (timer-witness.ts): how late the host let a
+   * timer be, with nothing of the daemon's in it. Null if it failed to run.
+   */
+  witness: WitnessResult | null;
   probe: ProbeResult | null;
   error: string | null;
 }
@@ -42,6 +52,8 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
   const procs: LabProcess[] = [];
   let probe: RunningProbe | null = null;
   let result: ProbeResult | null = null;
+  let witness: LabProcess | null = null;
+  let witnessResult: WitnessResult | null = null;
   let error: string | null = null;
   const t0 = Date.now();
   try {
@@ -50,6 +62,16 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
       port: env.port,
       maxDurationMs: o.seconds * 1000 + 60_000,
     });
+    witness = lab.spawn(env.client, 'chrt', [
+      ...WITNESS_CHRT,
+      process.execPath,
+      WITNESS,
+      '--interval-ms',
+      '5',
+      '--duration-ms',
+      String(o.seconds * 1000 + 60_000),
+    ]);
+    await witness.waitForLine(/^READY$/, 30_000);
     await lab.loss(d1, d2, o.lossPercent);
     for (let i = 0; i < burners; i++) {
       // A shell loop burns a core without allocating; it lives in the lab so destroy() ends it.
@@ -60,6 +82,12 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
     error = e instanceof Error ? e.message : String(e);
   } finally {
     await Promise.all(procs.map((p) => p.kill9()));
+    if (witness) {
+      witness.signal('SIGTERM');
+      const line = await witness.waitForLine(/^RESULT /, 10_000).catch(() => null);
+      witnessResult = line ? (JSON.parse(line.slice('RESULT '.length)) as WitnessResult) : null;
+      await witness.kill9();
+    }
     await lab.clearLoss(d1, d2).catch(() => undefined);
     if (probe) {
       try {
@@ -81,6 +109,7 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
     falseFailovers: changes.length,
     changes,
     explained: stack.explainChanges?.(t0) ?? [],
+    witness: witnessResult,
     probe: result,
     error,
   };

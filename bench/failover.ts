@@ -144,6 +144,7 @@ const soakRows = [...runs.values()]
       s.burners,
       s.lossPercent,
       s.error ? null : s.falseFailovers,
+      s.error ? null : s.retaken,
       s.probe?.lost ?? null,
       s.probe ? Number(s.probe.gap.ms.toFixed(1)) : null,
       s.witness?.maxLateMs ?? null,
@@ -162,6 +163,7 @@ if (soakRows.length > 0) {
       'burners',
       'loss %',
       'false failovers',
+      'VIP re-taken',
       'probe lost',
       'longest gap ms',
       'host max late ms',
@@ -175,6 +177,9 @@ if (soakRows.length > 0) {
 const notes: string[] = [
   'host late = a bare real-time timer loop run through the soak (timer-witness.ts): how late the host itself ' +
     'let a timer be (VM pauses, non-preemptible kernel work), i.e. stalls no daemon setting can avoid.',
+  'false failovers = the VIP taken by another director than the one holding it; VIP re-taken = dropped and ' +
+    'taken back by the same director (dsrd fencing itself after a stall and finding no one took over: ' +
+    "clients' ARP caches and forwarding stay on it).",
   'outage = longest gap between replies (issue 5); lost-run = send-time span of the longest run of unanswered ' +
     'probes (free of receive-side jitter); probe Hz = lowest achieved send rate; probe stall = longest pause of ' +
     "the probe's own sending (its resolution on this loaded host); unrecov. = replies had not resumed " +
@@ -184,6 +189,14 @@ for (const r of runs.values()) {
   if (r.unavailable) notes.push(`${r.stack} not measured: ${r.unavailable}`);
   if (r.soak && r.soak.explained.length > 0)
     notes.push(`${r.stack} soak, from its log: ${r.soak.explained.slice(0, 40).join('; ')}`);
+  const hostLate = r.soak?.witness?.stalls ?? [];
+  if (r.soak && hostLate.length > 0) {
+    const t0 = r.soak.startedAt;
+    const at = (ms: number) => `+${((ms - t0) / 1000).toFixed(1)} s`;
+    notes.push(
+      `${r.stack} soak, host witness late > 30 ms: ${hostLate.map((s) => `${at(s.at)} ${s.lateMs} ms`).join('; ')}`,
+    );
+  }
   for (const s of cases.map((k) => caseStats(r.stack, k, r.outcomes))) {
     for (const e of s.errors) notes.push(`${r.stack} ${s.kind}: ${e}`);
   }
@@ -194,7 +207,8 @@ if (oursReason) notes.push(`figures for our stack are null: dsrd ${oursReason}`)
 else if (stacks.includes('dsrd'))
   notes.push(
     `dsrd ran with CPU scheduling "${describeScheduling(sched)}" (--sched ${args.get('sched') ?? 'unit'}; ` +
-      'the unit is systemd/dsrd.service) and sends 2 adverts per interval (failover/election/timing.ts).',
+      `the unit is systemd/dsrd.service), its election thread "${ours?.electionThread ?? 'not reported'}", ` +
+      'and sends 2 adverts per interval (failover/election/timing.ts).',
   );
 notes.push(
   'keepalived: VRRPv3, unicast, nopreempt; forwarding by an nftables netdev rule that only the VIP owner applies ' +
@@ -216,6 +230,7 @@ printFigures({
     soakSeconds: soakS,
   }),
   dsrd_scheduling: describeScheduling(sched),
+  dsrd_election_thread: ours?.electionThread ?? null,
   // How late the host let a bare real-time timer be during our soak (timer-witness.ts).
   soak_host_max_late_ms: runs.get('dsrd')?.soak?.witness?.maxLateMs ?? null,
   soak_host_late_over_ms: runs.get('dsrd')?.soak?.witness?.lateOver ?? null,

@@ -5,8 +5,8 @@
  * - a delay histogram (perf_hooks.monitorEventLoopDelay) for status and metrics;
  * - a stall detector: a timer that should fire every `tickMs`; a gap between two firings far above
  *   that means the process did not run (CPU starvation, a blocking call, SIGSTOP, a VM pause).
- *   The election consumes stalls for self-fencing: a master that was not scheduled for longer than
- *   its master-down interval must not go on acting on stale state.
+ *   Reported in status and metrics. The election does not use these for self-fencing: it runs on
+ *   its own thread and measures its own stalls (failover/election, failover/thread).
  */
 import { type ELDHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 

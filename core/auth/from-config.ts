@@ -7,9 +7,23 @@
 import type { KeyRing } from '../../config/types.ts';
 import { Keyring } from './keyring.ts';
 
-export function keyringFromConfig(ring: KeyRing, purpose: string): Keyring {
-  const keys = ring.keys.map((key) => ({ id: key.id, secret: key.secret.bytes() }));
-  const operator = new Keyring(keys, ring.sendId);
-  for (const key of keys) key.secret.fill(0);
+/** The operator's keys as plain data, to hand to another thread (which builds its keyring). */
+export interface KeyMaterial {
+  readonly keys: { readonly id: number; readonly secret: Uint8Array }[];
+  readonly sendId: number;
+}
+
+export function keyMaterialFromConfig(ring: KeyRing): KeyMaterial {
+  return { keys: ring.keys.map((key) => ({ id: key.id, secret: key.secret.bytes() })), sendId: ring.sendId };
+}
+
+/** The derived keyring; the material's secrets are zeroed (the keyring keeps only derived keys). */
+export function keyringFromMaterial(material: KeyMaterial, purpose: string): Keyring {
+  const operator = new Keyring(material.keys, material.sendId);
+  for (const key of material.keys) key.secret.fill(0);
   return operator.derive(purpose);
+}
+
+export function keyringFromConfig(ring: KeyRing, purpose: string): Keyring {
+  return keyringFromMaterial(keyMaterialFromConfig(ring), purpose);
 }

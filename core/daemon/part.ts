@@ -21,7 +21,7 @@ export interface PartContext {
   log: Logger;
   /** Register admin commands here (and unregister them in stop()). */
   admin: CommandRegistry;
-  /** Event-loop delay and stalls; the election subscribes to stalls for self-fencing. */
+  /** The main thread's event-loop delay and stalls, for status and metrics. */
   eventLoop: EventLoopMonitor;
   /** Aborted when the daemon begins to stop. */
   signal: AbortSignal;

@@ -91,6 +91,13 @@ export class GroupCore {
    */
   formerMaster: number | null = null;
   lastInputAt: number | null = null;
+  /** When we sent the first advert of the current advert interval (the advert phase's origin). */
+  phaseStartAt: number | null = null;
+  /**
+   * A master that fenced itself after a stall listens for one advert interval before claiming
+   * again (#selfFence); its master-down timer then ends that window.
+   */
+  relearning = false;
   handover: PendingHandover | null = null;
   yielding: ExpectedYield | null = null;
   readonly splitPeers = new Set<number>();
@@ -102,6 +109,7 @@ export class GroupCore {
     messagesReceived: 0,
     splitBrains: 0,
     stalls: 0,
+    lateTimerGraces: 0,
     clockBackwards: 0,
   };
 
@@ -190,6 +198,7 @@ export class GroupCore {
     this.formerMaster = null;
     this.masterId = this.nodeId;
     this.masterDownAt = null;
+    this.relearning = false;
     this.preemptHold = false;
     this.preemptSince = null;
     this.discarding = null;
@@ -232,8 +241,12 @@ export class GroupCore {
     this.masterId = m.from;
     this.formerMaster = m.from;
     this.discarding = null;
+    this.relearning = false;
     this.masterAdverIntervalMs = m.intervalMs;
-    this.masterDownAt = now + masterDownIntervalMs(this.effectivePriority, m.intervalMs);
+    // From the first advert of the master's interval (messages.ts, phase): with two adverts per
+    // interval, the timer then runs out as soon after a failure as RFC 5798's would.
+    const sentIntoInterval = ((m.phase ?? 0) / 256) * m.intervalMs;
+    this.masterDownAt = now - sentIntoInterval + masterDownIntervalMs(this.effectivePriority, m.intervalMs);
   }
 
   failHandover(reason: HandoverFailure, out: OutputBuilder): void {
@@ -259,6 +272,7 @@ export class GroupCore {
     }
     const threshold = this.#stallThresholdMs ?? this.masterDownIntervalMs;
     if (gap > threshold) this.#selfFence(now, gap, threshold, out);
+    else this.#missedDeadline(now, gap);
     this.lastInputAt = now;
     return out;
   }
@@ -270,28 +284,49 @@ export class GroupCore {
 
   /**
    * We were not scheduled for longer than the master-down interval (event-loop or process stall,
-   * SIGSTOP, suspend): the backups may have taken over, and adverts queued in our socket say
-   * nothing about now. A master steps down (priority 0, so a live backup takes over after its
-   * skew time); every state forgets the master and listens for a full master-down interval
-   * before claiming again.
+   * SIGSTOP, suspend, a paused VM): a backup may have taken over, and what we knew of the peers is
+   * stale. A master steps down at once (its VIPs are released) and re-learns for one advert
+   * interval before claiming again: a backup that took over meanwhile advertises every half
+   * interval, so we hear it and follow; if none did, we claim again and nothing moved. No
+   * priority 0 here: when the whole host paused, the backups paused too and restart their own
+   * master-down interval (3+ intervals, below), so the re-learning master is back before any of
+   * them would take over, where a priority-0 resign would have made one take over for nothing.
+   * Every other state forgets the master and listens for a full master-down interval.
    */
   #selfFence(now: number, gap: number, thresholdMs: number, out: OutputBuilder): void {
     this.counters.stalls++;
     out.alert({ kind: 'stall-detected', gapMs: gap, thresholdMs });
     this.failHandover('stall', out);
-    if (this.state === 'master') {
-      out.send('all', this.senderStatus('advert', true));
-      this.leaveMaster(now, 'backup', 'stall', out);
-    }
+    const wasMaster = this.state === 'master';
+    if (wasMaster) this.leaveMaster(now, 'backup', 'stall', out);
     this.masterId = null;
     this.discarding = null;
     this.resigned = null;
     this.preemptSince = null;
     this.yielding = null;
     this.masterAdverIntervalMs = this.advertIntervalMs;
-    if (this.state === 'backup') this.masterDownAt = now + this.masterDownIntervalMs;
+    this.relearning = wasMaster;
+    if (this.state === 'backup') {
+      this.masterDownAt = now + (wasMaster ? this.advertIntervalMs : this.masterDownIntervalMs);
+    }
     this.peers.startGrace(now);
     this.advertAt = now;
+  }
+
+  /**
+   * A backup that was not scheduled when its master-down timer ran out (a gap in its inputs of
+   * more than two advert spacings that spans the deadline; a backup's own heartbeats give it an
+   * input every spacing) cannot tell a dead master from one that was paused along with it, as when
+   * the whole host stalls: the master's next advert is only just being sent. It re-learns for a
+   * full master-down interval instead of taking over, as after a longer stall. A master that is
+   * really gone is taken over from one interval later; one that times out on time, at once.
+   */
+  #missedDeadline(now: number, gap: number): void {
+    const deadline = this.masterDownAt;
+    if (this.state !== 'backup' || this.relearning || deadline === null) return;
+    if (gap <= 2 * this.sendSpacingMs || deadline <= now - gap || deadline > now) return;
+    this.counters.lateTimerGraces++;
+    this.masterDownAt = now + this.masterDownIntervalMs;
   }
 
   /** Timeouts other than the master-down timer: lost peers, handover and overlap windows. */
@@ -314,11 +349,25 @@ export class GroupCore {
   finish(out: OutputBuilder): ElectionOutput {
     const now = this.now;
     if (this.state !== 'initialize' && this.advertAt !== null && now >= this.advertAt) {
-      out.send('all', this.senderStatus('advert'));
+      out.send('all', { ...this.senderStatus('advert'), phase: this.#advertPhase(now) });
       this.counters.advertsSent++;
       this.advertAt = now + this.sendSpacingMs;
     }
     return out.finish(this.state);
+  }
+
+  /**
+   * 0 when a full interval has passed since the interval's first advert (this one starts the next
+   * interval), else how far into the interval we are, in 1/256, rounded down: a backup anchors its
+   * timer at or after the first advert, never before it.
+   */
+  #advertPhase(now: number): number {
+    const since = this.phaseStartAt === null ? Number.POSITIVE_INFINITY : now - this.phaseStartAt;
+    if (!(since >= 0 && since < this.advertIntervalMs)) {
+      this.phaseStartAt = now;
+      return 0;
+    }
+    return Math.min(255, Math.floor((256 * since) / this.advertIntervalMs));
   }
 
   dropped(reason: DropReason, out: OutputBuilder): ElectionOutput {

@@ -86,8 +86,13 @@ export class ElectionGroup {
     now = core.now;
     core.expire(now, out);
     if (core.state === 'backup' && core.masterDownAt !== null && now >= core.masterDownAt) {
-      const reason =
-        core.discarding !== null ? 'preempt' : core.resigned !== null ? 'master-resigned' : 'master-down';
+      const reason = core.relearning
+        ? 'relearned'
+        : core.discarding !== null
+          ? 'preempt'
+          : core.resigned !== null
+            ? 'master-resigned'
+            : 'master-down';
       core.becomeMaster(now, reason, out);
     }
     return core.finish(out);

@@ -21,6 +21,12 @@ export function onMasterAdvert(core: GroupCore, now: number, m: AdvertMessage, o
 }
 
 function backupHearsMaster(core: GroupCore, now: number, m: AdvertMessage): void {
+  if (core.relearning) {
+    // Re-learning after a stall (group-core.ts #selfFence): there is a master. Whatever the rules
+    // below decide, a preemption waits a full master-down interval, as from any backup.
+    core.relearning = false;
+    core.masterDownAt = now + core.masterDownIntervalMs;
+  }
   if (m.priority === 0) {
     // §6.4.2: "If the Priority in the ADVERTISEMENT is zero, then: Set the Master_Down_Timer to Skew_Time".
     core.masterDownAt = now + skewTimeMs(core.effectivePriority, core.masterAdverIntervalMs);

@@ -26,6 +26,13 @@ export interface SenderStatus {
   /** First 16 bytes of the SHA-256 of the sender's normalised config. */
   readonly fingerprint: Uint8Array;
   readonly syncReady: boolean;
+  /**
+   * Adverts only: how far into its advert interval the sender sent this one, in 1/256 of the
+   * interval (0 for the interval's first, or when omitted). With several adverts per interval
+   * (timing.ts) a backup restarts Master_Down_Timer from the interval's first advert, as RFC 5798
+   * §6.4.2 would with one, however many of the others it received.
+   */
+  readonly phase?: number;
 }
 
 export interface AdvertMessage extends SenderStatus {

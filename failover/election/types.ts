@@ -46,6 +46,7 @@ export type TransitionReason =
   | 'resign'
   | 'handover'
   | 'stall'
+  | 'relearned'
   | 'fault'
   | 'fault-cleared'
   | 'shutdown';

@@ -88,7 +88,7 @@ function parse(buf: Buffer, keyring: Keyring): DecodeResult {
   if (from === 0 || groupId === 0 || intervalMs === 0) return bad();
   if (session === 0n || seq === 0n || timestamp > BigInt(Number.MAX_SAFE_INTEGER)) return bad();
   if (priority > MAX_PRIORITY_ON_WIRE || state === undefined) return bad();
-  if (buf.readUInt8(OFF.reserved) !== 0) return bad();
+  const phase = buf.readUInt8(OFF.phase);
 
   const status: SenderStatus = {
     groupId,
@@ -103,9 +103,9 @@ function parse(buf: Buffer, keyring: Keyring): DecodeResult {
 
   if (kind === 'advert') {
     if (to !== 0 || token !== 0 || reasonCode !== 0) return bad();
-    return { ok: true, message: { kind, ...status }, auth };
+    return { ok: true, message: { kind, ...status, ...(phase === 0 ? {} : { phase }) }, auth };
   }
-  if (to === 0 || to === from || token === 0) return bad();
+  if (to === 0 || to === from || token === 0 || phase !== 0) return bad();
   if (kind === 'handover-request') {
     if (reasonCode !== 0) return bad();
     return { ok: true, message: { kind, ...status, to, token }, auth };

@@ -36,6 +36,8 @@ export function encodeElectionPacket(message: ElectionMessage, stamp: SendStamp,
   check(isU(message.from, 1, 0xffffffff), 'from', message.from);
   check(isU(message.priority, 0, MAX_PRIORITY_ON_WIRE), 'priority', message.priority);
   check(message.fingerprint.length === FINGERPRINT_BYTES, 'fingerprint', message.fingerprint.length);
+  const phase = message.kind === 'advert' ? (message.phase ?? 0) : 0;
+  check(isU(phase, 0, 255), 'phase', phase);
   check(stamp.session > 0n && stamp.seq > 0n, 'session/seq', `${stamp.session}/${stamp.seq}`);
   check(Number.isSafeInteger(stamp.timestampMs) && stamp.timestampMs >= 0, 'timestamp', stamp.timestampMs);
 
@@ -54,6 +56,7 @@ export function encodeElectionPacket(message: ElectionMessage, stamp: SendStamp,
   buf.writeBigUInt64BE(BigInt(stamp.timestampMs), OFF.timestamp);
   buf.writeUInt8(message.priority, OFF.priority);
   buf.writeUInt8(STATE_CODES[message.state], OFF.state);
+  buf.writeUInt8(phase, OFF.phase);
   if (message.kind !== 'advert') {
     check(isU(message.to, 1, 0xffffffff) && message.to !== message.from, 'to', message.to);
     check(isU(message.token, 1, 0xffffffff), 'token', message.token);

@@ -18,7 +18,7 @@
  *   40  1   priority (0..254; 255 is the RFC 5798 address owner, which we never are)
  *   41  1   state: 2 backup, 3 master, 4 fault
  *   42  1   reject reason (handover-reject: 1..4, else 0)
- *   43  1   reserved, 0
+ *   43  1   phase (advert: 0..255, how far into its interval it was sent, in 1/256; else 0)
  *   44  4   target node id (handover messages: non-zero; advert: 0)
  *   48  4   handover token (handover messages: non-zero; advert: 0)
  *   52 16   config fingerprint
@@ -51,7 +51,7 @@ export const OFF = {
   priority: 40,
   state: 41,
   reason: 42,
-  reserved: 43,
+  phase: 43,
   to: 44,
   token: 48,
   fingerprint: 52,

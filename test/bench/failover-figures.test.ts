@@ -120,9 +120,11 @@ test('figures: issue 5 keys, null for our stack when it could not run, ratio whe
   const soak = {
     stack: 'ours',
     seconds: 20,
+    startedAt: 0,
     lossPercent: 5,
     burners: 2,
     falseFailovers: 0,
+    retaken: 0,
     changes: [],
     explained: [],
     witness: null,

@@ -38,6 +38,31 @@ test('holders follow adds and deletes of the VIP only, and count acquisitions', 
   t.is(h.changes.length, 3);
 });
 
+test('a VIP dropped and taken back by the same director is not a move', (t) => {
+  const h = new VipHolders('198.18.0.200');
+  h.apply('d1', parseAddrLine(ADD4), 1);
+  h.apply('d1', parseAddrLine(DEL4), 10);
+  h.apply('d1', parseAddrLine(ADD4), 20); // fenced after a stall, no one took over: taken back
+  h.apply('d2', parseAddrLine(ADD4), 30); // a real move
+  h.apply('d1', parseAddrLine(DEL4), 31);
+  h.apply('d2', parseAddrLine(DEL4), 40);
+  h.apply('d2', parseAddrLine(ADD4), 50); // d2 again: not a move
+  h.apply('d1', parseAddrLine(ADD4), 60); // back to d1: a move
+  t.deepEqual(
+    h.acquisitionsSince(5).map((c) => `${c.at} ${c.host}`),
+    ['20 d1', '30 d2', '50 d2', '60 d1'],
+  );
+  t.deepEqual(
+    h.movesSince(5).map((c) => `${c.at} ${c.host}`),
+    ['30 d2', '60 d1'],
+  );
+  t.deepEqual(
+    h.movesSince(0).map((c) => c.host),
+    ['d1', 'd2', 'd1'],
+    'the first holder is a move from nobody',
+  );
+});
+
 test('the VIP on another interface does not count', (t) => {
   const h = new VipHolders('198.18.0.200');
   t.false(h.apply('d1', parseAddrLine(ADD4.replace(/eth0/g, 'lo')), 1));

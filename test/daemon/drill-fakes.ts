@@ -176,7 +176,7 @@ export class FakePair {
         groupNames: () => [SETUP.group],
         group: () => this.group(),
         handOver: (_g, peer, onStarted) => this.#handOver(peer, onStarted),
-        releaseHold: () => {
+        releaseHold: async () => {
           this.calls.push('releaseHold');
           this.hold = false;
           if (this.k.preemptMs === null) return;

@@ -69,3 +69,45 @@ test('systemd-analyze verify accepts the unit (paths pointed at this checkout)',
     t.fail(err.stderr ?? err.message);
   }
 });
+
+test('dsrd.service: the election thread raises itself to real-time with the unit capabilities and limits', async (t) => {
+  // As systemd starts dsrd: the unit's bounding set (no CAP_SYS_NICE), its LimitRTPRIO= and its
+  // CPUScheduling*= applied before exec (chrt). Without the limit the same thread is refused and
+  // runs at the default policy (the daemon goes on and says so).
+  const caps = (one('CapabilityBoundingSet') ?? '')
+    .split(/\s+/)
+    .map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
+  const priority = one('CPUSchedulingPriority') ?? '';
+  t.is(one('CPUSchedulingPolicy'), 'fifo');
+  t.is(one('CPUSchedulingResetOnFork'), 'yes');
+  t.true(Number(one('LimitRTPRIO')) >= Number(priority) + 1, 'LimitRTPRIO= covers the election thread');
+  const fixture = join(ROOT, 'test/daemon/fixtures/election-thread-rt.ts');
+  // chrt first: systemd sets the scheduling while still privileged, then drops capabilities.
+  const chrt = ['chrt', '--fifo', '--reset-on-fork', priority];
+  const run = async (drop: string[]) => {
+    const [cmd, ...args] = [...chrt, ...drop, process.execPath, fixture];
+    const { stdout } = await promisify(execFile)(cmd, args, { timeout: 30_000 });
+    return JSON.parse(stdout) as { main: string; thread: string; error: string | null };
+  };
+  const unitCaps = ['setpriv', '--bounding-set', ['-all', ...caps].join(','), '--inh-caps', '-all'];
+
+  const refused = await run(unitCaps);
+  t.is(refused.main, `fifo ${priority}, reset on fork`);
+  t.is(refused.thread, 'other');
+  t.regex(refused.error ?? '', /EPERM/);
+
+  const root = await run([]);
+  t.is(root.thread, `fifo ${Number(priority) + 1}, reset on fork`);
+  t.is(root.error, null);
+
+  // Raising RLIMIT_RTPRIO needs CAP_SYS_RESOURCE, which systemd has and some containers do not.
+  try {
+    await promisify(execFile)('prlimit', ['--rtprio=1', 'true']);
+  } catch {
+    t.log('this host cannot raise RLIMIT_RTPRIO (no CAP_SYS_RESOURCE): the LimitRTPRIO= run is skipped');
+    return;
+  }
+  const limited = await run(['prlimit', `--rtprio=${one('LimitRTPRIO')}`, ...unitCaps]);
+  t.is(limited.thread, `fifo ${Number(priority) + 1}, reset on fork`);
+  t.is(limited.error, null);
+});

@@ -271,11 +271,31 @@ test('nextDeadline is never more than one advert interval away, in every state',
 test('become-master says whether the takeover happened in sync', (t) => {
   const g = group({ syncReady: false });
   g.start(0);
-  const out = g.tick(321.875);
-  t.deepEqual(
-    out.effects.find((e) => e.type === 'become-master'),
-    { type: 'become-master', reason: 'master-down', inSync: false },
-  );
+  t.deepEqual(tickUntilMaster(g, 0, 321.875), {
+    type: 'become-master',
+    reason: 'master-down',
+    inSync: false,
+  });
+});
+
+test('a backup not scheduled when its master-down timer ran out re-learns instead of taking over', (t) => {
+  // Two sends per interval (the daemon's setting): a running backup has an input every 50 ms.
+  const g = group({ advertsPerInterval: 2 });
+  g.start(0);
+  for (let at = 50; at <= 250; at += 50) t.is(g.tick(at).state, 'backup');
+  // Not scheduled from 250 to 360 (more than two sends missed), across the deadline (321.875), less
+  // than a master-down interval: no stall, but the master may have been paused with us (a host
+  // pause). Re-learn, do not take over.
+  const late = g.tick(360);
+  t.is(late.state, 'backup');
+  t.is(late.transitions.length, 0);
+  const s = g.status(360);
+  t.is(s.counters.lateTimerGraces, 1);
+  t.is(s.counters.stalls, 0);
+  t.is(s.masterDownInMs, s.masterDownIntervalMs);
+  // A master that is really gone is taken over one master-down interval later.
+  t.like(tickUntilMaster(g, 360, 360 + 321.875), { reason: 'master-down' });
+  // A timer that fires on time (inputs every spacing) takes over at its deadline: shown above.
 });
 
 /** Ticks a group at its deadlines until `until`, returning its become-master effect if one came. */

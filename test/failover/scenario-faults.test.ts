@@ -198,7 +198,6 @@ scenario(
        1700 A master -> backup (stall)
        1700 A alert stall-detected gapMs=778.1 thresholdMs=321.9
        1700 A effect become-backup
-       1700 A send advert prio=0
        1700 > expect A=backup B=master A.master=B
        1700   ok
        1701 B alert peer-recovered peer=A
@@ -213,14 +212,14 @@ scenario(
 );
 
 scenario(
-  'stall just past the threshold, before the backup noticed: priority 0 hands over fast, no long outage',
+  'stall just past the threshold, before the backup noticed: the master steps down, the backup takes over on its timer',
   `
   node A id=1 prio=200 nopreempt
   node B id=2 prio=100
   at 0 start A B
   at 1000 pause A
   at 1250 resume A
-  at 1400 expect A=backup B=master
+  at 1400 expect A=backup B=master A.master=B
   `,
   `
           0 > start A B
@@ -234,12 +233,47 @@ scenario(
        1250 A master -> backup (stall)
        1250 A alert stall-detected gapMs=328.1 thresholdMs=321.9
        1250 A effect become-backup
-       1250 A send advert prio=0
        1251 B alert peer-recovered peer=A
-     1311.9 B backup -> master (master-resigned)
-     1311.9 B effect become-master
-       1400 > expect A=backup B=master
+     1283.8 B backup -> master (master-down)
+     1283.8 B effect become-master
+       1400 > expect A=backup B=master A.master=B
        1400   ok
+  `,
+);
+
+scenario(
+  'the whole host paused past master-down (both directors): the master re-learns and claims again, nothing moves',
+  `
+  node A id=1 prio=200 nopreempt
+  node B id=2 prio=100
+  at 0 start A B
+  at 1000 pause A
+  at 1000 pause B
+  at 1500 resume A
+  at 1500 resume B
+  at 1550 expect A=backup B=backup  # A re-learns for one interval; B for a master-down interval
+  at 1700 expect A=master B=backup B.master=A
+  `,
+  `
+          0 > start A B
+          0 A initialize -> backup (startup)
+          0 B initialize -> backup (startup)
+      321.9 A backup -> master (master-down)
+      321.9 A effect become-master
+       1000 > pause A
+       1000 > pause B
+       1500 > resume A
+       1500 A master -> backup (stall)
+       1500 A alert stall-detected gapMs=578.1 thresholdMs=321.9
+       1500 A effect become-backup
+       1500 > resume B
+       1500 B alert stall-detected gapMs=577.1 thresholdMs=360.9
+       1550 > expect A=backup B=backup
+       1550   ok
+       1600 A backup -> master (relearned)
+       1600 A effect become-master
+       1700 > expect A=master B=backup B.master=A
+       1700   ok
   `,
 );
 

@@ -81,7 +81,6 @@ test('authenticated but out-of-range fields are bad-field, with the sender named
     ['seq 0', (b) => b.writeBigUInt64BE(0n, OFF.seq)],
     ['session 0', (b) => b.writeBigUInt64BE(0n, OFF.session)],
     ['timestamp 2^63', (b) => b.writeBigUInt64BE(1n << 63n, OFF.timestamp)],
-    ['reserved set', (b) => b.writeUInt8(1, OFF.reserved)],
     ['advert with target', (b) => b.writeUInt32BE(3, OFF.to)],
     ['advert with reason', (b) => b.writeUInt8(1, OFF.reason)],
     ['request without target', (b) => b.writeUInt8(2, OFF.type)],
@@ -94,6 +93,29 @@ test('authenticated but out-of-range fields are bad-field, with the sender named
   const from0 = resign((b) => b.writeUInt32BE(0, OFF.from));
   t.false(from0.ok);
   t.is(!from0.ok && from0.reason, 'bad-field');
+});
+
+test('an advert carries its phase in the interval; other messages must not', (t) => {
+  const buf = encodeElectionPacket(advert({ phase: 128 }), stamp, ring);
+  t.is(buf.readUInt8(OFF.phase), 128);
+  const r = parseElectionPacket(buf, ring);
+  t.true(r.ok && r.message.kind === 'advert' && r.message.phase === 128);
+  const first = parseElectionPacket(encodeElectionPacket(advert(), stamp, ring), ring);
+  t.true(first.ok && !('phase' in first.message), 'phase 0 (the interval start) is left out');
+  const request = encodeElectionPacket(
+    { ...advert(), kind: 'handover-request', to: 9, token: 5 },
+    stamp,
+    ring,
+  );
+  request.writeUInt8(1, OFF.phase);
+  ring.sign(request.subarray(0, MAC_OFFSET)).copy(request, MAC_OFFSET);
+  t.like(parseElectionPacket(request, ring), { ok: false, reason: 'bad-field' });
+  t.true(
+    isDsrError(
+      t.throws(() => encodeElectionPacket(advert({ phase: 256 }), stamp, ring)),
+      'E_ELECTION_INPUT',
+    ),
+  );
 });
 
 test('encoder refuses messages the decoder would drop', (t) => {

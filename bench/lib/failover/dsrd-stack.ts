@@ -35,6 +35,15 @@ export const REQUIRED_PARTS = ['forwarder', 'vip', 'election'] as const;
 
 const PRIORITIES = [150, 100, 90, 80, 70, 60, 50, 40];
 
+/** The election thread's scheduling from a `status` answer, if the election part reports it. */
+export function electionThreadOf(status: Pick<DaemonStatus, 'parts'>): string | null {
+  const part = status.parts.find((p) => p.name === 'election')?.status as
+    | { election?: { thread?: { scheduling?: unknown } } }
+    | undefined;
+  const s = part?.election?.thread?.scheduling;
+  return typeof s === 'string' ? s : null;
+}
+
 /** Parts of `status` that are missing or not running, for the error message. */
 export function missingParts(status: Pick<DaemonStatus, 'parts'>): string[] {
   return REQUIRED_PARTS.filter((name) => !status.parts.some((p) => p.name === name && p.state === 'running'));
@@ -81,6 +90,9 @@ export class DsrdStack implements DirectorStack {
 
   /** CPU scheduling dsrd runs with (the unit file's, see unit-scheduling.ts); null: inherited. */
   readonly scheduling: Scheduling | null;
+
+  /** How the election thread runs as dsrd reported it (`status`), e.g. "fifo 11, reset on fork". */
+  electionThread: string | null = null;
 
   /** Node options before the script (the unit's ExecStart has the same). */
   readonly nodeArgs: readonly string[];
@@ -153,7 +165,7 @@ export class DsrdStack implements DirectorStack {
   private async launch(d: Host): Promise<void> {
     const keep = (line: string): void => {
       this.logTail.push(`${d.name}: ${line}`);
-      if (this.logTail.length > 2000) this.logTail.shift();
+      if (this.logTail.length > 20000) this.logTail.shift();
     };
     const cmd = [process.execPath, ...this.nodeArgs, DSRD, '--config', this.confPath(d)];
     // Started the way the unit starts it: the same scheduling policy, priority and nice value.
@@ -161,6 +173,7 @@ export class DsrdStack implements DirectorStack {
     const proc = this.lab!.spawn(d, head, rest, { onLine: keep, onErrLine: keep });
     this.procs.set(d.name, proc);
     const status = await this.awaitStatus(d, proc, 60_000);
+    this.electionThread = electionThreadOf(status) ?? this.electionThread;
     const missing = missingParts(status);
     if (missing.length > 0) {
       throw new DsrError(

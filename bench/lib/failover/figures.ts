@@ -102,6 +102,7 @@ export function failoverFigures(i: FigureInput): Record<string, unknown> {
         ? round(oursWorst / kaSameWorst, 3)
         : null,
     false_failovers: i.soakOurs && i.soakOurs.error === null ? i.soakOurs.falseFailovers : null,
+    vip_retaken: i.soakOurs && i.soakOurs.error === null ? i.soakOurs.retaken : null,
     trials: i.trials,
     soak_s: i.soakSeconds,
     dsrd_unavailable: i.oursReason,

@@ -32,6 +32,8 @@ export interface StackRun {
   soak: SoakOutcome | null;
   /** Why the stack could not be measured at all (null when it ran). */
   unavailable: string | null;
+  /** DirectorStack.electionThread once started. */
+  electionThread: string | null;
 }
 
 /** Resolves once the VIP answers the client through the stack's forwarding. */
@@ -82,7 +84,13 @@ async function echoRealtime(lab: Lab): Promise<void> {
 }
 
 export async function runStack(stack: DirectorStack, o: StackRunOptions): Promise<StackRun> {
-  const run: StackRun = { stack: stack.name, outcomes: [], soak: null, unavailable: null };
+  const run: StackRun = {
+    stack: stack.name,
+    outcomes: [],
+    soak: null,
+    unavailable: null,
+    electionThread: null,
+  };
   const workDir = join(o.workDir, stack.name.replace(/[^a-z0-9.-]+/gi, '_'));
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const lab = await createLab({ directors: 2, clients: 1, realServers: 3 });
@@ -92,6 +100,7 @@ export async function runStack(stack: DirectorStack, o: StackRunOptions): Promis
       await directorsLikeNics(lab);
       await echoRealtime(lab);
       await bringUp(lab, env, stack, workDir);
+      run.electionThread = stack.electionThread ?? null;
     } catch (e) {
       run.unavailable = e instanceof Error ? e.message : String(e);
       o.log(`${stack.name}: cannot run: ${run.unavailable}`);

@@ -29,9 +29,14 @@ export interface SoakOptions {
 export interface SoakOutcome {
   stack: string;
   seconds: number;
+  /** Epoch ms at the start (the origin of `changes` and of the "+s" in `explained`). */
+  startedAt: number;
   lossPercent: number;
   burners: number;
+  /** Master changes: the VIP taken by another director than the one that held it. */
   falseFailovers: number;
+  /** The VIP dropped and taken back by the same director (dsrd fencing itself after a stall). */
+  retaken: number;
   /** Each master change: ms into the soak, and who took the VIP. */
   changes: { atMs: number; host: string }[];
   /** The stack's account of its transitions and stalls in the soak (dsrd's log), if it gives one. */
@@ -97,16 +102,17 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
       }
     }
   }
-  const changes = stack
-    .holders()
-    .acquisitionsSince(t0)
-    .map((c) => ({ atMs: c.at - t0, host: c.host }));
+  const holders = stack.holders();
+  const changes = holders.movesSince(t0).map((c) => ({ atMs: c.at - t0, host: c.host }));
+  const retaken = holders.acquisitionsSince(t0).length - changes.length;
   return {
     stack: stack.name,
     seconds: o.seconds,
+    startedAt: t0,
     lossPercent: o.lossPercent,
     burners,
     falseFailovers: changes.length,
+    retaken,
     changes,
     explained: stack.explainChanges?.(t0) ?? [],
     witness: witnessResult,

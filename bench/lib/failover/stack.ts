@@ -47,6 +47,8 @@ export interface DirectorStack {
   masterDownMs(): number;
   /** The VIP holder history (master changes), watched from the kernel. */
   holders(): VipHolders;
+  /** How the stack's election thread runs, if it has one and says (dsrd: "fifo 11, reset on fork"). */
+  readonly electionThread?: string | null;
   /** Why the masters changed since `since` (epoch ms), from the stack's own logs, if it says. */
   explainChanges?(since: number): string[];
   /** Injects an unplanned fault on the current master. */

@@ -76,4 +76,20 @@ export class VipHolders {
   acquisitionsSince(since: number): HolderChange[] {
     return this.changes.filter((c) => c.present && c.at > since);
   }
+
+  /**
+   * The acquisitions after `since` that moved the VIP: taken by another host than the one that
+   * acquired it last. A director that drops its VIP and takes it back (dsrd fencing itself after a
+   * stall, then finding no one took over) moves nothing: clients' ARP caches still point at it.
+   */
+  movesSince(since: number): HolderChange[] {
+    let last: string | null = null;
+    const moves: HolderChange[] = [];
+    for (const c of this.changes) {
+      if (!c.present) continue;
+      if (c.at > since && c.host !== last) moves.push(c);
+      last = c.host;
+    }
+    return moves;
+  }
 }

@@ -337,7 +337,7 @@ class DrillRun {
     const packets0 = forwarder.forwardedPackets();
     const started = clock.now();
     this.#step('hand back: preemption hold released');
-    election.releaseHold(setup.group);
+    await election.releaseHold(setup.group);
     // Preemption waits for our sync (a bulk from the peer), then preempt_delay, then master-down.
     const limit = this.#t.bulkMs + g0.preemptDelayMs + 4 * g0.masterDownIntervalMs;
     leg.moved = await this.#until(() => election.group(setup.group).role === 'master', limit);

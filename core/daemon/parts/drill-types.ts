@@ -124,7 +124,7 @@ export interface DrillElection {
   /** A planned handover through the election (election-commands.ts handOver). Throws when it cannot start. */
   handOver(group: string, peer: string, onStarted: () => void): Promise<HandoverOutcome>;
   /** Allows preemption again after our handover: how the drill takes the group back. */
-  releaseHold(group: string): void;
+  releaseHold(group: string): Promise<void>;
 }
 
 export interface DrillSync {

@@ -43,8 +43,7 @@ export function electionView(election: ElectionPart, self: string): DrillElectio
     groupNames: () => [...election.groups.values()].map((g) => g.config.name),
     group(name): GroupElectionView {
       const g = entry(name);
-      const s = election.runner.status().groups.find((x) => x.groupId === g.election.groupId);
-      if (s === undefined) throw new DsrError('E_INTERNAL', `group ${name} has no election status`);
+      const s = election.groupStatus(g.id);
       return {
         name,
         role: directorRole(s.state),
@@ -69,11 +68,11 @@ export function electionView(election: ElectionPart, self: string): DrillElectio
     },
     handOver(group, peer, onStarted) {
       const g = entry(group);
-      return handOver(election, group, g.election.groupId, idOf(peer), { force: false, onStarted });
+      return handOver(election, group, g.id, idOf(peer), { force: false, onStarted });
     },
     releaseHold(group) {
       const g = entry(group);
-      election.runner.input(g.election.groupId, (e, now) => e.releaseHold(now));
+      return election.input(g.id, { op: 'release-hold' });
     },
   };
 }

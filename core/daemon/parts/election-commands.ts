@@ -52,7 +52,7 @@ export function registerFailoverCommand(registry: CommandRegistry, election: Ele
         );
       }
       const names = election.names;
-      const peers = [...names].filter(([, n]) => n !== names.get(g.election.nodeId));
+      const peers = [...names].filter(([, n]) => n !== names.get(election.nodeId));
       const target =
         to === undefined ? (peers.length === 1 ? peers[0] : undefined) : peers.find(([, n]) => n === to);
       if (target === undefined) {
@@ -65,8 +65,8 @@ export function registerFailoverCommand(registry: CommandRegistry, election: Ele
         );
       }
       const [targetId, targetName] = target;
-      const from = names.get(g.election.nodeId) ?? '';
-      return handOver(election, g.config.name, g.election.groupId, targetId, {
+      const from = names.get(election.nodeId) ?? '';
+      return handOver(election, g.config.name, g.id, targetId, {
         force,
         onStarted: () => ctx.progress({ started: true, to: targetName }),
       }).then((r): FailoverResult => ({ group: g.config.name, from, to: targetName, ...r }));
@@ -111,12 +111,10 @@ export function handOver(
       }
     });
     const timer = setTimeout(() => finish(false, 'no outcome reported'), WAIT_LIMIT_MS);
-    try {
-      election.runner.input(groupId, (e, now) => e.requestHandover(now, targetId, { force: opts.force }));
-    } catch (err) {
+    election.input(groupId, { op: 'request-handover', target: targetId, force: opts.force }).catch((err) => {
       off();
       clearTimeout(timer);
       reject(err);
-    }
+    });
   });
 }

@@ -10,7 +10,8 @@
  * Weight 0 means Fault; any other weight lowers the priority while the condition fails.
  */
 import type { VipGroupConfig } from '../../../config/index.ts';
-import type { ElectionGroup, ElectionOutput, TrackedConditionSpec } from '../../../failover/index.ts';
+import type { TrackedConditionSpec } from '../../../failover/index.ts';
+import type { GroupOp } from '../../../failover/thread/group-ops.ts';
 import type { HealthDaemonPart } from '../../../health/health-daemon-part.ts';
 import type { HealthEvent } from '../../../health/index.ts';
 import { DsrError } from '../../errors.ts';
@@ -45,7 +46,7 @@ export interface GroupConditions {
 }
 
 /** Runs one input on one group; must not throw (errors are logged by the caller). */
-export type GroupInput = (groupId: number, fn: (e: ElectionGroup, now: number) => ElectionOutput) => void;
+export type GroupInput = (groupId: number, op: GroupOp) => void;
 
 function conditionFor(name: string, weight: number): TrackedConditionSpec {
   return weight === 0 ? { name, fault: true } : { name, weight };
@@ -92,7 +93,7 @@ export async function feedConditions(
   const each = (pick: (g: FedGroup) => string | undefined, failing: boolean): void => {
     for (const [id, g] of groups) {
       const name = pick(g);
-      if (name !== undefined) input(id, (e, now) => e.setCondition(now, name, failing));
+      if (name !== undefined) input(id, { op: 'set-condition', name, failing });
     }
   };
 
@@ -137,7 +138,7 @@ export async function feedConditions(
 
   if (sync !== undefined) {
     const apply = (ready: boolean): void => {
-      for (const id of groups.keys()) input(id, (e, now) => e.setSyncReady(now, ready));
+      for (const id of groups.keys()) input(id, { op: 'set-sync-ready', ready });
     };
     // The groups took the readiness of their creation; it may have changed since (the sync runs
     // while the election's transport starts), and a missed change would gate preemption for good.
@@ -149,7 +150,7 @@ export async function feedConditions(
     for (const s of g.config.track.scripts) {
       const runner = new TrackedScriptRunner(s, (failing, detail) => {
         log.warn({ group: g.config.name, script: s.name, failing, detail }, 'tracked script changed');
-        input(id, (e, now) => e.setCondition(now, `script:${s.name}`, failing));
+        input(id, { op: 'set-condition', name: `script:${s.name}`, failing });
       });
       runner.start();
       stops.push(() => runner.stop());

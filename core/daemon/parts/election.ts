@@ -10,23 +10,22 @@
  * It starts last and so stops first: stop() shuts the groups down (a master sends priority 0 so a
  * backup takes over at once), flushes those adverts, and waits for the VIPs to be released.
  */
-import { randomInt } from 'node:crypto';
 import { type Config, configFingerprint, type VipGroupConfig } from '../../../config/index.ts';
 import {
   ADVERTS_PER_INTERVAL,
   advertFingerprint,
-  createElection,
-  type ElectionGroup,
-  type ElectionOutput,
-  ElectionRunner,
-  ElectionTransport,
+  type ElectionState,
+  type ElectionStatus,
   nodeIds,
 } from '../../../failover/index.ts';
+import { ElectionThread, mainClockOriginNs } from '../../../failover/thread/election-thread.ts';
+import type { GroupOp } from '../../../failover/thread/group-ops.ts';
+import type { ElectionThreadData, ReportedOutput } from '../../../failover/thread/protocol.ts';
 import type { HealthDaemonPart } from '../../../health/health-daemon-part.ts';
-import { keyringFromConfig } from '../../auth/from-config.ts';
+import { keyMaterialFromConfig } from '../../auth/from-config.ts';
 import { ELECTION_KEY_PURPOSE } from '../../auth/keyring.ts';
-import { newSessionId, SenderSession } from '../../auth/session.ts';
 import { DsrError } from '../../errors.ts';
+import { threadScheduling } from '../../kernel/sched.ts';
 import { errorFields, type Logger } from '../../log.ts';
 import type { DsrMetrics } from '../../metrics/index.ts';
 import { RepeatLimiter } from '../../repeat-limiter.ts';
@@ -54,6 +53,7 @@ import {
   peerStatuses,
   raiseAlert,
 } from './election-report.ts';
+import { electionThreadScheduling } from './election-scheduling.ts';
 import type { VipPart } from './vip.ts';
 
 export type { ForwarderAttachment, SyncReadiness } from './election-conditions.ts';
@@ -76,13 +76,19 @@ export interface ElectionPartOptions {
   health?: HealthDaemonPart;
 }
 
-interface Group {
+export interface Group {
   config: VipGroupConfig;
-  election: ElectionGroup;
+  /** The group id (config id), the key of the election thread's state machine. */
+  id: number;
+  /** As of the last output the election thread reported. */
+  state: ElectionState;
   /** Interface name → condition name, for link events. */
   links: Map<string, string>;
   transitions: Partial<Record<ReturnType<typeof directorRole>, number>>;
 }
+
+/** How often the election thread sends a status snapshot besides the ones with its outputs. */
+const SNAPSHOT_INTERVAL_MS = 200;
 
 export class ElectionPart implements DaemonPart {
   readonly name = 'election';
@@ -90,12 +96,12 @@ export class ElectionPart implements DaemonPart {
   readonly #groups = new Map<number, Group>();
   readonly #cleanup: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
-  readonly #outputListeners = new Set<(group: string, out: ElectionOutput) => void>();
+  readonly #outputListeners = new Set<(group: string, out: ReportedOutput) => void>();
   readonly #demotedListeners = new Set<() => void>();
   #names: NodeNames = new Map();
+  #nodeId = 0;
   #peerAlerts = new PeerAlertMemory();
-  #runner: ElectionRunner | undefined;
-  #transport: ElectionTransport | undefined;
+  #thread: ElectionThread | undefined;
   #log: Logger | undefined;
   readonly #socketErrors = new RepeatLimiter(30_000);
   #config: Config | undefined;
@@ -112,15 +118,17 @@ export class ElectionPart implements DaemonPart {
     const ids = nodeIds([c.node.id, ...c.peers.map((p) => p.id)]);
     this.#names = new Map([...ids].map(([name, id]) => [id, name]));
     const nodeId = ids.get(c.node.id)!;
+    this.#nodeId = nodeId;
     const peerIds = c.peers.map((p) => ids.get(p.id)!);
     const fingerprint = advertFingerprint(configFingerprint(c));
     if (this.#o.forwarder === undefined && c.vipGroups.some((g) => g.track.forwarder)) {
       ctx.log.warn('track.forwarder is not applied: no forwarder part runs');
     }
 
+    const groups: ElectionThreadData['groups'][number][] = [];
     for (const g of c.vipGroups) {
       const { tracked, links } = groupConditions(g, this.#o);
-      const election = createElection({
+      groups.push({
         groupId: g.id,
         nodeId,
         priority: g.priority,
@@ -133,63 +141,81 @@ export class ElectionPart implements DaemonPart {
         peers: peerIds,
         tracked,
         syncReady: this.#o.sync?.ready() ?? true,
-        random: Math.random,
       });
-      this.#groups.set(g.id, { config: g, election, links, transitions: {} });
+      this.#groups.set(g.id, { config: g, id: g.id, state: 'initialize', links, transitions: {} });
     }
 
-    if (c.peers.length > 0) this.#transport = this.#makeTransport(c, nodeId, ids);
-    this.#runner = new ElectionRunner({
-      groups: [...this.#groups.values()].map((g) => g.election),
-      send: (out) => this.#transport?.send(out),
-      onOutput: (group, out) => this.#onOutput(group, out),
-    });
-    await this.#transport?.start();
-    this.#runner.start();
-
-    this.#cleanup.push(
-      ...(await feedConditions(this.#groups, this.#o, (id, fn) => this.#input(id, fn), ctx.log)),
+    const scheduling = electionThreadScheduling(threadScheduling());
+    this.#thread = await ElectionThread.start(
+      {
+        nodeId,
+        groups,
+        transport: c.peers.length > 0 ? this.#transportOptions(c, ids) : null,
+        clockOriginNs: mainClockOriginNs(),
+        scheduling,
+        snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
+      },
+      {
+        onOutput: (id, out) => this.#onOutput(id, out),
+        onSocketError: (message) => {
+          // While the interface is down every advert fails (ENETUNREACH): log the first, then a reminder.
+          const { log, suppressed } = this.#socketErrors.admit(message, performance.now());
+          if (log) this.#log?.error({ err: message, suppressed }, 'election socket error');
+        },
+        onFailure: (err) => ctx.fatal(new DsrError('E_INTERNAL', 'the election thread failed', {}, err)),
+      },
     );
+    const t = this.#thread;
+    if (t.schedulingError !== null) {
+      ctx.log.warn(
+        { wanted: scheduling, error: t.schedulingError, running: t.scheduling },
+        'the election thread runs without its real-time priority (systemd: LimitRTPRIO=, see systemd/dsrd.service)',
+      );
+    } else {
+      ctx.log.info({ scheduling: t.scheduling }, 'election thread started');
+    }
+
+    // The conditions as they are now are applied before the part counts as started.
+    const initial: Promise<void>[] = [];
+    let starting = true;
+    const feed = (id: number, op: GroupOp): void => {
+      const applied = this.#input(id, op);
+      if (starting) initial.push(applied);
+    };
+    this.#cleanup.push(...(await feedConditions(this.#groups, this.#o, feed, ctx.log)));
+    starting = false;
+    await Promise.all(initial);
     this.#cleanup.push(registerFailoverCommand(ctx.admin, this));
     this.#o.metrics?.setProvider('election', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('election', undefined));
   }
 
-  #makeTransport(c: Config, nodeId: number, ids: Map<string, number>): ElectionTransport {
+  #transportOptions(c: Config, ids: Map<string, number>): NonNullable<ElectionThreadData['transport']> {
     if (c.keys.election === null)
       throw new DsrError('E_PART_START', 'peers are configured but keys.election is not');
     const family = (c.node.address ?? c.peers[0].address).includes(':') ? 'ipv6' : 'ipv4';
-    // Session ids grow with the wall clock across restarts (core/auth/session.ts).
-    const session = new SenderSession(
-      newSessionId(Date.now(), randomInt(65536)),
-      Date.now(),
-      performance.now(),
-    );
-    return new ElectionTransport({
-      nodeId,
+    return {
       bind: { address: c.node.address, port: c.election.port, family },
       peers: c.peers.map((p) => ({ nodeId: ids.get(p.id)!, name: p.id, address: p.address, port: p.port })),
       multicast: c.election.multicast,
-      keyring: keyringFromConfig(c.keys.election, ELECTION_KEY_PURPOSE),
-      session,
-      clock: { mono: () => performance.now(), wall: () => Date.now() },
-      onMessage: (m) => this.#runner?.deliver(m),
-      onDrop: (reason, info) => this.#runner?.recordDrop(reason, info.groupId),
-      onError: (err) => {
-        // While the interface is down every advert fails (ENETUNREACH): log the first, then a reminder.
-        const { log, suppressed } = this.#socketErrors.admit(err.message, performance.now());
-        if (log) this.#log?.error({ err: err.message, suppressed }, 'election socket error');
-      },
+      keys: keyMaterialFromConfig(c.keys.election),
+      keyPurpose: ELECTION_KEY_PURPOSE,
+    };
+  }
+
+  /** For event feeds: errors (bad input) are logged, never thrown into event callbacks. */
+  #input(groupId: number, op: GroupOp): Promise<void> {
+    return this.input(groupId, op).catch((err: unknown) => {
+      this.#log?.error({ groupId, op: op.op, ...errorFields(err) }, 'election input refused');
     });
   }
 
-  /** Runs an input on a group; errors (bad input) are logged, never thrown into event callbacks. */
-  #input(groupId: number, fn: Parameters<ElectionRunner['input']>[1]): void {
-    try {
-      this.#runner?.input(groupId, fn);
-    } catch (err) {
-      this.#log?.error({ groupId, ...errorFields(err) }, 'election input refused');
+  /** Runs an input on a group; rejects with its DsrError (illegal transition, bad input). */
+  input(groupId: number, op: GroupOp): Promise<void> {
+    if (this.#thread === undefined) {
+      return Promise.reject(new DsrError('E_ADMIN_REQUEST', 'the election is not running'));
     }
+    return this.#thread.input(groupId, op);
   }
 
   #track(p: Promise<unknown>): void {
@@ -197,9 +223,10 @@ export class ElectionPart implements DaemonPart {
     void p.finally(() => this.#pending.delete(p));
   }
 
-  #onOutput(election: ElectionGroup, out: ElectionOutput): void {
-    const g = this.#groups.get(election.groupId);
+  #onOutput(groupId: number, out: ReportedOutput): void {
+    const g = this.#groups.get(groupId);
     if (g === undefined) return;
+    g.state = out.state;
     const name = g.config.name;
     const log = this.#log?.child({ group: name });
     for (const t of out.transitions) {
@@ -239,7 +266,7 @@ export class ElectionPart implements DaemonPart {
           const level =
             e.alert.kind.startsWith('split-brain') || e.alert.kind === 'peer-lost' ? 'warn' : 'info';
           log?.[level]({ alert: e.alert }, `election: ${e.alert.kind}`);
-          const ourFp = election.status(performance.now()).fingerprint;
+          const ourFp = this.#status(groupId)?.fingerprint ?? '';
           const me = this.#config?.node.id ?? '';
           raiseAlert(this.#o.alerts, name, me, e.alert, this.#names, ourFp, this.#peerAlerts);
           break;
@@ -258,16 +285,20 @@ export class ElectionPart implements DaemonPart {
     this.#o.alerts?.emit('failover_completed', fields);
   }
 
+  #status(groupId: number): ElectionStatus | undefined {
+    return this.#thread?.snapshot().groups.find((s) => s.groupId === groupId);
+  }
+
   // ---- for the sync part ----
 
   /** Names of the VIP groups this director is master of now. */
   masterGroups(): string[] {
-    return [...this.#groups.values()].filter((g) => g.election.state === 'master').map((g) => g.config.name);
+    return [...this.#groups.values()].filter((g) => g.state === 'master').map((g) => g.config.name);
   }
 
   /** True while this director is master of at least one VIP group. */
   isMasterOfAny(): boolean {
-    return [...this.#groups.values()].some((g) => g.election.state === 'master');
+    return [...this.#groups.values()].some((g) => g.state === 'master');
   }
 
   /** Called when this director stops being master of its last group (the sync pulls the tables again). */
@@ -277,14 +308,16 @@ export class ElectionPart implements DaemonPart {
   }
 
   /** For commands that wait on the outcome of an input (planned handover). */
-  onOutput(listener: (group: string, out: ElectionOutput) => void): () => void {
+  onOutput(listener: (group: string, out: ReportedOutput) => void): () => void {
     this.#outputListeners.add(listener);
     return () => this.#outputListeners.delete(listener);
   }
 
-  get runner(): ElectionRunner {
-    if (this.#runner === undefined) throw new DsrError('E_ADMIN_REQUEST', 'the election is not running');
-    return this.#runner;
+  /** The election's status of one group, as of the thread's last snapshot. */
+  groupStatus(groupId: number): ElectionStatus {
+    const s = this.#status(groupId);
+    if (s === undefined) throw new DsrError('E_ADMIN_REQUEST', 'the election is not running', { groupId });
+    return s;
   }
 
   get groups(): ReadonlyMap<number, Group> {
@@ -295,14 +328,18 @@ export class ElectionPart implements DaemonPart {
     return this.#names;
   }
 
+  /** This director's node id in the election. */
+  get nodeId(): number {
+    return this.#nodeId;
+  }
+
   async stop(): Promise<void> {
     for (const f of this.#cleanup.splice(0).reverse()) f();
-    // Masters send priority 0 and emit become-backup: the VIPs are released below.
-    this.#runner?.stop();
-    await this.#transport?.close();
+    // Masters send priority 0 and report become-backup (delivered before stop resolves): the VIPs
+    // are released below.
+    await this.#thread?.stop();
     await Promise.allSettled([...this.#pending]);
-    this.#runner = undefined;
-    this.#transport = undefined;
+    this.#thread = undefined;
     this.#groups.clear();
   }
 
@@ -331,34 +368,42 @@ export class ElectionPart implements DaemonPart {
     return why.length === 0 ? undefined : `${why.join('; ')} changed`;
   }
 
-  reload(change: ConfigChange): void {
-    const fp = advertFingerprint(configFingerprint(change.next));
+  async reload(change: ConfigChange): Promise<void> {
+    const fingerprint = advertFingerprint(configFingerprint(change.next));
+    const applied: Promise<void>[] = [];
     for (const [id, g] of this.#groups) {
       const next = change.next.vipGroups.find((x) => x.id === id);
       if (next === undefined) continue;
       if (next.priority !== g.config.priority)
-        this.runner.input(id, (e, now) => e.setPriority(now, next.priority));
-      if (change.diff.fingerprint !== null) this.runner.input(id, (e, now) => e.setFingerprint(now, fp));
+        applied.push(this.input(id, { op: 'set-priority', priority: next.priority }));
+      if (change.diff.fingerprint !== null)
+        applied.push(this.input(id, { op: 'set-fingerprint', fingerprint }));
       g.config = next;
     }
     this.#config = change.next;
+    await Promise.all(applied);
   }
 
   status(): unknown {
-    const runner = this.#runner;
+    const thread = this.#thread;
     const config = this.#config;
-    if (runner === undefined || config === undefined) return {};
-    const s = runner.status();
+    if (thread === undefined || config === undefined) return {};
+    const s = thread.snapshot();
     return {
       groups: s.groups.map((gs) => groupStatus(config, gs, this.#names)),
       peers: peerStatuses(config, s.groups, this.#names),
-      election: { drops: s.drops, transport: this.#transport?.stats() ?? null },
+      election: {
+        drops: s.drops,
+        transport: s.transport,
+        thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
+        snapshotAgeMs: Math.max(0, Math.round(performance.now() - s.at)),
+      },
     };
   }
 
   #snapshot() {
-    const s = this.runner.status();
-    const t = this.#transport?.stats();
+    const s = this.#thread?.snapshot() ?? { groups: [], drops: {}, transport: null };
+    const t = s.transport;
     const peers = this.#config === undefined ? [] : peerStatuses(this.#config, s.groups, this.#names);
     return {
       groups: s.groups.map((gs) => {

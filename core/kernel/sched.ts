@@ -1,0 +1,79 @@
+/**
+ * CPU scheduling of the calling thread (sched(7)), through koffi. Linux applies
+ * sched_setscheduler(0, ...) to the calling thread, not the whole process, which is what lets the
+ * election thread run real-time while the daemon's other threads do not.
+ */
+import koffi from 'koffi';
+import { DsrError } from '../errors.ts';
+import { errnoName } from './libc.ts';
+
+export type ThreadPolicy = 'other' | 'fifo' | 'rr' | 'batch' | 'idle';
+
+export interface ThreadScheduling {
+  readonly policy: ThreadPolicy;
+  /** 1..99 for fifo and rr, 0 otherwise. */
+  readonly priority: number;
+  /** SCHED_RESET_ON_FORK: threads and processes created by this thread start at the default policy. */
+  readonly resetOnFork: boolean;
+}
+
+const POLICY_NUMBERS: Record<ThreadPolicy, number> = { other: 0, fifo: 1, rr: 2, batch: 3, idle: 5 };
+const SCHED_RESET_ON_FORK = 0x40000000;
+
+interface SchedFns {
+  sched_getscheduler: (pid: number) => number;
+  sched_getparam: (pid: number, param: Buffer) => number;
+  sched_setscheduler: (pid: number, policy: number, param: Buffer) => number;
+}
+
+let fns: SchedFns | undefined;
+
+function sched(): SchedFns {
+  if (fns !== undefined) return fns;
+  const lib = koffi.load('libc.so.6');
+  fns = {
+    sched_getscheduler: lib.func('int sched_getscheduler(int pid)'),
+    sched_getparam: lib.func('int sched_getparam(int pid, _Out_ void *param)'),
+    sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)'),
+  };
+  return fns;
+}
+
+function fail(call: string, context: Record<string, unknown>): never {
+  const errno = koffi.errno();
+  throw new DsrError('E_SYSCALL', `${call} failed: ${errnoName(errno)}`, { ...context, errno });
+}
+
+/** The calling thread's policy, priority and reset-on-fork flag. */
+export function threadScheduling(): ThreadScheduling {
+  const raw = sched().sched_getscheduler(0);
+  if (raw < 0) fail('sched_getscheduler', {});
+  const param = Buffer.alloc(4);
+  if (sched().sched_getparam(0, param) < 0) fail('sched_getparam', {});
+  const number = raw & ~SCHED_RESET_ON_FORK;
+  const policy = (Object.keys(POLICY_NUMBERS) as ThreadPolicy[]).find((p) => POLICY_NUMBERS[p] === number);
+  if (policy === undefined) {
+    throw new DsrError('E_SYSCALL', `sched_getscheduler returned an unknown policy ${number}`, { raw });
+  }
+  return { policy, priority: param.readInt32LE(0), resetOnFork: (raw & SCHED_RESET_ON_FORK) !== 0 };
+}
+
+/**
+ * Sets the calling thread's scheduling. Raising a thread to a real-time policy needs CAP_SYS_NICE
+ * or an RLIMIT_RTPRIO at least `priority` (systemd: LimitRTPRIO=); EPERM otherwise.
+ */
+export function setThreadScheduling(s: ThreadScheduling): void {
+  const realtime = s.policy === 'fifo' || s.policy === 'rr';
+  if (!Number.isInteger(s.priority) || (realtime ? s.priority < 1 || s.priority > 99 : s.priority !== 0)) {
+    throw new DsrError('E_SYSCALL', `priority ${s.priority} is not valid for policy ${s.policy}`, { ...s });
+  }
+  const param = Buffer.alloc(4);
+  param.writeInt32LE(s.priority, 0);
+  const policy = POLICY_NUMBERS[s.policy] | (s.resetOnFork ? SCHED_RESET_ON_FORK : 0);
+  if (sched().sched_setscheduler(0, policy, param) < 0) fail('sched_setscheduler', { ...s });
+}
+
+export function describeScheduling(s: ThreadScheduling): string {
+  const base = s.policy === 'fifo' || s.policy === 'rr' ? `${s.policy} ${s.priority}` : s.policy;
+  return s.resetOnFork ? `${base}, reset on fork` : base;
+}

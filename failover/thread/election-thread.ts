@@ -1,0 +1,165 @@
+/**
+ * The main thread's side of the election thread (./election-worker.ts): starts it, sends it
+ * inputs, keeps the latest status snapshot it sent, and hands its outputs to the daemon.
+ *
+ *   const thread = await ElectionThread.start(data, { onOutput, onSocketError, onFailure });
+ *   await thread.input(groupId, { op: 'set-priority', priority: 120 });
+ *   thread.snapshot();      // as of the last output, input or periodic snapshot
+ *   await thread.stop();    // masters resign; every output is delivered before this resolves
+ */
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { DsrError } from '../../core/errors.ts';
+import type { GroupOp } from './group-ops.ts';
+import type {
+  ElectionSnapshot,
+  ElectionThreadData,
+  FromThread,
+  ReportedOutput,
+  SerializedError,
+  ToThread,
+} from './protocol.ts';
+
+export interface ElectionThreadHandlers {
+  /** Every output with effects or transitions, in order; the snapshot is already updated. */
+  readonly onOutput: (groupId: number, output: ReportedOutput) => void;
+  readonly onSocketError: (message: string) => void;
+  /** The thread died (an exception, or it exited): the election no longer runs. */
+  readonly onFailure: (error: Error) => void;
+}
+
+const STOP_TIMEOUT_MS = 5000;
+
+/** process.hrtime.bigint() at this thread's performance.now() zero. */
+export function mainClockOriginNs(): bigint {
+  return process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+}
+
+function deserialize(e: SerializedError): Error {
+  return e.code === null ? new Error(e.message) : new DsrError(e.code, e.message, e.context);
+}
+
+export class ElectionThread {
+  readonly #worker: Worker;
+  readonly #handlers: ElectionThreadHandlers;
+  readonly #pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #snapshot: ElectionSnapshot = { at: 0, groups: [], drops: {}, transport: null };
+  #nextId = 1;
+  #scheduling = 'unknown';
+  #schedulingError: string | null = null;
+  #stopping: Promise<void> | undefined;
+  #onStopped: (() => void) | undefined;
+  #dead: Error | undefined;
+
+  private constructor(worker: Worker, handlers: ElectionThreadHandlers) {
+    this.#worker = worker;
+    this.#handlers = handlers;
+  }
+
+  /** Resolves once the socket is bound and the groups run; rejects with the thread's error. */
+  static start(data: ElectionThreadData, handlers: ElectionThreadHandlers): Promise<ElectionThread> {
+    const worker = new Worker(new URL('./election-worker.ts', import.meta.url), { workerData: data });
+    const thread = new ElectionThread(worker, handlers);
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (m: FromThread) => {
+        if (m.type === 'ready') {
+          started = true;
+          thread.#scheduling = m.scheduling;
+          thread.#schedulingError = m.schedulingError;
+          resolve(thread);
+        } else if (m.type === 'start-failed') {
+          reject(deserialize(m.error));
+        } else {
+          thread.#receive(m);
+        }
+      });
+      worker.on('error', (err) => (started ? thread.#fail(err) : reject(err)));
+      worker.on('exit', (code) => {
+        const err = new DsrError('E_INTERNAL', `the election thread exited (code ${code})`, { code });
+        if (!started) reject(err);
+        else if (thread.#onStopped !== undefined) thread.#onStopped();
+        else thread.#fail(err);
+      });
+    });
+  }
+
+  /** The thread's CPU scheduling as it runs, e.g. "fifo 11, reset on fork". */
+  get scheduling(): string {
+    return this.#scheduling;
+  }
+
+  /** Why the requested scheduling was refused (then it runs at the default policy), or null. */
+  get schedulingError(): string | null {
+    return this.#schedulingError;
+  }
+
+  snapshot(): ElectionSnapshot {
+    return this.#snapshot;
+  }
+
+  /** Runs an op on a group; rejects with the group's DsrError (illegal transition, bad input). */
+  input(groupId: number, op: GroupOp): Promise<void> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    if (this.#stopping !== undefined) {
+      return Promise.reject(new DsrError('E_ELECTION_INPUT', 'the election is stopping', { groupId }));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#post({ type: 'input', id, groupId, op });
+    });
+  }
+
+  /** Graceful stop: masters resign, their adverts are flushed, and every output is delivered. */
+  stop(): Promise<void> {
+    this.#stopping ??= new Promise<void>((resolve) => {
+      if (this.#dead !== undefined) return resolve();
+      const timer = setTimeout(() => void this.#worker.terminate().then(() => resolve()), STOP_TIMEOUT_MS);
+      this.#onStopped = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#post({ type: 'stop' });
+    });
+    return this.#stopping;
+  }
+
+  #post(m: ToThread): void {
+    this.#worker.postMessage(m);
+  }
+
+  #receive(m: FromThread): void {
+    switch (m.type) {
+      case 'output':
+        this.#snapshot = m.snapshot;
+        this.#handlers.onOutput(m.groupId, m.output);
+        break;
+      case 'input-done': {
+        this.#snapshot = m.snapshot;
+        const p = this.#pending.get(m.id);
+        this.#pending.delete(m.id);
+        if (m.error === null) p?.resolve();
+        else p?.reject(deserialize(m.error));
+        break;
+      }
+      case 'snapshot':
+        this.#snapshot = m.snapshot;
+        break;
+      case 'socket-error':
+        this.#handlers.onSocketError(m.message);
+        break;
+      case 'stopped':
+        // The worker exits next ('exit' resolves stop()).
+        break;
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#dead !== undefined) return;
+    this.#dead = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    this.#handlers.onFailure(err);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The election thread: the groups' state machines, the runner's timers and the UDP transport,
+ * alone on a thread of their own (docs/failover.md, "Election thread").
+ *
+ * Why a thread: adverts and the master-down timer must not wait for the daemon's other work. On
+ * the main thread they waited for garbage collection, table work and health checks: 600 s soaks
+ * with both cores busy saw 50-85 ms stalls of dsrd's event loop (a bare real-time timer loop on
+ * the same host: under 10 ms), enough to trip master-down at a 10 ms advert interval. Here the
+ * heap is small and nothing else runs, and the thread asks for its own real-time priority.
+ *
+ * What it does not do: VIPs, alerts and logs stay on the main thread, which gets every output
+ * that has effects or transitions, with a status snapshot, and sends inputs back as GroupOps.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { keyringFromMaterial } from '../../core/auth/from-config.ts';
+import { newSessionId, SenderSession } from '../../core/auth/session.ts';
+import { DsrError } from '../../core/errors.ts';
+import { describeScheduling, setThreadScheduling, threadScheduling } from '../../core/kernel/sched.ts';
+import { ElectionGroup } from '../election/group.ts';
+import type { ElectionOutput } from '../election/types.ts';
+import { ElectionRunner } from '../transport/election-runner.ts';
+import { ElectionTransport } from '../transport/election-transport.ts';
+import { applyGroupOp } from './group-ops.ts';
+import type {
+  ElectionSnapshot,
+  ElectionThreadData,
+  FromThread,
+  SerializedError,
+  ToThread,
+} from './protocol.ts';
+
+if (parentPort === null) throw new Error('election-worker.ts runs as a worker thread');
+const port = parentPort;
+const data = workerData as ElectionThreadData;
+const post = (m: FromThread): void => port.postMessage(m);
+
+/** The main thread's performance.now(), read from the process-wide monotonic clock. */
+const now = (): number => Number(process.hrtime.bigint() - data.clockOriginNs) / 1e6;
+
+function serialize(err: unknown): SerializedError {
+  if (err instanceof DsrError) {
+    const prefix = `${err.code}: `;
+    const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    return { code: err.code, message, context: err.context };
+  }
+  return { code: null, message: err instanceof Error ? err.message : String(err), context: {} };
+}
+
+function applyScheduling(): { scheduling: string; schedulingError: string | null } {
+  let error: string | null = null;
+  if (data.scheduling !== null) {
+    try {
+      setThreadScheduling(data.scheduling);
+    } catch (err) {
+      // Not fatal: the election runs, at the default policy; status and the log say so.
+      error = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return { scheduling: describeScheduling(threadScheduling()), schedulingError: error };
+}
+
+let runner: ElectionRunner | undefined;
+let transport: ElectionTransport | undefined;
+
+function snapshot(): ElectionSnapshot {
+  const s = runner?.status() ?? { groups: [], drops: {} };
+  return { at: now(), groups: s.groups, drops: s.drops, transport: transport?.stats() ?? null };
+}
+
+function report(groupId: number, output: ElectionOutput): void {
+  // Adverts alone are the thread's business; the main thread needs effects and transitions.
+  if (output.effects.length === 0 && output.transitions.length === 0) return;
+  const { messages, ...rest } = output;
+  post({ type: 'output', groupId, output: { ...rest, sent: messages.length }, snapshot: snapshot() });
+}
+
+async function start(): Promise<void> {
+  const sched = applyScheduling();
+  const groups = data.groups.map((o) => new ElectionGroup({ ...o, random: Math.random }));
+  const t = data.transport;
+  if (t !== null) {
+    transport = new ElectionTransport({
+      nodeId: data.nodeId,
+      bind: t.bind,
+      peers: t.peers,
+      multicast: t.multicast,
+      keyring: keyringFromMaterial(t.keys, t.keyPurpose),
+      // Session ids grow with the wall clock across restarts (core/auth/session.ts).
+      session: new SenderSession(
+        newSessionId(Date.now(), Math.floor(Math.random() * 65536)),
+        Date.now(),
+        now(),
+      ),
+      clock: { mono: now, wall: () => Date.now() },
+      onMessage: (m) => runner?.deliver(m),
+      onDrop: (reason, info) => runner?.recordDrop(reason, info.groupId),
+      onError: (err) => post({ type: 'socket-error', message: err.message }),
+    });
+  }
+  runner = new ElectionRunner({
+    groups,
+    now,
+    send: (out) => transport?.send(out),
+    onOutput: (group, out) => report(group.groupId, out),
+  });
+  await transport?.start();
+  runner.start();
+  const timer = setInterval(() => post({ type: 'snapshot', snapshot: snapshot() }), data.snapshotIntervalMs);
+  port.on('message', (m: ToThread) => {
+    if (m.type === 'input') {
+      let error: SerializedError | null = null;
+      try {
+        runner?.input(m.groupId, (g, at) => applyGroupOp(g, at, m.op));
+      } catch (err) {
+        error = serialize(err);
+      }
+      post({ type: 'input-done', id: m.id, error, snapshot: snapshot() });
+    } else if (m.type === 'stop') {
+      clearInterval(timer);
+      // Masters send priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
+      runner?.stop();
+      void (transport?.close() ?? Promise.resolve()).finally(() => {
+        post({ type: 'stopped' });
+        port.close();
+      });
+    }
+  });
+  post({ type: 'ready', ...sched });
+}
+
+start().catch((err: unknown) => {
+  post({ type: 'start-failed', error: serialize(err) });
+  port.close();
+});

@@ -1,0 +1,77 @@
+/**
+ * What crosses between the daemon's main thread and the election thread (./election-thread.ts,
+ * ./election-worker.ts). Everything here survives structured clone: no closures, no classes.
+ */
+import type { KeyMaterial } from '../../core/auth/from-config.ts';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { ThreadScheduling } from '../../core/kernel/sched.ts';
+import type { DropCounters } from '../drop-reasons.ts';
+import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../election/types.ts';
+import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
+import type { GroupOp } from './group-ops.ts';
+
+export interface ThreadTransportOptions {
+  readonly bind: { readonly address: string | null; readonly port: number; readonly family: 'ipv4' | 'ipv6' };
+  readonly peers: readonly TransportPeer[];
+  readonly multicast: MulticastOptions | null;
+  /** The operator's election keys; the thread derives the protocol's keys and zeroes these. */
+  readonly keys: KeyMaterial;
+  readonly keyPurpose: string;
+}
+
+export interface ElectionThreadData {
+  readonly nodeId: number;
+  /** Each group's options; the thread supplies `random`. */
+  readonly groups: readonly Omit<ElectionOptions, 'random'>[];
+  /** null: no peers (a lone director is master of its groups without a socket). */
+  readonly transport: ThreadTransportOptions | null;
+  /**
+   * process.hrtime.bigint() at the main thread's performance.now() zero: the thread keeps every
+   * time it reports (takeover instants, deadlines) in the main thread's clock.
+   */
+  readonly clockOriginNs: bigint;
+  /** What the thread asks the kernel for before anything else; null leaves it as created. */
+  readonly scheduling: ThreadScheduling | null;
+  /** Status snapshots are also sent this often (besides with every output). */
+  readonly snapshotIntervalMs: number;
+}
+
+/** An output as the main thread sees it: the datagrams were sent by the thread, only counted here. */
+export type ReportedOutput = Omit<ElectionOutput, 'messages'> & { readonly sent: number };
+
+export interface ElectionSnapshot {
+  /** Main-thread clock (performance.now()) at which the thread took it. */
+  readonly at: number;
+  readonly groups: ElectionStatus[];
+  readonly drops: DropCounters;
+  readonly transport: TransportStats | null;
+}
+
+export interface SerializedError {
+  readonly code: ErrorCode | null;
+  readonly message: string;
+  readonly context: Record<string, unknown>;
+}
+
+export type ToThread =
+  | { readonly type: 'input'; readonly id: number; readonly groupId: number; readonly op: GroupOp }
+  | { readonly type: 'stop' };
+
+export type FromThread =
+  | { readonly type: 'ready'; readonly scheduling: string; readonly schedulingError: string | null }
+  | { readonly type: 'start-failed'; readonly error: SerializedError }
+  | {
+      readonly type: 'output';
+      readonly groupId: number;
+      readonly output: ReportedOutput;
+      readonly snapshot: ElectionSnapshot;
+    }
+  | {
+      readonly type: 'input-done';
+      readonly id: number;
+      readonly error: SerializedError | null;
+      readonly snapshot: ElectionSnapshot;
+    }
+  | { readonly type: 'snapshot'; readonly snapshot: ElectionSnapshot }
+  | { readonly type: 'socket-error'; readonly message: string }
+  | { readonly type: 'stopped' };

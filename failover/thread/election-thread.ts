@@ -149,9 +149,6 @@ export class ElectionThread {
       case 'socket-error':
         this.#handlers.onSocketError(m.message);
         break;
-      case 'stopped':
-        // The worker exits next ('exit' resolves stop()).
-        break;
     }
   }
 

@@ -119,10 +119,9 @@ async function start(): Promise<void> {
       clearInterval(timer);
       // Masters send priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
       runner?.stop();
-      void (transport?.close() ?? Promise.resolve()).finally(() => {
-        post({ type: 'stopped' });
-        port.close();
-      });
+      // Closing the port lets the thread exit: the main thread's stop() resolves on 'exit', after
+      // every message posted before it.
+      void (transport?.close() ?? Promise.resolve()).finally(() => port.close());
     }
   });
   post({ type: 'ready', ...sched });

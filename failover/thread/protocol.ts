@@ -73,5 +73,4 @@ export type FromThread =
       readonly snapshot: ElectionSnapshot;
     }
   | { readonly type: 'snapshot'; readonly snapshot: ElectionSnapshot }
-  | { readonly type: 'socket-error'; readonly message: string }
-  | { readonly type: 'stopped' };
+  | { readonly type: 'socket-error'; readonly message: string };

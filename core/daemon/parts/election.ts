@@ -14,7 +14,6 @@ import { type Config, configFingerprint, type VipGroupConfig } from '../../../co
 import {
   ADVERTS_PER_INTERVAL,
   advertFingerprint,
-  type ElectionState,
   type ElectionStatus,
   nodeIds,
 } from '../../../failover/index.ts';
@@ -80,8 +79,6 @@ export interface Group {
   config: VipGroupConfig;
   /** The group id (config id), the key of the election thread's state machine. */
   id: number;
-  /** As of the last output the election thread reported. */
-  state: ElectionState;
   /** Interface name → condition name, for link events. */
   links: Map<string, string>;
   transitions: Partial<Record<ReturnType<typeof directorRole>, number>>;
@@ -142,7 +139,7 @@ export class ElectionPart implements DaemonPart {
         tracked,
         syncReady: this.#o.sync?.ready() ?? true,
       });
-      this.#groups.set(g.id, { config: g, id: g.id, state: 'initialize', links, transitions: {} });
+      this.#groups.set(g.id, { config: g, id: g.id, links, transitions: {} });
     }
 
     const scheduling = electionThreadScheduling(threadScheduling());
@@ -226,7 +223,6 @@ export class ElectionPart implements DaemonPart {
   #onOutput(groupId: number, out: ReportedOutput): void {
     const g = this.#groups.get(groupId);
     if (g === undefined) return;
-    g.state = out.state;
     const name = g.config.name;
     const log = this.#log?.child({ group: name });
     for (const t of out.transitions) {
@@ -291,14 +287,19 @@ export class ElectionPart implements DaemonPart {
 
   // ---- for the sync part ----
 
-  /** Names of the VIP groups this director is master of now. */
+  /** Names of the VIP groups this director is master of now (as of the thread's last snapshot). */
   masterGroups(): string[] {
-    return [...this.#groups.values()].filter((g) => g.state === 'master').map((g) => g.config.name);
+    return [...this.#groups.values()].filter((g) => this.#isMaster(g.id)).map((g) => g.config.name);
   }
 
   /** True while this director is master of at least one VIP group. */
   isMasterOfAny(): boolean {
-    return [...this.#groups.values()].some((g) => g.state === 'master');
+    return [...this.#groups.keys()].some((id) => this.#isMaster(id));
+  }
+
+  /** The snapshot arrives with every output that changes the state, before the output is applied. */
+  #isMaster(groupId: number): boolean {
+    return this.#status(groupId)?.state === 'master';
   }
 
   /** Called when this director stops being master of its last group (the sync pulls the tables again). */

@@ -184,7 +184,9 @@ async function faultCase(
     `${Math.round(result.maxSendGapMs)} ms, answered by ${result.firstServer} then ${result.lastServer}`;
   t.log(line);
   outages.push(line);
-  t.is(result.gap.edge, 'none', 'answers before and after the outage');
+  // The longest gap may be the probe's own start (its first answer waits for ARP) when the fault
+  // cost the client less than that, as a partition does; it must not run to the end.
+  t.true(result.gap.edge === 'none' || result.gap.edge === 'start', `answered after the fault (${result.gap.edge})`);
 }
 
 (skip ? test.skip : test.serial)(

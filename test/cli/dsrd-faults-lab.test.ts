@@ -186,7 +186,10 @@ async function faultCase(
   outages.push(line);
   // The longest gap may be the probe's own start (its first answer waits for ARP) when the fault
   // cost the client less than that, as a partition does; it must not run to the end.
-  t.true(result.gap.edge === 'none' || result.gap.edge === 'start', `answered after the fault (${result.gap.edge})`);
+  t.true(
+    result.gap.edge === 'none' || result.gap.edge === 'start',
+    `answered after the fault (${result.gap.edge})`,
+  );
 }
 
 (skip ? test.skip : test.serial)(

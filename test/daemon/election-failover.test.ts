@@ -202,7 +202,10 @@ test('two election parts: handover and resign each raise failover_completed on t
   // lb2 must follow lb1 (have heard its advert) before it accepts a handover from it: a backup that
   // has only just started, or re-learns after a stall, refuses with not-from-master.
   const follows = () => b.daemon.status().groups[0]?.master === 'lb1';
-  await until('lb1 master, lb2 backup', () => a.role() === 'master' && a.held() && b.role() === 'backup' && follows());
+  await until(
+    'lb1 master, lb2 backup',
+    () => a.role() === 'master' && a.held() && b.role() === 'backup' && follows(),
+  );
   t.deepEqual(a.failovers(), [], 'winning the first election replaces nobody');
   t.true(a.raised.some((r) => r.type === 'became_master'));
 

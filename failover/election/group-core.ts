@@ -375,6 +375,14 @@ export class GroupCore {
     return out.finish(this.state);
   }
 
+  /**
+   * When a backup's Master_Down_Timer runs out (§6.4.2), or null: the one deadline a failover
+   * waits for, so the runner times it precisely (failover/thread/precise-timers.ts).
+   */
+  takeoverDeadline(): number | null {
+    return this.state === 'backup' ? this.masterDownAt : null;
+  }
+
   nextDeadline(): number | null {
     if (this.state === 'initialize') return null;
     let next = this.advertAt ?? Number.POSITIVE_INFINITY;

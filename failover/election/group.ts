@@ -217,6 +217,11 @@ export class ElectionGroup {
     return this.#core.nextDeadline();
   }
 
+  /** A backup's master-down deadline (the takeover), or null; never later than nextDeadline(). */
+  takeoverDeadline(): number | null {
+    return this.#core.takeoverDeadline();
+  }
+
   status(now: number): ElectionStatus {
     const core = this.#core;
     return {

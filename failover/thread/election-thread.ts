@@ -47,6 +47,7 @@ export class ElectionThread {
   #nextId = 1;
   #scheduling = 'unknown';
   #schedulingError: string | null = null;
+  #announceError: string | null = null;
   #stopping: Promise<void> | undefined;
   #onStopped: (() => void) | undefined;
   #dead: Error | undefined;
@@ -67,6 +68,7 @@ export class ElectionThread {
           started = true;
           thread.#scheduling = m.scheduling;
           thread.#schedulingError = m.schedulingError;
+          thread.#announceError = m.announceError;
           resolve(thread);
         } else if (m.type === 'start-failed') {
           reject(deserialize(m.error));
@@ -87,6 +89,11 @@ export class ElectionThread {
   /** The thread's CPU scheduling as it runs, e.g. "fifo 11, reset on fork". */
   get scheduling(): string {
     return this.#scheduling;
+  }
+
+  /** Why the thread cannot send a takeover's first announcement (the main thread still does), or null. */
+  get announceError(): string | null {
+    return this.#announceError;
   }
 
   /** Why the requested scheduling was refused (then it runs at the default policy), or null. */

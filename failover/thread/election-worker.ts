@@ -9,7 +9,9 @@
  * heap is small and nothing else runs, and the thread asks for its own real-time priority.
  *
  * What it does not do: VIPs, alerts and logs stay on the main thread, which gets every output
- * that has effects or transitions, with a status snapshot, and sends inputs back as GroupOps.
+ * that has effects or transitions, with a status snapshot, and sends inputs back as GroupOps. The
+ * one exception is a takeover's first announcement, sent here as the thread decides
+ * (takeover-announcer.ts), because clients wait for it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromMaterial } from '../../core/auth/from-config.ts';
@@ -20,7 +22,9 @@ import { ElectionGroup } from '../election/group.ts';
 import type { ElectionOutput } from '../election/types.ts';
 import { ElectionRunner } from '../transport/election-runner.ts';
 import { ElectionTransport } from '../transport/election-transport.ts';
+import { PacketAnnouncer } from '../vip/announcer.ts';
 import { applyGroupOp } from './group-ops.ts';
+import { preciseTimers } from './precise-timers.ts';
 import type {
   ElectionSnapshot,
   ElectionThreadData,
@@ -28,6 +32,7 @@ import type {
   SerializedError,
   ToThread,
 } from './protocol.ts';
+import { TakeoverAnnouncer } from './takeover-announcer.ts';
 
 if (parentPort === null) throw new Error('election-worker.ts runs as a worker thread');
 const port = parentPort;
@@ -61,6 +66,19 @@ function applyScheduling(): { scheduling: string; schedulingError: string | null
 
 let runner: ElectionRunner | undefined;
 let transport: ElectionTransport | undefined;
+let announcer: TakeoverAnnouncer | undefined;
+
+/** Opens the thread's announcer when there is something to announce; an error leaves it to the main thread. */
+function openAnnouncer(): string | null {
+  const a = data.announce;
+  if (a === null || !Object.values(a.groups).some((t) => t.length > 0)) return null;
+  try {
+    announcer = new TakeoverAnnouncer(new PacketAnnouncer({ arpForms: a.arpForms }), a.groups);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
 
 function snapshot(): ElectionSnapshot {
   const s = runner?.status() ?? { groups: [], drops: {} };
@@ -70,12 +88,18 @@ function snapshot(): ElectionSnapshot {
 function report(groupId: number, output: ElectionOutput): void {
   // Adverts alone are the thread's business; the main thread needs effects and transitions.
   if (output.effects.length === 0 && output.transitions.length === 0) return;
+  // Clients wait for this frame: it goes out before anything else is done with the output.
+  const announced = output.effects.some((e) => e.type === 'become-master')
+    ? announcer?.announce(groupId)
+    : undefined;
   const { messages, ...rest } = output;
-  post({ type: 'output', groupId, output: { ...rest, sent: messages.length }, snapshot: snapshot() });
+  const reported = { ...rest, sent: messages.length, ...(announced === undefined ? {} : { announced }) };
+  post({ type: 'output', groupId, output: reported, snapshot: snapshot() });
 }
 
 async function start(): Promise<void> {
   const sched = applyScheduling();
+  const announceError = openAnnouncer();
   const groups = data.groups.map((o) => new ElectionGroup({ ...o, random: Math.random }));
   const t = data.transport;
   if (t !== null) {
@@ -100,6 +124,9 @@ async function start(): Promise<void> {
   runner = new ElectionRunner({
     groups,
     now,
+    // The master-down timer's lateness adds to every unplanned outage; this thread can afford to
+    // sleep out the last ms of a deadline.
+    timers: preciseTimers(now),
     send: (out) => transport?.send(out),
     onOutput: (group, out) => report(group.groupId, out),
   });
@@ -119,15 +146,17 @@ async function start(): Promise<void> {
       clearInterval(timer);
       // Masters send priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
       runner?.stop();
+      announcer?.close();
       // Closing the port lets the thread exit: the main thread's stop() resolves on 'exit', after
       // every message posted before it.
       void (transport?.close() ?? Promise.resolve()).finally(() => port.close());
     }
   });
-  post({ type: 'ready', ...sched });
+  post({ type: 'ready', ...sched, announceError });
 }
 
 start().catch((err: unknown) => {
   post({ type: 'start-failed', error: serialize(err) });
+  announcer?.close();
   port.close();
 });

@@ -8,6 +8,8 @@ import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { DropCounters } from '../drop-reasons.ts';
 import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../election/types.ts';
 import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
+import type { AnnounceResult, AnnounceTarget } from '../vip/announcer.ts';
+import type { ArpForm } from '../vip/frames.ts';
 import type { GroupOp } from './group-ops.ts';
 
 export interface ThreadTransportOptions {
@@ -34,10 +36,22 @@ export interface ElectionThreadData {
   readonly scheduling: ThreadScheduling | null;
   /** Status snapshots are also sent this often (besides with every output). */
   readonly snapshotIntervalMs: number;
+  /**
+   * A takeover's first announcement, sent by the thread as it decides (takeover-announcer.ts):
+   * the group id's targets. null: the main thread announces alone.
+   */
+  readonly announce: {
+    readonly arpForms: readonly ArpForm[];
+    readonly groups: Readonly<Record<number, readonly AnnounceTarget[]>>;
+  } | null;
 }
 
 /** An output as the main thread sees it: the datagrams were sent by the thread, only counted here. */
-export type ReportedOutput = Omit<ElectionOutput, 'messages'> & { readonly sent: number };
+export type ReportedOutput = Omit<ElectionOutput, 'messages'> & {
+  readonly sent: number;
+  /** The round the thread sent for a become-master, to be counted with the group's VIP status. */
+  readonly announced?: AnnounceResult;
+};
 
 export interface ElectionSnapshot {
   /** Main-thread clock (performance.now()) at which the thread took it. */
@@ -58,7 +72,13 @@ export type ToThread =
   | { readonly type: 'stop' };
 
 export type FromThread =
-  | { readonly type: 'ready'; readonly scheduling: string; readonly schedulingError: string | null }
+  | {
+      readonly type: 'ready';
+      readonly scheduling: string;
+      readonly schedulingError: string | null;
+      /** Why the thread cannot announce takeovers (then only the main thread does), or null. */
+      readonly announceError: string | null;
+    }
   | { readonly type: 'start-failed'; readonly error: SerializedError }
   | {
       readonly type: 'output';

@@ -18,9 +18,14 @@ import type { ElectionGroup } from '../election/group.ts';
 import type { ElectionMessage, Outgoing } from '../election/messages.ts';
 import type { ElectionOutput, ElectionStatus } from '../election/types.ts';
 
+/** The runner's one timer: at most one alarm is armed, and arming again replaces it. */
 export interface RunnerTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  /**
+   * Runs `fn` once, `delayMs` (fractional ms) from now. `precise`: a takeover deadline, whose
+   * lateness is outage; the others (sends, peer timeouts) may run a ms late.
+   */
+  arm(fn: () => void, delayMs: number, precise: boolean): void;
+  disarm(): void;
   /**
    * Runs `fn` once the I/O already waiting has been handled (setImmediate: after the poll phase).
    * A timer that fires late because the process was not scheduled runs before the datagrams that
@@ -30,6 +35,9 @@ export interface RunnerTimers {
   afterPendingIo(fn: () => void): void;
 }
 
+/** How late a timer that is not precise may run (setTimeout: whole ms from a cached loop time). */
+const COARSE_LATE_MS = 3;
+
 export interface ElectionRunnerOptions {
   readonly groups: readonly ElectionGroup[];
   readonly send: (outgoing: readonly Outgoing[]) => void;
@@ -37,14 +45,25 @@ export interface ElectionRunnerOptions {
   readonly onOutput: (group: ElectionGroup, output: ElectionOutput) => void;
   /** Monotonic ms; default performance.now(). */
   readonly now?: () => number;
+  /** Default libuv timers (whole ms); the election thread passes precise ones (thread/precise-timers.ts). */
   readonly timers?: RunnerTimers;
 }
 
-const realTimers: RunnerTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  afterPendingIo: (fn) => setImmediate(fn),
-};
+/** setTimeout: whole ms, counted from the event loop's cached time, so up to ~2 ms late. */
+export function libuvTimers(): RunnerTimers {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  return {
+    arm: (fn, ms) => {
+      clearTimeout(handle);
+      handle = setTimeout(fn, Math.ceil(ms));
+    },
+    disarm: () => {
+      clearTimeout(handle);
+      handle = undefined;
+    },
+    afterPendingIo: (fn) => setImmediate(fn),
+  };
+}
 
 export class ElectionRunner {
   readonly #groups = new Map<number, ElectionGroup>();
@@ -52,7 +71,6 @@ export class ElectionRunner {
   readonly #now: () => number;
   readonly #timers: RunnerTimers;
   readonly #drops: DropCounters = {};
-  #timer: unknown = null;
   #running = false;
 
   constructor(options: ElectionRunnerOptions) {
@@ -66,7 +84,7 @@ export class ElectionRunner {
     }
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
-    this.#timers = options.timers ?? realTimers;
+    this.#timers = options.timers ?? libuvTimers();
   }
 
   start(): void {
@@ -80,8 +98,7 @@ export class ElectionRunner {
   stop(): void {
     if (!this.#running) return;
     this.#running = false;
-    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timers.disarm();
     for (const group of this.#groups.values()) {
       if (group.state !== 'initialize') this.#apply(group, group.shutdown(this.#now()));
     }
@@ -124,11 +141,12 @@ export class ElectionRunner {
     return { groups: [...this.#groups.values()].map((g) => g.status(now)), drops: { ...this.#drops } };
   }
 
+  /** Effects before adverts: a takeover's announcement (the election thread's) is what clients wait for. */
   #apply(group: ElectionGroup, output: ElectionOutput): void {
-    if (output.messages.length > 0) this.#options.send(output.messages);
     if (output.messages.length > 0 || output.effects.length > 0 || output.transitions.length > 0) {
       this.#options.onOutput(group, output);
     }
+    if (output.messages.length > 0) this.#options.send(output.messages);
   }
 
   #tick(): void {
@@ -143,17 +161,21 @@ export class ElectionRunner {
 
   #arm(): void {
     if (!this.#running) return;
-    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
     let next = Number.POSITIVE_INFINITY;
     for (const group of this.#groups.values()) next = Math.min(next, group.nextDeadline() ?? next);
-    this.#timer = Number.isFinite(next)
-      ? this.#timers.setTimeout(
-          () => {
-            this.#timer = null;
-            this.#timers.afterPendingIo(() => this.#tick());
-          },
-          Math.max(0, Math.ceil(next - this.#now())),
-        )
-      : null;
+    if (!Number.isFinite(next)) {
+      this.#timers.disarm();
+      return;
+    }
+    // A send due just before a takeover deadline must not take the timer past it either.
+    const precise = [...this.#groups.values()].some((g) => {
+      const t = g.takeoverDeadline();
+      return t !== null && t - next < COARSE_LATE_MS;
+    });
+    this.#timers.arm(
+      () => this.#timers.afterPendingIo(() => this.#tick()),
+      Math.max(0, next - this.#now()),
+      precise,
+    );
   }
 }

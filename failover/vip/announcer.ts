@@ -19,9 +19,28 @@ export interface AnnounceResult {
   lastError?: string;
 }
 
+/** One interface's share of a group's round: its MAC and the group's VIPs on it. */
+export interface AnnounceTarget {
+  readonly ifindex: number;
+  readonly mac: string;
+  readonly addresses: readonly string[];
+}
+
+/** Adds `r` into `total` (a round over several interfaces). */
+export function addAnnounceResult(total: AnnounceResult, r: AnnounceResult): void {
+  total.sent += r.sent;
+  total.failed += r.failed;
+  if (r.lastError !== undefined) total.lastError = r.lastError;
+}
+
+/** A round built ahead: calling it only sends (each call sends the round again). */
+export type PreparedRound = () => AnnounceResult;
+
 export interface Announcer {
   /** Sends one round for `addresses` on interface `ifindex`, whose MAC is `mac`. */
   announce(ifindex: number, mac: string, addresses: readonly string[]): AnnounceResult;
+  /** The same round, its frames built now: for a takeover, where every µs before the send counts. */
+  prepare(ifindex: number, mac: string, addresses: readonly string[]): PreparedRound;
   close(): void;
 }
 
@@ -73,15 +92,27 @@ export class PacketAnnouncer implements Announcer {
   }
 
   announce(ifindex: number, mac: string, addresses: readonly string[]): AnnounceResult {
+    return this.prepare(ifindex, mac, addresses)();
+  }
+
+  prepare(ifindex: number, mac: string, addresses: readonly string[]): PreparedRound {
+    const frames = roundFrames(mac, addresses, this.#forms).map((frame) => ({
+      frame,
+      to: sockaddrLl(ifindex, frame),
+    }));
+    return () => this.#send(frames, addresses.length);
+  }
+
+  #send(frames: readonly { frame: Buffer; to: Buffer }[], addressCount: number): AnnounceResult {
     const result: AnnounceResult = { sent: 0, failed: 0 };
     if (this.#closed) {
-      result.failed = addresses.length;
+      result.failed = addressCount;
       result.lastError = 'closed';
       return result;
     }
-    for (const frame of roundFrames(mac, addresses, this.#forms)) {
+    for (const { frame, to } of frames) {
       try {
-        if (sendTo(this.#fd, frame, sockaddrLl(ifindex, frame)) === WOULD_BLOCK) {
+        if (sendTo(this.#fd, frame, to) === WOULD_BLOCK) {
           result.failed++;
           result.lastError = 'EAGAIN';
         } else {

@@ -1,5 +1,5 @@
 /** In-memory Announcer for unit tests: records each round and the frames it would have sent. */
-import type { AnnounceResult, Announcer } from './announcer.ts';
+import type { AnnounceResult, Announcer, PreparedRound } from './announcer.ts';
 import { roundFrames } from './announcer.ts';
 import type { ArpForm } from './frames.ts';
 
@@ -26,6 +26,12 @@ export class FakeAnnouncer implements Announcer {
     this.rounds.push({ ifindex, mac, addresses: [...addresses], frames });
     if (this.failWith !== undefined) return { sent: 0, failed: frames.length, lastError: this.failWith };
     return { sent: frames.length, failed: 0 };
+  }
+
+  /** Records the round when it is sent, not when it is prepared. */
+  prepare(ifindex: number, mac: string, addresses: readonly string[]): PreparedRound {
+    const copy = [...addresses];
+    return () => this.announce(ifindex, mac, copy);
   }
 
   close(): void {

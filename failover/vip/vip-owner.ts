@@ -8,7 +8,8 @@
  *   (switches and hosts forget; a refresh also repairs a cache poisoned by a stale peer).
  * - release(): stop announcing at once, then remove the VIPs.
  * - removeLeftovers(): at start, before the election runs, remove the group's VIPs a crashed run
- *   left on the interfaces (a VIP held by a non-master would answer ARP for it: split brain).
+ *   left on the interfaces (a VIP held by a non-master would answer ARP for it: split brain), and
+ *   learn each interface's MAC, so a takeover announces right after adding.
  * - reannounce(): a new burst now, for the split-brain winner, and on its own when one of the
  *   group's links comes back up (the switch may have flushed what it learnt).
  *
@@ -19,7 +20,7 @@
 import { canonicalIp, ipFamily } from '../../core/kernel/inet.ts';
 import type { AddressManager } from '../../core/netlink/address-manager.ts';
 import { type LinkMonitor, linkUsable } from '../../core/netlink/link-monitor.ts';
-import type { Announcer } from './announcer.ts';
+import type { AnnounceResult, Announcer, AnnounceTarget } from './announcer.ts';
 
 export interface VipSpec {
   address: string;
@@ -90,6 +91,13 @@ export interface VipStatus {
   framesFailed: number;
   lastAnnounceError?: string;
   lastErrors: VipError[];
+}
+
+/** Interface → its VIPs' addresses, in configuration order. */
+function byInterface(vips: readonly VipSpec[]): Map<number, string[]> {
+  const byIf = new Map<number, string[]>();
+  for (const v of vips) byIf.set(v.ifindex, [...(byIf.get(v.ifindex) ?? []), v.address]);
+  return byIf;
 }
 
 const label = (v: VipSpec): string => `${canonicalIp(v.address)}/${v.prefixLength}`;
@@ -170,16 +178,10 @@ export class VipOwner {
           result.errors.push({ op: 'add', vip: label(vip), message: messageOf(err) });
         }
       }
-      for (const ifindex of new Set(held.map((v) => v.ifindex))) {
-        try {
-          const link = await this.#links.get(ifindex);
-          if (link?.mac === undefined) throw new Error(`interface ${ifindex} has no MAC address`);
-          this.#macs.set(ifindex, link.mac);
-          this.#usable.set(ifindex, linkUsable(link));
-        } catch (err) {
-          result.errors.push({ op: 'link', message: `interface ${ifindex}: ${messageOf(err)}` });
-        }
-      }
+      // Known since start (removeLeftovers) and kept current by the link subscription, so this
+      // asks the kernel only if that failed: no netlink round trip before the first announcement.
+      const unknown = held.map((v) => v.ifindex).filter((i) => !this.#macs.has(i));
+      result.errors.push(...(await this.#learnLinks(unknown)));
       result.ok = result.errors.length === 0;
       this.#status.lastErrors = result.errors;
       if (!this.#wantOwner) {
@@ -187,8 +189,9 @@ export class VipOwner {
         return { ...result, superseded: true };
       }
       this.#held = held;
-      this.#log?.info({ group: this.#group, added: result.changed, errors: result.errors }, 'took over VIPs');
+      // Announce first: the log line costs time the clients wait for.
       this.#startBurst();
+      this.#log?.info({ group: this.#group, added: result.changed, errors: result.errors }, 'took over VIPs');
       return result;
     });
   }
@@ -214,6 +217,8 @@ export class VipOwner {
   removeLeftovers(): Promise<VipResult> {
     return this.#serial(async () => {
       if (this.#wantOwner) return { ok: true, changed: [], errors: [], superseded: true };
+      // Not an error here: a takeover asks again for an interface not learnt now.
+      await this.#learnLinks(this.#vips.map((v) => v.ifindex));
       const result = await this.#removeAll();
       if (result.changed.length > 0) {
         this.#log?.warn(
@@ -228,6 +233,44 @@ export class VipOwner {
   /** Starts a new announcement burst now (no-op unless master). */
   reannounce(): void {
     if (this.#wantOwner && this.#held.length > 0) this.#startBurst();
+  }
+
+  /**
+   * Where a round for this group goes now: each interface whose MAC is known, with the group's VIPs
+   * on it (for the election thread's first round of a takeover, failover/thread/takeover-announcer.ts).
+   */
+  announceTargets(): AnnounceTarget[] {
+    return [...byInterface(this.#vips)]
+      .filter(([ifindex]) => this.#macs.has(ifindex))
+      .map(([ifindex, addresses]) => ({ ifindex, mac: this.#macs.get(ifindex)!, addresses }));
+  }
+
+  /** A round sent for this group by the election thread: counted in status as one of ours. */
+  recordRound(r: AnnounceResult): void {
+    this.#status.rounds++;
+    this.#countRound(r);
+  }
+
+  #countRound(r: AnnounceResult): void {
+    this.#status.framesSent += r.sent;
+    this.#status.framesFailed += r.failed;
+    if (r.lastError !== undefined) this.#status.lastAnnounceError = r.lastError;
+  }
+
+  /** Reads MAC and state of each interface (once each) into the cache the announcements use. */
+  async #learnLinks(ifindexes: number[]): Promise<VipError[]> {
+    const errors: VipError[] = [];
+    for (const ifindex of new Set(ifindexes)) {
+      try {
+        const link = await this.#links.get(ifindex);
+        if (link?.mac === undefined) throw new Error(`interface ${ifindex} has no MAC address`);
+        this.#macs.set(ifindex, link.mac);
+        this.#usable.set(ifindex, linkUsable(link));
+      } catch (err) {
+        errors.push({ op: 'link', message: `interface ${ifindex}: ${messageOf(err)}` });
+      }
+    }
+    return errors;
   }
 
   /** Removes every configured VIP present on its interface, whatever prefix it was added with. */
@@ -291,20 +334,15 @@ export class VipOwner {
   }
 
   #round(): void {
-    const byIf = new Map<number, string[]>();
-    for (const v of this.#held) byIf.set(v.ifindex, [...(byIf.get(v.ifindex) ?? []), v.address]);
     this.#status.rounds++;
-    for (const [ifindex, addresses] of byIf) {
+    for (const [ifindex, addresses] of byInterface(this.#held)) {
       const mac = this.#macs.get(ifindex);
       if (mac === undefined) {
         this.#status.framesFailed += addresses.length;
         this.#status.lastAnnounceError = `no MAC known for interface ${ifindex}`;
         continue;
       }
-      const r = this.#announcer.announce(ifindex, mac, addresses);
-      this.#status.framesSent += r.sent;
-      this.#status.framesFailed += r.failed;
-      if (r.lastError !== undefined) this.#status.lastAnnounceError = r.lastError;
+      this.#countRound(this.#announcer.announce(ifindex, mac, addresses));
     }
   }
 

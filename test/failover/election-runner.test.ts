@@ -9,15 +9,18 @@ function fakeTimers() {
   let pending: { at: number; fn: () => void } | null = null;
   const deferred: (() => void)[] = [];
   const clock = { now: 0 };
+  const arms: { at: number; precise: boolean }[] = [];
   const fake = {
     clock,
+    /** Every alarm armed: when it is due, and whether it was asked to be precise. */
+    arms,
     timers: {
-      setTimeout: (fn: () => void, ms: number) => {
+      arm: (fn: () => void, ms: number, precise: boolean) => {
         pending = { at: clock.now + ms, fn };
-        return pending;
+        arms.push({ at: clock.now + ms, precise });
       },
-      clearTimeout: (handle: unknown) => {
-        if (pending === handle) pending = null;
+      disarm: () => {
+        pending = null;
       },
       afterPendingIo: (fn: () => void) => {
         deferred.push(fn);
@@ -79,14 +82,48 @@ test('ticks each group at its deadline, sends, reports outputs; stop resigns mas
   t.deepEqual(transitions, [
     '0 g1 initialize->backup',
     '0 g2 initialize->backup',
-    '322 g1 backup->master',
-    '361 g2 backup->master',
+    '321.875 g1 backup->master',
+    '360.9375 g2 backup->master',
   ]);
   t.true(sent.length > 8);
+  // Only the takeovers' master-down deadlines are asked for precisely; sends are not.
+  t.deepEqual(
+    fake.arms.filter((a) => a.precise).map((a) => a.at),
+    [321.875, 360.9375],
+  );
   runner.stop();
   t.false(fake.fire(), 'no timer left armed');
   const resigns = sent.filter((o) => o.message.kind === 'advert' && o.message.priority === 0);
   t.is(resigns.length, 2);
+});
+
+test('a send due less than 3 ms before the master-down deadline is timed precisely too', (t) => {
+  const fake = fakeTimers();
+  const runner = new ElectionRunner({
+    // 10 ms, two sends per interval, priority 205: heartbeats every 5 ms, master-down at 31.99 ms.
+    groups: [
+      new ElectionGroup({
+        groupId: 1,
+        nodeId: 1,
+        priority: 205,
+        advertIntervalMs: 10,
+        advertsPerInterval: 2,
+        fingerprint: new Uint8Array(16),
+        random: () => 0.5,
+      }),
+    ],
+    send: () => {},
+    onOutput: () => {},
+    now: () => fake.clock.now,
+    timers: fake.timers,
+  });
+  runner.start();
+  while (fake.clock.now < 32) fake.fire();
+  const precise = new Map(fake.arms.map((a) => [a.at, a.precise]));
+  t.false(precise.get(25), 'a send 7 ms before the deadline may run late');
+  t.true(precise.get(30), 'a send 2 ms before it may not');
+  t.true(precise.get(30 + (256 - 205) / 25.6), 'the deadline itself');
+  runner.stop();
 });
 
 test('unknown groups are counted; operator input on an unknown group fails loudly', (t) => {
@@ -167,7 +204,7 @@ test('a timer that fires late waits for the adverts that arrived meanwhile befor
     t.is(runner.status().groups[0].counters.lateTimerGraces, 1);
     // The master stays silent from here: taken over a master-down interval after the resume.
     while (fake.due !== null && fake.due <= 1100) fake.fire();
-    t.deepEqual(roles, ['0 backup', '1001 master']);
+    t.deepEqual(roles, ['0 backup', '1000.9375 master']);
     runner.stop();
   }
 });

@@ -26,6 +26,7 @@ const data = (over: Partial<ElectionThreadData> = {}): ElectionThreadData => ({
   clockOriginNs: mainClockOriginNs(),
   scheduling: null,
   snapshotIntervalMs: 50,
+  announce: null,
   ...over,
 });
 

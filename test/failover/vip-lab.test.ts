@@ -5,7 +5,7 @@
  * ARP and the unsolicited NA alone: the effect that matters for failover. A packet socket in the
  * peer namespace also checks the frames as they arrived.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { type FdWatch, watchReadable } from '../../core/kernel/fd-watch.ts';
 import {
   AF_PACKET,
@@ -18,6 +18,8 @@ import {
 } from '../../core/kernel/libc.ts';
 import { RtnlAddressManager } from '../../core/netlink/address-manager.ts';
 import { RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
+import { ElectionThread, mainClockOriginNs } from '../../failover/thread/election-thread.ts';
+import type { ReportedOutput } from '../../failover/thread/protocol.ts';
 import { PacketAnnouncer } from '../../failover/vip/announcer.ts';
 import { VipOwner } from '../../failover/vip/vip-owner.ts';
 import { inNamespace, ip, makePair, type Pair } from '../kernel/netns.ts';
@@ -106,14 +108,20 @@ function director(pair: Pair, vip4: string, vip6: string) {
   });
 }
 
-labTest('takeover: the peer re-learns the VIPs at our MAC from GARP and unsolicited NA alone', async (t) => {
-  const pair = makePair('vp', 203);
+/** A pair on 198.18.`net`.0/24 whose peer has the two VIPs cached at the previous master's MAC. */
+function pairWithStalePeer(t: ExecutionContext, tag: string, net: number) {
+  const pair = makePair(tag, net);
   t.teardown(() => pair.destroy());
-  const vip4 = '198.18.203.200';
-  const vip6 = '2001:2:0:203::200';
-  // The peer's caches point at the previous master.
-  ip('-n', pair.b.ns, 'neigh', 'replace', vip4, 'lladdr', OLD_MAC, 'dev', 'veth0', 'nud', 'stale');
-  ip('-n', pair.b.ns, 'neigh', 'replace', vip6, 'lladdr', OLD_MAC, 'dev', 'veth0', 'nud', 'stale');
+  const vip4 = `198.18.${net}.200`;
+  const vip6 = `2001:2:0:${net}::200`;
+  for (const vip of [vip4, vip6]) {
+    ip('-n', pair.b.ns, 'neigh', 'replace', vip, 'lladdr', OLD_MAC, 'dev', 'veth0', 'nud', 'stale');
+  }
+  return { pair, vip4, vip6 };
+}
+
+labTest('takeover: the peer re-learns the VIPs at our MAC from GARP and unsolicited NA alone', async (t) => {
+  const { pair, vip4, vip6 } = pairWithStalePeer(t, 'vp', 203);
   const cap = capture(pair.b.ns, 'veth0');
   t.teardown(() => cap.stop());
   const dir = director(pair, vip4, vip6);
@@ -189,4 +197,54 @@ labTest('start-up: VIPs a crashed run left on the interface are removed', async 
   const shown = ip('-n', pair.a.ns, 'addr', 'show', 'dev', 'veth0');
   t.notRegex(shown, /204\.200|204::200/);
   t.regex(shown, /inet 198\.18\.204\.1\/24/, 'the host address stays');
+});
+
+labTest('takeover: the election thread announces as it decides, before any VIP is added', async (t) => {
+  const { pair, vip4, vip6 } = pairWithStalePeer(t, 'vt', 205);
+  const dir = director(pair, vip4, vip6);
+  t.teardown(() => dir.close());
+  // The VIP part learns its interfaces at start-up; what it would announce goes to the thread.
+  await dir.owner.removeLeftovers();
+  const targets = dir.owner.announceTargets();
+  t.deepEqual(targets, [{ ifindex: dir.ifindex, mac: pair.a.mac, addresses: [vip4, vip6] }]);
+
+  const outputs: ReportedOutput[] = [];
+  // The worker's thread is created in the director's namespace, and its packet socket with it.
+  const thread = await inNamespace(pair.a.ns, () =>
+    ElectionThread.start(
+      {
+        nodeId: 1,
+        groups: [
+          {
+            groupId: 9,
+            nodeId: 1,
+            priority: 100,
+            advertIntervalMs: 10,
+            fingerprint: new Uint8Array(16),
+            peers: [],
+          },
+        ],
+        transport: null,
+        clockOriginNs: mainClockOriginNs(),
+        scheduling: null,
+        snapshotIntervalMs: 50,
+        announce: { arpForms: ['request', 'reply'], groups: { 9: targets } },
+      },
+      { onOutput: (_id, o) => outputs.push(o), onSocketError: () => {}, onFailure: () => {} },
+    ),
+  );
+  t.teardown(() => thread.stop());
+  t.is(thread.announceError, null);
+  t.true(await until(3000, () => outputs.some((o) => o.effects.some((e) => e.type === 'become-master'))));
+  const master = outputs.find((o) => o.effects.some((e) => e.type === 'become-master'));
+  t.deepEqual(master?.announced, { sent: 3, failed: 0 }, 'ARP request + reply + NA, one round');
+
+  // Nobody added the VIPs: the peer's caches moved to our MAC from the thread's frames alone.
+  t.true(await until(2000, () => neighMac(pair, vip4) === pair.a.mac), `ARP cache: ${neighMac(pair, vip4)}`);
+  t.true(await until(2000, () => neighMac(pair, vip6) === pair.a.mac), `ND cache: ${neighMac(pair, vip6)}`);
+  t.notRegex(ip('-n', pair.a.ns, 'addr', 'show', 'dev', 'veth0'), /205\.200|205::200/);
+
+  // The VIP part counts the thread's round with its own.
+  dir.owner.recordRound(master?.announced ?? { sent: 0, failed: 0 });
+  t.like(dir.owner.status(), { rounds: 1, framesSent: 3, framesFailed: 0 });
 });

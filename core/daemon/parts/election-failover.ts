@@ -44,7 +44,7 @@ export interface TakeoverStart {
   sync: SyncLag | undefined;
 }
 
-type BecomeMaster = Extract<ElectionEffect, { type: 'become-master' }>;
+export type BecomeMaster = Extract<ElectionEffect, { type: 'become-master' }>;
 
 /** A takeover from another master, or null for a first election (nobody was replaced). */
 export function takeoverStart(

@@ -39,6 +39,7 @@ import {
   type SyncReadiness,
 } from './election-conditions.ts';
 import {
+  type BecomeMaster,
   failoverCompleted,
   type SyncLagSource,
   type TakeoverStart,
@@ -53,7 +54,7 @@ import {
   raiseAlert,
 } from './election-report.ts';
 import { electionThreadScheduling } from './election-scheduling.ts';
-import type { VipPart } from './vip.ts';
+import { VIP_ARP_FORMS, type VipPart } from './vip.ts';
 
 export type { ForwarderAttachment, SyncReadiness } from './election-conditions.ts';
 export type { SyncLag, SyncLagSource } from './election-failover.ts';
@@ -151,6 +152,10 @@ export class ElectionPart implements DaemonPart {
         clockOriginNs: mainClockOriginNs(),
         scheduling,
         snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
+        announce: {
+          arpForms: VIP_ARP_FORMS,
+          groups: Object.fromEntries(c.vipGroups.map((g) => [g.id, this.#o.vip.announceTargets(g.name)])),
+        },
       },
       {
         onOutput: (id, out) => this.#onOutput(id, out),
@@ -170,6 +175,12 @@ export class ElectionPart implements DaemonPart {
       );
     } else {
       ctx.log.info({ scheduling: t.scheduling }, 'election thread started');
+    }
+    if (t.announceError !== null) {
+      ctx.log.warn(
+        { error: t.announceError },
+        'the election thread cannot announce takeovers; the VIP part does, a few ms later',
+      );
     }
 
     // The conditions as they are now are applied before the part counts as started.
@@ -225,6 +236,9 @@ export class ElectionPart implements DaemonPart {
     if (g === undefined) return;
     const name = g.config.name;
     const log = this.#log?.child({ group: name });
+    if (out.announced !== undefined) this.#o.vip.recordRound(name, out.announced);
+    // The takeover starts first: the logs and alerts below cost time the clients wait for.
+    for (const e of out.effects) if (e.type === 'become-master') this.#takeOver(name, e, log);
     for (const t of out.transitions) {
       const to = directorRole(t.to);
       g.transitions[to] = (g.transitions[to] ?? 0) + 1;
@@ -236,18 +250,9 @@ export class ElectionPart implements DaemonPart {
     }
     for (const e of out.effects) {
       switch (e.type) {
-        case 'become-master': {
+        case 'become-master':
           if (!e.inSync) log?.warn({ reason: e.reason }, 'taking over while not in sync');
-          const start = takeoverStart(name, e, (id) => this.#names.get(id) ?? `node-${id}`, this.#o.syncLag);
-          this.#track(
-            this.#o.vip.takeOver(name).then((r) => {
-              if (!r.ok) log?.error({ errors: r.errors }, 'VIP takeover incomplete');
-              // Resolved once the VIPs are added and the first announcement went out.
-              else if (r.superseded !== true && start !== null) this.#failoverCompleted(start, log);
-            }),
-          );
           break;
-        }
         case 'become-backup':
           this.#track(
             this.#o.vip.release(name).then((r) => {
@@ -273,6 +278,17 @@ export class ElectionPart implements DaemonPart {
     if (out.transitions.some((t) => t.from === 'master' && t.to !== 'master') && !this.isMasterOfAny()) {
       for (const l of this.#demotedListeners) l();
     }
+  }
+
+  #takeOver(name: string, e: BecomeMaster, log: Logger | undefined): void {
+    const start = takeoverStart(name, e, (id) => this.#names.get(id) ?? `node-${id}`, this.#o.syncLag);
+    this.#track(
+      this.#o.vip.takeOver(name).then((r) => {
+        if (!r.ok) log?.error({ errors: r.errors }, 'VIP takeover incomplete');
+        // Resolved once the VIPs are added and the first announcement went out.
+        else if (r.superseded !== true && start !== null) this.#failoverCompleted(start, log);
+      }),
+    );
   }
 
   #failoverCompleted(start: TakeoverStart, log: Logger | undefined): void {

@@ -5,7 +5,12 @@
  * The election part (started after it) decides; this part carries out takeOver/release.
  */
 import type { VipGroupConfig } from '../../../config/index.ts';
-import { PacketAnnouncer } from '../../../failover/vip/announcer.ts';
+import {
+  type AnnounceResult,
+  type AnnounceTarget,
+  PacketAnnouncer,
+} from '../../../failover/vip/announcer.ts';
+import type { ArpForm } from '../../../failover/vip/frames.ts';
 import { VipOwner, type VipResult, type VipStatus } from '../../../failover/vip/vip-owner.ts';
 import { DsrError } from '../../errors.ts';
 import { ipFamily } from '../../kernel/inet.ts';
@@ -28,12 +33,15 @@ export interface VipKernel {
   close(): void;
 }
 
+/** Both gratuitous ARP forms (failover/vip/frames.ts explains why). */
+export const VIP_ARP_FORMS: readonly ArpForm[] = ['request', 'reply'];
+
 export function rtnlVipKernel(): VipKernel {
   const addresses = new RtnlAddressManager();
   const links = new RtnlLinkMonitor();
   let announcer: PacketAnnouncer;
   try {
-    announcer = new PacketAnnouncer({ arpForms: ['request', 'reply'] });
+    announcer = new PacketAnnouncer({ arpForms: VIP_ARP_FORMS });
   } catch (e) {
     addresses.close();
     links.close();
@@ -119,6 +127,16 @@ export class VipPart implements DaemonPart {
 
   reannounce(group: string): void {
     this.#get(group).reannounce();
+  }
+
+  /** Where a round for `group` goes (interfaces with a known MAC); [] for an unknown group. */
+  announceTargets(group: string): AnnounceTarget[] {
+    return this.#owners.get(group)?.announceTargets() ?? [];
+  }
+
+  /** Counts a round the election thread sent for `group`. */
+  recordRound(group: string, r: AnnounceResult): void {
+    this.#owners.get(group)?.recordRound(r);
   }
 
   owned(group: string): VipStatus | undefined {

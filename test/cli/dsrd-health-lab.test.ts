@@ -534,11 +534,13 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
     const svc = 'echo-udp';
     const stateOf = (s: DaemonStatus, rs: string) =>
       s.services[0].realServers.find((r) => r.address === rs)?.state;
-    const udpFlows = async (n: number) => {
+    // Each measurement from source ports no earlier one used: a flow the director already holds
+    // stays where it went, drained or not.
+    const udpFlows = async (n: number, firstSourcePort: number) => {
       const { stdout } = await lab.exec(
         lab.clients[0],
         process.execPath,
-        [CLIENT, 'udp', vip, String(UDP_PORT), String(n)],
+        [CLIENT, 'udp', vip, String(UDP_PORT), String(n), String(firstSourcePort)],
         {
           timeoutMs: 60_000,
         },
@@ -565,7 +567,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       // Failover: the active stops (resigns); the standby takes over and keeps r2 out.
       await a.proc!.stop();
       await pair.until(b, (s) => role(s) === 'master', 10_000);
-      const afterFailover = await udpFlows(40);
+      const afterFailover = await udpFlows(40, 20_000);
       t.deepEqual(afterFailover.errors, []);
       t.false(
         r2.name in afterFailover.answers,
@@ -584,7 +586,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       );
       t.log(`the restarted director held both drains ${takenMs.toFixed(0)} ms after it started`);
       await pair.until(a, (s) => role(s) === 'master', 20_000);
-      const back = await udpFlows(30);
+      const back = await udpFlows(30, 21_000);
       t.deepEqual(back.errors, []);
       t.deepEqual(
         Object.keys(back.answers),

@@ -3,8 +3,11 @@
  * process, each from a fresh source port, so the director's flow hash
  * spreads them. Prints one JSON line: {"answers":{"r1":7,...},"errors":[...]}.
  *
- *   client.ts tcp|udp ADDR PORT COUNT
+ *   client.ts tcp|udp ADDR PORT COUNT [FIRST_SOURCE_PORT]
  * TCP: the real server greets "HELLO <name>\n"; UDP: it answers "<name> <payload>".
+ * UDP with FIRST_SOURCE_PORT sends datagram i from that port + i, so a run never reuses a
+ * port an earlier run used (an ephemeral port may, and the director rightly keeps an existing
+ * flow where it went).
  *
  *   client.ts stream ADDR PORT SECONDS
  * One TCP connection kept busy: a line every 50 ms, each echoed back. Prints
@@ -13,12 +16,12 @@
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
 
-const [kind, addr, portArg, countArg] = process.argv.slice(2);
+const [kind, addr, portArg, countArg, firstSourcePortArg] = process.argv.slice(2);
 const port = Number(portArg);
 const count = Number(countArg);
 const timeoutMs = 3000;
 
-function once(): Promise<string> {
+function once(sourcePort?: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
     const finish = (err: Error | null, name?: string) => {
@@ -45,7 +48,9 @@ function once(): Promise<string> {
         finish(null, msg.toString().split(' ')[0]);
       });
       s.on('error', (e) => finish(e));
-      s.connect(port, addr, () => s.send('lab'));
+      const send = () => s.connect(port, addr, () => s.send('lab'));
+      if (sourcePort === undefined) send();
+      else s.bind(sourcePort, send);
     }
   });
 }
@@ -97,7 +102,7 @@ const answers: Record<string, number> = {};
 const errors: string[] = [];
 for (let i = 0; i < count; i++) {
   try {
-    const name = await once();
+    const name = await once(firstSourcePortArg === undefined ? undefined : Number(firstSourcePortArg) + i);
     answers[name] = (answers[name] ?? 0) + 1;
   } catch (e) {
     errors.push((e as Error).message);

@@ -46,36 +46,58 @@ export interface SendStamp {
   readonly timestampMs: number;
 }
 
+/**
+ * Where a session's sequence numbers live: cell `index` of a BigInt64Array, which may sit in a
+ * SharedArrayBuffer so that two threads sending as one sender (the election thread and its advert
+ * keeper) draw from one sequence. Atomics make each draw unique.
+ */
+export interface SequenceCell {
+  readonly array: BigInt64Array;
+  readonly index: number;
+}
+
+/** Signed 64-bit cells: a session refuses to go past 2^63 - 1 (292 million years at 1 MHz). */
+const CELL_MAX = (1n << 63n) - 1n;
+
 /** Hands out (session, seq, timestamp) for each message a process sends on one stream. */
 export class SenderSession {
   readonly id: bigint;
   readonly #startWallMs: number;
   readonly #startMonoMs: number;
-  #seq = 0n;
+  readonly #seq: SequenceCell;
 
   /**
    * @param id          from newSessionId
    * @param startWallMs wall clock (ms) at session start
    * @param startMonoMs monotonic clock (ms) at the same moment
+   * @param sequence    a cell shared with another sender of the same session (default: our own)
    */
-  constructor(id: bigint, startWallMs: number, startMonoMs: number) {
+  constructor(id: bigint, startWallMs: number, startMonoMs: number, sequence?: SequenceCell) {
     if (id <= 0n || id > U64_MAX) throw new DsrError('E_AUTH_KEY', 'session id must be a non-zero u64', {});
     this.id = id;
     this.#startWallMs = startWallMs;
     this.#startMonoMs = startMonoMs;
+    this.#seq = sequence ?? { array: new BigInt64Array(1), index: 0 };
+  }
+
+  /** The wall and monotonic start, to hand the same session to another thread. */
+  get start(): { readonly wallMs: number; readonly monoMs: number } {
+    return { wallMs: this.#startWallMs, monoMs: this.#startMonoMs };
   }
 
   /** Last sequence number handed out (0 before the first message). */
   get lastSeq(): bigint {
-    return this.#seq;
+    return Atomics.load(this.#seq.array, this.#seq.index);
   }
 
   next(monoNowMs: number): SendStamp {
-    if (this.#seq >= U64_MAX) {
+    const { array, index } = this.#seq;
+    const seq = Atomics.add(array, index, 1n) + 1n;
+    if (seq <= 0n || seq > CELL_MAX - 1n) {
+      Atomics.store(array, index, CELL_MAX);
       throw new DsrError('E_AUTH_KEY', 'sequence numbers exhausted: start a new session', {});
     }
-    this.#seq += 1n;
-    return { session: this.id, seq: this.#seq, timestampMs: this.timestampAt(monoNowMs) };
+    return { session: this.id, seq, timestampMs: this.timestampAt(monoNowMs) };
   }
 
   /** Session-relative wall time: immune to wall-clock steps after the session started. */

@@ -91,6 +91,8 @@ export class GroupCore {
    */
   formerMaster: number | null = null;
   lastInputAt: number | null = null;
+  /** Until when another sender sent our master adverts while we were not scheduled (noteCovered). */
+  coveredUntil: number | null = null;
   /** When we sent the first advert of the current advert interval (the advert phase's origin). */
   phaseStartAt: number | null = null;
   /**
@@ -109,6 +111,7 @@ export class GroupCore {
     messagesReceived: 0,
     splitBrains: 0,
     stalls: 0,
+    coveredStalls: 0,
     lateTimerGraces: 0,
     clockBackwards: 0,
   };
@@ -271,7 +274,11 @@ export class GroupCore {
       return out;
     }
     const threshold = this.#stallThresholdMs ?? this.masterDownIntervalMs;
-    if (gap > threshold) this.#selfFence(now, gap, threshold, out);
+    if (gap > threshold && this.#silentFor(now) <= threshold) {
+      // Our peers heard us throughout; what we did not hear meanwhile is still queued for us.
+      this.counters.coveredStalls++;
+      this.peers.startGrace(now);
+    } else if (gap > threshold) this.#selfFence(now, gap, threshold, out);
     else this.#missedDeadline(now, gap);
     this.lastInputAt = now;
     return out;
@@ -311,6 +318,17 @@ export class GroupCore {
     }
     this.peers.startGrace(now);
     this.advertAt = now;
+  }
+
+  /**
+   * How long our peers heard nothing from us as master: since our last input, or since the last
+   * advert another sender kept going for us during a stall (noteCovered). Only a master's adverts
+   * are covered; peers of a backup judge nothing by its silence.
+   */
+  #silentFor(now: number): number {
+    const last = this.lastInputAt ?? now;
+    const covered = this.state === 'master' && this.coveredUntil !== null ? this.coveredUntil : last;
+    return now - Math.max(last, covered);
   }
 
   /**

@@ -43,6 +43,17 @@ export class ElectionGroup {
     return this.#core.effectivePriority;
   }
 
+  /**
+   * Our master adverts went out until `until` without us (thread/advert-keeper.ts): a master that
+   * was not scheduled meanwhile was not silent to its peers, so it does not fence itself.
+   */
+  noteCovered(until: number): void {
+    const core = this.#core;
+    if (Number.isFinite(until) && until > (core.coveredUntil ?? Number.NEGATIVE_INFINITY)) {
+      core.coveredUntil = until;
+    }
+  }
+
   /** RFC 5798 §6.4.1 Startup event. */
   start(now: number): ElectionOutput {
     const core = this.#core;

@@ -17,12 +17,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromMaterial } from '../../core/auth/from-config.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
+import { setThreadAffinity, threadAffinity } from '../../core/kernel/affinity.ts';
 import { describeScheduling, setThreadScheduling, threadScheduling } from '../../core/kernel/sched.ts';
 import { ElectionGroup } from '../election/group.ts';
 import type { ElectionOutput } from '../election/types.ts';
 import { ElectionRunner } from '../transport/election-runner.ts';
 import { ElectionTransport } from '../transport/election-transport.ts';
 import { PacketAnnouncer } from '../vip/announcer.ts';
+import { DEFAULT_COVER_LIMIT_MS } from './advert-cover.ts';
+import { AdvertKeeper, type KeeperStatus, keeperOff } from './advert-keeper.ts';
+import { CoverBoard } from './cover-board.ts';
 import { applyGroupOp } from './group-ops.ts';
 import { preciseTimers } from './precise-timers.ts';
 import type {
@@ -67,6 +71,55 @@ function applyScheduling(): { scheduling: string; schedulingError: string | null
 let runner: ElectionRunner | undefined;
 let transport: ElectionTransport | undefined;
 let announcer: TakeoverAnnouncer | undefined;
+let keeper: AdvertKeeper | undefined;
+let keeperStatus: KeeperStatus = keeperOff('not started');
+
+/**
+ * The election thread's CPU and the keeper's: the last two the process may use, one each, so one
+ * CPU taken away cannot stop both. null when there is one CPU (a keeper would share its pauses).
+ */
+function chooseCpus(): { election: number; keeper: number } | null {
+  const allowed = threadAffinity();
+  if (allowed.length < 2) return null;
+  return { election: allowed[allowed.length - 1], keeper: allowed[allowed.length - 2] };
+}
+
+/** Starts the keeper (it copies the keys now, before the thread zeroes them); null if it cannot run. */
+function startKeeper(board: CoverBoard, session: SenderSession): Promise<AdvertKeeper> | null {
+  const t = data.transport;
+  if (t === null || data.groups.length === 0) return null;
+  let cpus: { election: number; keeper: number } | null;
+  try {
+    cpus = chooseCpus();
+    if (cpus !== null) setThreadAffinity([cpus.election]);
+  } catch (err) {
+    keeperStatus = keeperOff(`affinity: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+  if (cpus === null) {
+    keeperStatus = keeperOff('one CPU: a keeper would pause with the election thread');
+    return null;
+  }
+  const groups = data.groups.map((g) => ({
+    groupId: g.groupId,
+    spacingMs: g.advertIntervalMs / (g.advertsPerInterval ?? 1),
+  }));
+  keeperStatus = keeperOff('starting', cpus.election);
+  return AdvertKeeper.start(
+    board,
+    groups,
+    {
+      nodeId: data.nodeId,
+      clockOriginNs: data.clockOriginNs,
+      scheduling: data.scheduling,
+      cpu: cpus.keeper,
+      session: { id: session.id, wallMs: session.start.wallMs, monoMs: session.start.monoMs },
+      transport: t,
+      limitMs: DEFAULT_COVER_LIMIT_MS,
+    },
+    cpus.election,
+  );
+}
 
 /** Opens the thread's announcer when there is something to announce; an error leaves it to the main thread. */
 function openAnnouncer(): string | null {
@@ -82,7 +135,13 @@ function openAnnouncer(): string | null {
 
 function snapshot(): ElectionSnapshot {
   const s = runner?.status() ?? { groups: [], drops: {} };
-  return { at: now(), groups: s.groups, drops: s.drops, transport: transport?.stats() ?? null };
+  return {
+    at: now(),
+    groups: s.groups,
+    drops: s.drops,
+    transport: transport?.stats() ?? null,
+    keeper: keeper?.status() ?? keeperStatus,
+  };
 }
 
 function report(groupId: number, output: ElectionOutput): void {
@@ -102,6 +161,16 @@ async function start(): Promise<void> {
   const announceError = openAnnouncer();
   const groups = data.groups.map((o) => new ElectionGroup({ ...o, random: Math.random }));
   const t = data.transport;
+  // Session ids grow with the wall clock across restarts (core/auth/session.ts). The keeper signs
+  // as the same sender, so the sequence number lives on the board both threads share.
+  const board = new CoverBoard(data.groups.length);
+  const session = new SenderSession(
+    newSessionId(Date.now(), Math.floor(Math.random() * 65536)),
+    Date.now(),
+    now(),
+    board.sequence,
+  );
+  const keeperStarting = startKeeper(board, session);
   if (t !== null) {
     transport = new ElectionTransport({
       nodeId: data.nodeId,
@@ -109,12 +178,7 @@ async function start(): Promise<void> {
       peers: t.peers,
       multicast: t.multicast,
       keyring: keyringFromMaterial(t.keys, t.keyPurpose),
-      // Session ids grow with the wall clock across restarts (core/auth/session.ts).
-      session: new SenderSession(
-        newSessionId(Date.now(), Math.floor(Math.random() * 65536)),
-        Date.now(),
-        now(),
-      ),
+      session,
       clock: { mono: now, wall: () => Date.now() },
       onMessage: (m) => runner?.deliver(m),
       onDrop: (reason, info) => runner?.recordDrop(reason, info.groupId),
@@ -127,10 +191,19 @@ async function start(): Promise<void> {
     // The master-down timer's lateness adds to every unplanned outage; this thread can afford to
     // sleep out the last ms of a deadline.
     timers: preciseTimers(now),
-    send: (out) => transport?.send(out),
+    send: (out) => {
+      keeper?.observe(out, now());
+      transport?.send(out);
+    },
+    coveredUntil: (groupId) => keeper?.coveredUntil(groupId) ?? null,
     onOutput: (group, out) => report(group.groupId, out),
   });
   await transport?.start();
+  try {
+    keeper = (await keeperStarting) ?? undefined;
+  } catch (err) {
+    keeperStatus = keeperOff(`the keeper did not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
   runner.start();
   const timer = setInterval(() => post({ type: 'snapshot', snapshot: snapshot() }), data.snapshotIntervalMs);
   port.on('message', (m: ToThread) => {
@@ -144,12 +217,14 @@ async function start(): Promise<void> {
       post({ type: 'input-done', id: m.id, error, snapshot: snapshot() });
     } else if (m.type === 'stop') {
       clearInterval(timer);
-      // Masters send priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
+      // The keeper goes quiet first (its stop moves the epoch at once), then masters send
+      // priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
+      const keeperStopped = keeper?.stop() ?? Promise.resolve();
       runner?.stop();
       announcer?.close();
       // Closing the port lets the thread exit: the main thread's stop() resolves on 'exit', after
       // every message posted before it.
-      void (transport?.close() ?? Promise.resolve()).finally(() => port.close());
+      void Promise.all([keeperStopped, transport?.close()]).finally(() => port.close());
     }
   });
   post({ type: 'ready', ...sched, announceError });
@@ -158,5 +233,6 @@ async function start(): Promise<void> {
 start().catch((err: unknown) => {
   post({ type: 'start-failed', error: serialize(err) });
   announcer?.close();
+  void keeper?.stop();
   port.close();
 });

@@ -10,6 +10,7 @@ import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../electio
 import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
 import type { AnnounceResult, AnnounceTarget } from '../vip/announcer.ts';
 import type { ArpForm } from '../vip/frames.ts';
+import type { KeeperStatus } from './advert-keeper.ts';
 import type { GroupOp } from './group-ops.ts';
 
 export interface ThreadTransportOptions {
@@ -59,6 +60,8 @@ export interface ElectionSnapshot {
   readonly groups: ElectionStatus[];
   readonly drops: DropCounters;
   readonly transport: TransportStats | null;
+  /** The advert keeper (./advert-keeper.ts); null before the thread's first snapshot. */
+  readonly keeper: KeeperStatus | null;
 }
 
 export interface SerializedError {

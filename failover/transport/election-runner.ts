@@ -47,6 +47,11 @@ export interface ElectionRunnerOptions {
   readonly now?: () => number;
   /** Default libuv timers (whole ms); the election thread passes precise ones (thread/precise-timers.ts). */
   readonly timers?: RunnerTimers;
+  /**
+   * Until when another sender kept a group's master adverts going for it while this runner was not
+   * scheduled (thread/advert-keeper.ts), read before every input; default none.
+   */
+  readonly coveredUntil?: (groupId: number) => number | null;
 }
 
 /** setTimeout: whole ms, counted from the event loop's cached time, so up to ~2 ms late. */
@@ -111,6 +116,7 @@ export class ElectionRunner {
       countDrop(this.#drops, 'unknown-group');
       return;
     }
+    this.#noteCover(group);
     this.#apply(group, group.step(this.#now(), message));
     this.#arm();
   }
@@ -126,6 +132,7 @@ export class ElectionRunner {
   input(groupId: number, fn: (group: ElectionGroup, now: number) => ElectionOutput): ElectionOutput {
     const group = this.#groups.get(groupId);
     if (group === undefined) throw new DsrError('E_ELECTION_INPUT', 'no VIP group has this id', { groupId });
+    this.#noteCover(group);
     const output = fn(group, this.#now());
     this.#apply(group, output);
     this.#arm();
@@ -154,9 +161,16 @@ export class ElectionRunner {
     const now = this.#now();
     for (const group of this.#groups.values()) {
       const deadline = group.nextDeadline();
-      if (deadline !== null && deadline <= now) this.#apply(group, group.tick(now));
+      if (deadline === null || deadline > now) continue;
+      this.#noteCover(group);
+      this.#apply(group, group.tick(now));
     }
     this.#arm();
+  }
+
+  #noteCover(group: ElectionGroup): void {
+    const until = this.#options.coveredUntil?.(group.groupId);
+    if (until != null) group.noteCovered(until);
   }
 
   #arm(): void {

@@ -33,6 +33,8 @@ export interface MulticastOptions {
   readonly ttl: number;
   /** Interface name; for IPv4 the bind address (if set) or the interface's first IPv4 address is used. */
   readonly interface: string;
+  /** The group's port, when this socket is bound to another (a send-only sender); default the bind port. */
+  readonly port?: number;
 }
 
 export interface TransportClock {
@@ -132,7 +134,7 @@ export class ElectionTransport {
       socket.addMembership(multicast.group, bind.family === 'ipv6' ? `::%${multicast.interface}` : local);
       socket.setMulticastTTL(multicast.ttl);
       socket.setMulticastLoopback(false);
-      this.#multicastTarget = { address: multicast.group, port: bind.port };
+      this.#multicastTarget = { address: multicast.group, port: multicast.port ?? bind.port };
     }
     this.#socket = socket;
   }

@@ -36,6 +36,8 @@ export interface Director {
 
 export interface PairOptions {
   advertMs?: number;
+  /** A command dsrd is run under, per director (chrt, taskset); default none. */
+  launch?: (d: Director) => readonly string[];
 }
 
 let pairs = 0;
@@ -55,6 +57,7 @@ export class DirectorPair {
   readonly #bpffs: string;
   readonly #procs: LabProcess[] = [];
   #mounted = false;
+  #launch: (d: Director) => readonly string[] = () => [];
 
   private constructor(lab: Lab, dir: string, advertMs: number) {
     this.lab = lab;
@@ -77,6 +80,7 @@ export class DirectorPair {
   static async create(opts: PairOptions = {}): Promise<DirectorPair> {
     const lab = await createLab({ clients: 1, directors: 2, realServers: 3 });
     const pair = new DirectorPair(lab, mkdtempSync(join(tmpdir(), 'dsr-lab-pair-')), opts.advertMs ?? 100);
+    if (opts.launch) pair.#launch = opts.launch;
     try {
       mkdirSync(pair.#bpffs, { recursive: true });
       await run('mount', ['-t', 'bpf', 'bpf', pair.#bpffs]);
@@ -156,7 +160,12 @@ admin:
 
   /** Starts (or restarts) a director's dsrd and waits until it runs. */
   async start(d: Director): Promise<LabProcess> {
-    const p = this.lab.node(d.host, DSRD, ['--config', d.configPath]);
+    const args = ['--config', d.configPath];
+    const [cmd, ...prefix] = this.#launch(d);
+    const p =
+      cmd === undefined
+        ? this.lab.node(d.host, DSRD, args)
+        : this.lab.spawn(d.host, cmd, [...prefix, process.execPath, DSRD, ...args]);
     this.#procs.push(p);
     d.proc = p;
     await p.waitForLine(/"msg":"dsrd running"/, 30_000);

@@ -413,13 +413,14 @@ export class ElectionPart implements DaemonPart {
         drops: s.drops,
         transport: s.transport,
         thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
+        keeper: s.keeper,
         snapshotAgeMs: Math.max(0, Math.round(performance.now() - s.at)),
       },
     };
   }
 
   #snapshot() {
-    const s = this.#thread?.snapshot() ?? { groups: [], drops: {}, transport: null };
+    const s = this.#thread?.snapshot() ?? { groups: [], drops: {}, transport: null, keeper: null };
     const t = s.transport;
     const peers = this.#config === undefined ? [] : peerStatuses(this.#config, s.groups, this.#names);
     return {

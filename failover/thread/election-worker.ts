@@ -72,6 +72,7 @@ let runner: ElectionRunner | undefined;
 let transport: ElectionTransport | undefined;
 let announcer: TakeoverAnnouncer | undefined;
 let keeper: AdvertKeeper | undefined;
+let keeperStarting: Promise<AdvertKeeper> | null = null;
 let keeperStatus: KeeperStatus = keeperOff('not started');
 
 /**
@@ -170,7 +171,7 @@ async function start(): Promise<void> {
     now(),
     board.sequence,
   );
-  const keeperStarting = startKeeper(board, session);
+  keeperStarting = startKeeper(board, session);
   if (t !== null) {
     transport = new ElectionTransport({
       nodeId: data.nodeId,
@@ -233,6 +234,7 @@ async function start(): Promise<void> {
 start().catch((err: unknown) => {
   post({ type: 'start-failed', error: serialize(err) });
   announcer?.close();
-  void keeper?.stop();
+  // A keeper still starting is stopped once it has: nothing may outlive a failed start.
+  void keeperStarting?.then((k) => k.stop()).catch(() => {});
   port.close();
 });

@@ -1,7 +1,10 @@
 /**
- * CPU scheduling of the calling thread (sched(7)), through koffi. Linux applies
- * sched_setscheduler(0, ...) to the calling thread, not the whole process, which is what lets the
- * election thread run real-time while the daemon's other threads do not.
+ * CPU scheduling of the calling thread (sched(7)), through koffi: its policy and priority, and the
+ * CPUs it may run on. Linux applies sched_setscheduler(0, ...) and sched_setaffinity(0, ...) to the
+ * calling thread, not the whole process, which is what lets the election thread run real-time
+ * while the daemon's other threads do not, and keeps the election thread and its advert keeper on
+ * different CPUs, so that one CPU taken away (a hypervisor descheduling one vCPU) cannot stop both
+ * (failover/thread/advert-keeper.ts).
  */
 import koffi from 'koffi';
 import { DsrError } from '../errors.ts';
@@ -24,7 +27,12 @@ interface SchedFns {
   sched_getscheduler: (pid: number) => number;
   sched_getparam: (pid: number, param: Buffer) => number;
   sched_setscheduler: (pid: number, policy: number, param: Buffer) => number;
+  sched_getaffinity: (pid: number, size: number, mask: Buffer) => number;
+  sched_setaffinity: (pid: number, size: number, mask: Buffer) => number;
 }
+
+/** Room for 1024 CPUs, glibc's cpu_set_t. */
+const MASK_BYTES = 128;
 
 let fns: SchedFns | undefined;
 
@@ -35,6 +43,8 @@ function sched(): SchedFns {
     sched_getscheduler: lib.func('int sched_getscheduler(int pid)'),
     sched_getparam: lib.func('int sched_getparam(int pid, _Out_ void *param)'),
     sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)'),
+    sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, _Out_ void *mask)'),
+    sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const void *mask)'),
   };
   return fns;
 }
@@ -76,4 +86,27 @@ export function setThreadScheduling(s: ThreadScheduling): void {
 export function describeScheduling(s: ThreadScheduling): string {
   const base = s.policy === 'fifo' || s.policy === 'rr' ? `${s.policy} ${s.priority}` : s.policy;
   return s.resetOnFork ? `${base}, reset on fork` : base;
+}
+
+/** The CPUs the calling thread may run on, ascending. */
+export function threadAffinity(): number[] {
+  const mask = Buffer.alloc(MASK_BYTES);
+  if (sched().sched_getaffinity(0, MASK_BYTES, mask) < 0) fail('sched_getaffinity', {});
+  const cpus: number[] = [];
+  for (let cpu = 0; cpu < MASK_BYTES * 8; cpu++) {
+    if (mask[cpu >> 3] & (1 << (cpu & 7))) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+/** Restricts the calling thread to `cpus` (EINVAL when none of them is allowed or online). */
+export function setThreadAffinity(cpus: readonly number[]): void {
+  const mask = Buffer.alloc(MASK_BYTES);
+  for (const cpu of cpus) {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= MASK_BYTES * 8) {
+      throw new DsrError('E_SYSCALL', `CPU ${cpu} is out of range`, { cpus });
+    }
+    mask[cpu >> 3] |= 1 << (cpu & 7);
+  }
+  if (sched().sched_setaffinity(0, MASK_BYTES, mask) < 0) fail('sched_setaffinity', { cpus });
 }

@@ -6,8 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromMaterial } from '../../core/auth/from-config.ts';
 import { SenderSession } from '../../core/auth/session.ts';
-import { setThreadAffinity } from '../../core/kernel/affinity.ts';
-import { describeScheduling, setThreadScheduling, threadScheduling } from '../../core/kernel/sched.ts';
+import {
+  describeScheduling,
+  setThreadAffinity,
+  setThreadScheduling,
+  threadScheduling,
+} from '../../core/kernel/sched.ts';
 import { ElectionTransport } from '../transport/election-transport.ts';
 import { AdvertCover } from './advert-cover.ts';
 import type { FromKeeper, KeeperData, ToKeeper } from './advert-keeper.ts';

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { Outgoing } from '../election/messages.ts';
 import { type CoverTemplate, CoverTemplates } from './advert-cover.ts';
-import type { CoverBoard } from './cover-board.ts';
+import { CoverBoard, type CoverCounter } from './cover-board.ts';
 import type { ThreadTransportOptions } from './protocol.ts';
 
 export interface KeeperData {
@@ -138,18 +138,13 @@ export class AdvertKeeper {
   }
 
   status(): KeeperStatus {
-    const c = this.board.counters();
     return {
       running: this.#ended === null,
       electionCpu: this.#cpus.election,
       keeperCpu: this.#cpus.keeper,
       scheduling: this.#setup.scheduling,
       problems: this.#ended === null ? this.#setup.problems : [...this.#setup.problems, this.#ended],
-      covers: c.covers,
-      advertsSent: c.advertsSent,
-      longestSilenceMs: Math.round(c.longestSilenceUs / 100) / 10,
-      gaveUp: c.gaveUp,
-      sendErrors: c.sendErrors,
+      ...figures(this.board.counters()),
     };
   }
 
@@ -163,6 +158,12 @@ export class AdvertKeeper {
   }
 }
 
+/** The board's counters as status shows them. */
+function figures(c: Record<CoverCounter, number>) {
+  const { longestSilenceUs, ...counts } = c;
+  return { ...counts, longestSilenceMs: Math.round(longestSilenceUs / 100) / 10 };
+}
+
 /** A keeper that does not run, with why, for status. */
 export function keeperOff(reason: string, electionCpu: number | null = null): KeeperStatus {
   return {
@@ -171,10 +172,6 @@ export function keeperOff(reason: string, electionCpu: number | null = null): Ke
     keeperCpu: null,
     scheduling: null,
     problems: [reason],
-    covers: 0,
-    advertsSent: 0,
-    longestSilenceMs: 0,
-    gaveUp: 0,
-    sendErrors: 0,
+    ...figures(new CoverBoard(0).counters()),
   };
 }

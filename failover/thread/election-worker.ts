@@ -17,8 +17,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromMaterial } from '../../core/auth/from-config.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
-import { setThreadAffinity, threadAffinity } from '../../core/kernel/affinity.ts';
-import { describeScheduling, setThreadScheduling, threadScheduling } from '../../core/kernel/sched.ts';
+import {
+  describeScheduling,
+  setThreadAffinity,
+  setThreadScheduling,
+  threadAffinity,
+  threadScheduling,
+} from '../../core/kernel/sched.ts';
 import { ElectionGroup } from '../election/group.ts';
 import type { ElectionOutput } from '../election/types.ts';
 import { ElectionRunner } from '../transport/election-runner.ts';

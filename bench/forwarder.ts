@@ -28,6 +28,7 @@ import { startFloorOnDirector } from './lib/floor-on-director.ts';
 import { measureTestRuns } from './lib/forwarder-ns.ts';
 import { startForwarderOnDirector } from './lib/forwarder-on-director.ts';
 import { BENCH_UDP_PORT, measurePps, RxCounters } from './lib/lab-pps.ts';
+import { liveFramesRefusal } from './lib/live-frames-probe.ts';
 import { installNftDsr } from './lib/nft-dsr.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from './lib/report.ts';
 
@@ -40,7 +41,9 @@ const seconds = numberArg(args, 'seconds', 2);
 const warmup = numberArg(args, 'warmup', 0.5);
 const flows = Math.round(numberArg(args, 'flows', 256));
 const rounds = Math.round(numberArg(args, 'rounds', 3));
-const withLab = !args.has('no-lab');
+const liveFramesRefused = args.has('no-lab') ? null : await liveFramesRefusal();
+if (liveFramesRefused !== null) console.log(`lab pps not measured: ${liveFramesRefused}`);
+const withLab = !args.has('no-lab') && liveFramesRefused === null;
 
 const skip = requireRoot();
 if (skip) throw new DsrError('E_NOT_ROOT', `the forwarder benchmark needs root: ${skip}`);

@@ -115,7 +115,7 @@ export async function measurePps(
   ]);
   try {
     // The generator needs a moment to start Node and load its program: wait for frames to flow.
-    await waitForFrames(counters, 15_000);
+    await waitForFrames(counters, 15_000, gen);
     await sleep(opts.warmupSeconds * 1000);
     const from = process.hrtime.bigint();
     await sleep(opts.seconds * 1000);
@@ -153,10 +153,14 @@ async function assertThroughDirector(lab: Lab, director: Host): Promise<void> {
   }
 }
 
-async function waitForFrames(counters: RxCounters, timeoutMs: number): Promise<void> {
+async function waitForFrames(counters: RxCounters, timeoutMs: number, gen: LabProcess): Promise<void> {
   const start = process.hrtime.bigint();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (!gen.running)
+      throw new DsrError('E_BENCH', 'the traffic generator ended before any frame was counted', {
+        stderr: gen.stderrTail.join('\n'),
+      });
     await sleep(50);
     const now = process.hrtime.bigint();
     try {
@@ -168,5 +172,7 @@ async function waitForFrames(counters: RxCounters, timeoutMs: number): Promise<v
   }
   throw new DsrError('E_BENCH', 'no benchmark frame reached any real server: is the director forwarding?', {
     timeoutMs,
+    generator: gen.lines.slice(-5),
+    stderr: gen.stderrTail.join('\n'),
   });
 }

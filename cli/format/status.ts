@@ -3,6 +3,7 @@
  * operators know from `ipvsadm -L -n` (service line, then one "->" line per real server).
  */
 import type { DaemonStatus, ServiceStatus } from '../../core/daemon/status.ts';
+import { electionLine } from './election.ts';
 import { duration, hostPort, orDash, table } from './table.ts';
 
 function services(list: readonly ServiceStatus[]): string {
@@ -60,6 +61,7 @@ export function formatStatus(s: DaemonStatus): string {
   out += `Parts ${s.parts.map((p) => p.name).join(', ')}`;
   out +=
     broken.length === 0 ? '\n' : `; NOT RUNNING: ${broken.map((p) => `${p.name} (${p.state})`).join(', ')}\n`;
+  out += electionLine(s.parts);
   out += '\n';
   if (s.groups.length > 0) {
     out += 'VIP groups\n';

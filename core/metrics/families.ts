@@ -47,6 +47,55 @@ const rs = (r: { service: string; realServer: string }): Labels => ({
   real_server: r.realServer,
 });
 
+/** The advert keeper: one per director, absent before the election thread reports it. */
+function keeperFamilies(): AnyFamily[] {
+  type Keeper = NonNullable<Snapshots['election']['keeper']>;
+  const one = (name: string, type: 'gauge' | 'counter', help: string, value: (k: Keeper) => number) =>
+    family({
+      name,
+      help,
+      type,
+      labelNames: [],
+      provider: 'election',
+      samples: (s) => (s.keeper === null ? [] : [[{}, value(s.keeper)] as const]),
+    });
+  return [
+    one('dsr_advert_keeper_running', 'gauge', '1 while the advert keeper thread runs, else 0.', (k) =>
+      k.running ? 1 : 0,
+    ),
+    one(
+      'dsr_advert_keeper_covers_total',
+      'counter',
+      'Silences of the election thread the keeper spoke through.',
+      (k) => k.covers,
+    ),
+    one(
+      'dsr_advert_keeper_adverts_total',
+      'counter',
+      "Master adverts the keeper sent in the election thread's place.",
+      (k) => k.adverts,
+    ),
+    one(
+      'dsr_advert_keeper_limit_reached_total',
+      'counter',
+      'Covers ended by the time limit (the backup then takes over).',
+      (k) => k.limitReached,
+    ),
+    one(
+      'dsr_advert_keeper_send_errors_total',
+      'counter',
+      'Keeper adverts the socket refused.',
+      (k) => k.sendErrors,
+    ),
+    one(
+      'dsr_advert_keeper_longest_silence_seconds',
+      'gauge',
+      'Longest election-thread silence the keeper covered since start.',
+      (k) => k.longestSilenceSeconds,
+    ),
+  ];
+}
+
 export const FAMILIES: readonly AnyFamily[] = [
   family({
     name: 'dsr_info',
@@ -123,6 +172,15 @@ export const FAMILIES: readonly AnyFamily[] = [
         p.lastHeardSeconds === null ? [] : [[{ peer: p.peer }, p.lastHeardSeconds] as const],
       ),
   }),
+  family({
+    name: 'dsr_election_stalls_total',
+    help: 'Election thread not scheduled past the master-down interval, per VIP group: fenced (stepped down) or covered (the advert keeper spoke for it).',
+    type: 'counter',
+    labelNames: ['group', 'outcome'],
+    provider: 'election',
+    samples: (s) => s.groups.flatMap((g) => [...byKey(g.stalls, 'outcome', { group: g.group })]),
+  }),
+  ...keeperFamilies(),
   family({
     name: 'dsr_vip_owned',
     help: '1 when this director holds the VIP (answers ARP/ND for it), else 0.',

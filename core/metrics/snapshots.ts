@@ -20,12 +20,26 @@ export interface ElectionSnapshot {
     transitions: Partial<Record<DirectorRole, number>>;
     advertsSent: number;
     advertsReceived: number;
+    /**
+     * Times the election thread was not scheduled for longer than the master-down interval:
+     * `fenced` when it stepped down to re-learn, `covered` when the advert keeper spoke meanwhile.
+     */
+    stalls: { fenced: number; covered: number };
     vips: Array<{ vip: string; owned: boolean }>;
   }>;
   /** Adverts discarded before they reached a group, by reason (auth, replay, malformed, ...). */
   advertsDropped: Readonly<Record<string, number>>;
   /** null when the peer was never heard. */
   peers: Array<{ peer: string; lastHeardSeconds: number | null }>;
+  /** The advert keeper (failover/thread/advert-keeper.ts); null before the thread reports it. */
+  keeper: {
+    running: boolean;
+    covers: number;
+    adverts: number;
+    limitReached: number;
+    sendErrors: number;
+    longestSilenceSeconds: number;
+  } | null;
 }
 
 export interface ForwarderSnapshot {

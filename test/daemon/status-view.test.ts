@@ -1,5 +1,6 @@
 /** `dsrctl status`: the sorry server is one row, named as such, whoever reports it. */
 import test from 'ava';
+import { electionLine } from '../../cli/format/election.ts';
 import { formatStatus } from '../../cli/format/status.ts';
 import { type DaemonStatus, mergeView, viewFromConfig } from '../../core/daemon/status.ts';
 import { fakeFiles, KEY_BYTES, parseOk, yaml } from '../config/helpers.ts';
@@ -71,4 +72,37 @@ test('the sorry server is listed from the config, merged with the parts, and mar
   const text = formatStatus(status);
   t.regex(text, /-> +198\.18\.200\.9:80 \(sorry\) +disabled +0 /);
   t.notRegex(text, /undefined|disabled\/draining/);
+});
+
+test('the election line shows the thread and what its advert keeper did, or why it does not run', (t) => {
+  const keeper = {
+    running: true,
+    electionCpu: 1,
+    keeperCpu: 0,
+    scheduling: 'fifo 10',
+    problems: [],
+    covers: 3,
+    advertsSent: 41,
+    longestSilenceMs: 104.7,
+    gaveUp: 0,
+    sendErrors: 0,
+  };
+  const part = (k: unknown) => [
+    {
+      name: 'election',
+      state: 'running',
+      status: { election: { thread: { scheduling: 'fifo 11' }, keeper: k } },
+    },
+  ];
+  t.is(
+    electionLine(part(keeper)),
+    'Election thread fifo 11 on CPU 1; keeper on CPU 0: 3 covers, 41 adverts, longest silence 104.7 ms, limit reached 0\n',
+  );
+  t.is(
+    electionLine(part({ ...keeper, running: false, covers: 0, problems: ['one CPU allowed'] })),
+    'Election thread fifo 11 on CPU 1; keeper NOT RUNNING (one CPU allowed)\n',
+  );
+  t.regex(electionLine(part(null)), /keeper not reported/);
+  t.is(electionLine([{ name: 'election', status: {} }]), '', 'no election: no line');
+  t.is(electionLine([{ name: 'election' }]), '');
 });

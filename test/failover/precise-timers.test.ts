@@ -45,5 +45,6 @@ test('a deadline far off when the libuv timer runs is armed again, not slept out
   });
   clearInterval(interval);
   t.true(firedAt >= due, 'not before the deadline in the injected clock');
-  t.true(loopTurns >= 10, `the event loop turned ${loopTurns} times while waiting`);
+  // Sleeping it out would block the loop for the whole ~30 ms (0–1 turns); a loaded machine turns it fewer times than 30.
+  t.true(loopTurns >= 3, `the event loop turned ${loopTurns} times while waiting`);
 });

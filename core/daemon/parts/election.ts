@@ -433,6 +433,7 @@ export class ElectionPart implements DaemonPart {
           transitions: { ...g.transitions },
           advertsSent: gs.counters.advertsSent ?? 0,
           advertsReceived: gs.counters.messagesReceived ?? 0,
+          stalls: { fenced: gs.counters.stalls ?? 0, covered: gs.counters.coveredStalls ?? 0 },
           vips: g.config.vips.map((vip) => ({
             vip,
             owned: owned?.held.some((h) => h.startsWith(`${vip}/`)) ?? false,
@@ -444,6 +445,17 @@ export class ElectionPart implements DaemonPart {
         peer: p.id,
         lastHeardSeconds: p.lastHeardMs === null ? null : p.lastHeardMs / 1000,
       })),
+      keeper:
+        s.keeper === null
+          ? null
+          : {
+              running: s.keeper.running,
+              covers: s.keeper.covers,
+              adverts: s.keeper.advertsSent,
+              limitReached: s.keeper.gaveUp,
+              sendErrors: s.keeper.sendErrors,
+              longestSilenceSeconds: s.keeper.longestSilenceMs / 1000,
+            },
     };
   }
 }

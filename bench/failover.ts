@@ -33,7 +33,8 @@ import { DsrdStack } from './lib/failover/dsrd-stack.ts';
 import { type CaseStats, caseStats, failoverFigures } from './lib/failover/figures.ts';
 import { KeepalivedStack } from './lib/failover/keepalived-stack.ts';
 import { runStack, type StackRun } from './lib/failover/run-stack.ts';
-import { CASE_KINDS, type CaseKind, type DirectorStack } from './lib/failover/stack.ts';
+import type { SoakOutcome } from './lib/failover/soak.ts';
+import { CASE_KINDS, type CaseKind, type DirectorStack, type StallCounts } from './lib/failover/stack.ts';
 import { describeScheduling, parseSchedulingArg } from './lib/failover/unit-scheduling.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable } from './lib/report.ts';
 
@@ -147,6 +148,9 @@ const soakRows = [...runs.values()]
       s.error ? null : s.retaken,
       s.probe?.lost ?? null,
       s.probe ? Number(s.probe.gap.ms.toFixed(1)) : null,
+      s.stalls === null
+        ? null
+        : [...s.stalls].map(([h, c]) => `${h} ${c.covered}/${c.relearned}/${c.keeperLimit}`).join(' '),
       s.witness?.maxLateMs ?? null,
       s.witness
         ? `${s.witness.lateOver['30']}/${s.witness.lateOver['50']}/${s.witness.lateOver['70']}`
@@ -166,6 +170,7 @@ if (soakRows.length > 0) {
       'VIP re-taken',
       'probe lost',
       'longest gap ms',
+      'stalls covered/relearned/limit',
       'host max late ms',
       'host late >30/50/70',
       'error',
@@ -180,6 +185,9 @@ const notes: string[] = [
   'false failovers = the VIP taken by another director than the one holding it; VIP re-taken = dropped and ' +
     'taken back by the same director (dsrd fencing itself after a stall and finding no one took over: ' +
     "clients' ARP caches and forwarding stay on it).",
+  'stalls covered/relearned/limit = what each director counted itself in the soak: stalls of a master its ' +
+    'advert keeper spoke through / stalls after which it re-learned its peers (a master steps down first) / ' +
+    "covers the keeper ended at its 500 ms limit (keepalived keeps no such count: '-').",
   'outage = longest gap between replies (issue 5); lost-run = send-time span of the longest run of unanswered ' +
     'probes (free of receive-side jitter); probe Hz = lowest achieved send rate; probe stall = longest pause of ' +
     "the probe's own sending (its resolution on this loaded host); unrecov. = replies had not resumed " +
@@ -234,4 +242,10 @@ printFigures({
   // How late the host let a bare real-time timer be during our soak (timer-witness.ts).
   soak_host_max_late_ms: runs.get('dsrd')?.soak?.witness?.maxLateMs ?? null,
   soak_host_late_over_ms: runs.get('dsrd')?.soak?.witness?.lateOver ?? null,
+  // What our directors counted themselves in the soak, per director (covered/relearned/limit).
+  soak_stalls: soakStalls(runs.get('dsrd')?.soak?.stalls ?? null),
 });
+
+function soakStalls(stalls: SoakOutcome['stalls']): Record<string, StallCounts> | null {
+  return stalls === null ? null : Object.fromEntries(stalls);
+}

@@ -8,6 +8,8 @@ import type { KeeperStatus } from '../../failover/thread/advert-keeper.ts';
 interface ElectionPartStatus {
   thread?: { scheduling?: string; schedulingError?: string | null };
   keeper?: KeeperStatus | null;
+  /** Over all groups: stalls after which peers were re-learned, and stalls the keeper covered. */
+  stalls?: { relearned: number; covered: number };
 }
 
 function electionOf(parts: readonly { name: string; status?: unknown }[]): ElectionPartStatus | null {
@@ -36,5 +38,7 @@ export function electionLine(parts: readonly { name: string; status?: unknown }[
   const refused = e.thread.schedulingError ? ` (asked for more: ${e.thread.schedulingError})` : '';
   const cpu = e.keeper?.electionCpu ?? null;
   const where = cpu === null ? '' : ` on CPU ${cpu}`;
-  return `Election thread ${e.thread.scheduling ?? 'unknown'}${where}${refused}; ${keeperText(e.keeper)}\n`;
+  const stalls =
+    e.stalls === undefined ? '' : `; stalls ${e.stalls.relearned} relearned, ${e.stalls.covered} covered`;
+  return `Election thread ${e.thread.scheduling ?? 'unknown'}${where}${refused}; ${keeperText(e.keeper)}${stalls}\n`;
 }

@@ -174,7 +174,7 @@ export const FAMILIES: readonly AnyFamily[] = [
   }),
   family({
     name: 'dsr_election_stalls_total',
-    help: 'Election thread not scheduled past the master-down interval, per VIP group: fenced (stepped down) or covered (the advert keeper spoke for it).',
+    help: 'Election thread not scheduled past the master-down interval, per VIP group: relearned (peers re-learned; a master steps down first) or covered (a master the advert keeper spoke for).',
     type: 'counter',
     labelNames: ['group', 'outcome'],
     provider: 'election',

@@ -22,9 +22,10 @@ export interface ElectionSnapshot {
     advertsReceived: number;
     /**
      * Times the election thread was not scheduled for longer than the master-down interval:
-     * `fenced` when it stepped down to re-learn, `covered` when the advert keeper spoke meanwhile.
+     * `relearned` when it dropped what it knew of its peers (a master also stepped down), `covered`
+     * when it was master and the advert keeper spoke for it meanwhile.
      */
-    stalls: { fenced: number; covered: number };
+    stalls: { relearned: number; covered: number };
     vips: Array<{ vip: string; owned: boolean }>;
   }>;
   /** Adverts discarded before they reached a group, by reason (auth, replay, malformed, ...). */

@@ -126,6 +126,7 @@ test('figures: issue 5 keys, null for our stack when it could not run, ratio whe
     falseFailovers: 0,
     retaken: 0,
     changes: [],
+    stalls: null,
     explained: [],
     witness: null,
     probe: null,

@@ -12,10 +12,12 @@
  */
 import { availableParallelism } from 'node:os';
 import test from 'ava';
+import { stallCountsOf } from '../../bench/lib/failover/dsrd-stack.ts';
 import { VipWatch } from '../../bench/lib/failover/vip-watch.ts';
 import type { DaemonStatus } from '../../core/daemon/status.ts';
 import type { KeeperStatus } from '../../failover/thread/advert-keeper.ts';
 import { requireRoot, run } from '../lab/index.ts';
+import { dsrctl } from './helpers.ts';
 import { DirectorPair, role, sleep } from './two-directors.ts';
 
 const ADVERT_MS = 20;
@@ -79,6 +81,15 @@ async function hogCpu(cpu: number, ms: number): Promise<void> {
         pair.logs(a).some((l) => l.includes('"reason":"stall"')),
         'the master did not fence itself: its peers heard it throughout',
       );
+      const stalls = stallCountsOf(sa!);
+      t.true(
+        (stalls?.covered ?? 0) >= 1,
+        `the master counted the stall as covered: ${JSON.stringify(stalls)}`,
+      );
+      t.is(stalls?.relearned, 0);
+      const text = await dsrctl(['-s', a.sock, 'status']);
+      t.regex(text.stdout, /keeper on CPU \d+: [1-9]\d* covers, [1-9]\d* adverts, longest silence [\d.]+ ms/);
+      t.regex(text.stdout, /stalls 0 relearned, [1-9]\d* covered/);
 
       // Past the limit: a broken master is taken over from.
       await hogCpu(electionCpu, 700);

@@ -87,11 +87,11 @@ test('the election line shows the thread and what its advert keeper did, or why 
     gaveUp: 0,
     sendErrors: 0,
   };
-  const part = (k: unknown) => [
+  const part = (k: unknown, stalls?: unknown) => [
     {
       name: 'election',
       state: 'running',
-      status: { election: { thread: { scheduling: 'fifo 11' }, keeper: k } },
+      status: { election: { thread: { scheduling: 'fifo 11' }, keeper: k, stalls } },
     },
   ];
   t.is(
@@ -103,6 +103,10 @@ test('the election line shows the thread and what its advert keeper did, or why 
     'Election thread fifo 11 on CPU 1; keeper NOT RUNNING (one CPU allowed)\n',
   );
   t.regex(electionLine(part(null)), /keeper not reported/);
+  t.regex(
+    electionLine(part(keeper, { relearned: 2, covered: 25 })),
+    /limit reached 0; stalls 2 relearned, 25 covered\n$/,
+  );
   t.is(electionLine([{ name: 'election', status: {} }]), '', 'no election: no line');
   t.is(electionLine([{ name: 'election' }]), '');
 });

@@ -21,7 +21,7 @@ import { masterDownIntervalMs } from '../../../failover/election/timing.ts';
 import { removePins } from '../../../forwarder/loader.ts';
 import { type Host, type Lab, type LabProcess, run } from '../../../test/lab/index.ts';
 import { BENCH_GROUP, dsrdConf } from './dsrd-conf.ts';
-import type { DirectorStack, FaultKind, InjectedFault, StackOptions } from './stack.ts';
+import type { DirectorStack, FaultKind, InjectedFault, StackOptions, StallCounts } from './stack.ts';
 import { Directors } from './stack-common.ts';
 import { type Scheduling, schedulingPrefix } from './unit-scheduling.ts';
 import type { VipHolders } from './vip-holders.ts';
@@ -42,6 +42,24 @@ export function electionThreadOf(status: Pick<DaemonStatus, 'parts'>): string | 
     | undefined;
   const s = part?.election?.thread?.scheduling;
   return typeof s === 'string' ? s : null;
+}
+
+/** The election part's stall and keeper counts from a `status` answer, if it reports them. */
+export function stallCountsOf(status: Pick<DaemonStatus, 'parts'>): StallCounts | null {
+  const part = status.parts.find((p) => p.name === 'election')?.status as
+    | {
+        election?: {
+          stalls?: { relearned?: unknown; covered?: unknown };
+          keeper?: { gaveUp?: unknown } | null;
+        };
+      }
+    | undefined;
+  const e = part?.election;
+  const relearned = e?.stalls?.relearned;
+  const covered = e?.stalls?.covered;
+  if (typeof relearned !== 'number' || typeof covered !== 'number') return null;
+  const limit = e?.keeper?.gaveUp;
+  return { relearned, covered, keeperLimit: typeof limit === 'number' ? limit : 0 };
 }
 
 /** Parts of `status` that are missing or not running, for the error message. */
@@ -296,6 +314,18 @@ export class DsrdStack implements DirectorStack {
   }
 
   /** The election's own account of master changes since `since` (see explainDsrdLog). */
+  async stallCounts(): Promise<Map<string, StallCounts>> {
+    const out = new Map<string, StallCounts>();
+    for (const d of this.dirs?.hosts ?? []) {
+      const s = (await callDaemon(this.socket(d), 'status', {}, { timeoutMs: 2000 }).catch(
+        () => null,
+      )) as DaemonStatus | null;
+      const counts = s === null ? null : stallCountsOf(s);
+      if (counts !== null) out.set(d.name, counts);
+    }
+    return out;
+  }
+
   explainChanges(since: number): string[] {
     return explainDsrdLog(this.logTail, since);
   }

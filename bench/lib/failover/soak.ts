@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LabProcess } from '../../../test/lab/index.ts';
 import { type ProbeResult, RunningProbe } from './probe-run.ts';
-import type { DirectorStack } from './stack.ts';
+import type { DirectorStack, StallCounts } from './stack.ts';
 import type { WitnessResult } from './timer-witness.ts';
 import type { TrialEnv } from './trial.ts';
 
@@ -39,6 +39,11 @@ export interface SoakOutcome {
   retaken: number;
   /** Each master change: ms into the soak, and who took the VIP. */
   changes: { atMs: number; host: string }[];
+  /**
+   * Per director, the stalls it counted itself during the soak (the stack's counters after minus
+   * before); null when the stack keeps none or a director restarted meanwhile.
+   */
+  stalls: Map<string, StallCounts> | null;
   /** The stack's account of its transitions and stalls in the soak (dsrd's log), if it gives one. */
   explained: string[];
   /**
@@ -61,6 +66,7 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
   let witnessResult: WitnessResult | null = null;
   let error: string | null = null;
   const t0 = Date.now();
+  const stallsBefore = await stack.stallCounts?.();
   try {
     probe = await RunningProbe.start(lab, env.client, {
       addr: env.vip,
@@ -102,6 +108,7 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
       }
     }
   }
+  const stallsAfter = await stack.stallCounts?.();
   const holders = stack.holders();
   const changes = holders.movesSince(t0).map((c) => ({ atMs: c.at - t0, host: c.host }));
   const retaken = holders.acquisitionsSince(t0).length - changes.length;
@@ -114,9 +121,31 @@ export async function runSoak(env: TrialEnv, stack: DirectorStack, o: SoakOption
     falseFailovers: changes.length,
     retaken,
     changes,
+    stalls: stallsDuring(stallsBefore, stallsAfter),
     explained: stack.explainChanges?.(t0) ?? [],
     witness: witnessResult,
     probe: result,
     error,
   };
+}
+
+export function stallsDuring(
+  before: Map<string, StallCounts> | undefined,
+  after: Map<string, StallCounts> | undefined,
+): Map<string, StallCounts> | null {
+  if (before === undefined || after === undefined || before.size === 0) return null;
+  const out = new Map<string, StallCounts>();
+  for (const [host, b] of before) {
+    const a = after.get(host);
+    if (a === undefined) return null;
+    const d = {
+      relearned: a.relearned - b.relearned,
+      covered: a.covered - b.covered,
+      keeperLimit: a.keeperLimit - b.keeperLimit,
+    };
+    // Counters start at zero with the daemon: a negative difference means it restarted.
+    if (d.relearned < 0 || d.covered < 0 || d.keeperLimit < 0) return null;
+    out.set(host, d);
+  }
+  return out;
 }

@@ -36,6 +36,16 @@ export interface InjectedFault {
   restore(): Promise<void>;
 }
 
+/** A director's own count of election stalls since it started (dsrd: the election part's status). */
+export interface StallCounts {
+  /** Stalls after which it re-learned its peers (a master steps down first). */
+  relearned: number;
+  /** Stalls of a master that its advert keeper spoke through. */
+  covered: number;
+  /** Covers the keeper ended at its time limit. */
+  keeperLimit: number;
+}
+
 export interface DirectorStack {
   readonly name: string;
   readonly advertMs: number;
@@ -51,6 +61,8 @@ export interface DirectorStack {
   readonly electionThread?: string | null;
   /** Why the masters changed since `since` (epoch ms), from the stack's own logs, if it says. */
   explainChanges?(since: number): string[];
+  /** Per director name, its stall counts now, if the stack keeps any; a director not answering is left out. */
+  stallCounts?(): Promise<Map<string, StallCounts>>;
   /** Injects an unplanned fault on the current master. */
   fault(kind: FaultKind): Promise<InjectedFault>;
   /** Hands the VIP over from the current master the way an operator would. */

@@ -414,6 +414,10 @@ export class ElectionPart implements DaemonPart {
         transport: s.transport,
         thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
         keeper: s.keeper,
+        stalls: {
+          relearned: sum(s.groups, (g) => g.counters.stalls ?? 0),
+          covered: sum(s.groups, (g) => g.counters.coveredStalls ?? 0),
+        },
         snapshotAgeMs: Math.max(0, Math.round(performance.now() - s.at)),
       },
     };
@@ -433,7 +437,7 @@ export class ElectionPart implements DaemonPart {
           transitions: { ...g.transitions },
           advertsSent: gs.counters.advertsSent ?? 0,
           advertsReceived: gs.counters.messagesReceived ?? 0,
-          stalls: { fenced: gs.counters.stalls ?? 0, covered: gs.counters.coveredStalls ?? 0 },
+          stalls: { relearned: gs.counters.stalls ?? 0, covered: gs.counters.coveredStalls ?? 0 },
           vips: g.config.vips.map((vip) => ({
             vip,
             owned: owned?.held.some((h) => h.startsWith(`${vip}/`)) ?? false,
@@ -458,4 +462,8 @@ export class ElectionPart implements DaemonPart {
             },
     };
   }
+}
+
+function sum<T>(list: readonly T[], value: (x: T) => number): number {
+  return list.reduce((n, x) => n + value(x), 0);
 }

@@ -9,8 +9,10 @@
  *   CPU, speaks for it; the backup stays backup, the VIP never moves, the master does not fence.
  * - 700 ms (past the keeper's 500 ms limit): the keeper stops and the backup takes over, as from a
  *   broken master; the old master, back, steps down (stall) and then preempts back.
+ * - Over multicast, the 250 ms case again: the keeper sends to the group from a port of its own.
  */
 import { availableParallelism } from 'node:os';
+import type { ExecutionContext } from 'ava';
 import test from 'ava';
 import { stallCountsOf } from '../../bench/lib/failover/dsrd-stack.ts';
 import { VipWatch } from '../../bench/lib/failover/vip-watch.ts';
@@ -40,79 +42,116 @@ async function hogCpu(cpu: number, ms: number): Promise<void> {
   await run('timeout', [`${ms / 1000}`, ...loop], { allowFailure: true, timeoutMs: ms + 5000 });
 }
 
-(skip ? test.skip : test.serial)(
-  'a master whose election thread loses its CPU: the keeper holds the VIP, within its limit',
-  async (t) => {
-    t.timeout(120_000);
-    // The unit's scheduling (systemd/dsrd.service); the backup confined to one CPU.
-    const pair = await DirectorPair.create({
-      advertMs: ADVERT_MS,
-      launch: (d) => ['chrt', '-f', '-R', '10', ...(d.host.name === 'd2' ? ['taskset', '-c', '0'] : [])],
-    });
+/** The unit's scheduling (systemd/dsrd.service); the backup confined to CPU 0. */
+function keeperPair(transport: 'unicast' | 'multicast'): Promise<DirectorPair> {
+  return DirectorPair.create({
+    advertMs: ADVERT_MS,
+    transport,
+    launch: (d) => ['chrt', '-f', '-R', '10', ...(d.host.name === 'd2' ? ['taskset', '-c', '0'] : [])],
+  });
+}
+
+/** Both started; the master runs a keeper on another CPU, the backup none. Returns the election CPU. */
+async function startKeeperPair(t: ExecutionContext, pair: DirectorPair): Promise<number> {
+  await pair.startBoth();
+  const ka = keeperOf(await pair.status(pair.a));
+  const kb = keeperOf(await pair.status(pair.b));
+  t.log(`master keeper: ${JSON.stringify(ka)}; backup keeper: ${JSON.stringify(kb)}`);
+  t.true(ka?.running, 'the master runs a keeper');
+  t.not(ka?.electionCpu, ka?.keeperCpu, 'on another CPU than its election thread');
+  t.false(kb?.running, 'a director confined to one CPU runs none');
+  t.regex(kb?.problems.join(' ') ?? '', /one CPU/);
+  const electionCpu = ka!.electionCpu!;
+  t.not(electionCpu, 0, 'the backup (CPU 0) keeps running while the hog holds the master CPU');
+  return electionCpu;
+}
+
+/** 250 ms without the election CPU: the keeper speaks, nothing moves, the master does not fence. */
+async function coveredStall(
+  t: ExecutionContext,
+  pair: DirectorPair,
+  watch: VipWatch,
+  cpu: number,
+): Promise<void> {
+  const { a, b } = pair;
+  await sleep(500);
+  const changesBefore = watch.holders.changes.length;
+  await hogCpu(cpu, 250);
+  await sleep(3 * pair.masterDownMs + 200);
+  const [sa, sb] = await Promise.all([pair.status(a), pair.status(b)]);
+  const covered = keeperOf(sa);
+  t.log(`after 250 ms: ${JSON.stringify(covered)}`);
+  t.is(role(sa!), 'master');
+  t.is(role(sb!), 'backup');
+  t.is(watch.holders.changes.length, changesBefore, 'the VIP never moved or dropped');
+  t.true((covered?.covers ?? 0) >= 1 && (covered?.advertsSent ?? 0) >= 5, 'the keeper spoke');
+  t.true((covered?.longestSilenceMs ?? 0) > pair.masterDownMs, 'through a silence a backup acts on');
+  t.false(
+    pair.logs(a).some((l) => l.includes('"reason":"stall"')),
+    'the master did not fence itself: its peers heard it throughout',
+  );
+  const stalls = stallCountsOf(sa!);
+  t.true((stalls?.covered ?? 0) >= 1, `the master counted the stall as covered: ${JSON.stringify(stalls)}`);
+  t.is(stalls?.relearned, 0);
+  const text = await dsrctl(['-s', a.sock, 'status']);
+  t.regex(text.stdout, /keeper on CPU \d+: [1-9]\d* covers, [1-9]\d* adverts, longest silence [\d.]+ ms/);
+  t.regex(text.stdout, /stalls 0 relearned, [1-9]\d* covered/);
+}
+
+/** Runs `body` on a started keeper pair, with its VIP watched; logs the daemons' tails on failure. */
+async function withKeeperPair(
+  t: ExecutionContext,
+  transport: 'unicast' | 'multicast',
+  body: (pair: DirectorPair, watch: VipWatch, cpu: number) => Promise<void>,
+): Promise<void> {
+  t.timeout(120_000);
+  const pair = await keeperPair(transport);
+  let watch: VipWatch | undefined;
+  try {
+    const cpu = await startKeeperPair(t, pair);
+    watch = await VipWatch.start(pair.lab, pair.lab.directors, pair.vip);
+    await body(pair, watch, cpu);
+  } catch (e) {
+    for (const d of pair.directors) t.log(`${d.host.name}:\n${pair.logTail(d, 15).join('\n')}`);
+    throw e;
+  } finally {
+    await watch?.stop();
+    await pair.destroy();
+  }
+}
+
+const labTest = skip ? test.skip : test.serial;
+
+labTest('a master whose election thread loses its CPU: the keeper holds the VIP, within its limit', (t) =>
+  withKeeperPair(t, 'unicast', async (pair, watch, cpu) => {
     const { a, b } = pair;
-    let watch: VipWatch | undefined;
-    try {
-      await pair.startBoth();
-      watch = await VipWatch.start(pair.lab, pair.lab.directors, pair.vip);
-      const ka = keeperOf(await pair.status(a));
-      const kb = keeperOf(await pair.status(b));
-      t.log(`master keeper: ${JSON.stringify(ka)}; backup keeper: ${JSON.stringify(kb)}`);
-      t.true(ka?.running, 'the master runs a keeper');
-      t.not(ka?.electionCpu, ka?.keeperCpu, 'on another CPU than its election thread');
-      t.false(kb?.running, 'a director confined to one CPU runs none');
-      t.regex(kb?.problems.join(' ') ?? '', /one CPU/);
-      const electionCpu = ka!.electionCpu!;
-      t.not(electionCpu, 0, 'the backup (CPU 0) keeps running while the hog holds the master CPU');
+    await coveredStall(t, pair, watch, cpu);
+    // Past the limit: a broken master is taken over from.
+    await hogCpu(cpu, 700);
+    await pair.until(b, (s) => role(s) === 'master' || s.groups[0].master === a.host.name, 5000);
+    const gaveUp = keeperOf(await pair.status(a));
+    t.log(`after 700 ms: ${JSON.stringify(gaveUp)}`);
+    t.true((gaveUp?.gaveUp ?? 0) >= 1, 'the keeper stopped at its limit');
+    t.true(
+      watch.holders.acquisitionsSince(0).some((c) => c.host === b.host.name),
+      'the backup took the VIP over',
+    );
+    t.true(
+      pair.logs(a).some((l) => l.includes('"reason":"stall"')),
+      'the old master fenced itself on resume',
+    );
+    // preempt is on: the preferred director comes back as master.
+    await pair.until(a, (s) => role(s) === 'master', 10_000);
+  }),
+);
 
-      // Within the keeper's limit: nothing moves.
-      await sleep(500);
-      const changesBefore = watch.holders.changes.length;
-      await hogCpu(electionCpu, 250);
-      await sleep(3 * pair.masterDownMs + 200);
-      const [sa, sb] = await Promise.all([pair.status(a), pair.status(b)]);
-      const covered = keeperOf(sa);
-      t.log(`after 250 ms: ${JSON.stringify(covered)}`);
-      t.is(role(sa!), 'master');
-      t.is(role(sb!), 'backup');
-      t.is(watch.holders.changes.length, changesBefore, 'the VIP never moved or dropped');
-      t.true((covered?.covers ?? 0) >= 1 && (covered?.advertsSent ?? 0) >= 5, 'the keeper spoke');
-      t.true((covered?.longestSilenceMs ?? 0) > pair.masterDownMs, 'through a silence a backup acts on');
-      t.false(
-        pair.logs(a).some((l) => l.includes('"reason":"stall"')),
-        'the master did not fence itself: its peers heard it throughout',
-      );
-      const stalls = stallCountsOf(sa!);
-      t.true(
-        (stalls?.covered ?? 0) >= 1,
-        `the master counted the stall as covered: ${JSON.stringify(stalls)}`,
-      );
-      t.is(stalls?.relearned, 0);
-      const text = await dsrctl(['-s', a.sock, 'status']);
-      t.regex(text.stdout, /keeper on CPU \d+: [1-9]\d* covers, [1-9]\d* adverts, longest silence [\d.]+ ms/);
-      t.regex(text.stdout, /stalls 0 relearned, [1-9]\d* covered/);
-
-      // Past the limit: a broken master is taken over from.
-      await hogCpu(electionCpu, 700);
-      await pair.until(b, (s) => role(s) === 'master' || s.groups[0].master === a.host.name, 5000);
-      const gaveUp = keeperOf(await pair.status(a));
-      t.log(`after 700 ms: ${JSON.stringify(gaveUp)}`);
-      t.true((gaveUp?.gaveUp ?? 0) >= 1, 'the keeper stopped at its limit');
-      t.true(
-        watch.holders.acquisitionsSince(0).some((c) => c.host === b.host.name),
-        'the backup took the VIP over',
-      );
-      t.true(
-        pair.logs(a).some((l) => l.includes('"reason":"stall"')),
-        'the old master fenced itself on resume',
-      );
-      // preempt is on: the preferred director comes back as master.
-      await pair.until(a, (s) => role(s) === 'master', 10_000);
-    } catch (e) {
-      for (const d of pair.directors) t.log(`${d.host.name}:\n${pair.logTail(d, 15).join('\n')}`);
-      throw e;
-    } finally {
-      await watch?.stop();
-      await pair.destroy();
+labTest('over multicast, the keeper holds the VIP for a master without its CPU', (t) =>
+  withKeeperPair(t, 'multicast', async (pair, watch, cpu) => {
+    // Both daemons joined the group (config/defaults.ts), so adverts do go by multicast.
+    for (const d of pair.directors) {
+      const { stdout } = await pair.lab.exec(d.host, 'ip', ['maddr', 'show', 'dev', 'eth0']);
+      t.regex(stdout, /inet +239\.192\.77\.18\b/, `${d.host.name} joined the election group`);
     }
-  },
+    await coveredStall(t, pair, watch, cpu);
+  }),
 );

@@ -9,7 +9,6 @@
  *   CPU, speaks for it; the backup stays backup, the VIP never moves, the master does not fence.
  * - 700 ms (past the keeper's 500 ms limit): the keeper stops and the backup takes over, as from a
  *   broken master; the old master, back, steps down (stall) and then preempts back.
- * - Over multicast, the 250 ms case again: the keeper sends to the group from a port of its own.
  */
 import { availableParallelism } from 'node:os';
 import type { ExecutionContext } from 'ava';
@@ -142,16 +141,5 @@ labTest('a master whose election thread loses its CPU: the keeper holds the VIP,
     );
     // preempt is on: the preferred director comes back as master.
     await pair.until(a, (s) => role(s) === 'master', 10_000);
-  }),
-);
-
-labTest('over multicast, the keeper holds the VIP for a master without its CPU', (t) =>
-  withKeeperPair(t, 'multicast', async (pair, watch, cpu) => {
-    // Both daemons joined the group (config/defaults.ts), so adverts do go by multicast.
-    for (const d of pair.directors) {
-      const { stdout } = await pair.lab.exec(d.host, 'ip', ['maddr', 'show', 'dev', 'eth0']);
-      t.regex(stdout, /inet +239\.192\.77\.18\b/, `${d.host.name} joined the election group`);
-    }
-    await coveredStall(t, pair, watch, cpu);
   }),
 );

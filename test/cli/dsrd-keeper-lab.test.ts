@@ -42,10 +42,9 @@ async function hogCpu(cpu: number, ms: number): Promise<void> {
 }
 
 /** The unit's scheduling (systemd/dsrd.service); the backup confined to CPU 0. */
-function keeperPair(transport: 'unicast' | 'multicast'): Promise<DirectorPair> {
+function keeperPair(): Promise<DirectorPair> {
   return DirectorPair.create({
     advertMs: ADVERT_MS,
-    transport,
     launch: (d) => ['chrt', '-f', '-R', '10', ...(d.host.name === 'd2' ? ['taskset', '-c', '0'] : [])],
   });
 }
@@ -100,11 +99,10 @@ async function coveredStall(
 /** Runs `body` on a started keeper pair, with its VIP watched; logs the daemons' tails on failure. */
 async function withKeeperPair(
   t: ExecutionContext,
-  transport: 'unicast' | 'multicast',
   body: (pair: DirectorPair, watch: VipWatch, cpu: number) => Promise<void>,
 ): Promise<void> {
   t.timeout(120_000);
-  const pair = await keeperPair(transport);
+  const pair = await keeperPair();
   let watch: VipWatch | undefined;
   try {
     const cpu = await startKeeperPair(t, pair);
@@ -122,7 +120,7 @@ async function withKeeperPair(
 const labTest = skip ? test.skip : test.serial;
 
 labTest('a master whose election thread loses its CPU: the keeper holds the VIP, within its limit', (t) =>
-  withKeeperPair(t, 'unicast', async (pair, watch, cpu) => {
+  withKeeperPair(t, async (pair, watch, cpu) => {
     const { a, b } = pair;
     await coveredStall(t, pair, watch, cpu);
     // Past the limit: a broken master is taken over from.

@@ -38,8 +38,6 @@ export interface PairOptions {
   advertMs?: number;
   /** A command dsrd is run under, per director (chrt, taskset); default none. */
   launch?: (d: Director) => readonly string[];
-  /** The election transport; default unicast (the config's default). */
-  transport?: 'unicast' | 'multicast';
 }
 
 let pairs = 0;
@@ -60,7 +58,6 @@ export class DirectorPair {
   readonly #procs: LabProcess[] = [];
   #mounted = false;
   #launch: (d: Director) => readonly string[] = () => [];
-  #transport: 'unicast' | 'multicast' = 'unicast';
 
   private constructor(lab: Lab, dir: string, advertMs: number) {
     this.lab = lab;
@@ -84,7 +81,6 @@ export class DirectorPair {
     const lab = await createLab({ clients: 1, directors: 2, realServers: 3 });
     const pair = new DirectorPair(lab, mkdtempSync(join(tmpdir(), 'dsr-lab-pair-')), opts.advertMs ?? 100);
     if (opts.launch) pair.#launch = opts.launch;
-    if (opts.transport) pair.#transport = opts.transport;
     try {
       mkdirSync(pair.#bpffs, { recursive: true });
       await run('mount', ['-t', 'bpf', 'bpf', pair.#bpffs]);
@@ -131,8 +127,6 @@ export class DirectorPair {
 peers:
   - id: ${peer.host.name}
     address: ${peer.host.ipv4}
-election:
-  transport: ${this.#transport}
 interfaces:
   - name: eth0
 forwarder:

@@ -23,14 +23,14 @@
  * the ns/packet figures are the program's own cost.
  */
 import { DsrError } from '../core/errors.ts';
-import { createLab, requireRoot } from '../test/lab/index.ts';
-import { startFloorOnDirector } from './lib/floor-on-director.ts';
-import { measureTestRuns } from './lib/forwarder-ns.ts';
-import { startForwarderOnDirector } from './lib/forwarder-on-director.ts';
-import { BENCH_UDP_PORT, measurePps, RxCounters } from './lib/lab-pps.ts';
-import { liveFramesRefusal } from './lib/live-frames-probe.ts';
-import { installNftDsr } from './lib/nft-dsr.ts';
-import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from './lib/report.ts';
+import { startFloorOnDirector } from '../lab/dataplane/floor-on-director.ts';
+import { measureTestRuns } from '../lab/dataplane/forwarder-ns.ts';
+import { startForwarderOnDirector } from '../lab/dataplane/forwarder-on-director.ts';
+import { BENCH_UDP_PORT, measurePps, RxCounters } from '../lab/dataplane/lab-pps.ts';
+import { liveFramesRefusal } from '../lab/dataplane/live-frames-probe.ts';
+import { installNftDsr } from '../lab/dataplane/nft-dsr.ts';
+import { createLab, requireRoot } from '../lab/index.ts';
+import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from '../lab/report.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const repeat = Math.round(numberArg(args, 'repeat', 1_000_000));

@@ -6,11 +6,11 @@
  * shows what the lab's own setup costs.
  */
 
-import { ipBatch, run } from '../test/lab/exec.ts';
-import { createLab, requireRoot } from '../test/lab/index.ts';
-import { claimPrefix, newLabPrefix, releasePrefix } from '../test/lab/registry.ts';
-import { deleteNamespaceSync } from '../test/lab/sweep.ts';
-import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from './lib/report.ts';
+import { ipBatch, run } from '../lab/exec.ts';
+import { createLab, requireRoot } from '../lab/index.ts';
+import { claimPrefix, newLabPrefix, releasePrefix } from '../lab/registry.ts';
+import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from '../lab/report.ts';
+import { deleteNamespaceSync } from '../lab/sweep.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const runs = numberArg(args, 'runs', 5);

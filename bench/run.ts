@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- NAME [args]`: runs bench/NAME.ts as its own process with
  * the remaining arguments, after building the BPF objects. The benchmark
- * prints its table and, last, one JSON line (bench/lib/report.ts).
+ * prints its table and, last, one JSON line (lab/report.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';

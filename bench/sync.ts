@@ -21,11 +21,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { dsrctl } from '../test/cli/helpers.ts';
-import { role, SyncPair, streamsReport } from '../test/cli/sync-lab.ts';
-import { createLab, type Lab, requireRoot } from '../test/lab/index.ts';
-import type { LabProcess } from '../test/lab/process.ts';
-import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from './lib/report.ts';
+import { dsrctl } from '../lab/binaries.ts';
+import { createLab, type Lab, requireRoot } from '../lab/index.ts';
+import { role, SyncPair, streamsReport } from '../lab/pair/sync-pair.ts';
+import type { LabProcess } from '../lab/process.ts';
+import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from '../lab/report.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const rates = (args.get('rates') ?? '50000,100000,200000').split(',').map(Number);
@@ -38,8 +38,8 @@ if (reason) {
   process.exit(1);
 }
 
-const SENDER = fileURLToPath(new URL('./lib/sync/sender.ts', import.meta.url));
-const RECEIVER = fileURLToPath(new URL('./lib/sync/receiver.ts', import.meta.url));
+const SENDER = fileURLToPath(new URL('../lab/sync/sender.ts', import.meta.url));
+const RECEIVER = fileURLToPath(new URL('../lab/sync/receiver.ts', import.meta.url));
 const env = { ...process.env, DSR_BENCH_KEY: randomBytes(32).toString('hex') };
 
 interface Pair {

@@ -5,9 +5,9 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
     `dsrd needs Node.js 24 or newer; this is ${process.version} (${process.execPath}).\n` +
-      'Run it with the Node that `npm ci` installs: `npx dsrd ...` or `node_modules/.bin/node cli/dsrd.ts ...`.\n',
+      'Run it with the Node that `npm ci` installs: `npx dsrd ...` or `node_modules/.bin/node daemon/main.ts ...`.\n',
   );
   process.exit(1);
 }
 // Imported, not re-executed: the daemon must stay the process systemd started (sd_notify checks the PID).
-await import('../cli/dsrd.ts');
+await import('../daemon/main.ts');

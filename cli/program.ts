@@ -4,10 +4,10 @@
  * parts (failover, drill, drain, alerts) plug in there the same way.
  */
 import { Command, CommanderError } from 'commander';
-import { callDaemon } from '../core/admin/client.ts';
-import { DEFAULT_ADMIN_SOCKET } from '../core/admin/server.ts';
+import { callDaemon } from '../admin/client.ts';
+import { DEFAULT_ADMIN_SOCKET } from '../admin/server.ts';
 import { DsrError } from '../core/errors.ts';
-import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit.ts';
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeFor } from '../core/exit.ts';
 
 export interface CliContext {
   io: CliIo;

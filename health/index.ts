@@ -3,7 +3,8 @@
  * Other parts import from here only. See health/README.md.
  */
 
-export { HEALTH_CMD } from './admin-commands.ts';
+export { HEALTH_CMD } from '../daemon/health/commands.ts';
+export { HealthDaemonPart, type HealthDaemonPartOptions } from '../daemon/health/part.ts';
 export type {
   CheckSpec,
   DnsCheckSpec,
@@ -26,7 +27,6 @@ export {
 } from './drain-tracker.ts';
 export { type DampingConfig, DEFAULT_DAMPING } from './flap-damping.ts';
 export { checkSpecFromConfig, healthSpecFromConfig, serviceSpecFromConfig } from './from-config.ts';
-export { HealthDaemonPart, type HealthDaemonPartOptions } from './health-daemon-part.ts';
 export type { HealthEvent, HealthEventType, TargetRef } from './health-events.ts';
 export { HealthPart, type HealthPartOptions, type TrackedCondition } from './health-part.ts';
 export type { HealthRealServerSpec, HealthServiceSpec, HealthSpec } from './health-spec.ts';

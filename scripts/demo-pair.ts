@@ -12,13 +12,13 @@ import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { callDaemon } from '../core/admin/client.ts';
-import type { DaemonStatus } from '../core/daemon/status.ts';
+import { callDaemon } from '../admin/client.ts';
+import type { DaemonStatus } from '../daemon/status.ts';
 import { removePins } from '../forwarder/loader.ts';
-import { createLab, type Host, type Lab, type LabProcess, run } from '../test/lab/index.ts';
+import { createLab, type Host, type Lab, type LabProcess, run } from '../lab/index.ts';
 
 const DSRD = fileURLToPath(new URL('../bin/dsrd.js', import.meta.url));
-const STREAMS = fileURLToPath(new URL('../test/lab/servers/streams.ts', import.meta.url));
+const STREAMS = fileURLToPath(new URL('../lab/servers/streams.ts', import.meta.url));
 
 export interface DemoDirector {
   host: Host;
@@ -153,7 +153,7 @@ admin:
     }
   }
 
-  /** The long-lived streams (test/lab/servers/streams.ts) from the client, once every one is greeted. */
+  /** The long-lived streams (lab/servers/streams.ts) from the client, once every one is greeted. */
   async streams(count: number): Promise<{ proc: LabProcess; servers: Record<string, number> }> {
     const proc = this.lab.node(this.lab.clients[0], STREAMS, ['--addr', this.vip, '--count', String(count)], {
       stdin: true,
@@ -179,7 +179,7 @@ admin:
   }
 }
 
-/** The stream tool's figures the demo prints (test/lab/servers/streams.ts). */
+/** The stream tool's figures the demo prints (lab/servers/streams.ts). */
 export interface StreamsFigures {
   count: number;
   alive: number;

@@ -49,7 +49,7 @@ export function formatMasters(changes: readonly MasterChange[], t0: number): str
     });
 }
 
-/** The figures of bench/lib/failover/udp-probe.ts this demo reads. */
+/** The figures of lab/failover/udp-probe.ts this demo reads. */
 interface ProbeResult {
   sent: number;
   received: number;

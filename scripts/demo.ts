@@ -14,9 +14,9 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { DaemonStatus } from '../core/daemon/status.ts';
-import { DSRCTL } from '../test/cli/helpers.ts';
-import { type LabProcess, requireRoot } from '../test/lab/index.ts';
+import type { DaemonStatus } from '../daemon/status.ts';
+import { DSRCTL } from '../lab/binaries.ts';
+import { type LabProcess, requireRoot } from '../lab/index.ts';
 import {
   type DemoDirector,
   DemoPair,
@@ -34,7 +34,7 @@ import {
   probeOutcome,
 } from './demo-report.ts';
 
-const UDP_PROBE = fileURLToPath(new URL('../bench/lib/failover/udp-probe.ts', import.meta.url));
+const UDP_PROBE = fileURLToPath(new URL('../lab/failover/udp-probe.ts', import.meta.url));
 const STREAMS = 20;
 
 const reason = requireRoot();
@@ -100,7 +100,7 @@ async function currentMaster(p: DemoPair): Promise<DemoDirector> {
   throw new Error('no single master after 10 s');
 }
 
-/** The 10 ms UDP probe (bench/lib/failover/udp-probe.ts) for one phase. */
+/** The 10 ms UDP probe (lab/failover/udp-probe.ts) for one phase. */
 async function startProbe(p: DemoPair): Promise<LabProcess> {
   const proc = p.lab.node(p.lab.clients[0], UDP_PROBE, ['--addr', p.vip, '--interval-ms', '10']);
   await proc.waitForLine(/^READY /, 15_000);

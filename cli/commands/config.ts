@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { CMD, type ConfigChangeSummary, MAX_DIFF_TEXT_BYTES } from '../../admin/contracts.ts';
 // config/index.ts is imported when needed: building its schemas costs about half a second.
 import { DEFAULT_CONFIG_PATH } from '../../config/defaults.ts';
-import { CMD, type ConfigChangeSummary, MAX_DIFF_TEXT_BYTES } from '../../core/admin/contracts.ts';
 import { DsrError } from '../../core/errors.ts';
-import { EXIT_FAILED } from '../exit.ts';
+import { EXIT_FAILED } from '../../core/exit.ts';
 import type { CommandModule } from '../program.ts';
 
 export function formatChange(s: ConfigChangeSummary, verb: 'applied' | 'would apply'): string {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { CMD, type ConnsResult } from '../../core/admin/contracts.ts';
+import { CMD, type ConnsResult } from '../../admin/contracts.ts';
 import { hostPort, table } from '../format/table.ts';
 import type { CommandModule } from '../program.ts';
 

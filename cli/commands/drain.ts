@@ -1,10 +1,10 @@
 /**
  * dsrctl drain / enable / weight: the operator's side of the health part's commands
- * (health/admin-commands.ts). `drain --wait` shows the remaining flows counting down.
+ * (daemon/health/commands.ts). `drain --wait` shows the remaining flows counting down.
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
-import { EXIT_FAILED } from '../exit.ts';
+import { EXIT_FAILED } from '../../core/exit.ts';
 import type { CommandModule } from '../program.ts';
 
 interface DrainEntry {

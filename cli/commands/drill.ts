@@ -1,10 +1,11 @@
 /**
  * `dsrctl drill [--group G] [--to NODE] [--back] [--json]`: a failover drill run by the daemon of
- * this director (core/daemon/parts/drill.ts): preflight, planned handover, verification, optional
+ * this director (daemon/drill/part.ts): preflight, planned handover, verification, optional
  * hand back. The timeline shows live; then the checks and the verdict. Exit 0 pass, 1 fail, 2 usage.
  */
-import type { DrillCheck, DrillReport, TimelineEntry } from '../../core/daemon/parts/drill-types.ts';
-import { EXIT_FAILED } from '../exit.ts';
+
+import { EXIT_FAILED } from '../../core/exit.ts';
+import type { DrillCheck, DrillReport, TimelineEntry } from '../../daemon/drill/types.ts';
 import type { CommandModule } from '../program.ts';
 
 const MARK: Record<DrillCheck['status'], string> = { pass: 'ok  ', fail: 'FAIL', warn: 'warn' };

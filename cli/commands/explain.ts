@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { CMD, type ExplainResult } from '../../core/admin/contracts.ts';
+import { CMD, type ExplainResult } from '../../admin/contracts.ts';
 import { type Endpoint, parseEndpoint, parseServiceEndpoint, type ServiceEndpoint } from '../endpoints.ts';
 import type { CommandModule } from '../program.ts';
 

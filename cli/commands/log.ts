@@ -1,5 +1,5 @@
 import { Argument } from 'commander';
-import { CMD } from '../../core/admin/contracts.ts';
+import { CMD } from '../../admin/contracts.ts';
 import { LOG_LEVELS } from '../../core/log.ts';
 import type { CommandModule } from '../program.ts';
 

@@ -3,7 +3,7 @@
  */
 import { Option } from 'commander';
 import { DsrError } from '../../core/errors.ts';
-import { EXIT_FAILED, usage } from '../exit.ts';
+import { EXIT_FAILED, usage } from '../../core/exit.ts';
 import type { CommandModule } from '../program.ts';
 import {
   canonical,

@@ -1,5 +1,5 @@
-import { CMD } from '../../core/admin/contracts.ts';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
+import { CMD } from '../../admin/contracts.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
 import { formatStatus } from '../format/status.ts';
 import type { CommandModule } from '../program.ts';
 

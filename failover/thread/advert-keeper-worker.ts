@@ -4,7 +4,7 @@
  * It sends nothing while the election thread sends; it never reads a peer's message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { keyringFromMaterial } from '../../core/auth/from-config.ts';
+import { keyringFromMaterial } from '../../core/auth/key-material.ts';
 import { SenderSession } from '../../core/auth/session.ts';
 import {
   describeScheduling,

@@ -14,7 +14,7 @@
  * (takeover-announcer.ts), because clients wait for it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { keyringFromMaterial } from '../../core/auth/from-config.ts';
+import { keyringFromMaterial } from '../../core/auth/key-material.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
 import {

@@ -2,7 +2,7 @@
  * What crosses between the daemon's main thread and the election thread (./election-thread.ts,
  * ./election-worker.ts). Everything here survives structured clone: no closures, no classes.
  */
-import type { KeyMaterial } from '../../core/auth/from-config.ts';
+import type { KeyMaterial } from '../../core/auth/key-material.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { DropCounters } from '../drop-reasons.ts';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { fullJitterDelay, isRetryableStatus, parseRetryAfter } from '../../core/alerts/backoff.ts';
+import { fullJitterDelay, isRetryableStatus, parseRetryAfter } from '../../alerts/backoff.ts';
 
 test('full jitter stays within [0, min(cap, base * 2^(n-1))]', (t) => {
   fc.assert(

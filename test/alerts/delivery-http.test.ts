@@ -10,10 +10,10 @@ import { createHmac } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { AlertEngine, type AlertEngineOptions } from '../../core/alerts/engine.ts';
-import { type AlertEvent, createAlertEventFactory } from '../../core/alerts/events.ts';
-import { WebhookSecret } from '../../core/alerts/standard-webhooks.ts';
-import { type AlertTargetSpec, resolveAlertTarget } from '../../core/alerts/targets.ts';
+import { AlertEngine, type AlertEngineOptions } from '../../alerts/engine.ts';
+import { type AlertEvent, createAlertEventFactory } from '../../alerts/events.ts';
+import { WebhookSecret } from '../../alerts/standard-webhooks.ts';
+import { type AlertTargetSpec, resolveAlertTarget } from '../../alerts/targets.ts';
 import { captureLogger, recordingTimers, tempDir, until } from './helpers.ts';
 import { freePort, Receiver } from './receiver.ts';
 

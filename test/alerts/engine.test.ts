@@ -7,11 +7,11 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { AlertEngine, type AlertEngineOptions } from '../../core/alerts/engine.ts';
-import { createAlertEventFactory } from '../../core/alerts/events.ts';
-import type { SendRequest, SendResult } from '../../core/alerts/http-sender.ts';
-import { encodeSpoolRecord } from '../../core/alerts/spool.ts';
-import { type AlertTargetSpec, resolveAlertTarget } from '../../core/alerts/targets.ts';
+import { AlertEngine, type AlertEngineOptions } from '../../alerts/engine.ts';
+import { createAlertEventFactory } from '../../alerts/events.ts';
+import type { SendRequest, SendResult } from '../../alerts/http-sender.ts';
+import { encodeSpoolRecord } from '../../alerts/spool.ts';
+import { type AlertTargetSpec, resolveAlertTarget } from '../../alerts/targets.ts';
 import { isDsrError } from '../../core/errors.ts';
 import { manualTimers, tempDir, until } from './helpers.ts';
 

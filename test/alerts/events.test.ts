@@ -1,12 +1,12 @@
 import test from 'ava';
-import { describeEvent } from '../../core/alerts/event-text.ts';
+import { describeEvent } from '../../alerts/event-text.ts';
 import {
   ALERT_EVENT_TYPES,
   createAlertEventFactory,
   parseAlertEvent,
   severityOf,
-} from '../../core/alerts/events.ts';
-import { checkEventSelector, selectorsMatch } from '../../core/alerts/targets.ts';
+} from '../../alerts/events.ts';
+import { checkEventSelector, selectorsMatch } from '../../alerts/targets.ts';
 
 test('the factory stamps id, time, node and severity; ids are unique by default', (t) => {
   const f = createAlertEventFactory({ node: 'dir-a', now: () => 1_700_000_000_123.7 });

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { createAlertEventFactory } from '../../core/alerts/events.ts';
-import { formatRequest } from '../../core/alerts/format.ts';
-import { alertmanagerAlerts } from '../../core/alerts/format-alertmanager.ts';
-import { escapeMrkdwn, slackMessage } from '../../core/alerts/format-slack.ts';
-import { verifyWebhook, WebhookSecret } from '../../core/alerts/standard-webhooks.ts';
-import { DEFAULT_ALERTMANAGER_TIMES, resolveAlertTarget } from '../../core/alerts/targets.ts';
+import { createAlertEventFactory } from '../../alerts/events.ts';
+import { formatRequest } from '../../alerts/format.ts';
+import { alertmanagerAlerts } from '../../alerts/format-alertmanager.ts';
+import { escapeMrkdwn, slackMessage } from '../../alerts/format-slack.ts';
+import { verifyWebhook, WebhookSecret } from '../../alerts/standard-webhooks.ts';
+import { DEFAULT_ALERTMANAGER_TIMES, resolveAlertTarget } from '../../alerts/targets.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const f = createAlertEventFactory({ node: 'dir-a', now: () => T0, newId: () => 'evt_1' });

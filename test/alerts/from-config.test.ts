@@ -1,8 +1,8 @@
 import test from 'ava';
-import { createAlertEventFactory } from '../../core/alerts/events.ts';
-import { formatRequest } from '../../core/alerts/format.ts';
-import { alertEngineOptionsFromConfig, type ConfiguredAlerts } from '../../core/alerts/from-config.ts';
-import { verifyWebhook, WebhookSecret } from '../../core/alerts/standard-webhooks.ts';
+import { createAlertEventFactory } from '../../alerts/events.ts';
+import { formatRequest } from '../../alerts/format.ts';
+import { alertEngineOptionsFromConfig, type ConfiguredAlerts } from '../../alerts/from-config.ts';
+import { verifyWebhook, WebhookSecret } from '../../alerts/standard-webhooks.ts';
 
 const key = Buffer.alloc(32, 3);
 const secretText = (text: string) => ({ text: () => text });

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { createAlertEventFactory } from '../../core/alerts/events.ts';
-import { MasterHeartbeat } from '../../core/alerts/heartbeat.ts';
+import { createAlertEventFactory } from '../../alerts/events.ts';
+import { MasterHeartbeat } from '../../alerts/heartbeat.ts';
 import { manualTimers } from './helpers.ts';
 
 test('heartbeat emits "still master" each interval only while master of something', (t) => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import type { AlertLogger, EngineTimers } from '../../core/alerts/engine.ts';
+import type { AlertLogger, EngineTimers } from '../../alerts/engine.ts';
 
 export async function tempDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dsr-alerts-'));

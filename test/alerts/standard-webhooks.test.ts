@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import test from 'ava';
-import { signWebhook, verifyWebhook, WebhookSecret } from '../../core/alerts/standard-webhooks.ts';
+import { signWebhook, verifyWebhook, WebhookSecret } from '../../alerts/standard-webhooks.ts';
 import { isDsrError } from '../../core/errors.ts';
 
 // The reference vector of the Standard Webhooks JavaScript library ("sign function works").

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Secret } from '../../config/secret.ts';
-import { keyringFromConfig } from '../../core/auth/from-config.ts';
+import { keyringFromConfig } from '../../core/auth/key-material.ts';
 import { ELECTION_KEY_PURPOSE, Keyring, SYNC_KEY_PURPOSE } from '../../core/auth/keyring.ts';
 
 test('keyrings from config derive per-protocol keys from the operator key files', (t) => {

@@ -9,17 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
+import { callDaemon } from '../../admin/client.ts';
+import { CommandRegistry } from '../../admin/registry.ts';
 import { loadConfig } from '../../config/index.ts';
-import { callDaemon } from '../../core/admin/client.ts';
-import { CommandRegistry } from '../../core/admin/registry.ts';
-import { Daemon } from '../../core/daemon/daemon.ts';
-import { coreParts } from '../../core/daemon/parts/index.ts';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
 import { EventLoopMonitor } from '../../core/eventloop.ts';
 import { LogRoot } from '../../core/log.ts';
 import { NoNotifier } from '../../core/systemd/notify.ts';
-import { HealthDaemonPart } from '../../health/health-daemon-part.ts';
-import { DSRCTL, dsrctl, NODE } from './helpers.ts';
+import { Daemon } from '../../daemon/daemon.ts';
+import { HealthDaemonPart } from '../../daemon/health/part.ts';
+import { coreParts } from '../../daemon/parts.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
+import { DSRCTL, dsrctl, NODE } from '../../lab/binaries.ts';
 
 const RS = '198.18.0.101';
 

@@ -1,6 +1,6 @@
 /**
  * Lab: alert webhooks from two real dsrd directors to a real HTTP receiver in the client namespace
- * (test/lab/servers/webhook-receiver.ts), over the lab network (issue 8).
+ * (lab/servers/webhook-receiver.ts), over the lab network (issue 8).
  *
  * (c) `dsrctl alerts test hook` reaches the receiver, signed.
  * (a) kill -9 of the master's dsrd: the backup takes over and the receiver gets became_master and
@@ -27,14 +27,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
-import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../lab/index.ts';
-import { DSRD, dsrctl } from './helpers.ts';
+import { DSRD, dsrctl } from '../../lab/binaries.ts';
+import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
 
 /** `ip netns exec` hides /sys/fs/bpf: the forwarders pin on a bpffs of their own, mounted outside /sys. */
 const bpffs = `/run/dsrl-alerts-${process.pid}`;
-const RECEIVER = fileURLToPath(new URL('../lab/servers/webhook-receiver.ts', import.meta.url));
+const RECEIVER = fileURLToPath(new URL('../../lab/servers/webhook-receiver.ts', import.meta.url));
 const HOOK_PORT = 8099;
 const ADVERT_MS = 100;
 const TARGET_TIMEOUT_MS = 2000;

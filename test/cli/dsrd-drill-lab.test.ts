@@ -9,10 +9,10 @@
  * 3. Usage errors exit 2.
  */
 import test from 'ava';
-import type { DrillReport } from '../../core/daemon/parts/drill-types.ts';
-import { requireRoot } from '../lab/index.ts';
-import { dsrctl } from './helpers.ts';
-import { role, SyncPair, sleep, streamsReport } from './sync-lab.ts';
+import type { DrillReport } from '../../daemon/drill/types.ts';
+import { dsrctl } from '../../lab/binaries.ts';
+import { requireRoot } from '../../lab/index.ts';
+import { role, SyncPair, sleep, streamsReport } from '../../lab/pair/sync-pair.ts';
 
 const STREAMS = 8;
 

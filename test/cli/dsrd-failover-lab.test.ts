@@ -10,10 +10,10 @@ import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
-import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../lab/index.ts';
-import { DSRD, dsrctl } from './helpers.ts';
+import { DSRD, dsrctl } from '../../lab/binaries.ts';
+import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
 
 /** `ip netns exec` hides /sys/fs/bpf: the forwarders pin on a bpffs of their own, mounted outside /sys. */
 const bpffs = `/run/dsrl-dsrd-${process.pid}`;

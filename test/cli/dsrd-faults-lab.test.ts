@@ -16,11 +16,18 @@
  * holder timeline. The planned `dsrctl failover` is covered by dsrd-failover-lab.test.ts.
  */
 import test, { type ExecutionContext } from 'ava';
-import { type ProbeResult, RunningProbe } from '../../bench/lib/failover/probe-run.ts';
-import { VipWatch } from '../../bench/lib/failover/vip-watch.ts';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
-import { type LabProcess, requireRoot } from '../lab/index.ts';
-import { type Director, DirectorPair, role, sleep, syncStatus, UDP_PORT } from './two-directors.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
+import { type ProbeResult, RunningProbe } from '../../lab/failover/probe-run.ts';
+import { VipWatch } from '../../lab/failover/vip-watch.ts';
+import { type LabProcess, requireRoot } from '../../lab/index.ts';
+import {
+  type Director,
+  DirectorPair,
+  role,
+  sleep,
+  syncStatus,
+  UDP_PORT,
+} from '../../lab/pair/director-pair.ts';
 
 const PROBE_INTERVAL_MS = 5;
 const CASE_TIMEOUT_MS = 45_000;

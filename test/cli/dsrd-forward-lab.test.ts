@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import type { ConnsResult } from '../../core/admin/contracts.ts';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
+import type { ConnsResult } from '../../admin/contracts.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
-import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../lab/index.ts';
-import { DSRD, dsrctl } from './helpers.ts';
+import { DSRD, dsrctl } from '../../lab/binaries.ts';
+import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
 
 const CLIENT = fileURLToPath(new URL('../forwarder/lab/client.ts', import.meta.url));
 const bpffs = `/run/dsrl-dsrdfw-${process.pid}`;

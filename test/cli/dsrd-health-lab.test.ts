@@ -28,8 +28,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import type { DaemonStatus, ServiceStatus } from '../../core/daemon/status.ts';
+import type { DaemonStatus, ServiceStatus } from '../../daemon/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
+import { DSRCTL, DSRD, NODE, run as runCmd } from '../../lab/binaries.ts';
 import {
   createLab,
   type Host,
@@ -38,14 +39,13 @@ import {
   requireRoot,
   run,
   startRealServerServices,
-} from '../lab/index.ts';
-import { DSRCTL, DSRD, NODE, run as runCmd } from './helpers.ts';
-import { DirectorPair, role, UDP_PORT } from './two-directors.ts';
+} from '../../lab/index.ts';
+import { DirectorPair, role, UDP_PORT } from '../../lab/pair/director-pair.ts';
 
 const CLIENT = fileURLToPath(new URL('../forwarder/lab/client.ts', import.meta.url));
-const STREAMS = fileURLToPath(new URL('../lab/servers/streams.ts', import.meta.url));
-const PINNED = fileURLToPath(new URL('../lab/servers/pinned-clients.ts', import.meta.url));
-const SINK = fileURLToPath(new URL('../lab/servers/webhook-receiver.ts', import.meta.url));
+const STREAMS = fileURLToPath(new URL('../../lab/servers/streams.ts', import.meta.url));
+const PINNED = fileURLToPath(new URL('../../lab/servers/pinned-clients.ts', import.meta.url));
+const SINK = fileURLToPath(new URL('../../lab/servers/webhook-receiver.ts', import.meta.url));
 const bpffs = `/run/dsrl-dsrdhl-${process.pid}`;
 
 const INTERVAL_MS = 200;
@@ -198,7 +198,7 @@ interface StreamsReport {
   streams: StreamFigures[];
 }
 
-/** Long-lived TCP connections through the VIP (test/lab/servers/streams.ts), driven over stdin. */
+/** Long-lived TCP connections through the VIP (lab/servers/streams.ts), driven over stdin. */
 class Streams {
   readonly proc: LabProcess;
   servers: Record<string, number> = {};

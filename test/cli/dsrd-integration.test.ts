@@ -14,8 +14,8 @@ import { basename, join } from 'node:path';
 import test from 'ava';
 import { UnixDgramReceiver } from '../../core/systemd/unix-dgram.ts';
 import { removePins } from '../../forwarder/loader.ts';
-import { requireRoot } from '../lab/index.ts';
-import { DSRD, dsrctl, NODE, run } from './helpers.ts';
+import { DSRD, dsrctl, NODE, run } from '../../lab/binaries.ts';
+import { requireRoot } from '../../lab/index.ts';
 
 /** Runs argv in a fresh network namespace whose eth0 (the config's interface) is one end of a veth pair. */
 const IN_NETNS = [

@@ -13,13 +13,13 @@
 import { availableParallelism } from 'node:os';
 import type { ExecutionContext } from 'ava';
 import test from 'ava';
-import { stallCountsOf } from '../../bench/lib/failover/dsrd-stack.ts';
-import { VipWatch } from '../../bench/lib/failover/vip-watch.ts';
-import type { DaemonStatus } from '../../core/daemon/status.ts';
+import type { DaemonStatus } from '../../daemon/status.ts';
 import type { KeeperStatus } from '../../failover/thread/advert-keeper.ts';
-import { requireRoot, run } from '../lab/index.ts';
-import { dsrctl } from './helpers.ts';
-import { DirectorPair, role, sleep } from './two-directors.ts';
+import { dsrctl } from '../../lab/binaries.ts';
+import { stallCountsOf } from '../../lab/failover/dsrd-stack.ts';
+import { VipWatch } from '../../lab/failover/vip-watch.ts';
+import { requireRoot, run } from '../../lab/index.ts';
+import { DirectorPair, role, sleep } from '../../lab/pair/director-pair.ts';
 
 const ADVERT_MS = 20;
 

@@ -16,13 +16,13 @@
  * the lab torn down.
  */
 import test, { type ExecutionContext } from 'ava';
-import type { ConnsResult } from '../../core/admin/contracts.ts';
+import type { ConnsResult } from '../../admin/contracts.ts';
 import { parseIp } from '../../forwarder/addr.ts';
 import { hashClient, hashFlow } from '../../forwarder/flow-hash.ts';
 import { buildMaglevTable, MAGLEV_DEFAULT_SIZE } from '../../forwarder/maglev.ts';
 import { DEFAULT_SETTINGS } from '../../forwarder/settings.ts';
-import { type LabProcess, requireRoot } from '../lab/index.ts';
-import { dsrctl } from './helpers.ts';
+import { dsrctl } from '../../lab/binaries.ts';
+import { type LabProcess, requireRoot } from '../../lab/index.ts';
 import {
   type Director,
   role,
@@ -31,7 +31,7 @@ import {
   sleep,
   streamsReport,
   syncPeer,
-} from './sync-lab.ts';
+} from '../../lab/pair/sync-pair.ts';
 
 const STREAMS = 50;
 

@@ -4,8 +4,8 @@
  * answers a client's ARP request for the VIP. `realserver setup` repairs it and the answers stop.
  */
 import test from 'ava';
-import { createLab, type Host, type Lab, requireRoot } from '../lab/index.ts';
-import { DSRCTL, NODE } from './helpers.ts';
+import { DSRCTL, NODE } from '../../lab/binaries.ts';
+import { createLab, type Host, type Lab, requireRoot } from '../../lab/index.ts';
 
 async function dsrctlIn(lab: Lab, host: Host, args: string[]) {
   const r = await lab.exec(host, NODE, [DSRCTL, ...args], { allowFailure: true, timeoutMs: 30_000 });

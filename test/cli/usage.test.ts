@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { DSRD, dsrctl, dsrd, run } from './helpers.ts';
+import { DSRD, dsrctl, dsrd, run } from '../../lab/binaries.ts';
 
 const usageCases: [string, string[], RegExp][] = [
   ['no command', [], /Usage: dsrctl/],

@@ -1,7 +1,7 @@
 /** The alert events a target can subscribe to are the alert model's own list (one list, issue 8). */
 import test from 'ava';
+import { ALERT_EVENT_TYPES } from '../../alerts/events.ts';
 import { ALERT_EVENTS } from '../../config/index.ts';
-import { ALERT_EVENT_TYPES } from '../../core/alerts/events.ts';
 import { MINIMAL, parseOk, yaml } from './helpers.ts';
 
 test('the subscribable events are every alert event type but the on-demand test event', (t) => {

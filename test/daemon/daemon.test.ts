@@ -5,19 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
+import { callDaemon } from '../../admin/client.ts';
+import { CommandRegistry } from '../../admin/registry.ts';
 import { loadConfig } from '../../config/index.ts';
-import { callDaemon } from '../../core/admin/client.ts';
-import { CommandRegistry } from '../../core/admin/registry.ts';
-import { type ConfigChange, touches } from '../../core/daemon/change.ts';
-import { Daemon } from '../../core/daemon/daemon.ts';
-import type { DaemonPart } from '../../core/daemon/part.ts';
-import { AlertsPart } from '../../core/daemon/parts/alerts.ts';
-import { coreParts } from '../../core/daemon/parts/index.ts';
-import { MetricsPart } from '../../core/daemon/parts/metrics.ts';
 import { isDsrError } from '../../core/errors.ts';
 import { EventLoopMonitor } from '../../core/eventloop.ts';
 import { LogRoot } from '../../core/log.ts';
 import type { Notifier } from '../../core/systemd/notify.ts';
+import { AlertsPart } from '../../daemon/alerts/part.ts';
+import { type ConfigChange, touches } from '../../daemon/change.ts';
+import { Daemon } from '../../daemon/daemon.ts';
+import { MetricsPart } from '../../daemon/metrics/part.ts';
+import type { DaemonPart } from '../../daemon/part.ts';
+import { coreParts } from '../../daemon/parts.ts';
 
 function yaml(
   dir: string,

@@ -3,10 +3,10 @@
  * unattached) BPF maps: live flows, and those with more than a margin left to live. Needs root.
  */
 import test from 'ava';
-import { TableThread } from '../../core/daemon/parts/forwarder-table-thread.ts';
 import { ForwarderInstance } from '../../forwarder/harness.ts';
 import type { ConnEntry, Flow } from '../../forwarder/layout.ts';
-import { requireRoot } from '../lab/index.ts';
+import { TableThread } from '../../forwarder/walks/thread.ts';
+import { requireRoot } from '../../lab/index.ts';
 
 const skip = requireRoot();
 if (skip) console.log(`drill census test skipped: ${skip}`);

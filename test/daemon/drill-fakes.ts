@@ -5,6 +5,8 @@
  * released hold: we preempt the peer). Time is simulated: sleep() advances the clock and runs what
  * was scheduled until then. Knobs let a test break one thing at a time.
  */
+
+import { DsrError } from '../../core/errors.ts';
 import type {
   Announcement,
   DrillDeps,
@@ -13,10 +15,9 @@ import type {
   HandoverOutcome,
   PeerElectionView,
   SyncPeerState,
-} from '../../core/daemon/parts/drill-types.ts';
-import { DsrError } from '../../core/errors.ts';
-import type { SyncEntry } from '../../forwarder/sync/entries.ts';
-import type { ApplyOp } from '../../forwarder/sync/receiver.ts';
+} from '../../daemon/drill/types.ts';
+import type { SyncEntry } from '../../sync/entries.ts';
+import type { ApplyOp } from '../../sync/receiver.ts';
 
 export const SELF = 'd1';
 export const PEER = 'd2';

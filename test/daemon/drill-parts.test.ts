@@ -4,13 +4,13 @@
  * very frames our own announcer sends (failover/vip/frames.ts); what the config gives a drill.
  */
 import test from 'ava';
-import { parseAnnouncement } from '../../core/daemon/parts/drill-announce-watch.ts';
-import { BulkTally } from '../../core/daemon/parts/drill-tally.ts';
-import { drillSetup } from '../../core/daemon/parts/drill-views.ts';
 import { isDsrError } from '../../core/errors.ts';
+import { parseAnnouncement } from '../../daemon/drill/announce-watch.ts';
+import { BulkTally } from '../../daemon/drill/tally.ts';
+import { drillSetup } from '../../daemon/drill/views.ts';
 import { gratuitousArp, unsolicitedNeighbourAdvert } from '../../failover/vip/frames.ts';
-import type { SyncEntry } from '../../forwarder/sync/entries.ts';
-import type { ApplyOp } from '../../forwarder/sync/receiver.ts';
+import type { SyncEntry } from '../../sync/entries.ts';
+import type { ApplyOp } from '../../sync/receiver.ts';
 import { parseOk } from '../config/helpers.ts';
 
 const b = (n: number) => new Uint8Array([198, 18, 0, n]);

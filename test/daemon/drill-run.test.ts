@@ -1,12 +1,12 @@
 /**
- * The drill's orchestration (core/daemon/parts/drill-run.ts) over a fake pair (drill-fakes.ts):
+ * The drill's orchestration (daemon/drill/run.ts) over a fake pair (drill-fakes.ts):
  * a drill with --back passes and says why; every preflight failure aborts before anything
  * changes; a refused or failed handover, a lost flow, a foreign announcement, a forwarding probe
  * that fails, a hand back that never happens and an abort each fail the drill at the right phase.
  */
 import test from 'ava';
-import { runDrill } from '../../core/daemon/parts/drill-run.ts';
-import type { DrillReport, TimelineEntry } from '../../core/daemon/parts/drill-types.ts';
+import { runDrill } from '../../daemon/drill/run.ts';
+import type { DrillReport, TimelineEntry } from '../../daemon/drill/types.ts';
 import { FakePair, type Knobs, PEER, REFRESH_MS, SELF, SETUP } from './drill-fakes.ts';
 
 async function drill(

@@ -1,7 +1,7 @@
 /** Election alerts → alert events: peer and fingerprint events once per peer, not once per VIP group. */
 import test from 'ava';
-import type { AlertEventFields, AlertEventType } from '../../core/alerts/index.ts';
-import { PeerAlertMemory, raiseAlert } from '../../core/daemon/parts/election-report.ts';
+import type { AlertEventFields, AlertEventType } from '../../alerts/index.ts';
+import { PeerAlertMemory, raiseAlert } from '../../daemon/election/report.ts';
 import type { ElectionAlert } from '../../failover/index.ts';
 
 function sink() {

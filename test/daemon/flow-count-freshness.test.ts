@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FlowCountFreshness } from '../../core/daemon/parts/flow-count-freshness.ts';
+import { FlowCountFreshness } from '../../daemon/forwarder/flow-count-freshness.ts';
 
 test('a count whose walk began before the drain does not answer it; the next one does', (t) => {
   const f = new FlowCountFreshness();

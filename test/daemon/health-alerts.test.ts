@@ -1,7 +1,7 @@
 /** Health events → alert events (issue 8): what is raised, with which fields, and what is not news. */
 import test from 'ava';
-import type { AlertEventFields, AlertEventType } from '../../core/alerts/index.ts';
-import { raiseHealthAlert } from '../../core/daemon/parts/health-alerts.ts';
+import type { AlertEventFields, AlertEventType } from '../../alerts/index.ts';
+import { raiseHealthAlert } from '../../daemon/health/alerts.ts';
 import type { HealthEvent } from '../../health/index.ts';
 
 function sink() {

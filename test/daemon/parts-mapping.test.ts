@@ -1,15 +1,15 @@
 import test from 'ava';
 import type { Config } from '../../config/index.ts';
 import { parseConfigText } from '../../config/index.ts';
-import { groupStatus, peerStatuses } from '../../core/daemon/parts/election-report.ts';
+import { groupStatus, peerStatuses } from '../../daemon/election/report.ts';
+import { RiseFall } from '../../daemon/election/tracked-script.ts';
 import {
   backendAddresses,
   configBackends,
   desiredState,
   forwarderServiceName,
   healthBackends,
-} from '../../core/daemon/parts/forwarder-desired.ts';
-import { RiseFall } from '../../core/daemon/parts/tracked-script.ts';
+} from '../../daemon/forwarder/desired.ts';
 import type { ElectionStatus } from '../../failover/index.ts';
 import type { Backend } from '../../health/service-health.ts';
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { electionLine } from '../../cli/format/election.ts';
 import { formatStatus } from '../../cli/format/status.ts';
-import { type DaemonStatus, mergeView, viewFromConfig } from '../../core/daemon/status.ts';
+import { type DaemonStatus, mergeView, viewFromConfig } from '../../daemon/status.ts';
 import { fakeFiles, KEY_BYTES, parseOk, yaml } from '../config/helpers.ts';
 
 const config = parseOk(

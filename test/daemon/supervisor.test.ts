@@ -1,7 +1,7 @@
 import test from 'ava';
 import { pino } from 'pino';
-import { type Part, Supervisor } from '../../core/daemon/supervisor.ts';
 import { DsrError, isDsrError } from '../../core/errors.ts';
+import { type Part, Supervisor } from '../../daemon/supervisor.ts';
 
 const log = pino({ level: 'silent' });
 

@@ -1,13 +1,13 @@
 /**
- * Drains shared between directors through the sync's STATE messages (core/daemon/parts/sync-drains.ts),
+ * Drains shared between directors through the sync's STATE messages (daemon/sync/drains.ts),
  * with the real drain tracker behind each director and the datagrams replaced by direct calls: a
  * drain made on the active is held by the standby (so it survives a failover), an enable made on
  * the new active wins, a restarted director takes its peer's drains, and bad states change nothing.
  */
 import test from 'ava';
-import { DrainShare, type SyncDrainView } from '../../core/daemon/parts/sync-drains.ts';
-import type { SharedState } from '../../forwarder/sync/service.ts';
+import { DrainShare, type SyncDrainView } from '../../daemon/sync/drains.ts';
 import { DrainTracker } from '../../health/drain-tracker.ts';
+import type { SharedState } from '../../sync/service.ts';
 
 const T0 = 1_800_000_000_000;
 

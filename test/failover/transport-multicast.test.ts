@@ -4,10 +4,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { run, runIn } from '../lab/exec.ts';
-import { LabProcess } from '../lab/process.ts';
-import { requireRoot } from '../lab/require-root.ts';
-import { deleteNamespaceSync } from '../lab/sweep.ts';
+import { run, runIn } from '../../lab/exec.ts';
+import { LabProcess } from '../../lab/process.ts';
+import { requireRoot } from '../../lab/require-root.ts';
+import { deleteNamespaceSync } from '../../lab/sweep.ts';
 
 const NODE = process.execPath;
 const FIXTURE = fileURLToPath(new URL('./fixtures/election-node.ts', import.meta.url));

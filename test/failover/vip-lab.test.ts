@@ -22,8 +22,8 @@ import { ElectionThread, mainClockOriginNs } from '../../failover/thread/electio
 import type { ReportedOutput } from '../../failover/thread/protocol.ts';
 import { PacketAnnouncer } from '../../failover/vip/announcer.ts';
 import { VipOwner } from '../../failover/vip/vip-owner.ts';
+import { requireRoot } from '../../lab/require-root.ts';
 import { inNamespace, ip, makePair, type Pair } from '../kernel/netns.ts';
-import { requireRoot } from '../lab/require-root.ts';
 
 const skip = requireRoot();
 const labTest = skip ? test.skip : test.serial;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { MAP_NAMES, removePins } from '../../forwarder/loader.ts';
 import type { DesiredState } from '../../forwarder/reconciler.ts';
-import { createLab, type Lab, type LabProcess, requireRoot, run } from '../lab/index.ts';
+import { createLab, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
 
 const skip = requireRoot();
 const labTest = skip ? test.skip : test.serial;

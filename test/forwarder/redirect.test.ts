@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { requireRoot } from '../lab/require-root.ts';
+import { requireRoot } from '../../lab/require-root.ts';
 import { skipReason } from './support.ts';
 
 const PROBE = fileURLToPath(new URL('./lab/redirect-probe.ts', import.meta.url));

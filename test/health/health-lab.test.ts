@@ -15,7 +15,7 @@ import {
   type LabProcess,
   requireRoot,
   startRealServerServices,
-} from '../lab/index.ts';
+} from '../../lab/index.ts';
 
 const skip = requireRoot();
 if (skip) {

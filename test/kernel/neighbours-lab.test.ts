@@ -6,7 +6,7 @@ import test from 'ava';
 import { interfaceIndex } from '../../core/kernel/libc.ts';
 import { RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
 import { RealServerNeighbours } from '../../forwarder/neighbours.ts';
-import { requireRoot } from '../lab/require-root.ts';
+import { requireRoot } from '../../lab/require-root.ts';
 import { inNamespace, ip, makePair } from './netns.ts';
 
 const skip = requireRoot();

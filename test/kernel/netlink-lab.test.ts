@@ -10,7 +10,7 @@ import { RtnlAddressManager } from '../../core/netlink/address-manager.ts';
 import { IFA_F_NODAD } from '../../core/netlink/constants.ts';
 import { type LinkState, linkUsable, RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
 import { type NeighbourEvent, RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
-import { requireRoot } from '../lab/require-root.ts';
+import { requireRoot } from '../../lab/require-root.ts';
 import { inNamespace, ip, makePair } from './netns.ts';
 
 const skip = requireRoot();

@@ -7,8 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'ava';
-import { createLab, type Lab, listLabNamespaces, probe, requireRoot, sweepLabs } from './index.ts';
-import { REGISTRY_DIR } from './registry.ts';
+import { createLab, type Lab, listLabNamespaces, probe, requireRoot, sweepLabs } from '../../lab/index.ts';
+import { REGISTRY_DIR } from '../../lab/registry.ts';
 
 const skip = requireRoot();
 const labTest = skip ? test.skip : test.serial;

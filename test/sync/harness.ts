@@ -6,12 +6,12 @@
 import { Keyring } from '../../core/auth/keyring.ts';
 import { ReplayGuard } from '../../core/auth/replay-guard.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
-import type { SyncEntry } from '../../forwarder/sync/entries.ts';
-import { type SyncOptions, syncOptions } from '../../forwarder/sync/options.ts';
-import { SyncReceiver } from '../../forwarder/sync/receiver.ts';
-import { SyncSender } from '../../forwarder/sync/sender.ts';
-import { MemorySyncTable, SyncApplier } from '../../forwarder/sync/table.ts';
-import { SyncCodec, type SyncDropReason } from '../../forwarder/sync/wire.ts';
+import type { SyncEntry } from '../../sync/entries.ts';
+import { type SyncOptions, syncOptions } from '../../sync/options.ts';
+import { SyncReceiver } from '../../sync/receiver.ts';
+import { SyncSender } from '../../sync/sender.ts';
+import { MemorySyncTable, SyncApplier } from '../../sync/table.ts';
+import { SyncCodec, type SyncDropReason } from '../../sync/wire.ts';
 
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -7,11 +7,11 @@ import test from 'ava';
 import { Keyring } from '../../core/auth/keyring.ts';
 import { ReplayGuard } from '../../core/auth/replay-guard.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
-import { MAX_STATE_PAYLOAD } from '../../forwarder/sync/messages.ts';
-import { type SharedState, SyncService } from '../../forwarder/sync/service.ts';
-import { newerThan, SharedStateVersion } from '../../forwarder/sync/shared-state-version.ts';
-import { MemorySyncTable } from '../../forwarder/sync/table.ts';
-import { SyncCodec } from '../../forwarder/sync/wire.ts';
+import { MAX_STATE_PAYLOAD } from '../../sync/messages.ts';
+import { type SharedState, SyncService } from '../../sync/service.ts';
+import { newerThan, SharedStateVersion } from '../../sync/shared-state-version.ts';
+import { MemorySyncTable } from '../../sync/table.ts';
+import { SyncCodec } from '../../sync/wire.ts';
 import { SECRET } from './harness.ts';
 
 const WALL = 1_800_000_000_000;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { syncOptions } from '../../forwarder/sync/options.ts';
+import { syncOptions } from '../../sync/options.ts';
 import { conn, prng, SyncSim, sameTable } from './harness.ts';
 
 function churn(sim: SyncSim, rand: () => number, ops: number, ms: number): void {

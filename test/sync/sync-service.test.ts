@@ -6,8 +6,8 @@
 import { createSocket } from 'node:dgram';
 import test from 'ava';
 import { Keyring } from '../../core/auth/keyring.ts';
-import { SyncService } from '../../forwarder/sync/service.ts';
-import { MemorySyncTable } from '../../forwarder/sync/table.ts';
+import { SyncService } from '../../sync/service.ts';
+import { MemorySyncTable } from '../../sync/table.ts';
 import { conn, prng, SECRET, sameTable } from './harness.ts';
 
 const keyring = new Keyring([{ id: 1, secret: SECRET }], 1);

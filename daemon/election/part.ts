@@ -1,0 +1,469 @@
+/**
+ * The election as a daemon part (failover/README.md, "Using it"): one state machine per VIP group,
+ * the UDP transport to the peers, the real-time runner, and the glue to the rest of the daemon:
+ *
+ * - effects: become-master → VipPart.takeOver, become-backup → release, reannounce → a new burst;
+ * - tracked conditions: the group's own interface (Fault while down), track.interfaces and
+ *   track.scripts (weight, or Fault for weight 0), track.services from the health part;
+ * - alerts, metrics, `dsrctl status` roles and peers, and `dsrctl failover` (planned handover).
+ *
+ * It starts last and so stops first: stop() shuts the groups down (a master sends priority 0 so a
+ * backup takes over at once), flushes those adverts, and waits for the VIPs to be released.
+ */
+import { type Config, configFingerprint, type VipGroupConfig } from '../../config/index.ts';
+import { keyMaterialFromConfig } from '../../core/auth/key-material.ts';
+import { ELECTION_KEY_PURPOSE } from '../../core/auth/keyring.ts';
+import { DsrError } from '../../core/errors.ts';
+import { threadScheduling } from '../../core/kernel/sched.ts';
+import { errorFields, type Logger } from '../../core/log.ts';
+import { RepeatLimiter } from '../../core/repeat-limiter.ts';
+import {
+  ADVERTS_PER_INTERVAL,
+  advertFingerprint,
+  type ElectionStatus,
+  nodeIds,
+} from '../../failover/index.ts';
+import { ElectionThread, mainClockOriginNs } from '../../failover/thread/election-thread.ts';
+import type { GroupOp } from '../../failover/thread/group-ops.ts';
+import type { ElectionThreadData, ReportedOutput } from '../../failover/thread/protocol.ts';
+import type { AlertsPart } from '../alerts/part.ts';
+import { type ConfigChange, touches } from '../change.ts';
+import type { HealthDaemonPart } from '../health/part.ts';
+import type { DsrMetrics } from '../metrics/index.ts';
+import type { DaemonPart, PartContext } from '../part.ts';
+import { VIP_ARP_FORMS, type VipPart } from '../vip/part.ts';
+import { registerFailoverCommand } from './commands.ts';
+import {
+  type ForwarderAttachment,
+  feedConditions,
+  groupConditions,
+  type SyncReadiness,
+} from './conditions.ts';
+import {
+  type BecomeMaster,
+  failoverCompleted,
+  type SyncLagSource,
+  type TakeoverStart,
+  takeoverStart,
+} from './failover.ts';
+import {
+  directorRole,
+  groupStatus,
+  type NodeNames,
+  PeerAlertMemory,
+  peerStatuses,
+  raiseAlert,
+} from './report.ts';
+import { electionThreadScheduling } from './scheduling.ts';
+
+export type { ForwarderAttachment, SyncReadiness } from './conditions.ts';
+export type { SyncLag, SyncLagSource } from './failover.ts';
+
+/** Where the election raises alert events (the alerts part; a fake in tests). */
+export type AlertSink = Pick<AlertsPart, 'emit'>;
+
+export interface ElectionPartOptions {
+  vip: VipPart;
+  /** Takeover gating (issue 6); without it there is nothing to wait for. */
+  sync?: SyncReadiness;
+  /** How far the sync lagged at a takeover, for failover_completed; without it the lag reads 0. */
+  syncLag?: SyncLagSource;
+  /** Feeds track.forwarder (Fault while the XDP program is not attached). */
+  forwarder?: ForwarderAttachment;
+  alerts?: AlertSink;
+  metrics?: DsrMetrics;
+  /** Feeds track.services; without it a group that tracks services cannot start. */
+  health?: HealthDaemonPart;
+}
+
+export interface Group {
+  config: VipGroupConfig;
+  /** The group id (config id), the key of the election thread's state machine. */
+  id: number;
+  /** Interface name → condition name, for link events. */
+  links: Map<string, string>;
+  transitions: Partial<Record<ReturnType<typeof directorRole>, number>>;
+}
+
+/** How often the election thread sends a status snapshot besides the ones with its outputs. */
+const SNAPSHOT_INTERVAL_MS = 200;
+
+export class ElectionPart implements DaemonPart {
+  readonly name = 'election';
+  readonly #o: ElectionPartOptions;
+  readonly #groups = new Map<number, Group>();
+  readonly #cleanup: (() => void)[] = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #outputListeners = new Set<(group: string, out: ReportedOutput) => void>();
+  readonly #demotedListeners = new Set<() => void>();
+  #names: NodeNames = new Map();
+  #nodeId = 0;
+  #peerAlerts = new PeerAlertMemory();
+  #thread: ElectionThread | undefined;
+  #log: Logger | undefined;
+  readonly #socketErrors = new RepeatLimiter(30_000);
+  #config: Config | undefined;
+
+  constructor(options: ElectionPartOptions) {
+    this.#o = options;
+  }
+
+  async start(ctx: PartContext): Promise<void> {
+    const c = ctx.config;
+    this.#log = ctx.log;
+    this.#config = c;
+    this.#peerAlerts = new PeerAlertMemory();
+    const ids = nodeIds([c.node.id, ...c.peers.map((p) => p.id)]);
+    this.#names = new Map([...ids].map(([name, id]) => [id, name]));
+    const nodeId = ids.get(c.node.id)!;
+    this.#nodeId = nodeId;
+    const peerIds = c.peers.map((p) => ids.get(p.id)!);
+    const fingerprint = advertFingerprint(configFingerprint(c));
+    if (this.#o.forwarder === undefined && c.vipGroups.some((g) => g.track.forwarder)) {
+      ctx.log.warn('track.forwarder is not applied: no forwarder part runs');
+    }
+
+    const groups: ElectionThreadData['groups'][number][] = [];
+    for (const g of c.vipGroups) {
+      const { tracked, links } = groupConditions(g, this.#o);
+      groups.push({
+        groupId: g.id,
+        nodeId,
+        priority: g.priority,
+        advertIntervalMs: g.advertIntervalMs,
+        // Loss tolerance on the control path, detection time unchanged (failover/election/timing.ts).
+        advertsPerInterval: ADVERTS_PER_INTERVAL,
+        preempt: g.preempt,
+        preemptDelayMs: g.preemptDelayMs,
+        fingerprint,
+        peers: peerIds,
+        tracked,
+        syncReady: this.#o.sync?.ready() ?? true,
+      });
+      this.#groups.set(g.id, { config: g, id: g.id, links, transitions: {} });
+    }
+
+    const scheduling = electionThreadScheduling(threadScheduling());
+    this.#thread = await ElectionThread.start(
+      {
+        nodeId,
+        groups,
+        transport: c.peers.length > 0 ? this.#transportOptions(c, ids) : null,
+        clockOriginNs: mainClockOriginNs(),
+        scheduling,
+        snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
+        announce: {
+          arpForms: VIP_ARP_FORMS,
+          groups: Object.fromEntries(c.vipGroups.map((g) => [g.id, this.#o.vip.announceTargets(g.name)])),
+        },
+      },
+      {
+        onOutput: (id, out) => this.#onOutput(id, out),
+        onSocketError: (message) => {
+          // While the interface is down every advert fails (ENETUNREACH): log the first, then a reminder.
+          const { log, suppressed } = this.#socketErrors.admit(message, performance.now());
+          if (log) this.#log?.error({ err: message, suppressed }, 'election socket error');
+        },
+        onFailure: (err) => ctx.fatal(new DsrError('E_INTERNAL', 'the election thread failed', {}, err)),
+      },
+    );
+    const t = this.#thread;
+    if (t.schedulingError !== null) {
+      ctx.log.warn(
+        { wanted: scheduling, error: t.schedulingError, running: t.scheduling },
+        'the election thread runs without its real-time priority (systemd: LimitRTPRIO=, see systemd/dsrd.service)',
+      );
+    } else {
+      ctx.log.info({ scheduling: t.scheduling }, 'election thread started');
+    }
+    if (t.announceError !== null) {
+      ctx.log.warn(
+        { error: t.announceError },
+        'the election thread cannot announce takeovers; the VIP part does, a few ms later',
+      );
+    }
+
+    // The conditions as they are now are applied before the part counts as started.
+    const initial: Promise<void>[] = [];
+    let starting = true;
+    const feed = (id: number, op: GroupOp): void => {
+      const applied = this.#input(id, op);
+      if (starting) initial.push(applied);
+    };
+    this.#cleanup.push(...(await feedConditions(this.#groups, this.#o, feed, ctx.log)));
+    starting = false;
+    await Promise.all(initial);
+    this.#cleanup.push(registerFailoverCommand(ctx.admin, this));
+    this.#o.metrics?.setProvider('election', () => this.#snapshot());
+    this.#cleanup.push(() => this.#o.metrics?.setProvider('election', undefined));
+  }
+
+  #transportOptions(c: Config, ids: Map<string, number>): NonNullable<ElectionThreadData['transport']> {
+    if (c.keys.election === null)
+      throw new DsrError('E_PART_START', 'peers are configured but keys.election is not');
+    const family = (c.node.address ?? c.peers[0].address).includes(':') ? 'ipv6' : 'ipv4';
+    return {
+      bind: { address: c.node.address, port: c.election.port, family },
+      peers: c.peers.map((p) => ({ nodeId: ids.get(p.id)!, name: p.id, address: p.address, port: p.port })),
+      multicast: c.election.multicast,
+      keys: keyMaterialFromConfig(c.keys.election),
+      keyPurpose: ELECTION_KEY_PURPOSE,
+    };
+  }
+
+  /** For event feeds: errors (bad input) are logged, never thrown into event callbacks. */
+  #input(groupId: number, op: GroupOp): Promise<void> {
+    return this.input(groupId, op).catch((err: unknown) => {
+      this.#log?.error({ groupId, op: op.op, ...errorFields(err) }, 'election input refused');
+    });
+  }
+
+  /** Runs an input on a group; rejects with its DsrError (illegal transition, bad input). */
+  input(groupId: number, op: GroupOp): Promise<void> {
+    if (this.#thread === undefined) {
+      return Promise.reject(new DsrError('E_ADMIN_REQUEST', 'the election is not running'));
+    }
+    return this.#thread.input(groupId, op);
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+  }
+
+  #onOutput(groupId: number, out: ReportedOutput): void {
+    const g = this.#groups.get(groupId);
+    if (g === undefined) return;
+    const name = g.config.name;
+    const log = this.#log?.child({ group: name });
+    if (out.announced !== undefined) this.#o.vip.recordRound(name, out.announced);
+    // The takeover starts first: the logs and alerts below cost time the clients wait for.
+    for (const e of out.effects) if (e.type === 'become-master') this.#takeOver(name, e, log);
+    for (const t of out.transitions) {
+      const to = directorRole(t.to);
+      g.transitions[to] = (g.transitions[to] ?? 0) + 1;
+      log?.info({ from: t.from, to: t.to, reason: t.reason }, `VIP group ${name}: ${t.from} -> ${t.to}`);
+      if (to === 'master' || to === 'backup' || to === 'fault') {
+        const type = to === 'master' ? 'became_master' : to === 'backup' ? 'became_backup' : 'became_fault';
+        this.#o.alerts?.emit(type, { group: name, previous: directorRole(t.from), reason: t.reason });
+      }
+    }
+    for (const e of out.effects) {
+      switch (e.type) {
+        case 'become-master':
+          if (!e.inSync) log?.warn({ reason: e.reason }, 'taking over while not in sync');
+          break;
+        case 'become-backup':
+          this.#track(
+            this.#o.vip.release(name).then((r) => {
+              if (!r.ok) log?.error({ errors: r.errors }, 'VIP release incomplete');
+            }),
+          );
+          break;
+        case 'reannounce':
+          this.#o.vip.reannounce(name);
+          break;
+        case 'alert': {
+          const level =
+            e.alert.kind.startsWith('split-brain') || e.alert.kind === 'peer-lost' ? 'warn' : 'info';
+          log?.[level]({ alert: e.alert }, `election: ${e.alert.kind}`);
+          const ourFp = this.#status(groupId)?.fingerprint ?? '';
+          const me = this.#config?.node.id ?? '';
+          raiseAlert(this.#o.alerts, name, me, e.alert, this.#names, ourFp, this.#peerAlerts);
+          break;
+        }
+      }
+    }
+    for (const l of this.#outputListeners) l(name, out);
+    if (out.transitions.some((t) => t.from === 'master' && t.to !== 'master') && !this.isMasterOfAny()) {
+      for (const l of this.#demotedListeners) l();
+    }
+  }
+
+  #takeOver(name: string, e: BecomeMaster, log: Logger | undefined): void {
+    const start = takeoverStart(name, e, (id) => this.#names.get(id) ?? `node-${id}`, this.#o.syncLag);
+    this.#track(
+      this.#o.vip.takeOver(name).then((r) => {
+        if (!r.ok) log?.error({ errors: r.errors }, 'VIP takeover incomplete');
+        // Resolved once the VIPs are added and the first announcement went out.
+        else if (r.superseded !== true && start !== null) this.#failoverCompleted(start, log);
+      }),
+    );
+  }
+
+  #failoverCompleted(start: TakeoverStart, log: Logger | undefined): void {
+    const fields = failoverCompleted(start, performance.now());
+    log?.info({ ...fields }, `failover of ${start.group} completed in ${fields.durationSeconds} s`);
+    this.#o.alerts?.emit('failover_completed', fields);
+  }
+
+  #status(groupId: number): ElectionStatus | undefined {
+    return this.#thread?.snapshot().groups.find((s) => s.groupId === groupId);
+  }
+
+  // ---- for the sync part ----
+
+  /** Names of the VIP groups this director is master of now (as of the thread's last snapshot). */
+  masterGroups(): string[] {
+    return [...this.#groups.values()].filter((g) => this.#isMaster(g.id)).map((g) => g.config.name);
+  }
+
+  /** True while this director is master of at least one VIP group. */
+  isMasterOfAny(): boolean {
+    return [...this.#groups.keys()].some((id) => this.#isMaster(id));
+  }
+
+  /** The snapshot arrives with every output that changes the state, before the output is applied. */
+  #isMaster(groupId: number): boolean {
+    return this.#status(groupId)?.state === 'master';
+  }
+
+  /** Called when this director stops being master of its last group (the sync pulls the tables again). */
+  onDemoted(listener: () => void): () => void {
+    this.#demotedListeners.add(listener);
+    return () => this.#demotedListeners.delete(listener);
+  }
+
+  /** For commands that wait on the outcome of an input (planned handover). */
+  onOutput(listener: (group: string, out: ReportedOutput) => void): () => void {
+    this.#outputListeners.add(listener);
+    return () => this.#outputListeners.delete(listener);
+  }
+
+  /** The election's status of one group, as of the thread's last snapshot. */
+  groupStatus(groupId: number): ElectionStatus {
+    const s = this.#status(groupId);
+    if (s === undefined) throw new DsrError('E_ADMIN_REQUEST', 'the election is not running', { groupId });
+    return s;
+  }
+
+  get groups(): ReadonlyMap<number, Group> {
+    return this.#groups;
+  }
+
+  get names(): NodeNames {
+    return this.#names;
+  }
+
+  /** This director's node id in the election. */
+  get nodeId(): number {
+    return this.#nodeId;
+  }
+
+  async stop(): Promise<void> {
+    for (const f of this.#cleanup.splice(0).reverse()) f();
+    // Masters send priority 0 and report become-backup (delivered before stop resolves): the VIPs
+    // are released below.
+    await this.#thread?.stop();
+    await Promise.allSettled([...this.#pending]);
+    this.#thread = undefined;
+    this.#groups.clear();
+  }
+
+  /**
+   * A service change alters the config fingerprint the adverts carry: that is applied live, as is
+   * a group's priority. Other election settings need a restart.
+   */
+  affectedBy(change: ConfigChange): boolean {
+    return (
+      change.diff.fingerprint !== null || touches(change, 'vipGroups', 'peers', 'election', 'keys', 'node')
+    );
+  }
+
+  cannotReload(change: ConfigChange): string | undefined {
+    const d = change.diff;
+    const why: string[] = [];
+    if (d.peers.added.length + d.peers.removed.length + d.peers.changed.length > 0) why.push('peers');
+    if (d.election.length > 0) why.push('election');
+    if (d.keys.election !== null) why.push('keys.election');
+    if (d.node.some((f) => f !== 'priority')) why.push('node');
+    if (d.vipGroups.added.length + d.vipGroups.removed.length > 0) why.push('VIP groups added or removed');
+    for (const g of d.vipGroups.changed) {
+      const fixed = g.fields.filter((f) => f !== 'priority');
+      if (fixed.length > 0) why.push(`vip group ${g.name}: ${fixed.join(', ')}`);
+    }
+    return why.length === 0 ? undefined : `${why.join('; ')} changed`;
+  }
+
+  async reload(change: ConfigChange): Promise<void> {
+    const fingerprint = advertFingerprint(configFingerprint(change.next));
+    const applied: Promise<void>[] = [];
+    for (const [id, g] of this.#groups) {
+      const next = change.next.vipGroups.find((x) => x.id === id);
+      if (next === undefined) continue;
+      if (next.priority !== g.config.priority)
+        applied.push(this.input(id, { op: 'set-priority', priority: next.priority }));
+      if (change.diff.fingerprint !== null)
+        applied.push(this.input(id, { op: 'set-fingerprint', fingerprint }));
+      g.config = next;
+    }
+    this.#config = change.next;
+    await Promise.all(applied);
+  }
+
+  status(): unknown {
+    const thread = this.#thread;
+    const config = this.#config;
+    if (thread === undefined || config === undefined) return {};
+    const s = thread.snapshot();
+    return {
+      groups: s.groups.map((gs) => groupStatus(config, gs, this.#names)),
+      peers: peerStatuses(config, s.groups, this.#names),
+      election: {
+        drops: s.drops,
+        transport: s.transport,
+        thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
+        keeper: s.keeper,
+        stalls: {
+          relearned: sum(s.groups, (g) => g.counters.stalls ?? 0),
+          covered: sum(s.groups, (g) => g.counters.coveredStalls ?? 0),
+        },
+        snapshotAgeMs: Math.max(0, Math.round(performance.now() - s.at)),
+      },
+    };
+  }
+
+  #snapshot() {
+    const s = this.#thread?.snapshot() ?? { groups: [], drops: {}, transport: null, keeper: null };
+    const t = s.transport;
+    const peers = this.#config === undefined ? [] : peerStatuses(this.#config, s.groups, this.#names);
+    return {
+      groups: s.groups.map((gs) => {
+        const g = this.#groups.get(gs.groupId)!;
+        const owned = this.#o.vip.owned(g.config.name);
+        return {
+          group: g.config.name,
+          role: directorRole(gs.state),
+          transitions: { ...g.transitions },
+          advertsSent: gs.counters.advertsSent ?? 0,
+          advertsReceived: gs.counters.messagesReceived ?? 0,
+          stalls: { relearned: gs.counters.stalls ?? 0, covered: gs.counters.coveredStalls ?? 0 },
+          vips: g.config.vips.map((vip) => ({
+            vip,
+            owned: owned?.held.some((h) => h.startsWith(`${vip}/`)) ?? false,
+          })),
+        };
+      }),
+      advertsDropped: { ...(t?.drops ?? {}), ...s.drops },
+      peers: peers.map((p) => ({
+        peer: p.id,
+        lastHeardSeconds: p.lastHeardMs === null ? null : p.lastHeardMs / 1000,
+      })),
+      keeper:
+        s.keeper === null
+          ? null
+          : {
+              running: s.keeper.running,
+              covers: s.keeper.covers,
+              adverts: s.keeper.advertsSent,
+              limitReached: s.keeper.gaveUp,
+              sendErrors: s.keeper.sendErrors,
+              longestSilenceSeconds: s.keeper.longestSilenceMs / 1000,
+            },
+    };
+  }
+}
+
+function sum<T>(list: readonly T[], value: (x: T) => number): number {
+  return list.reduce((n, x) => n + value(x), 0);
+}

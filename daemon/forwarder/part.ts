@@ -1,0 +1,400 @@
+/**
+ * The XDP forwarder as a daemon part (forwarder/forwarder.ts): load the program, restoring the
+ * pinned tables of an earlier run; apply the services with the health part's weights and the real
+ * servers' MACs (kernel neighbour entries); attach to the interface. Then keep the tables in step
+ * with config reloads, health changes and MAC changes, sweep expired entries, count flows for
+ * status, drains and metrics, and answer `dsrctl conns`.
+ *
+ * stop() leaves the program attached and the maps pinned: a restarted daemon carries on with the
+ * same flows (restore, never flush). The election, stopped before us, has already resigned.
+ */
+
+import { ConnsArgs, ExplainArgs } from '../../admin/contract-args.ts';
+import { CMD } from '../../admin/contracts.ts';
+import type { Config } from '../../config/index.ts';
+import { DsrError } from '../../core/errors.ts';
+import { interfaceIndex } from '../../core/kernel/libc.ts';
+import { errorFields, type Logger } from '../../core/log.ts';
+import { RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
+import { RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
+import { explainFlow } from '../../forwarder/explain.ts';
+import { Forwarder } from '../../forwarder/forwarder.ts';
+import { RealServerNeighbours } from '../../forwarder/neighbours.ts';
+import { type FlowCensus, flowsByName, type RealNames } from '../../forwarder/walks/flows.ts';
+import { TableThread } from '../../forwarder/walks/thread.ts';
+import { type ConfigChange, touches } from '../change.ts';
+import type { ForwarderAttachment } from '../election/conditions.ts';
+import type { HealthDaemonPart } from '../health/part.ts';
+import type { DsrMetrics } from '../metrics/index.ts';
+import type { DaemonPart, PartContext } from '../part.ts';
+import { backendAddresses, desiredState, forwarderServiceName, healthBackends } from './desired.ts';
+import { FlowCountFreshness } from './flow-count-freshness.ts';
+
+interface FlowCounts {
+  /** Live flows by config service name and real server address. */
+  perReal: Map<string, Map<string, number>>;
+  total: number;
+  persistent: number;
+}
+
+export interface ForwarderPartOptions {
+  /** Source of effective weights (health checks, drains, sorry server); config weights without it. */
+  health?: HealthDaemonPart;
+  metrics?: DsrMetrics;
+  /** Period of the expired-entry sweep and flow count. */
+  sweepMs?: number;
+}
+
+export class ForwarderPart implements DaemonPart, ForwarderAttachment {
+  readonly name = 'forwarder';
+  readonly #o: ForwarderPartOptions;
+  readonly #listeners = new Set<(attached: boolean) => void>();
+  readonly #cleanup: (() => void)[] = [];
+  #fwd: Forwarder | undefined;
+  #neighbours: RealServerNeighbours | undefined;
+  #table: RtnlNeighbourTable | undefined;
+  #config: Config | undefined;
+  /** Forwarder service name ("tcp/198.18.0.200:80") → config name. */
+  #serviceNames = new Map<string, string>();
+  #tables: TableThread | undefined;
+  #ticking = false;
+  #directorMac = '';
+  #ifindex = 0;
+  #log: Logger | undefined;
+  #flows: FlowCounts = { perReal: new Map(), total: 0, persistent: 0 };
+  readonly #freshness = new FlowCountFreshness();
+  #attached = false;
+  #reconcileQueued = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: ForwarderPartOptions = {}) {
+    this.#o = options;
+  }
+
+  async start(ctx: PartContext): Promise<void> {
+    const c = ctx.config;
+    this.#log = ctx.log;
+    if (c.interfaces.length !== 1) {
+      throw new DsrError(
+        'E_PART_START',
+        `the forwarder runs on one interface; the config names ${c.interfaces.length}`,
+      );
+    }
+    const iface = c.interfaces[0];
+    this.#ifindex = interfaceIndex(iface.name);
+    this.#directorMac = await this.#macOf(this.#ifindex, iface.name);
+    this.#setConfig(c);
+    const table = new RtnlNeighbourTable();
+    this.#table = table;
+    const neighbours = new RealServerNeighbours({
+      table,
+      onChange: () => this.#reconcileSoon(),
+      log: ctx.log,
+    });
+    this.#neighbours = neighbours;
+    neighbours.start();
+    await neighbours.setRealServers(
+      backendAddresses(c).map((address) => ({ ifindex: this.#ifindex, address })),
+    );
+    const fwd = Forwarder.start({
+      ifname: iface.name,
+      mode: iface.xdpMode,
+      pinDir: c.forwarder.pinDir,
+      connEntries: c.tables.connTableSize,
+      persistEntries: c.tables.persistenceTableSize,
+      desired: this.#desired(),
+    });
+    this.#fwd = fwd;
+    this.#tables = new TableThread(fwd);
+    this.#setAttached(true);
+    ctx.log.info(
+      { ifname: iface.name, mode: fwd.mode, restoredMaps: fwd.loaded.restored.length },
+      fwd.loaded.restored.length > 0
+        ? 'forwarder attached; flows restored from pinned maps'
+        : 'forwarder attached',
+    );
+    const health = this.#o.health;
+    if (health !== undefined) {
+      const onEvent = (e: { type: string }): void => {
+        if (e.type === 'backends') this.#reconcileSoon();
+        // A drain must not be answered by a count taken before it began (or was taken over from
+        // a peer): count again now.
+        if (e.type === 'drain.started' || e.type === 'drains.restored') {
+          this.#freshness.want(performance.now());
+          this.#tick();
+        }
+      };
+      health.on('event', onEvent);
+      this.#cleanup.push(() => health.off('event', onEvent));
+    }
+    this.#cleanup.push(
+      ctx.admin.register({
+        name: CMD.conns,
+        summary: 'entries of the connection table',
+        args: ConnsArgs,
+        run: (args) => this.#tablesOrFail().conns(this.#realNames(), args),
+      }),
+      ctx.admin.register({
+        name: CMD.explain,
+        summary: 'which real server a flow goes to, and why',
+        args: ExplainArgs,
+        run: (args) =>
+          explainFlow(
+            this.#running(),
+            this.#config?.services ?? [],
+            (n) => this.#serviceNames.get(n),
+            args,
+            process.hrtime.bigint(),
+          ),
+      }),
+    );
+    this.#o.metrics?.setProvider('forwarder', () => this.#snapshot());
+    this.#cleanup.push(() => this.#o.metrics?.setProvider('forwarder', undefined));
+    this.#tick();
+    this.#timer = setInterval(() => this.#tick(), this.#o.sweepMs ?? 10_000);
+  }
+
+  async #macOf(ifindex: number, name: string): Promise<string> {
+    const links = new RtnlLinkMonitor();
+    try {
+      const link = await links.get(ifindex);
+      if (link?.mac === undefined) throw new DsrError('E_PART_START', `interface ${name} has no MAC address`);
+      return link.mac;
+    } finally {
+      links.close();
+    }
+  }
+
+  #setConfig(c: Config): void {
+    this.#config = c;
+    this.#serviceNames = new Map(c.services.map((s) => [forwarderServiceName(s), s.name]));
+  }
+
+  #running(): Forwarder {
+    if (this.#fwd === undefined) throw new DsrError('E_ADMIN_REQUEST', 'the forwarder is not running');
+    return this.#fwd;
+  }
+
+  #desired() {
+    const health = this.#o.health;
+    return desiredState(this.#config!, {
+      directorMac: this.#directorMac,
+      backends: (service) => {
+        if (health === undefined || health.engine === null) return undefined;
+        try {
+          return healthBackends(health.backends(service), (rs) => health.allowsNewPersistence(rs, service));
+        } catch {
+          return undefined;
+        }
+      },
+      macOf: (address) => this.#neighbours?.macOf(address),
+    });
+  }
+
+  /** Coalesces bursts (many MACs resolving at once, health flaps) into one reconcile. */
+  #reconcileSoon(): void {
+    if (this.#reconcileQueued) return;
+    this.#reconcileQueued = true;
+    setImmediate(() => {
+      this.#reconcileQueued = false;
+      if (this.#fwd === undefined) return;
+      try {
+        const r = this.#fwd.reconcile(this.#desired());
+        if (r.writes > 0)
+          this.#log?.debug({ writes: r.writes, unresolved: r.unresolved }, 'forwarder tables updated');
+      } catch (err) {
+        this.#log?.error(errorFields(err), 'forwarder tables could not be updated');
+      }
+    });
+  }
+
+  #tablesOrFail(): TableThread {
+    this.#running();
+    if (this.#tables === undefined || this.#tables.failed) {
+      throw new DsrError('E_ADMIN_REQUEST', 'the forwarder table worker is not running; see the daemon log');
+    }
+    return this.#tables;
+  }
+
+  /** Real id → config service name and address, for what the table worker reports. */
+  #realNames(): RealNames {
+    const out = new Map<number, { service: string; address: string }>();
+    for (const s of this.#running().reconciler.status()) {
+      const service = this.#serviceNames.get(s.service) ?? s.service;
+      for (const r of s.reals) out.set(r.id, { service, address: r.address });
+    }
+    return out;
+  }
+
+  /**
+   * Sweeps expired entries and recounts flows in the table worker, and checks the program is
+   * still attached. One tick at a time; a worker that died is started again on the next one.
+   */
+  #tick(): void {
+    const fwd = this.#fwd;
+    if (fwd === undefined || this.#ticking) return;
+    try {
+      this.#setAttached(fwd.loaded.attachedId(fwd.ifindex, fwd.mode) !== 0);
+    } catch (err) {
+      this.#log?.error(errorFields(err), 'cannot query the XDP attachment');
+    }
+    if (this.#tables === undefined || this.#tables.failed) {
+      void this.#tables?.close();
+      this.#tables = new TableThread(fwd);
+    }
+    this.#ticking = true;
+    const names = this.#realNames();
+    const walkStartedAt = performance.now();
+    this.#tables
+      .tick()
+      .then((r) => {
+        this.#freshness.counted(walkStartedAt);
+        this.#flows = {
+          perReal: flowsByName(r.counts.perRealId, names),
+          total: r.counts.total,
+          persistent: r.counts.persistent,
+        };
+        if (r.swept.conns + r.swept.persist > 0) this.#log?.debug(r.swept, 'expired entries swept');
+      })
+      .catch((err) => this.#log?.error(errorFields(err), 'forwarder sweep failed'))
+      .finally(() => {
+        this.#ticking = false;
+      });
+  }
+
+  #setAttached(attached: boolean): void {
+    if (attached === this.#attached) return;
+    this.#attached = attached;
+    if (!attached) this.#log?.error('the XDP program is no longer attached');
+    for (const l of this.#listeners) l(attached);
+  }
+
+  // ---- for the election (track.forwarder), the health part (drains) and the sync ----
+
+  /** The running forwarder (tables, ring-buffer events), or undefined while stopped. */
+  engine(): Forwarder | undefined {
+    return this.#fwd;
+  }
+
+  attached(): boolean {
+    return this.#attached;
+  }
+
+  subscribe(listener: (attached: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Live flows of a real server (in one service, or all), as of the last count; undefined while
+   * that count began before the latest drain did (a new count is then under way).
+   */
+  remainingFlows(rs: string, service: string | null): number | undefined {
+    if (!this.#freshness.fresh) {
+      this.#tick(); // no-op while a walk is running
+      return undefined;
+    }
+    if (service !== null) return this.#flows.perReal.get(service)?.get(rs) ?? 0;
+    let n = 0;
+    for (const m of this.#flows.perReal.values()) n += m.get(rs) ?? 0;
+    return n;
+  }
+
+  /** Walks the connection table (in the worker): live flows, and those with more than `minRemainingMs` left. */
+  census(minRemainingMs: number): Promise<FlowCensus> {
+    return this.#tablesOrFail().census(minRemainingMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#tables?.close();
+    this.#tables = undefined;
+    for (const f of this.#cleanup.splice(0).reverse()) f();
+    // Restart semantics: stay attached, keep the pins (the next start restores the flows).
+    this.#fwd?.stop({ restart: true });
+    this.#fwd = undefined;
+    this.#neighbours?.close();
+    this.#neighbours = undefined;
+    this.#table?.close();
+    this.#table = undefined;
+    this.#attached = false;
+  }
+
+  affectedBy(change: ConfigChange): boolean {
+    return touches(change, 'services', 'timers', 'interfaces');
+  }
+
+  cannotReload(change: ConfigChange): string | undefined {
+    const i = change.diff.interfaces;
+    return i.added.length + i.removed.length + i.changed.length > 0 ? 'interfaces changed' : undefined;
+  }
+
+  /** New services and real servers: resolve the new MACs, then one reconcile (flows already open stay). */
+  async reload(change: ConfigChange): Promise<void> {
+    const fwd = this.#running();
+    this.#setConfig(change.next);
+    await this.#neighbours?.setRealServers(
+      backendAddresses(change.next).map((address) => ({ ifindex: this.#ifindex, address })),
+    );
+    fwd.reconcile(this.#desired());
+  }
+
+  status(): unknown {
+    const fwd = this.#fwd;
+    const c = this.#config;
+    if (fwd === undefined || c === undefined) return {};
+    const byName = new Map(fwd.reconciler.status().map((s) => [s.service, s]));
+    return {
+      services: c.services.map((s) => {
+        const f = byName.get(forwarderServiceName(s));
+        const flows = this.#flows.perReal.get(s.name);
+        return {
+          name: s.name,
+          realServers: (f?.reals ?? []).map((r) => ({
+            address: r.address,
+            forwarding: r.state,
+            activeFlows: flows?.get(r.address) ?? 0,
+          })),
+        };
+      }),
+      forwarder: {
+        ifname: fwd.ifname,
+        mode: fwd.mode,
+        attached: this.#attached,
+        restoredMaps: fwd.loaded.restored.length,
+        flows: this.#flows.total,
+        neighbours: this.#neighbours?.status() ?? [],
+      },
+    };
+  }
+
+  #snapshot() {
+    const fwd = this.#running();
+    const st = fwd.status();
+    const drops: Record<string, number> = {};
+    const passes: Record<string, number> = {};
+    for (const [reason, t] of Object.entries(st.reasons)) {
+      if (reason.startsWith('drop')) drops[reason] = Number(t.packets);
+      else if (reason.startsWith('pass')) passes[reason] = Number(t.packets);
+    }
+    return {
+      realServers: st.services.flatMap((s) =>
+        s.reals.map((r) => ({
+          service: this.#serviceNames.get(s.service) ?? s.service,
+          realServer: r.address,
+          packets: Number(r.traffic.packets),
+          bytes: Number(r.traffic.bytes),
+          weight: r.weight,
+        })),
+      ),
+      drops,
+      passes,
+      connTable: { entries: this.#flows.total, capacity: this.#config?.tables.connTableSize },
+      persistenceTable: {
+        entries: this.#flows.persistent,
+        capacity: this.#config?.tables.persistenceTableSize,
+      },
+    };
+  }
+}

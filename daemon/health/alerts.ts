@@ -1,0 +1,45 @@
+/**
+ * Health transitions raised as alert events (issue 8): real server and service down/up, drain
+ * complete. "Up" is raised only as a recovery (from down): the first verdict after a start or a
+ * reload is not news, and a restart would otherwise send one "up" per real server.
+ */
+
+import type { HealthEvent } from '../../health/index.ts';
+import type { AlertsPart } from '../alerts/part.ts';
+import type { HealthDaemonPart } from './part.ts';
+
+type AlertSink = Pick<AlertsPart, 'emit'>;
+
+export function raiseHealthAlert(alerts: AlertSink, e: HealthEvent): void {
+  switch (e.type) {
+    case 'realserver.down':
+      alerts.emit('real_server_down', { service: e.service, realServer: e.realserver, reason: e.reason });
+      return;
+    case 'realserver.up':
+      if (e.from !== 'down') return;
+      alerts.emit('real_server_up', { service: e.service, realServer: e.realserver });
+      return;
+    case 'service.down':
+      alerts.emit('service_down', { service: e.service, reason: e.reason });
+      return;
+    case 'service.up':
+      if (e.from !== 'down') return;
+      alerts.emit('service_up', { service: e.service, realServersUp: e.realServersUp });
+      return;
+    case 'drain.complete':
+      alerts.emit('drain_complete', {
+        service: e.service ?? '*',
+        realServer: e.rs,
+        durationSeconds: e.durationMs / 1000,
+        remainingFlows: e.remaining,
+      });
+      return;
+    default:
+      return;
+  }
+}
+
+/** Subscribes for the life of the process (both objects live as long as the daemon). */
+export function bridgeHealthAlerts(health: HealthDaemonPart, alerts: AlertSink): void {
+  health.on('event', (e) => raiseHealthAlert(alerts, e));
+}

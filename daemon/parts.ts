@@ -1,0 +1,122 @@
+/**
+ * The parts of dsrd, in start order. Stop order is the reverse.
+ *
+ * 1. admin      first: it is also the lock against a second dsrd on this director, and keeps
+ *               `dsrctl status` answering through startup and shutdown.
+ * 2. log        applies log.level from the config.
+ * 3. eventloop  delay histogram and stall detector (shared with the election through PartContext).
+ * 4. watchdog   systemd WATCHDOG=1 pings.
+ * Then the parts that touch the network, each after what it uses (see DOMAIN_ORDER).
+ */
+
+import type { CommandRegistry } from '../admin/registry.ts';
+import type { EventLoopMonitor } from '../core/eventloop.ts';
+import type { LogRoot } from '../core/log.ts';
+import type { Notifier } from '../core/systemd/notify.ts';
+import { AdminPart } from './admin/part.ts';
+import { AlertsPart } from './alerts/part.ts';
+import { DrillPart } from './drill/part.ts';
+import { ElectionPart } from './election/part.ts';
+import { EventLoopPart } from './eventloop/part.ts';
+import { ForwarderPart } from './forwarder/part.ts';
+import { bridgeHealthAlerts } from './health/alerts.ts';
+import { HealthDaemonPart } from './health/part.ts';
+import { LogLevelPart } from './log/part.ts';
+import { MetricsPart } from './metrics/part.ts';
+import type { DaemonPart } from './part.ts';
+import { SyncPart } from './sync/part.ts';
+import { VipPart } from './vip/part.ts';
+import { WatchdogPart } from './watchdog/part.ts';
+
+export interface PartDeps {
+  registry: CommandRegistry;
+  notifier: Notifier;
+  eventLoop: EventLoopMonitor;
+  logRoot: LogRoot;
+  version: string;
+}
+
+/**
+ * Order of the parts that touch the network, for whoever adds them:
+ *   metrics → alerts → forwarder → health → sync → vip → election → drill
+ * The forwarder must be attached before health results feed its tables and before the VIP can
+ * arrive; the election starts last so it stops first: on SIGTERM it resigns (priority 0) while
+ * this director still forwards, and a backup takes over at once. Only the drill (which drives the
+ * election) stops before it.
+ */
+export const DOMAIN_ORDER = [
+  'metrics',
+  'alerts',
+  'forwarder',
+  'health',
+  'sync',
+  'vip',
+  'election',
+  'drill',
+] as const;
+
+export function coreParts(deps: Omit<PartDeps, 'version'>): DaemonPart[] {
+  return [
+    new AdminPart(deps.registry),
+    new LogLevelPart(deps.logRoot),
+    new EventLoopPart(deps.eventLoop),
+    new WatchdogPart(deps.notifier),
+  ];
+}
+
+export interface BuiltParts {
+  /** Every part, in start order. */
+  parts: DaemonPart[];
+  /** Handles the domain parts are given: providers go to metrics.metrics, events to alerts.emit(). */
+  metrics: MetricsPart;
+  alerts: AlertsPart;
+  forwarder: ForwarderPart;
+  sync: SyncPart;
+  health: HealthDaemonPart;
+  vip: VipPart;
+  election: ElectionPart;
+}
+
+/**
+ * Every part dsrd runs. Domain parts are constructed here, given the handles they need (alerts,
+ * metrics, each other), and listed in DOMAIN_ORDER.
+ */
+export function buildParts(deps: PartDeps): BuiltParts {
+  const metrics = new MetricsPart(deps.version);
+  const alerts = new AlertsPart(metrics.metrics);
+  // Drains count the forwarder's flows; the forwarder programs the health part's weights. The
+  // counter is only called once the parts run, after both exist.
+  let forwarder!: ForwarderPart;
+  const health = new HealthDaemonPart({ remainingFlows: (rs, svc) => forwarder.remainingFlows(rs, svc) });
+  forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
+  bridgeHealthAlerts(health, alerts);
+  const vip = new VipPart();
+  // The sync and the election each need the other: late-bound through the election variable.
+  let election: ElectionPart | undefined;
+  const sync = new SyncPart({
+    forwarder,
+    election: {
+      isMasterOfAny: () => election?.isMasterOfAny() ?? false,
+      onDemoted: (l) => election?.onDemoted(l) ?? (() => {}),
+    },
+    metrics: metrics.metrics,
+    alerts,
+    // Drains survive a failover: the peers hold the same drains (issue 7).
+    drains: health,
+  });
+  election = new ElectionPart({
+    vip,
+    alerts,
+    metrics: metrics.metrics,
+    health,
+    forwarder,
+    sync,
+    syncLag: sync,
+  });
+  alerts.setMasterGroups(() => election.masterGroups());
+  const drill = new DrillPart({ election, sync, forwarder, vip, alerts });
+  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election, drill];
+  const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
+  domain.sort((a, b) => order(a) - order(b));
+  return { parts: [...coreParts(deps), ...domain], metrics, alerts, forwarder, health, sync, vip, election };
+}

@@ -1,0 +1,56 @@
+/**
+ * Worker thread of the forwarder part: the walks over whole tables (expired-entry sweep, flow
+ * counts, `dsrctl conns`) run here, so a million-entry table never stalls the daemon's event loop
+ * (the election's timers live there). The maps are the parent's: file descriptors are shared by
+ * the threads of a process.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ConnsArgs } from '../../admin/contract-args.ts';
+import { BpfMap } from '../bpf-map.ts';
+import type { ForwarderConfig } from '../layout.ts';
+import { FlowTables } from '../tables.ts';
+import { censusTables, countTables, listTables, type RealNames } from './flows.ts';
+
+export interface TableWorkerData {
+  conns4: number;
+  conns6: number;
+  persist: number;
+}
+
+export type TableRequest =
+  | { id: number; op: 'tick'; cfg: ForwarderConfig; persistTimeouts: Map<number, bigint> }
+  | { id: number; op: 'conns'; cfg: ForwarderConfig; names: RealNames; args: ConnsArgs }
+  | { id: number; op: 'census'; cfg: ForwarderConfig; minRemainingNs: bigint };
+
+export type TableReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+const fds = workerData as TableWorkerData;
+const tables = new FlowTables({
+  conns4: new BpfMap('conns4', fds.conns4),
+  conns6: new BpfMap('conns6', fds.conns6),
+  persist: new BpfMap('persist', fds.persist),
+});
+
+parentPort?.on('message', (req: TableRequest) => {
+  let reply: TableReply;
+  try {
+    const now = process.hrtime.bigint();
+    if (req.op === 'tick') {
+      const conns = tables.sweepConns(req.cfg, now);
+      // A service that is gone has no timeout: its persistence entries go.
+      const persist = tables.sweepPersist((svcId) => req.persistTimeouts.get(svcId) ?? null, now);
+      reply = {
+        id: req.id,
+        ok: true,
+        result: { swept: { conns, persist }, counts: countTables(tables, req.cfg, now) },
+      };
+    } else if (req.op === 'census') {
+      reply = { id: req.id, ok: true, result: censusTables(tables, req.cfg, now, req.minRemainingNs) };
+    } else {
+      reply = { id: req.id, ok: true, result: listTables(tables, req.cfg, req.names, req.args, now) };
+    }
+  } catch (err) {
+    reply = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  parentPort?.postMessage(reply);
+});

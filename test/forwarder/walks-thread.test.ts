@@ -1,0 +1,62 @@
+/**
+ * The forwarder part's table worker against real (unpinned, unattached) BPF maps: counts, sweep
+ * and the conns listing come back from the worker thread. Needs root (BPF).
+ */
+import test from 'ava';
+import { ForwarderInstance } from '../../forwarder/harness.ts';
+import { TableThread } from '../../forwarder/walks/thread.ts';
+import { requireRoot } from '../../lab/index.ts';
+
+const skip = requireRoot();
+if (skip) console.log(`table worker test skipped: ${skip}`);
+
+(skip ? test.skip : test)(
+  'table worker: counts per real, conns filtered by client prefix and service',
+  async (t) => {
+    const inst = new ForwarderInstance({
+      load: { connEntries: 16_384 },
+      desired: {
+        directorMac: '02:00:00:00:00:01',
+        services: [
+          {
+            vip: '198.18.0.200',
+            protocol: 'tcp',
+            port: 80,
+            reals: [
+              { address: '198.18.0.100', weight: 1, mac: '02:00:00:00:00:02' },
+              { address: '198.18.0.101', weight: 1, mac: '02:00:00:00:00:03' },
+            ],
+          },
+        ],
+      },
+    });
+    const thread = new TableThread(inst as never);
+    t.teardown(async () => {
+      await thread.close();
+      inst.loaded.close();
+    });
+    // Clients 198.18.0.0 + (i >> 10), ports 1024 + (i & 1023) (harness.ts).
+    inst.fillConnTable(3000, { service: 'tcp/198.18.0.200:80', real: '198.18.0.100' });
+    inst.fillConnTable(500, { service: 'tcp/198.18.0.200:80', real: '198.18.0.101', dport: 80 });
+    const ids = new Map(inst.reconciler.status()[0].reals.map((r) => [r.address, r.id]));
+    const r = await thread.tick();
+    t.is(r.swept.conns, 0, 'fresh entries are not swept');
+    t.is(r.counts.total, 3000, 'the second fill rewrote 500 of the same flows (same clients and ports)');
+    t.is(r.counts.perRealId.get(ids.get('198.18.0.100')!), 2500);
+    t.is(r.counts.perRealId.get(ids.get('198.18.0.101')!), 500);
+    const names = new Map([...ids].map(([address, id]) => [id, { service: 'web', address }]));
+    const onlyFirstClient = await thread.conns(names, { client: '198.18.0.0/32', limit: 5 });
+    t.is(onlyFirstClient.total, 1024);
+    t.is(onlyFirstClient.entries.length, 5);
+    t.like(onlyFirstClient.entries[0], {
+      service: 'web',
+      client: '198.18.0.0',
+      vip: '198.18.0.200',
+      vipPort: 80,
+    });
+    const none = await thread.conns(names, { service: 'other', limit: 5 });
+    t.deepEqual(none, { entries: [], total: 0 });
+    const bad = await t.throwsAsync(thread.conns(names, { client: '198.18.0.0/40', limit: 1 }));
+    t.regex(bad.message, /prefix length must be 0..32/);
+  },
+);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBpf } from '../scripts/build-bpf.ts';
+import { buildBpf } from '../forwarder/bpf-build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)

@@ -20,7 +20,7 @@ import { ElectionPart } from './election/part.ts';
 import { EventLoopPart } from './eventloop/part.ts';
 import { ForwarderPart } from './forwarder/part.ts';
 import { bridgeHealthAlerts } from './health/alerts.ts';
-import { HealthDaemonPart } from './health/part.ts';
+import { HealthPart } from './health/part.ts';
 import { LogLevelPart } from './log/part.ts';
 import { MetricsPart } from './metrics/part.ts';
 import type { DaemonPart } from './part.ts';
@@ -72,7 +72,7 @@ export interface BuiltParts {
   alerts: AlertsPart;
   forwarder: ForwarderPart;
   sync: SyncPart;
-  health: HealthDaemonPart;
+  health: HealthPart;
   vip: VipPart;
   election: ElectionPart;
 }
@@ -87,7 +87,7 @@ export function buildParts(deps: PartDeps): BuiltParts {
   // Drains count the forwarder's flows; the forwarder programs the health part's weights. The
   // counter is only called once the parts run, after both exist.
   let forwarder!: ForwarderPart;
-  const health = new HealthDaemonPart({ remainingFlows: (rs, svc) => forwarder.remainingFlows(rs, svc) });
+  const health = new HealthPart({ remainingFlows: (rs, svc) => forwarder.remainingFlows(rs, svc) });
   forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
   bridgeHealthAlerts(health, alerts);
   const vip = new VipPart();

@@ -11,8 +11,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DsrError } from '../core/errors.ts';
+import { bpfObjectPath } from './bpf-build.ts';
 import { BpfMap, u32Key } from './bpf-map.ts';
 import { decodeConfig, encodeConfig } from './layout.ts';
 import { check, errnoText, libbpf, type Pointer, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from './libbpf.ts';
@@ -20,13 +20,7 @@ import { DEFAULT_SETTINGS, toForwarderConfig } from './settings.ts';
 
 export const PROGRAM_NAME = 'dsr_xdp';
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/dsr-director';
-export const DEFAULT_OBJECT_PATH = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'build',
-  'bpf',
-  'dsr_xdp.o',
-);
+export const DEFAULT_OBJECT_PATH = bpfObjectPath(PROGRAM_NAME);
 
 export const MAP_NAMES = [
   'svc_ids',

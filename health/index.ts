@@ -3,8 +3,6 @@
  * Other parts import from here only. See health/README.md.
  */
 
-export { HEALTH_CMD } from '../daemon/health/commands.ts';
-export { HealthDaemonPart, type HealthDaemonPartOptions } from '../daemon/health/part.ts';
 export type {
   CheckSpec,
   DnsCheckSpec,
@@ -25,10 +23,10 @@ export {
   MAX_WEIGHT,
   type WeightOverride,
 } from './drain-tracker.ts';
+export { HealthEngine, type HealthEngineOptions, type TrackedCondition } from './engine.ts';
 export { type DampingConfig, DEFAULT_DAMPING } from './flap-damping.ts';
 export { checkSpecFromConfig, healthSpecFromConfig, serviceSpecFromConfig } from './from-config.ts';
 export type { HealthEvent, HealthEventType, TargetRef } from './health-events.ts';
-export { HealthPart, type HealthPartOptions, type TrackedCondition } from './health-part.ts';
 export type { HealthRealServerSpec, HealthServiceSpec, HealthSpec } from './health-spec.ts';
 export type { CheckStatus, HealthStatus, RealServerStatus, ServiceStatus } from './health-status.ts';
 export type { Backend, ServiceView } from './service-health.ts';

@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bpfObjectPath, buildBpf } from '../scripts/build-bpf.ts';
+import { bpfObjectPath, buildBpf } from '../forwarder/bpf-build.ts';
 import {
   assertLabAddress,
   DEFAULT_VIP4,

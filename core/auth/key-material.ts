@@ -4,8 +4,13 @@
  * (Keyring.derive), so the same files can serve both without one protocol's messages ever
  * authenticating as the other's.
  */
-import type { KeyRing } from '../../config/types.ts';
 import { Keyring } from './keyring.ts';
+
+/** The config's key ring (config/types.ts KeyRing), as much of it as the keys need. */
+export interface OperatorKeys {
+  readonly keys: readonly { readonly id: number; readonly secret: { bytes(): Uint8Array } }[];
+  readonly sendId: number;
+}
 
 /** The operator's keys as plain data, to hand to another thread (which builds its keyring). */
 export interface KeyMaterial {
@@ -13,7 +18,7 @@ export interface KeyMaterial {
   readonly sendId: number;
 }
 
-export function keyMaterialFromConfig(ring: KeyRing): KeyMaterial {
+export function keyMaterialFromConfig(ring: OperatorKeys): KeyMaterial {
   return { keys: ring.keys.map((key) => ({ id: key.id, secret: key.secret.bytes() })), sendId: ring.sendId };
 }
 
@@ -24,6 +29,6 @@ export function keyringFromMaterial(material: KeyMaterial, purpose: string): Key
   return operator.derive(purpose);
 }
 
-export function keyringFromConfig(ring: KeyRing, purpose: string): Keyring {
+export function keyringFromConfig(ring: OperatorKeys, purpose: string): Keyring {
   return keyringFromMaterial(keyMaterialFromConfig(ring), purpose);
 }

@@ -16,7 +16,7 @@ import { type LinkState, linkUsable } from '../../core/netlink/link-monitor.ts';
 import type { TrackedConditionSpec } from '../../failover/index.ts';
 import type { GroupOp } from '../../failover/thread/group-ops.ts';
 import type { HealthEvent } from '../../health/index.ts';
-import type { HealthDaemonPart } from '../health/part.ts';
+import type { HealthPart } from '../health/part.ts';
 import type { VipPart } from '../vip/part.ts';
 import { TrackedScriptRunner } from './tracked-script.ts';
 
@@ -34,7 +34,7 @@ export interface SyncReadiness {
 
 export interface ConditionSources {
   vip: VipPart;
-  health?: HealthDaemonPart;
+  health?: HealthPart;
   forwarder?: ForwarderAttachment;
   sync?: SyncReadiness;
 }

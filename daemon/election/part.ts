@@ -28,7 +28,7 @@ import type { GroupOp } from '../../failover/thread/group-ops.ts';
 import type { ElectionThreadData, ReportedOutput } from '../../failover/thread/protocol.ts';
 import type { AlertsPart } from '../alerts/part.ts';
 import { type ConfigChange, touches } from '../change.ts';
-import type { HealthDaemonPart } from '../health/part.ts';
+import type { HealthPart } from '../health/part.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import { VIP_ARP_FORMS, type VipPart } from '../vip/part.ts';
@@ -73,7 +73,7 @@ export interface ElectionPartOptions {
   alerts?: AlertSink;
   metrics?: DsrMetrics;
   /** Feeds track.services; without it a group that tracks services cannot start. */
-  health?: HealthDaemonPart;
+  health?: HealthPart;
 }
 
 export interface Group {

@@ -24,7 +24,7 @@ import { type FlowCensus, flowsByName, type RealNames } from '../../forwarder/wa
 import { TableThread } from '../../forwarder/walks/thread.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { ForwarderAttachment } from '../election/conditions.ts';
-import type { HealthDaemonPart } from '../health/part.ts';
+import type { HealthPart } from '../health/part.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import { backendAddresses, desiredState, forwarderServiceName, healthBackends } from './desired.ts';
@@ -39,7 +39,7 @@ interface FlowCounts {
 
 export interface ForwarderPartOptions {
   /** Source of effective weights (health checks, drains, sorry server); config weights without it. */
-  health?: HealthDaemonPart;
+  health?: HealthPart;
   metrics?: DsrMetrics;
   /** Period of the expired-entry sweep and flow count. */
   sweepMs?: number;

@@ -6,7 +6,7 @@
 
 import type { HealthEvent } from '../../health/index.ts';
 import type { AlertsPart } from '../alerts/part.ts';
-import type { HealthDaemonPart } from './part.ts';
+import type { HealthPart } from './part.ts';
 
 type AlertSink = Pick<AlertsPart, 'emit'>;
 
@@ -40,6 +40,6 @@ export function raiseHealthAlert(alerts: AlertSink, e: HealthEvent): void {
 }
 
 /** Subscribes for the life of the process (both objects live as long as the daemon). */
-export function bridgeHealthAlerts(health: HealthDaemonPart, alerts: AlertSink): void {
+export function bridgeHealthAlerts(health: HealthPart, alerts: AlertSink): void {
   health.on('event', (e) => raiseHealthAlert(alerts, e));
 }

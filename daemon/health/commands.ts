@@ -10,8 +10,8 @@ import { z } from 'zod';
 import type { CommandRegistry } from '../../admin/registry.ts';
 import { DsrError } from '../../core/errors.ts';
 import { type DrainEntry, MAX_WEIGHT } from '../../health/drain-tracker.ts';
+import type { HealthEngine } from '../../health/engine.ts';
 import type { HealthEvent } from '../../health/health-events.ts';
-import type { HealthPart } from '../../health/health-part.ts';
 
 /** Command names; dsrctl sends these. */
 export const HEALTH_CMD = {
@@ -58,7 +58,7 @@ export interface DrainProgress {
 }
 
 /** Registers the commands; `part()` gives the running health part (or throws while stopped). */
-export function registerHealthCommands(registry: CommandRegistry, part: () => HealthPart): () => void {
+export function registerHealthCommands(registry: CommandRegistry, part: () => HealthEngine): () => void {
   const offs = [
     registry.register({
       name: HEALTH_CMD.drain,

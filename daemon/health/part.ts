@@ -1,5 +1,5 @@
 /**
- * The health part as a dsrd part (daemon/supervisor.ts lifecycle): builds the HealthPart from
+ * The health part as a dsrd part (daemon/supervisor.ts lifecycle): builds the HealthEngine from
  * the config at start, hands it config changes on reload, registers the operator's commands,
  * logs transitions, and contributes real-server and service states to `dsrctl status`.
  *
@@ -10,9 +10,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../core/log.ts';
 import type { DrainSnapshot, FlowCounter } from '../../health/drain-tracker.ts';
+import { HealthEngine, type HealthEngineOptions, type TrackedCondition } from '../../health/engine.ts';
 import { healthSpecFromConfig, type TextFileReader } from '../../health/from-config.ts';
 import type { HealthEvent } from '../../health/health-events.ts';
-import { HealthPart, type HealthPartOptions, type TrackedCondition } from '../../health/health-part.ts';
 import type { HealthStatus } from '../../health/health-status.ts';
 import type { Backend } from '../../health/service-health.ts';
 import type { Health } from '../../health/target-health.ts';
@@ -22,31 +22,31 @@ import type { DaemonPart, PartContext } from '../part.ts';
 import type { RealServerState, StatusContribution } from '../status.ts';
 import { notRunning, registerHealthCommands } from './commands.ts';
 
-export interface HealthDaemonPartOptions extends Omit<HealthPartOptions, 'remainingFlows'> {
+export interface HealthPartOptions extends Omit<HealthEngineOptions, 'remainingFlows'> {
   /** Remaining flows per real server (the forwarder's connection table). */
   remainingFlows: FlowCounter;
   readFile?: TextFileReader;
 }
 
-export class HealthDaemonPart extends EventEmitter<{ event: [HealthEvent] }> implements DaemonPart {
+export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> implements DaemonPart {
   readonly name = 'health';
-  readonly #options: HealthDaemonPartOptions;
-  #engine: HealthPart | null = null;
+  readonly #options: HealthPartOptions;
+  #engine: HealthEngine | null = null;
   #unregister: (() => void) | null = null;
   #log: Logger | null = null;
 
-  constructor(options: HealthDaemonPartOptions) {
+  constructor(options: HealthPartOptions) {
     super();
     this.#options = options;
   }
 
-  get engine(): HealthPart | null {
+  get engine(): HealthEngine | null {
     return this.#engine;
   }
 
   start(ctx: PartContext): void {
     this.#log = ctx.log;
-    const engine = new HealthPart(healthSpecFromConfig(ctx.config, this.#options.readFile), this.#options);
+    const engine = new HealthEngine(healthSpecFromConfig(ctx.config, this.#options.readFile), this.#options);
     engine.on('event', (e) => {
       this.#logEvent(e);
       this.emit('event', e);

@@ -16,7 +16,7 @@ import { EventLoopMonitor } from '../../core/eventloop.ts';
 import { LogRoot } from '../../core/log.ts';
 import { NoNotifier } from '../../core/systemd/notify.ts';
 import { Daemon } from '../../daemon/daemon.ts';
-import { HealthDaemonPart } from '../../daemon/health/part.ts';
+import { HealthPart } from '../../daemon/health/part.ts';
 import { coreParts } from '../../daemon/parts.ts';
 import type { DaemonStatus } from '../../daemon/status.ts';
 import { DSRCTL, dsrctl, NODE } from '../../lab/binaries.ts';
@@ -61,7 +61,7 @@ admin:
     destination: new Writable({ write: (_c, _e, done) => done() }),
   });
   const notifier = new NoNotifier();
-  const health = new HealthDaemonPart({ remainingFlows: (rs) => (rs === RS ? flows : 0), drainTickMs: 50 });
+  const health = new HealthPart({ remainingFlows: (rs) => (rs === RS ? flows : 0), drainTickMs: 50 });
   const daemon = new Daemon({
     configPath: path,
     config: await loadConfig(path),

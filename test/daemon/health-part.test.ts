@@ -7,7 +7,7 @@ import test from 'ava';
 import { pino } from 'pino';
 import { CommandRegistry } from '../../admin/registry.ts';
 import { diffConfig } from '../../config/index.ts';
-import { HealthDaemonPart } from '../../daemon/health/part.ts';
+import { HealthPart } from '../../daemon/health/part.ts';
 import type { PartContext } from '../../daemon/part.ts';
 import type { CheckSpec } from '../../health/check-spec.ts';
 import type { Checker } from '../../health/checker.ts';
@@ -45,7 +45,7 @@ function setup() {
   const flows = new Map<string, number>();
   const down = new Set<string>();
   const registry = new CommandRegistry();
-  const part = new HealthDaemonPart({
+  const part = new HealthPart({
     timers,
     random: () => 0,
     remainingFlows: (rs) => flows.get(rs) ?? 0,

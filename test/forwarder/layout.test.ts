@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
+import { bpfObjectPath, buildBpf } from '../../forwarder/bpf-build.ts';
 import {
   DSR,
   decodeConn,
@@ -26,7 +27,6 @@ import {
   REASON_COUNT,
   REASONS,
 } from '../../forwarder/layout.ts';
-import { bpfObjectPath, buildBpf } from '../../scripts/build-bpf.ts';
 
 const header = readFileSync(join(import.meta.dirname, '../../forwarder/bpf/dsr_shared.h'), 'utf8');
 

@@ -4,11 +4,11 @@
  */
 import type { ExecutionContext } from 'ava';
 import { formatMac } from '../../forwarder/addr.ts';
+import { buildBpf } from '../../forwarder/bpf-build.ts';
 import { createForwarderInstance, type ForwarderInstance } from '../../forwarder/harness.ts';
 import type { LoadOptions } from '../../forwarder/loader.ts';
 import type { DesiredService, DesiredState } from '../../forwarder/reconciler.ts';
 import { requireRoot } from '../../lab/require-root.ts';
-import { buildBpf } from '../../scripts/build-bpf.ts';
 
 export const skipReason = requireRoot();
 if (!skipReason) buildBpf({ quiet: true });

@@ -1,9 +1,9 @@
 import test from 'ava';
+import { buildBpf } from '../../../forwarder/bpf-build.ts';
 import { productBpfObject } from '../../../lab/dataplane/bench-bpf.ts';
 import { BenchBpfObject, mapUpdate, testRun, XDP_PASS, XDP_TX } from '../../../lab/dataplane/bpf.ts';
 import { buildFrame4, macBytes } from '../../../lab/dataplane/frames.ts';
 import { requireRoot } from '../../../lab/require-root.ts';
-import { buildBpf } from '../../../scripts/build-bpf.ts';
 
 const skip = requireRoot();
 const rootTest = skip ? test.skip : test;

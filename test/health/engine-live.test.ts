@@ -6,11 +6,11 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import test from 'ava';
+import { HealthEngine } from '../../health/engine.ts';
 import type { HealthEvent } from '../../health/health-events.ts';
-import { HealthPart } from '../../health/health-part.ts';
 import { httpServer } from './local-servers.ts';
 
-function waitFor(part: HealthPart, match: (e: HealthEvent) => boolean, ms = 10_000): Promise<HealthEvent> {
+function waitFor(part: HealthEngine, match: (e: HealthEvent) => boolean, ms = 10_000): Promise<HealthEvent> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       part.off('event', on);
@@ -42,7 +42,7 @@ test('a real server whose service stops is taken out, and put back when it retur
 
   const interval = 100;
   const fall = 3;
-  const part = new HealthPart(
+  const part = new HealthEngine(
     {
       damping: null,
       services: [

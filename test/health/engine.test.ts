@@ -1,14 +1,14 @@
 /**
  * The health part end to end under a fake clock, with fake checkers whose verdict per address the
  * test sets. (The real checkers are tested against real servers in the *-checker tests, and the
- * part with real checkers in health-part-live.test.ts.)
+ * part with real checkers in engine-live.test.ts.)
  */
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import type { CheckSpec } from '../../health/check-spec.ts';
 import type { Checker } from '../../health/checker.ts';
+import { HealthEngine } from '../../health/engine.ts';
 import type { HealthEvent } from '../../health/health-events.ts';
-import { HealthPart } from '../../health/health-part.ts';
 import type { HealthServiceSpec, HealthSpec } from '../../health/health-spec.ts';
 import { FakeTimers, flush, seededRandom } from './fake-timers.ts';
 
@@ -46,7 +46,7 @@ function setup(spec: HealthSpec = { services: [service()], damping: null }) {
       return { ok, latencyMs: 1, detail: ok ? 'connected' : 'ECONNREFUSED' };
     },
   });
-  const part = new HealthPart(spec, {
+  const part = new HealthEngine(spec, {
     timers,
     random: seededRandom(1),
     checkerFactory: factory,
@@ -60,7 +60,7 @@ function setup(spec: HealthSpec = { services: [service()], damping: null }) {
   return { timers, healthy, flows, probes, part, events, of };
 }
 
-const weights = (part: HealthPart, svc = 'web') => part.backends(svc).map((b) => `${b.id}=${b.weight}`);
+const weights = (part: HealthEngine, svc = 'web') => part.backends(svc).map((b) => `${b.id}=${b.weight}`);
 
 test('start publishes backends at weight 0, the first round of checks brings everything up', async (t) => {
   const h = setup();

@@ -7,7 +7,7 @@
  * carries `drainSnapshot()` to the peers. Every director runs it whatever its role, so a new
  * active already knows who is healthy.
  *
- * Wiring: new HealthPart(spec, options) -> on('event', ...) -> start() -> reload(spec)* -> stop().
+ * Wiring: new HealthEngine(spec, options) -> on('event', ...) -> start() -> reload(spec)* -> stop().
  */
 import { EventEmitter } from 'node:events';
 import { DsrError } from '../core/errors.ts';
@@ -44,7 +44,7 @@ import {
 import { type Plan, type PlannedService, type PlannedTarget, planTargets } from './target-plan.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
-export interface HealthPartOptions {
+export interface HealthEngineOptions {
   /** Remaining flows per real server: the forwarder's connection table. */
   remainingFlows: FlowCounter;
   timers?: Timers;
@@ -78,9 +78,9 @@ interface ServiceRuntime {
   view: ServiceView | null;
 }
 
-export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> {
+export class HealthEngine extends EventEmitter<{ event: [HealthEvent] }> {
   readonly name = 'health';
-  readonly #o: HealthPartOptions;
+  readonly #o: HealthEngineOptions;
   readonly #timers: Timers;
   readonly #factory: CheckerFactory;
   readonly #scheduler: CheckScheduler;
@@ -91,7 +91,7 @@ export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> {
   #drainTimer: unknown;
   #running = false;
 
-  constructor(spec: HealthSpec, options: HealthPartOptions) {
+  constructor(spec: HealthSpec, options: HealthEngineOptions) {
     super();
     this.#o = options;
     this.#timers = options.timers ?? systemTimers;

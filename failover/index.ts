@@ -1,45 +1,15 @@
-/** Public API of the election (see failover/README.md). */
-import { ElectionGroup } from './election/group.ts';
-import type { ElectionOptions } from './election/types.ts';
-
-export { DROP_REASONS, type DropCounters, type DropReason } from './drop-reasons.ts';
-export { ElectionGroup } from './election/group.ts';
-export type {
-  AdvertisedState,
-  ElectionMessage,
-  ElectionState,
-  HandoverRejectReason,
-  Outgoing,
-} from './election/messages.ts';
-export { ADVERTS_PER_INTERVAL, masterDownIntervalMs, skewTimeMs } from './election/timing.ts';
-export type { TrackedConditionSpec, TrackedConditionStatus } from './election/tracked-conditions.ts';
-export type {
-  ElectionAlert,
-  ElectionEffect,
-  ElectionOptions,
-  ElectionOutput,
-  ElectionStatus,
-  PeerStatus,
-  Transition,
-  TransitionReason,
-} from './election/types.ts';
+/**
+ * Public entry of failover/ (failover/README.md): what the daemon and the lab use. Other folders
+ * import from here only; tests under test/failover reach the internals they test directly.
+ */
+export type { ControlInput } from './election/input.ts';
+export { ADVERTS_PER_INTERVAL, masterDownIntervalMs } from './election/timing.ts';
+export type { TrackedConditionSpec } from './election/tracked-conditions.ts';
+export type { ElectionAlert, ElectionEffect, ElectionStatus } from './election/types.ts';
 export { advertFingerprint, nodeIdFromName, nodeIds } from './node-id.ts';
-export {
-  ElectionRunner,
-  type ElectionRunnerOptions,
-  type RunnerTimers,
-} from './transport/election-runner.ts';
-export {
-  type DropInfo,
-  ElectionTransport,
-  type ElectionTransportOptions,
-  type MulticastOptions,
-  type TransportClock,
-  type TransportPeer,
-  type TransportStats,
-} from './transport/election-transport.ts';
-
-/** One VIP group's election state machine, in Initialize until `start(now)`. */
-export function createElection(options: ElectionOptions): ElectionGroup {
-  return new ElectionGroup(options);
-}
+export { ElectionThread, mainClockOriginNs } from './thread/election-thread.ts';
+export type { ElectionThreadData, KeeperStatus, ReportedOutput } from './thread/protocol.ts';
+export type { AnnounceResult, AnnounceTarget } from './vip/announcer.ts';
+export { PacketAnnouncer } from './vip/announcer.ts';
+export type { ArpForm } from './vip/frames.ts';
+export { VipOwner, type VipResult, type VipStatus } from './vip/vip-owner.ts';

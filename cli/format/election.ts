@@ -3,7 +3,7 @@
  * what its advert keeper (failover/thread/advert-keeper.ts) has done. It reads the part's status
  * as JSON from the daemon, so every field is checked before it is shown.
  */
-import type { KeeperStatus } from '../../failover/thread/advert-keeper.ts';
+import type { KeeperStatus } from '../../failover/index.ts';
 
 interface ElectionPartStatus {
   thread?: { scheduling?: string; schedulingError?: string | null };

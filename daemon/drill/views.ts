@@ -72,7 +72,7 @@ export function electionView(election: ElectionPart, self: string): DrillElectio
     },
     releaseHold(group) {
       const g = entry(group);
-      return election.input(g.id, { op: 'release-hold' });
+      return election.input(g.id, { kind: 'release-hold' });
     },
   };
 }

@@ -111,10 +111,12 @@ export function handOver(
       }
     });
     const timer = setTimeout(() => finish(false, 'no outcome reported'), WAIT_LIMIT_MS);
-    election.input(groupId, { op: 'request-handover', target: targetId, force: opts.force }).catch((err) => {
-      off();
-      clearTimeout(timer);
-      reject(err);
-    });
+    election
+      .input(groupId, { kind: 'request-handover', target: targetId, force: opts.force })
+      .catch((err) => {
+        off();
+        clearTimeout(timer);
+        reject(err);
+      });
   });
 }

@@ -13,8 +13,7 @@ import type { VipGroupConfig } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
 import { errorFields, type Logger } from '../../core/log.ts';
 import { type LinkState, linkUsable } from '../../core/netlink/link-monitor.ts';
-import type { TrackedConditionSpec } from '../../failover/index.ts';
-import type { GroupOp } from '../../failover/thread/group-ops.ts';
+import type { ControlInput, TrackedConditionSpec } from '../../failover/index.ts';
 import type { HealthEvent } from '../../health/index.ts';
 import type { HealthPart } from '../health/part.ts';
 import type { VipPart } from '../vip/part.ts';
@@ -45,8 +44,8 @@ export interface GroupConditions {
   links: Map<string, string>;
 }
 
-/** Runs one input on one group; must not throw (errors are logged by the caller). */
-export type GroupInput = (groupId: number, op: GroupOp) => void;
+/** Steps one group with an input; must not throw (errors are logged by the caller). */
+export type GroupInput = (groupId: number, input: ControlInput) => void;
 
 function conditionFor(name: string, weight: number): TrackedConditionSpec {
   return weight === 0 ? { name, fault: true } : { name, weight };
@@ -93,7 +92,7 @@ export async function feedConditions(
   const each = (pick: (g: FedGroup) => string | undefined, failing: boolean): void => {
     for (const [id, g] of groups) {
       const name = pick(g);
-      if (name !== undefined) input(id, { op: 'set-condition', name, failing });
+      if (name !== undefined) input(id, { kind: 'set-condition', name, failing });
     }
   };
 
@@ -138,7 +137,7 @@ export async function feedConditions(
 
   if (sync !== undefined) {
     const apply = (ready: boolean): void => {
-      for (const id of groups.keys()) input(id, { op: 'set-sync-ready', ready });
+      for (const id of groups.keys()) input(id, { kind: 'set-sync-ready', ready });
     };
     // The groups took the readiness of their creation; it may have changed since (the sync runs
     // while the election's transport starts), and a missed change would gate preemption for good.
@@ -150,7 +149,7 @@ export async function feedConditions(
     for (const s of g.config.track.scripts) {
       const runner = new TrackedScriptRunner(s, (failing, detail) => {
         log.warn({ group: g.config.name, script: s.name, failing, detail }, 'tracked script changed');
-        input(id, { op: 'set-condition', name: `script:${s.name}`, failing });
+        input(id, { kind: 'set-condition', name: `script:${s.name}`, failing });
       });
       runner.start();
       stops.push(() => runner.stop());

@@ -1,6 +1,7 @@
 /**
- * The election as a daemon part (failover/README.md, "Using it"): one state machine per VIP group,
- * the UDP transport to the peers, the real-time runner, and the glue to the rest of the daemon:
+ * The election as a daemon part (failover/README.md, "How dsrd wires it"): one state machine per
+ * VIP group, the UDP transport to the peers, the real-time runner (on the election thread), and
+ * the glue to the rest of the daemon:
  *
  * - effects: become-master → VipPart.takeOver, become-backup → release, reannounce → a new burst;
  * - tracked conditions: the group's own interface (Fault while down), track.interfaces and
@@ -20,12 +21,14 @@ import { RepeatLimiter } from '../../core/repeat-limiter.ts';
 import {
   ADVERTS_PER_INTERVAL,
   advertFingerprint,
+  type ControlInput,
   type ElectionStatus,
+  ElectionThread,
+  type ElectionThreadData,
+  mainClockOriginNs,
   nodeIds,
+  type ReportedOutput,
 } from '../../failover/index.ts';
-import { ElectionThread, mainClockOriginNs } from '../../failover/thread/election-thread.ts';
-import type { GroupOp } from '../../failover/thread/group-ops.ts';
-import type { ElectionThreadData, ReportedOutput } from '../../failover/thread/protocol.ts';
 import type { AlertsPart } from '../alerts/part.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { HealthPart } from '../health/part.ts';
@@ -186,8 +189,8 @@ export class ElectionPart implements DaemonPart {
     // The conditions as they are now are applied before the part counts as started.
     const initial: Promise<void>[] = [];
     let starting = true;
-    const feed = (id: number, op: GroupOp): void => {
-      const applied = this.#input(id, op);
+    const feed = (id: number, input: ControlInput): void => {
+      const applied = this.#input(id, input);
       if (starting) initial.push(applied);
     };
     this.#cleanup.push(...(await feedConditions(this.#groups, this.#o, feed, ctx.log)));
@@ -212,18 +215,18 @@ export class ElectionPart implements DaemonPart {
   }
 
   /** For event feeds: errors (bad input) are logged, never thrown into event callbacks. */
-  #input(groupId: number, op: GroupOp): Promise<void> {
-    return this.input(groupId, op).catch((err: unknown) => {
-      this.#log?.error({ groupId, op: op.op, ...errorFields(err) }, 'election input refused');
+  #input(groupId: number, input: ControlInput): Promise<void> {
+    return this.input(groupId, input).catch((err: unknown) => {
+      this.#log?.error({ groupId, input: input.kind, ...errorFields(err) }, 'election input refused');
     });
   }
 
-  /** Runs an input on a group; rejects with its DsrError (illegal transition, bad input). */
-  input(groupId: number, op: GroupOp): Promise<void> {
+  /** Steps a group with an input; rejects with its DsrError (illegal transition, bad input). */
+  input(groupId: number, input: ControlInput): Promise<void> {
     if (this.#thread === undefined) {
       return Promise.reject(new DsrError('E_ADMIN_REQUEST', 'the election is not running'));
     }
-    return this.#thread.input(groupId, op);
+    return this.#thread.input(groupId, input);
   }
 
   #track(p: Promise<unknown>): void {
@@ -392,9 +395,9 @@ export class ElectionPart implements DaemonPart {
       const next = change.next.vipGroups.find((x) => x.id === id);
       if (next === undefined) continue;
       if (next.priority !== g.config.priority)
-        applied.push(this.input(id, { op: 'set-priority', priority: next.priority }));
+        applied.push(this.input(id, { kind: 'set-priority', priority: next.priority }));
       if (change.diff.fingerprint !== null)
-        applied.push(this.input(id, { op: 'set-fingerprint', fingerprint }));
+        applied.push(this.input(id, { kind: 'set-fingerprint', fingerprint }));
       g.config = next;
     }
     this.#config = change.next;

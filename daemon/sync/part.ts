@@ -15,7 +15,7 @@ import type { Config } from '../../config/index.ts';
 import { keyringFromConfig } from '../../core/auth/key-material.ts';
 import { SYNC_KEY_PURPOSE } from '../../core/auth/keyring.ts';
 import { DsrError } from '../../core/errors.ts';
-import { nodeIdFromName } from '../../failover/node-id.ts';
+import { nodeIdFromName } from '../../failover/index.ts';
 import type { Forwarder } from '../../forwarder/forwarder.ts';
 import { BpfSyncTable, eventToSyncEntry } from '../../sync/bpf-table.ts';
 import type { SyncEntry } from '../../sync/entries.ts';

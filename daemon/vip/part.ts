@@ -11,9 +11,15 @@ import { interfaceIndex } from '../../core/kernel/libc.ts';
 import type { Logger } from '../../core/log.ts';
 import { type AddressManager, RtnlAddressManager } from '../../core/netlink/address-manager.ts';
 import { type LinkMonitor, RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
-import { type AnnounceResult, type AnnounceTarget, PacketAnnouncer } from '../../failover/vip/announcer.ts';
-import type { ArpForm } from '../../failover/vip/frames.ts';
-import { VipOwner, type VipResult, type VipStatus } from '../../failover/vip/vip-owner.ts';
+import {
+  type AnnounceResult,
+  type AnnounceTarget,
+  type ArpForm,
+  PacketAnnouncer,
+  VipOwner,
+  type VipResult,
+  type VipStatus,
+} from '../../failover/index.ts';
 import type { ConfigChange } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 

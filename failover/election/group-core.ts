@@ -91,7 +91,7 @@ export class GroupCore {
    */
   formerMaster: number | null = null;
   lastInputAt: number | null = null;
-  /** Until when another sender sent our master adverts while we were not scheduled (noteCovered). */
+  /** Until when another sender sent our master adverts while we were not scheduled (input `covered`). */
   coveredUntil: number | null = null;
   /** When we sent the first advert of the current advert interval (the advert phase's origin). */
   phaseStartAt: number | null = null;
@@ -322,8 +322,8 @@ export class GroupCore {
 
   /**
    * How long our peers heard nothing from us as master: since our last input, or since the last
-   * advert another sender kept going for us during a stall (noteCovered). Only a master's adverts
-   * are covered; peers of a backup judge nothing by its silence.
+   * advert another sender kept going for us during a stall (input `covered`). Only a master's
+   * adverts are covered; peers of a backup judge nothing by its silence.
    */
   #silentFor(now: number): number {
     const last = this.lastInputAt ?? now;

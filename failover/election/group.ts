@@ -1,8 +1,9 @@
 /**
  * The election state machine of one VIP group: VRRPv3 (RFC 5798) semantics over our own
- * authenticated transport. Pure: the caller passes a monotonic `now` (ms) with every input, does
- * the I/O the output asks for, and calls `tick(now)` at `nextDeadline()` (never more than one
- * advert interval away). Nothing here reads a clock or a socket.
+ * authenticated transport. Pure: one entry point, `step(now, input)` (inputs as data: ./input.ts),
+ * with a monotonic `now` (ms); the caller does the I/O the output asks for, and steps a `tick` at
+ * `nextDeadline()` (never more than one advert interval away). Nothing here reads a clock or a
+ * socket.
  *
  * - Startup (§6.4.1): Initialize → Backup, Master_Down_Timer = Master_Down_Interval.
  * - Backup (§6.4.2) and Master (§6.4.3) rules for master adverts: ./master-advert.ts.
@@ -10,10 +11,11 @@
  * - Shared moves, stall detection and self-fencing: ./group-core.ts.
  * Our additions to VRRP are described in failover/README.md.
  */
-import type { DropReason } from '../drop-reasons.ts';
+import { DsrError } from '../../core/errors.ts';
 import { countDrop } from '../drop-reasons.ts';
 import { checkFingerprint, checkPriority, GroupCore } from './group-core.ts';
 import { checkHandover, onHandoverReject, onHandoverRequest, startHandover } from './handover.ts';
+import type { ElectionInput } from './input.ts';
 import { onMasterAdvert } from './master-advert.ts';
 import type { ElectionMessage, ElectionState } from './messages.ts';
 import { OutputBuilder } from './output.ts';
@@ -31,10 +33,6 @@ export class ElectionGroup {
     return this.#core.groupId;
   }
 
-  get nodeId(): number {
-    return this.#core.nodeId;
-  }
-
   get state(): ElectionState {
     return this.#core.state;
   }
@@ -44,18 +42,56 @@ export class ElectionGroup {
   }
 
   /**
-   * Our master adverts went out until `until` without us (thread/advert-keeper.ts): a master that
-   * was not scheduled meanwhile was not silent to its peers, so it does not fence itself.
+   * The one entry point: every input (./input.ts) at monotonic `now`. An illegal or malformed
+   * input throws its DsrError (E_ILLEGAL_TRANSITION, E_ELECTION_INPUT) before anything changed.
    */
-  noteCovered(until: number): void {
+  step(now: number, input: ElectionInput): ElectionOutput {
+    switch (input.kind) {
+      case 'start':
+        return this.#start(now);
+      case 'shutdown':
+        return this.#shutdown(now);
+      case 'tick':
+        return this.#tick(now);
+      case 'message':
+        return this.#message(now, input.message);
+      case 'covered':
+        return this.#covered(input.until);
+      case 'dropped':
+        countDrop(this.#core.drops, input.reason);
+        return new OutputBuilder().finish(this.#core.state);
+      case 'resign':
+        return this.#resign(now);
+      case 'release-hold':
+        return this.#releaseHold(now);
+      case 'set-priority':
+        return this.#setPriority(now, input.priority);
+      case 'set-condition':
+        return this.#setCondition(now, input.name, input.failing);
+      case 'set-sync-ready':
+        return this.#setSyncReady(now, input.ready);
+      case 'set-fingerprint':
+        return this.#setFingerprint(now, input.fingerprint);
+      case 'request-handover':
+        return this.#requestHandover(now, input.target, input.force);
+      default:
+        throw new DsrError('E_ELECTION_INPUT', 'unknown election input', {
+          kind: (input as { kind?: unknown }).kind,
+        });
+    }
+  }
+
+  /** Only a later input reads it: the stall check in GroupCore.begin. */
+  #covered(until: number): ElectionOutput {
     const core = this.#core;
     if (Number.isFinite(until) && until > (core.coveredUntil ?? Number.NEGATIVE_INFINITY)) {
       core.coveredUntil = until;
     }
+    return new OutputBuilder().finish(core.state);
   }
 
   /** RFC 5798 §6.4.1 Startup event. */
-  start(now: number): ElectionOutput {
+  #start(now: number): ElectionOutput {
     const core = this.#core;
     if (core.state !== 'initialize') core.illegal('start', 'the group is already running');
     const out = new OutputBuilder();
@@ -73,7 +109,7 @@ export class ElectionGroup {
   }
 
   /** RFC 5798 §6.4.3 Shutdown event: a master sends priority 0 so a backup takes over after Skew_Time. */
-  shutdown(now: number): ElectionOutput {
+  #shutdown(now: number): ElectionOutput {
     const core = this.#core;
     if (core.state === 'initialize') core.illegal('shutdown', 'the group is not running');
     const out = core.begin(now);
@@ -90,7 +126,7 @@ export class ElectionGroup {
     return out.finish(core.state);
   }
 
-  tick(now: number): ElectionOutput {
+  #tick(now: number): ElectionOutput {
     const core = this.#core;
     const out = core.begin(now);
     if (core.state === 'initialize') return out.finish(core.state);
@@ -109,7 +145,7 @@ export class ElectionGroup {
     return core.finish(out);
   }
 
-  step(now: number, message: ElectionMessage): ElectionOutput {
+  #message(now: number, message: ElectionMessage): ElectionOutput {
     const core = this.#core;
     const out = core.begin(now);
     if (core.state === 'initialize') return core.dropped('not-started', out);
@@ -144,7 +180,7 @@ export class ElectionGroup {
   }
 
   /** Operator: give up Master. Priority 0 tells the backups to take over after Skew_Time. */
-  resign(now: number): ElectionOutput {
+  #resign(now: number): ElectionOutput {
     const core = this.#core;
     // Every check comes before `begin`: an input that throws must not have changed anything.
     if (core.state !== 'master') core.illegal('resign', 'only the master can resign');
@@ -159,14 +195,13 @@ export class ElectionGroup {
     return core.finish(out);
   }
 
-  /** Operator: allow preemption again after a resign or a planned handover. */
-  releaseHold(now: number): ElectionOutput {
+  #releaseHold(now: number): ElectionOutput {
     const out = this.#core.begin(now);
     this.#core.preemptHold = false;
     return this.#core.finish(out);
   }
 
-  setPriority(now: number, priority: number): ElectionOutput {
+  #setPriority(now: number, priority: number): ElectionOutput {
     checkPriority(priority);
     const out = this.#core.begin(now);
     const before = this.#core.effectivePriority;
@@ -174,7 +209,7 @@ export class ElectionGroup {
     return this.#afterPriorityChange(before, out);
   }
 
-  setCondition(now: number, name: string, failing: boolean): ElectionOutput {
+  #setCondition(now: number, name: string, failing: boolean): ElectionOutput {
     this.#core.conditions.check(name);
     const out = this.#core.begin(now);
     const before = this.#core.effectivePriority;
@@ -182,8 +217,7 @@ export class ElectionGroup {
     return this.#afterPriorityChange(before, out);
   }
 
-  /** Sync gating: not in sync → no preemption and no planned handover to us; takeover still happens. */
-  setSyncReady(now: number, ready: boolean): ElectionOutput {
+  #setSyncReady(now: number, ready: boolean): ElectionOutput {
     const core = this.#core;
     const out = core.begin(now);
     if (ready !== core.syncReady) {
@@ -194,7 +228,7 @@ export class ElectionGroup {
     return core.finish(out);
   }
 
-  setFingerprint(now: number, fingerprint: Uint8Array): ElectionOutput {
+  #setFingerprint(now: number, fingerprint: Uint8Array): ElectionOutput {
     checkFingerprint(fingerprint);
     const core = this.#core;
     const out = core.begin(now);
@@ -205,25 +239,19 @@ export class ElectionGroup {
   }
 
   /**
-   * Planned handover to `target`, make-before-break (./handover.ts). Fails loudly with
-   * E_ILLEGAL_TRANSITION when it cannot work: not master, target unknown, lost, not a backup, not
-   * in sync, or running another config (unless `force`).
+   * Fails loudly with E_ILLEGAL_TRANSITION when it cannot work: not master, target unknown, lost,
+   * not a backup, not in sync, or running another config (unless `force`).
    */
-  requestHandover(now: number, target: number, options: { force?: boolean } = {}): ElectionOutput {
+  #requestHandover(now: number, target: number, force: boolean): ElectionOutput {
     const core = this.#core;
-    checkHandover(core, target, options.force === true);
+    checkHandover(core, target, force === true);
     const out = core.begin(now);
     if (core.state === 'master') startHandover(core, core.now, target, out);
     else out.alert({ kind: 'handover-failed', target, reason: 'stall' });
     return core.finish(out);
   }
 
-  /** The transport or codec dropped a packet for this group: count it here for the status. */
-  recordDrop(reason: DropReason): void {
-    countDrop(this.#core.drops, reason);
-  }
-
-  /** When `tick` must next be called (null in Initialize). Never more than one interval away. */
+  /** When the next `tick` is due (null in Initialize). Never more than one interval away. */
   nextDeadline(): number | null {
     return this.#core.nextDeadline();
   }

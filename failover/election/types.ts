@@ -149,7 +149,7 @@ export interface ElectionStatus {
   readonly masterDownInMs: number | null;
   readonly preempt: boolean;
   readonly preemptDelayMs: number;
-  /** Preemption suspended after a resign or planned handover, until releaseHold or we win again. */
+  /** Preemption suspended after a resign or planned handover, until release-hold or we win again. */
   readonly preemptHold: boolean;
   readonly syncReady: boolean;
   readonly fingerprint: string;

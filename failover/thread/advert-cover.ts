@@ -93,7 +93,7 @@ export class CoverTemplates {
 /** How long past a missed send the keeper waits for the thread (a late timer is not a stall). */
 const SLACK_MS = 2;
 
-/** Longest thread silence the keeper covers: longer than the host pauses measured (~100 ms, docs/failover.md). */
+/** Longest thread silence the keeper covers: longer than the host pauses measured (docs/failover.md). */
 export const DEFAULT_COVER_LIMIT_MS = 500;
 
 interface SlotState {

@@ -14,8 +14,8 @@ import {
 } from '../../core/kernel/sched.ts';
 import { ElectionTransport } from '../transport/election-transport.ts';
 import { AdvertCover } from './advert-cover.ts';
-import type { FromKeeper, KeeperData, ToKeeper } from './advert-keeper.ts';
 import { CoverBoard } from './cover-board.ts';
+import type { FromKeeper, KeeperData, ToKeeper } from './protocol.ts';
 
 if (parentPort === null) throw new Error('advert-keeper-worker.ts runs as a worker thread');
 const port = parentPort;

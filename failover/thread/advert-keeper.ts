@@ -2,59 +2,22 @@
  * The advert keeper: a second thread, on another CPU than the election thread, that sends a
  * master's adverts when the election thread is not scheduled.
  *
- * Why: in 600 s soaks on this 2-vCPU VM the host took one vCPU away for ~100 ms dozens of times
- * (a bare real-time timer loop on it was late by as much); the director whose election thread sat
- * on it went silent for three times its master-down interval while the other ran on, so the
- * backup rightly took over from a master that was alive: its forwarder (in the kernel) and its VIPs
- * never stopped (docs/failover.md). No advert interval fixes that without giving up the outage
- * target. A thread on another CPU keeps the master's adverts going through such a pause; when the
- * whole process stops (SIGSTOP, kill -9) it stops too, and a real failure is taken over as before.
+ * Why: a host can take one vCPU away from a VM for several master-down intervals while the other
+ * runs on (docs/failover.md, "The advert keeper", has the soaks that showed it). The director
+ * whose election thread sat on it went silent, so the backup rightly took over from a master that
+ * was alive: its forwarder (in the kernel) and its VIPs never stopped. No advert interval fixes
+ * that without giving up the outage target. A thread on another CPU keeps the master's adverts
+ * going through such a pause; when the whole process stops (SIGSTOP, kill -9) it stops too, and a
+ * real failure is taken over as before.
  *
  * This is the election thread's handle on it. What the keeper is told and when it speaks:
  * ./advert-cover.ts.
  */
 import { Worker } from 'node:worker_threads';
-import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { Outgoing } from '../election/messages.ts';
-import { type CoverTemplate, CoverTemplates } from './advert-cover.ts';
+import { CoverTemplates } from './advert-cover.ts';
 import { CoverBoard, type CoverCounter } from './cover-board.ts';
-import type { ThreadTransportOptions } from './protocol.ts';
-
-export interface KeeperData {
-  readonly board: SharedArrayBuffer;
-  readonly slots: number;
-  readonly nodeId: number;
-  readonly clockOriginNs: bigint;
-  readonly scheduling: ThreadScheduling | null;
-  readonly cpu: number | null;
-  /** The election thread's sender session: the keeper signs as the same sender. */
-  readonly session: { readonly id: bigint; readonly wallMs: number; readonly monoMs: number };
-  /** A copy of the election keys (the thread zeroes its own). */
-  readonly transport: ThreadTransportOptions;
-  readonly limitMs: number;
-}
-
-export type ToKeeper =
-  | { readonly type: 'templates'; readonly epoch: bigint; readonly templates: readonly CoverTemplate[] }
-  | { readonly type: 'stop' };
-
-export type FromKeeper =
-  | { readonly type: 'ready'; readonly scheduling: string; readonly problems: readonly string[] }
-  | { readonly type: 'start-failed'; readonly message: string };
-
-export interface KeeperStatus {
-  readonly running: boolean;
-  readonly electionCpu: number | null;
-  readonly keeperCpu: number | null;
-  readonly scheduling: string | null;
-  /** Why the keeper does not run, or what it could not set up. */
-  readonly problems: readonly string[];
-  readonly covers: number;
-  readonly advertsSent: number;
-  readonly longestSilenceMs: number;
-  readonly gaveUp: number;
-  readonly sendErrors: number;
-}
+import type { FromKeeper, KeeperData, KeeperStatus, ToKeeper } from './protocol.ts';
 
 const START_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 1000;

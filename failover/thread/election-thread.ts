@@ -3,14 +3,14 @@
  * inputs, keeps the latest status snapshot it sent, and hands its outputs to the daemon.
  *
  *   const thread = await ElectionThread.start(data, { onOutput, onSocketError, onFailure });
- *   await thread.input(groupId, { op: 'set-priority', priority: 120 });
+ *   await thread.input(groupId, { kind: 'set-priority', priority: 120 });
  *   thread.snapshot();      // as of the last output, input or periodic snapshot
  *   await thread.stop();    // masters resign; every output is delivered before this resolves
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { DsrError } from '../../core/errors.ts';
-import type { GroupOp } from './group-ops.ts';
+import type { ControlInput } from '../election/input.ts';
 import type {
   ElectionSnapshot,
   ElectionThreadData,
@@ -105,8 +105,8 @@ export class ElectionThread {
     return this.#snapshot;
   }
 
-  /** Runs an op on a group; rejects with the group's DsrError (illegal transition, bad input). */
-  input(groupId: number, op: GroupOp): Promise<void> {
+  /** Steps a group with an input; rejects with the group's DsrError (illegal transition, bad input). */
+  input(groupId: number, input: ControlInput): Promise<void> {
     if (this.#dead !== undefined) return Promise.reject(this.#dead);
     if (this.#stopping !== undefined) {
       return Promise.reject(new DsrError('E_ELECTION_INPUT', 'the election is stopping', { groupId }));
@@ -114,7 +114,7 @@ export class ElectionThread {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#post({ type: 'input', id, groupId, op });
+      this.#post({ type: 'input', id, groupId, input });
     });
   }
 

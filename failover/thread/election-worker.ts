@@ -3,15 +3,15 @@
  * alone on a thread of their own (docs/failover.md, "Election thread").
  *
  * Why a thread: adverts and the master-down timer must not wait for the daemon's other work. On
- * the main thread they waited for garbage collection, table work and health checks: 600 s soaks
- * with both cores busy saw 50-85 ms stalls of dsrd's event loop (a bare real-time timer loop on
- * the same host: under 10 ms), enough to trip master-down at a 10 ms advert interval. Here the
+ * the main thread they waited for garbage collection, table work and health checks, long enough
+ * to trip master-down at a 10 ms advert interval (the soaks' figures: docs/failover.md). Here the
  * heap is small and nothing else runs, and the thread asks for its own real-time priority.
  *
  * What it does not do: VIPs, alerts and logs stay on the main thread, which gets every output
- * that has effects or transitions, with a status snapshot, and sends inputs back as GroupOps. The
- * one exception is a takeover's first announcement, sent here as the thread decides
- * (takeover-announcer.ts), because clients wait for it.
+ * that has effects or transitions, with a status snapshot, and sends its inputs back as data
+ * (ControlInput, failover/election/input.ts). The one exception is a takeover's first
+ * announcement, sent here as the thread decides (takeover-announcer.ts), because clients wait for
+ * it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromMaterial } from '../../core/auth/key-material.ts';
@@ -30,14 +30,14 @@ import { ElectionRunner } from '../transport/election-runner.ts';
 import { ElectionTransport } from '../transport/election-transport.ts';
 import { PacketAnnouncer } from '../vip/announcer.ts';
 import { DEFAULT_COVER_LIMIT_MS } from './advert-cover.ts';
-import { AdvertKeeper, type KeeperStatus, keeperOff } from './advert-keeper.ts';
+import { AdvertKeeper, keeperOff } from './advert-keeper.ts';
 import { CoverBoard } from './cover-board.ts';
-import { applyGroupOp } from './group-ops.ts';
 import { preciseTimers } from './precise-timers.ts';
 import type {
   ElectionSnapshot,
   ElectionThreadData,
   FromThread,
+  KeeperStatus,
   SerializedError,
   ToThread,
 } from './protocol.ts';
@@ -216,7 +216,7 @@ async function start(): Promise<void> {
     if (m.type === 'input') {
       let error: SerializedError | null = null;
       try {
-        runner?.input(m.groupId, (g, at) => applyGroupOp(g, at, m.op));
+        runner?.input(m.groupId, m.input);
       } catch (err) {
         error = serialize(err);
       }

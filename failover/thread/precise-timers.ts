@@ -3,8 +3,8 @@
  *
  * Why not setTimeout alone: libuv counts whole milliseconds from a loop time cached at the start of
  * the loop iteration, so a timer due in 3.4 ms is armed for 4 and may run up to another ms after
- * that. The master-down timer's lateness adds to every unplanned outage (measured: median 0.73 ms
- * late through setTimeout).
+ * that. The master-down timer's lateness adds to every unplanned outage (figures: docs/failover.md,
+ * "The takeover path").
  *
  * So the libuv timer is armed LEAD_MS early and the rest is slept with Atomics.wait, a futex wait on
  * the kernel's monotonic clock. Pure JavaScript: nothing native is left open when the thread ends

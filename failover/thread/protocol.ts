@@ -1,17 +1,19 @@
 /**
  * What crosses between the daemon's main thread and the election thread (./election-thread.ts,
- * ./election-worker.ts). Everything here survives structured clone: no closures, no classes.
+ * ./election-worker.ts), and between the election thread and its advert keeper
+ * (./advert-keeper.ts, ./advert-keeper-worker.ts). Everything here survives structured clone: no
+ * closures, no classes.
  */
 import type { KeyMaterial } from '../../core/auth/key-material.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { DropCounters } from '../drop-reasons.ts';
+import type { ControlInput } from '../election/input.ts';
 import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../election/types.ts';
 import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
 import type { AnnounceResult, AnnounceTarget } from '../vip/announcer.ts';
 import type { ArpForm } from '../vip/frames.ts';
-import type { KeeperStatus } from './advert-keeper.ts';
-import type { GroupOp } from './group-ops.ts';
+import type { CoverTemplate } from './advert-cover.ts';
 
 export interface ThreadTransportOptions {
   readonly bind: { readonly address: string | null; readonly port: number; readonly family: 'ipv4' | 'ipv6' };
@@ -64,6 +66,21 @@ export interface ElectionSnapshot {
   readonly keeper: KeeperStatus | null;
 }
 
+/** The advert keeper's side of the snapshot (./advert-keeper.ts). */
+export interface KeeperStatus {
+  readonly running: boolean;
+  readonly electionCpu: number | null;
+  readonly keeperCpu: number | null;
+  readonly scheduling: string | null;
+  /** Why the keeper does not run, or what it could not set up. */
+  readonly problems: readonly string[];
+  readonly covers: number;
+  readonly advertsSent: number;
+  readonly longestSilenceMs: number;
+  readonly gaveUp: number;
+  readonly sendErrors: number;
+}
+
 export interface SerializedError {
   readonly code: ErrorCode | null;
   readonly message: string;
@@ -71,7 +88,7 @@ export interface SerializedError {
 }
 
 export type ToThread =
-  | { readonly type: 'input'; readonly id: number; readonly groupId: number; readonly op: GroupOp }
+  | { readonly type: 'input'; readonly id: number; readonly groupId: number; readonly input: ControlInput }
   | { readonly type: 'stop' };
 
 export type FromThread =
@@ -97,3 +114,27 @@ export type FromThread =
     }
   | { readonly type: 'snapshot'; readonly snapshot: ElectionSnapshot }
   | { readonly type: 'socket-error'; readonly message: string };
+
+// ---- the advert keeper ----
+
+export interface KeeperData {
+  readonly board: SharedArrayBuffer;
+  readonly slots: number;
+  readonly nodeId: number;
+  readonly clockOriginNs: bigint;
+  readonly scheduling: ThreadScheduling | null;
+  readonly cpu: number | null;
+  /** The election thread's sender session: the keeper signs as the same sender. */
+  readonly session: { readonly id: bigint; readonly wallMs: number; readonly monoMs: number };
+  /** A copy of the election keys (the thread zeroes its own). */
+  readonly transport: ThreadTransportOptions;
+  readonly limitMs: number;
+}
+
+export type ToKeeper =
+  | { readonly type: 'templates'; readonly epoch: bigint; readonly templates: readonly CoverTemplate[] }
+  | { readonly type: 'stop' };
+
+export type FromKeeper =
+  | { readonly type: 'ready'; readonly scheduling: string; readonly problems: readonly string[] }
+  | { readonly type: 'start-failed'; readonly message: string };

@@ -2,9 +2,9 @@
  * The first round of a takeover's announcement, sent by the election thread in the same turn as
  * it decides (become-master), before the output reaches the main thread.
  *
- * Why here: the main thread's takeover (VIP add over netlink, then its own burst) started 2-5 ms
- * after the decision in the failover lab (the hop to the main thread, then a netlink round trip),
- * and every one of those ms is outage for the clients. The forwarder serves the VIPs whether or not
+ * Why here: the main thread's takeover (VIP add over netlink, then its own burst) starts after the
+ * hop to the main thread and a netlink round trip (measured in docs/failover.md, "The takeover
+ * path"), and every ms of that is outage for the clients. The forwarder serves the VIPs whether or not
  * they are on the interface, so clients that follow this announcement are served at once; the
  * main thread adds the VIPs and runs the burst and refresh as before (its first round repeats this
  * one, which also rides out a lost frame).

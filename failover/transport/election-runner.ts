@@ -1,20 +1,22 @@
 /**
- * Drives the election groups of one director in real time: ticks each group at its deadline,
- * routes received messages to their group, sends what the groups ask for, and hands every output
- * (effects, transitions) to the caller. The only clock reads and timers of the election live here.
+ * Drives the election groups of one director in real time: steps each group (inputs:
+ * failover/election/input.ts) with a tick at its deadline and with the messages received for it,
+ * sends what the groups ask for, and hands every output (effects, transitions) to the caller. The
+ * only clock reads and timers of the election live here.
  *
  * Wiring (the daemon):
  *   const runner = new ElectionRunner({ groups, send: (o) => transport.send(o), onOutput });
  *   transport = new ElectionTransport({ ..., onMessage: (m) => runner.deliver(m),
  *                                      onDrop: (reason, info) => runner.recordDrop(reason, info.groupId) });
  *   await transport.start(); runner.start();
- *   runner.input(groupId, (g, now) => g.resign(now));   // operator commands
+ *   runner.input(groupId, { kind: 'resign' });   // operator commands (failover/election/input.ts)
  *   runner.stop(); await transport.close();
  */
 import { performance } from 'node:perf_hooks';
 import { DsrError } from '../../core/errors.ts';
 import { countDrop, type DropCounters, type DropReason } from '../drop-reasons.ts';
 import type { ElectionGroup } from '../election/group.ts';
+import type { ElectionInput } from '../election/input.ts';
 import type { ElectionMessage, Outgoing } from '../election/messages.ts';
 import type { ElectionOutput, ElectionStatus } from '../election/types.ts';
 
@@ -55,7 +57,7 @@ export interface ElectionRunnerOptions {
 }
 
 /** setTimeout: whole ms, counted from the event loop's cached time, so up to ~2 ms late. */
-export function libuvTimers(): RunnerTimers {
+function libuvTimers(): RunnerTimers {
   let handle: ReturnType<typeof setTimeout> | undefined;
   return {
     arm: (fn, ms) => {
@@ -95,7 +97,7 @@ export class ElectionRunner {
   start(): void {
     if (this.#running) throw new DsrError('E_PART_START', 'the election runner is already running');
     this.#running = true;
-    for (const group of this.#groups.values()) this.#apply(group, group.start(this.#now()));
+    for (const group of this.#groups.values()) this.#apply(group, group.step(this.#now(), { kind: 'start' }));
     this.#arm();
   }
 
@@ -105,7 +107,7 @@ export class ElectionRunner {
     this.#running = false;
     this.#timers.disarm();
     for (const group of this.#groups.values()) {
-      if (group.state !== 'initialize') this.#apply(group, group.shutdown(this.#now()));
+      if (group.state !== 'initialize') this.#apply(group, group.step(this.#now(), { kind: 'shutdown' }));
     }
   }
 
@@ -116,31 +118,21 @@ export class ElectionRunner {
       countDrop(this.#drops, 'unknown-group');
       return;
     }
-    this.#noteCover(group);
-    this.#apply(group, group.step(this.#now(), message));
-    this.#arm();
+    this.#step(group, { kind: 'message', message });
   }
 
   /** A drop reported by the transport: counted on its group when the packet named a known one. */
   recordDrop(reason: DropReason, groupId?: number): void {
     const group = groupId === undefined ? undefined : this.#groups.get(groupId);
-    if (group !== undefined) group.recordDrop(reason);
+    if (group !== undefined) group.step(this.#now(), { kind: 'dropped', reason });
     else countDrop(this.#drops, reason);
   }
 
-  /** Operator input on one group; DsrErrors (illegal transition, bad input) reach the caller. */
-  input(groupId: number, fn: (group: ElectionGroup, now: number) => ElectionOutput): ElectionOutput {
+  /** An input on one group, now; DsrErrors (illegal transition, bad input) reach the caller. */
+  input(groupId: number, input: ElectionInput): ElectionOutput {
     const group = this.#groups.get(groupId);
     if (group === undefined) throw new DsrError('E_ELECTION_INPUT', 'no VIP group has this id', { groupId });
-    this.#noteCover(group);
-    const output = fn(group, this.#now());
-    this.#apply(group, output);
-    this.#arm();
-    return output;
-  }
-
-  group(groupId: number): ElectionGroup | undefined {
-    return this.#groups.get(groupId);
+    return this.#step(group, input);
   }
 
   status(): { groups: ElectionStatus[]; drops: DropCounters } {
@@ -156,21 +148,31 @@ export class ElectionRunner {
     if (output.messages.length > 0) this.#options.send(output.messages);
   }
 
+  /** The coverage comes first: the input's stall check reads it. */
+  #step(group: ElectionGroup, input: ElectionInput): ElectionOutput {
+    const now = this.#now();
+    this.#noteCover(group, now);
+    const output = group.step(now, input);
+    this.#apply(group, output);
+    this.#arm();
+    return output;
+  }
+
   #tick(): void {
     if (!this.#running) return;
     const now = this.#now();
     for (const group of this.#groups.values()) {
       const deadline = group.nextDeadline();
       if (deadline === null || deadline > now) continue;
-      this.#noteCover(group);
-      this.#apply(group, group.tick(now));
+      this.#noteCover(group, now);
+      this.#apply(group, group.step(now, { kind: 'tick' }));
     }
     this.#arm();
   }
 
-  #noteCover(group: ElectionGroup): void {
+  #noteCover(group: ElectionGroup, now: number): void {
     const until = this.#options.coveredUntil?.(group.groupId);
-    if (until != null) group.noteCovered(until);
+    if (until != null) group.step(now, { kind: 'covered', until });
   }
 
   #arm(): void {

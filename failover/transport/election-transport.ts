@@ -167,17 +167,6 @@ export class ElectionTransport {
     this.#peers = map;
   }
 
-  /** Config reload: key rotation. */
-  setKeyring(keyring: Keyring): void {
-    this.#encoder.setKeyring(keyring);
-    this.#decoder.setKeyring(keyring);
-  }
-
-  /** Operator action: forget a peer's replay state (after its clock was reset, see core/auth). */
-  forgetPeer(nodeId: number): void {
-    this.#decoder.guard.forget(nodeId);
-  }
-
   send(outgoing: readonly Outgoing[]): void {
     const socket = this.#socket;
     if (socket === null) return;
@@ -192,10 +181,6 @@ export class ElectionTransport {
         if (peer !== undefined) this.#transmit(socket, bytes, peer.address, peer.port);
       }
     }
-  }
-
-  peer(nodeId: number): TransportPeer | undefined {
-    return this.#peers.get(nodeId);
   }
 
   stats(): TransportStats {

@@ -117,16 +117,12 @@ function parse(buf: Buffer, keyring: Keyring): DecodeResult {
 
 /** Full receive path: parse and authenticate, then the replay guard. */
 export class ElectionDecoder {
-  #keyring: Keyring;
+  readonly #keyring: Keyring;
   readonly #guard: ReplayGuard;
 
   constructor(keyring: Keyring, guard: ReplayGuard) {
     this.#keyring = keyring;
     this.#guard = guard;
-  }
-
-  setKeyring(keyring: Keyring): void {
-    this.#keyring = keyring;
   }
 
   get guard(): ReplayGuard {

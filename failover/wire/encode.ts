@@ -74,16 +74,11 @@ export function encodeElectionPacket(message: ElectionMessage, stamp: SendStamp,
 /** Stamps and signs messages for one sender session. */
 export class ElectionEncoder {
   readonly #session: SenderSession;
-  #keyring: Keyring;
+  readonly #keyring: Keyring;
 
   constructor(keyring: Keyring, session: SenderSession) {
     this.#keyring = keyring;
     this.#session = session;
-  }
-
-  /** Config reload (key rotation): later packets use the new keyring's send key. */
-  setKeyring(keyring: Keyring): void {
-    this.#keyring = keyring;
   }
 
   get sessionId(): bigint {

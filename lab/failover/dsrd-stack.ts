@@ -17,7 +17,7 @@ import { callDaemon } from '../../admin/client.ts';
 import { checkConfigFile } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { DaemonStatus } from '../../daemon/status.ts';
-import { masterDownIntervalMs } from '../../failover/election/timing.ts';
+import { masterDownIntervalMs } from '../../failover/index.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { type Host, type Lab, type LabProcess, run } from '../index.ts';
 import { BENCH_GROUP, dsrdConf } from './dsrd-conf.ts';

@@ -134,11 +134,11 @@ function master(): ElectionGroup {
     peers: [2],
     random: () => 0.5,
   });
-  g.start(0);
+  g.step(0, { kind: 'start' });
   let now = 0;
   while (g.state !== 'master') {
     now = g.nextDeadline()!;
-    g.tick(now);
+    g.step(now, { kind: 'tick' });
   }
   return g;
 }
@@ -147,9 +147,9 @@ test('a master whose adverts were kept going through its stall does not fence it
   const g = master();
   const at = g.status(100).counters;
   // Not scheduled for 200 ms; the keeper sent adverts until 2 ms before it resumed.
-  g.tick(100);
-  g.noteCovered(298);
-  const out = g.tick(300);
+  g.step(100, { kind: 'tick' });
+  g.step(300, { kind: 'covered', until: 298 });
+  const out = g.step(300, { kind: 'tick' });
   t.is(out.state, 'master');
   t.deepEqual(out.transitions, []);
   t.false(out.effects.some((e) => e.type === 'alert' && e.alert.kind === 'stall-detected'));
@@ -159,14 +159,14 @@ test('a master whose adverts were kept going through its stall does not fence it
 
 test('a cover that ended too early, or an old one, does not spare the fence', (t) => {
   const g = master();
-  g.tick(100);
-  g.noteCovered(150); // the keeper gave up (or was held up) 150 ms before the thread resumed
-  const out = g.tick(300);
+  g.step(100, { kind: 'tick' });
+  g.step(300, { kind: 'covered', until: 150 }); // the keeper gave up (or was held up) 150 ms before the thread resumed
+  const out = g.step(300, { kind: 'tick' });
   t.is(out.state, 'backup');
   t.like(out.transitions[0], { from: 'master', to: 'backup', reason: 'stall' });
   // Master again later: a cover from before does not count for a new stall.
   const h = master();
-  h.noteCovered(50);
-  h.tick(100);
-  t.is(h.tick(300).state, 'backup');
+  h.step(100, { kind: 'covered', until: 50 });
+  h.step(100, { kind: 'tick' });
+  t.is(h.step(300, { kind: 'tick' }).state, 'backup');
 });

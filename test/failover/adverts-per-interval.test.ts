@@ -10,6 +10,7 @@ import { isDsrError } from '../../core/errors.ts';
 import { ElectionGroup } from '../../failover/election/group.ts';
 import type { AdvertMessage } from '../../failover/election/messages.ts';
 import { masterDownIntervalMs } from '../../failover/election/timing.ts';
+import type { ElectionOutput } from '../../failover/election/types.ts';
 
 const fp = new Uint8Array(16).fill(3);
 const INTERVAL = 20;
@@ -44,7 +45,7 @@ function runPair(k: number, drop: (i: number) => boolean, until: number, silence
   const b = director(2, 100, k);
   const run: Run = { takeovers: [], sent: [] };
   let now = 0;
-  const deliver = (from: ElectionGroup, to: ElectionGroup, out: ReturnType<ElectionGroup['tick']>) => {
+  const deliver = (from: ElectionGroup, to: ElectionGroup, out: ElectionOutput) => {
     for (const m of out.messages) {
       const msg = m.message as AdvertMessage;
       if (from === a) {
@@ -54,27 +55,27 @@ function runPair(k: number, drop: (i: number) => boolean, until: number, silence
           if (drop(run.sent.length - 1)) continue;
         }
       }
-      const reply = to.step(now, msg);
+      const reply = to.step(now, { kind: 'message', message: msg });
       if (to === b) note(reply);
       deliver(to, from, reply);
     }
   };
-  const note = (out: ReturnType<ElectionGroup['tick']>) => {
+  const note = (out: ElectionOutput) => {
     for (const t of out.transitions) if (t.to === 'master') run.takeovers.push(t.at);
   };
   // A starts first and wins its startup listen; B starts once A is master.
-  deliver(a, b, a.start(now));
+  deliver(a, b, a.step(now, { kind: 'start' }));
   while (a.state !== 'master') {
     now = a.nextDeadline()!;
-    deliver(a, b, a.tick(now));
+    deliver(a, b, a.step(now, { kind: 'tick' }));
   }
-  deliver(b, a, b.start(now));
+  deliver(b, a, b.step(now, { kind: 'start' }));
   while (now < until) {
     now = Math.min(a.nextDeadline()!, b.nextDeadline()!);
     if (now > until) break;
-    if (a.nextDeadline()! <= now) deliver(a, b, a.tick(now));
+    if (a.nextDeadline()! <= now) deliver(a, b, a.step(now, { kind: 'tick' }));
     if (b.nextDeadline()! <= now) {
-      const out = b.tick(now);
+      const out = b.step(now, { kind: 'tick' });
       note(out);
       deliver(b, a, out);
     }

@@ -3,6 +3,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { isDsrError } from '../../core/errors.ts';
 import { ElectionGroup } from '../../failover/election/group.ts';
+import type { ElectionInput } from '../../failover/election/input.ts';
 import type { ElectionMessage } from '../../failover/election/messages.ts';
 import { masterDownIntervalMs, skewTimeMs } from '../../failover/election/timing.ts';
 import type { ElectionOptions } from '../../failover/election/types.ts';
@@ -43,7 +44,7 @@ function runAlone(g: ElectionGroup, from: number, until: number): void {
     const next = g.nextDeadline();
     if (next === null || next > until) return;
     now = Math.max(now, next);
-    g.tick(now);
+    g.step(now, { kind: 'tick' });
   }
 }
 
@@ -84,54 +85,68 @@ test('invalid options and inputs fail with E_ELECTION_INPUT', (t) => {
     );
   }
   const g = group();
-  g.start(0);
+  g.step(0, { kind: 'start' });
   t.true(
     isDsrError(
-      t.throws(() => g.setPriority(1, 255)),
+      t.throws(() => g.step(1, { kind: 'set-priority', priority: 255 })),
       'E_ELECTION_INPUT',
     ),
   );
   t.true(
     isDsrError(
-      t.throws(() => g.setCondition(1, 'nope', true)),
+      t.throws(() => g.step(1, { kind: 'set-condition', name: 'nope', failing: true })),
       'E_ELECTION_INPUT',
     ),
   );
   t.true(
     isDsrError(
-      t.throws(() => g.tick(Number.NaN)),
+      t.throws(() => g.step(Number.NaN, { kind: 'tick' })),
       'E_ELECTION_INPUT',
     ),
   );
+});
+
+test('an input of no known kind fails with E_ELECTION_INPUT and changes nothing', (t) => {
+  const g = group();
+  g.step(0, { kind: 'start' });
+  const before = g.status(1);
+  const input = { kind: 'reboot' } as unknown as ElectionInput;
+  t.true(
+    isDsrError(
+      t.throws(() => g.step(1, input)),
+      'E_ELECTION_INPUT',
+    ),
+  );
+  t.deepEqual(g.status(1), before);
 });
 
 test('illegal transitions fail loudly with E_ILLEGAL_TRANSITION', (t) => {
   const g = group();
   t.true(
     isDsrError(
-      t.throws(() => g.shutdown(0)),
+      t.throws(() => g.step(0, { kind: 'shutdown' })),
       'E_ILLEGAL_TRANSITION',
     ),
     'shutdown before start',
   );
-  g.start(0);
+  g.step(0, { kind: 'start' });
   t.true(
     isDsrError(
-      t.throws(() => g.start(1)),
+      t.throws(() => g.step(1, { kind: 'start' })),
       'E_ILLEGAL_TRANSITION',
     ),
     'start twice',
   );
   t.true(
     isDsrError(
-      t.throws(() => g.resign(1)),
+      t.throws(() => g.step(1, { kind: 'resign' })),
       'E_ILLEGAL_TRANSITION',
     ),
     'resign as backup',
   );
   t.true(
     isDsrError(
-      t.throws(() => g.requestHandover(1, 2)),
+      t.throws(() => g.step(1, { kind: 'request-handover', target: 2, force: false })),
       'E_ILLEGAL_TRANSITION',
     ),
     'handover as backup',
@@ -140,7 +155,7 @@ test('illegal transitions fail loudly with E_ILLEGAL_TRANSITION', (t) => {
   t.is(g.state, 'master');
   t.true(
     isDsrError(
-      t.throws(() => g.requestHandover(400, 3)),
+      t.throws(() => g.step(400, { kind: 'request-handover', target: 3, force: false })),
       'E_ILLEGAL_TRANSITION',
     ),
     'never heard',
@@ -149,7 +164,7 @@ test('illegal transitions fail loudly with E_ILLEGAL_TRANSITION', (t) => {
 
 test('a lone director becomes master after exactly one master-down interval, advertising every interval', (t) => {
   const g = group();
-  const first = g.start(0);
+  const first = g.step(0, { kind: 'start' });
   t.is(first.state, 'backup');
   t.is(first.messages.length, 1, 'a heartbeat at once');
   t.is(g.nextDeadline(), 0 + 100);
@@ -157,7 +172,7 @@ test('a lone director becomes master after exactly one master-down interval, adv
   let now = 0;
   while (now < 700) {
     now = g.nextDeadline()!;
-    const out = g.tick(now);
+    const out = g.step(now, { kind: 'tick' });
     for (const m of out.messages) if (m.message.state === 'master') sent.push(now);
   }
   t.is(sent[0], 321.875);
@@ -169,14 +184,17 @@ test('a lone director becomes master after exactly one master-down interval, adv
 
 test('messages before start, for another group, from ourselves or strangers are dropped and counted', (t) => {
   const g = group();
-  t.is(g.step(0, advert()).messages.length, 0);
-  g.start(0);
-  g.step(1, advert({ groupId: 9 }));
-  g.step(1, advert({ from: 1 }));
-  g.step(1, advert({ from: 77 }));
-  g.step(1, { ...advert(), kind: 'handover-request', to: 3, token: 1 } as ElectionMessage);
-  g.step(1, { ...advert(), kind: 'handover-reject', to: 1, token: 1, reason: 'fault' } as ElectionMessage);
-  g.recordDrop('bad-mac');
+  t.is(g.step(0, { kind: 'message', message: advert() }).messages.length, 0);
+  g.step(0, { kind: 'start' });
+  g.step(1, { kind: 'message', message: advert({ groupId: 9 }) });
+  g.step(1, { kind: 'message', message: advert({ from: 1 }) });
+  g.step(1, { kind: 'message', message: advert({ from: 77 }) });
+  g.step(1, { kind: 'message', message: { ...advert(), kind: 'handover-request', to: 3, token: 1 } });
+  g.step(1, {
+    kind: 'message',
+    message: { ...advert(), kind: 'handover-reject', to: 1, token: 1, reason: 'fault' },
+  });
+  g.step(1, { kind: 'dropped', reason: 'bad-mac' });
   t.deepEqual(g.status(1).drops, {
     'not-started': 1,
     'wrong-group': 1,
@@ -195,9 +213,12 @@ test('status snapshot: peers with last heard, conditions, counters, transitions'
       { name: 'fw', fault: true },
     ],
   });
-  g.start(0);
-  g.step(50, advert({ state: 'backup', priority: 150, fingerprint: new Uint8Array(16).fill(9) }));
-  g.setCondition(60, 'link', true);
+  g.step(0, { kind: 'start' });
+  g.step(50, {
+    kind: 'message',
+    message: advert({ state: 'backup', priority: 150, fingerprint: new Uint8Array(16).fill(9) }),
+  });
+  g.step(60, { kind: 'set-condition', name: 'link', failing: true });
   const s = g.status(80);
   t.like(s, {
     groupId: 1,
@@ -250,13 +271,16 @@ test('nextDeadline is never more than one advert interval away, in every state',
       (steps) => {
         const g = group({ tracked: [{ name: 'fw', fault: true }] });
         let now = 0;
-        g.start(now);
+        g.step(now, { kind: 'start' });
         for (const s of steps) {
           now += s.dt;
-          if (s.type === 'tick') g.tick(now);
+          if (s.type === 'tick') g.step(now, { kind: 'tick' });
           else if (s.type === 'advert')
-            g.step(now, advert({ priority: s.priority, state: s.state as 'master' | 'backup' | 'fault' }));
-          else g.setCondition(now, 'fw', s.on);
+            g.step(now, {
+              kind: 'message',
+              message: advert({ priority: s.priority, state: s.state as 'master' | 'backup' | 'fault' }),
+            });
+          else g.step(now, { kind: 'set-condition', name: 'fw', failing: s.on });
           const next = g.nextDeadline();
           if (next === null || next > now + 100) return false;
         }
@@ -270,7 +294,7 @@ test('nextDeadline is never more than one advert interval away, in every state',
 
 test('become-master says whether the takeover happened in sync', (t) => {
   const g = group({ syncReady: false });
-  g.start(0);
+  g.step(0, { kind: 'start' });
   t.deepEqual(tickUntilMaster(g, 0, 321.875), {
     type: 'become-master',
     reason: 'master-down',
@@ -281,12 +305,12 @@ test('become-master says whether the takeover happened in sync', (t) => {
 test('a backup not scheduled when its master-down timer ran out re-learns instead of taking over', (t) => {
   // Two sends per interval (the daemon's setting): a running backup has an input every 50 ms.
   const g = group({ advertsPerInterval: 2 });
-  g.start(0);
-  for (let at = 50; at <= 250; at += 50) t.is(g.tick(at).state, 'backup');
+  g.step(0, { kind: 'start' });
+  for (let at = 50; at <= 250; at += 50) t.is(g.step(at, { kind: 'tick' }).state, 'backup');
   // Not scheduled from 250 to 360 (more than two sends missed), across the deadline (321.875), less
   // than a master-down interval: no stall, but the master may have been paused with us (a host
   // pause). Re-learn, do not take over.
-  const late = g.tick(360);
+  const late = g.step(360, { kind: 'tick' });
   t.is(late.state, 'backup');
   t.is(late.transitions.length, 0);
   const s = g.status(360);
@@ -305,7 +329,7 @@ function tickUntilMaster(g: ElectionGroup, from: number, until: number) {
     const next = g.nextDeadline();
     if (next === null || next > until) return undefined;
     now = Math.max(now, next);
-    const e = g.tick(now).effects.find((x) => x.type === 'become-master');
+    const e = g.step(now, { kind: 'tick' }).effects.find((x) => x.type === 'become-master');
     if (e !== undefined) return e;
   }
 }
@@ -313,36 +337,34 @@ function tickUntilMaster(g: ElectionGroup, from: number, until: number) {
 test('become-master names the master it replaced and when it was last heard (takeover timing)', (t) => {
   // A first election replaces nobody: no takeover, so no failover to report.
   const alone = group();
-  alone.start(0);
+  alone.step(0, { kind: 'start' });
   t.false('takeover' in (tickUntilMaster(alone, 0, 1000) ?? {}));
 
   // Master down: node 2 is heard at 10 and 40, then falls silent. It is declared lost before our
   // master-down timer runs out (its interval is shorter than ours), and is still the one replaced.
   const down = group();
-  down.start(0);
-  down.step(10, advert({ priority: 250 }));
-  down.step(40, advert({ priority: 250 }));
+  down.step(0, { kind: 'start' });
+  down.step(10, { kind: 'message', message: advert({ priority: 250 }) });
+  down.step(40, { kind: 'message', message: advert({ priority: 250 }) });
   const e1 = tickUntilMaster(down, 40, 2000);
   t.like(e1, { type: 'become-master', reason: 'master-down', takeover: { from: 2, lastHeardAt: 40 } });
 
   // Resign: the priority-0 advert is the last thing heard from the old master.
   const resign = group();
-  resign.start(0);
-  resign.step(10, advert({ priority: 250 }));
-  resign.step(55, advert({ priority: 0 }));
+  resign.step(0, { kind: 'start' });
+  resign.step(10, { kind: 'message', message: advert({ priority: 250 }) });
+  resign.step(55, { kind: 'message', message: advert({ priority: 0 }) });
   const e2 = tickUntilMaster(resign, 55, 2000);
   t.like(e2, { reason: 'master-resigned', takeover: { from: 2, lastHeardAt: 55 } });
 
   // Planned handover: the request is the last message from the old master.
   const target = group();
-  target.start(0);
-  target.step(10, advert({ priority: 250 }));
+  target.step(0, { kind: 'start' });
+  target.step(10, { kind: 'message', message: advert({ priority: 250 }) });
   const out = target.step(70, {
-    ...advert({ priority: 250 }),
-    kind: 'handover-request',
-    to: 1,
-    token: 9,
-  } as ElectionMessage);
+    kind: 'message',
+    message: { ...advert({ priority: 250 }), kind: 'handover-request', to: 1, token: 9 },
+  });
   t.like(
     out.effects.find((x) => x.type === 'become-master'),
     { reason: 'handover', takeover: { from: 2, lastHeardAt: 70 } },
@@ -350,19 +372,19 @@ test('become-master names the master it replaced and when it was last heard (tak
 
   // Once master, the next takeover starts afresh: no stale former master.
   const again = group();
-  again.start(0);
-  again.step(10, advert({ priority: 250 }));
+  again.step(0, { kind: 'start' });
+  again.step(10, { kind: 'message', message: advert({ priority: 250 }) });
   t.truthy(tickUntilMaster(again, 10, 2000));
-  again.resign(3000);
+  again.step(3000, { kind: 'resign' });
   t.false('takeover' in (tickUntilMaster(again, 3000, 6000) ?? { takeover: 1 }));
 });
 
 test('a handover that gets no answer fails after the handover timeout', (t) => {
   const g = group({ handoverTimeoutMs: 250 });
-  g.start(0);
+  g.step(0, { kind: 'start' });
   runAlone(g, 0, 400);
-  g.step(401, advert({ state: 'backup', priority: 100 }));
-  const out = g.requestHandover(402, 2);
+  g.step(401, { kind: 'message', message: advert({ state: 'backup', priority: 100 }) });
+  const out = g.step(402, { kind: 'request-handover', target: 2, force: false });
   t.deepEqual(
     out.messages.map((m) => [m.to, m.message.kind]),
     [[2, 'handover-request']],
@@ -370,9 +392,11 @@ test('a handover that gets no answer fails after the handover timeout', (t) => {
   let failed = false;
   let now = 402;
   while (now < 660 && !failed) {
-    g.step(now, advert({ state: 'backup', priority: 100 }));
+    g.step(now, { kind: 'message', message: advert({ state: 'backup', priority: 100 }) });
     now += 50;
-    failed = g.tick(now).effects.some((e) => e.type === 'alert' && e.alert.kind === 'handover-failed');
+    failed = g
+      .step(now, { kind: 'tick' })
+      .effects.some((e) => e.type === 'alert' && e.alert.kind === 'handover-failed');
   }
   t.true(failed);
   t.is(g.state, 'master');
@@ -381,16 +405,21 @@ test('a handover that gets no answer fails after the handover timeout', (t) => {
 
 test('a stale reject (wrong token) does not cancel a handover', (t) => {
   const g = group();
-  g.start(0);
+  g.step(0, { kind: 'start' });
   runAlone(g, 0, 400);
-  g.step(401, advert({ state: 'backup', priority: 100 }));
-  const request = g.requestHandover(402, 2).messages[0].message as { token: number };
+  g.step(401, { kind: 'message', message: advert({ state: 'backup', priority: 100 }) });
+  const request = g.step(402, { kind: 'request-handover', target: 2, force: false }).messages[0].message as {
+    token: number;
+  };
   g.step(403, {
-    ...advert({ state: 'backup' }),
-    kind: 'handover-reject',
-    to: 1,
-    token: request.token + 1,
-    reason: 'fault',
+    kind: 'message',
+    message: {
+      ...advert({ state: 'backup' }),
+      kind: 'handover-reject',
+      to: 1,
+      token: request.token + 1,
+      reason: 'fault',
+    },
   });
   t.not(g.status(404).handover, null);
   t.is(g.status(404).drops['unexpected-reply'], 1);
@@ -398,11 +427,11 @@ test('a stale reject (wrong token) does not cancel a handover', (t) => {
 
 test('an operator input that is the first input after a stall loses nothing and does not throw', (t) => {
   const g = group();
-  g.start(0);
+  g.step(0, { kind: 'start' });
   runAlone(g, 0, 400);
-  g.step(401, advert({ state: 'backup', priority: 100 }));
+  g.step(401, { kind: 'message', message: advert({ state: 'backup', priority: 100 }) });
   t.is(g.state, 'master');
-  const out = g.resign(5000);
+  const out = g.step(5000, { kind: 'resign' });
   t.is(g.state, 'backup');
   t.deepEqual(
     out.effects.filter((e) => e.type !== 'alert'),
@@ -412,10 +441,10 @@ test('an operator input that is the first input after a stall loses nothing and 
   t.true(g.status(5000).preemptHold);
 
   const h = group();
-  h.start(0);
+  h.step(0, { kind: 'start' });
   runAlone(h, 0, 400);
-  h.step(401, advert({ state: 'backup', priority: 100 }));
-  const handover = h.requestHandover(5000, 2);
+  h.step(401, { kind: 'message', message: advert({ state: 'backup', priority: 100 }) });
+  const handover = h.step(5000, { kind: 'request-handover', target: 2, force: false });
   t.true(handover.effects.some((e) => e.type === 'become-backup'));
   t.true(handover.effects.some((e) => e.type === 'alert' && e.alert.kind === 'handover-failed'));
   t.false(handover.messages.some((m) => m.message.kind === 'handover-request'));
@@ -423,9 +452,9 @@ test('an operator input that is the first input after a stall loses nothing and 
 
 test('a refused operator input changes nothing', (t) => {
   const g = group({ tracked: [{ name: 'link', weight: 10 }] });
-  g.start(0);
+  g.step(0, { kind: 'start' });
   const before = g.status(10);
-  t.throws(() => g.setCondition(5000, 'nosuch', true));
-  t.throws(() => g.resign(5000));
+  t.throws(() => g.step(5000, { kind: 'set-condition', name: 'nosuch', failing: true }));
+  t.throws(() => g.step(5000, { kind: 'resign' }));
   t.deepEqual(g.status(10), before, 'no stall was processed by the refused inputs');
 });

@@ -144,7 +144,7 @@ test('unknown groups are counted; operator input on an unknown group fails loudl
   t.deepEqual(runner.status().groups[0].drops, { replay: 1 });
   t.true(
     isDsrError(
-      t.throws(() => runner.input(9, (g, now) => g.resign(now))),
+      t.throws(() => runner.input(9, { kind: 'resign' })),
       'E_ELECTION_INPUT',
     ),
   );
@@ -205,6 +205,41 @@ test('a timer that fires late waits for the adverts that arrived meanwhile befor
     // The master stays silent from here: taken over a master-down interval after the resume.
     while (fake.due !== null && fake.due <= 1100) fake.fire();
     t.deepEqual(roles, ['0 backup', '1000.9375 master']);
+    runner.stop();
+  }
+});
+
+test('the cover another sender reports is stepped in before the input that ends a stall', (t) => {
+  for (const covered of [true, false]) {
+    const fake = fakeTimers();
+    const roles: string[] = [];
+    let coveredUntil: number | null = null;
+    const runner = new ElectionRunner({
+      groups: [group(1, 200)],
+      send: () => {},
+      onOutput: (_g, out) => {
+        for (const tr of out.transitions) roles.push(`${tr.to} (${tr.reason})`);
+      },
+      now: () => fake.clock.now,
+      timers: fake.timers,
+      coveredUntil: () => coveredUntil,
+    });
+    runner.start();
+    while (fake.clock.now < 400) fake.fire();
+    // Not scheduled from 400 to 800, more than the 322 ms master-down interval; the keeper (when
+    // it covered) sent our adverts until 2 ms before we resumed.
+    if (covered) coveredUntil = 798;
+    fake.fireTimerAt(800);
+    fake.runDeferred();
+    const counters = runner.status().groups[0].counters;
+    t.deepEqual(
+      roles,
+      covered
+        ? ['backup (startup)', 'master (master-down)']
+        : ['backup (startup)', 'master (master-down)', 'backup (stall)'],
+    );
+    t.is(counters.coveredStalls, covered ? 1 : 0);
+    t.is(counters.stalls, covered ? 0 : 1);
     runner.stop();
   }
 });

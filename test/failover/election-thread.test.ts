@@ -79,15 +79,17 @@ test('a lone director becomes master on its thread; inputs, errors and snapshots
   t.true(Math.abs(snap.at - performance.now()) < 5_000, `snapshot at ${snap.at}, now ${performance.now()}`);
 
   // A tracked condition forces Fault: the output reports leaving Master.
-  await thread.input(7, { op: 'set-condition', name: 'link:eth0', failing: true });
+  await thread.input(7, { kind: 'set-condition', name: 'link:eth0', failing: true });
   t.is(thread.snapshot().groups[0].state, 'fault');
   t.true(r.outputs.some((o) => o.output.effects.some((e) => e.type === 'become-backup')));
-  await thread.input(7, { op: 'set-condition', name: 'link:eth0', failing: false });
+  await thread.input(7, { kind: 'set-condition', name: 'link:eth0', failing: false });
 
   // Errors of the state machine arrive as the same DsrErrors, and change nothing.
-  const unknown = await t.throwsAsync(thread.input(7, { op: 'set-condition', name: 'nope', failing: true }));
+  const unknown = await t.throwsAsync(
+    thread.input(7, { kind: 'set-condition', name: 'nope', failing: true }),
+  );
   t.true(isDsrError(unknown, 'E_ELECTION_INPUT'), String(unknown));
-  const noGroup = await t.throwsAsync(thread.input(99, { op: 'resign' }));
+  const noGroup = await t.throwsAsync(thread.input(99, { kind: 'resign' }));
   t.true(isDsrError(noGroup, 'E_ELECTION_INPUT'), String(noGroup));
   t.is(r.failures.length, 0);
 });
@@ -100,7 +102,7 @@ test('stop: a master resigns and its become-backup arrives before stop resolves'
   const last = r.outputs.at(-1)?.output;
   t.is(last?.state, 'initialize');
   t.true(last?.effects.some((e) => e.type === 'become-backup'));
-  const after = await t.throwsAsync(thread.input(7, { op: 'resign' }));
+  const after = await t.throwsAsync(thread.input(7, { kind: 'resign' }));
   t.true(isDsrError(after, 'E_ELECTION_INPUT'));
   t.is(r.failures.length, 0, 'a requested stop is not a failure');
 });

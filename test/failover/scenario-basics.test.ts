@@ -131,7 +131,7 @@ scenario(
   at 1100 expect A=backup B=master A.hold=true A.master=B
   at 2000 expect A=backup B=master
   at 2000 resign A
-  at 2000 release A
+  at 2000 release-hold A
   at 2500 expect A=master B=backup A.hold=false
   `,
   `
@@ -152,7 +152,7 @@ scenario(
        2000   ok
        2000 > resign A
        2000   refused: E_ILLEGAL_TRANSITION: resign: only the master can resign
-       2000 > release A
+       2000 > release-hold A
      2284.8 A backup -> master (preempt)
      2284.8 A effect become-master
      2285.8 B master -> backup (higher-priority-master)

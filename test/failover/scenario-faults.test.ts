@@ -12,9 +12,9 @@ scenario(
   node B id=2 prio=100 fp=9
   at 0 start A B
   at 500 expect A=master A.peer.B.fp=mismatch B.peer.A.fp=mismatch
-  at 1000 fp B 7
+  at 1000 set-fingerprint B fingerprint=7
   at 1100 expect A.peer.B.fp=match
-  at 1500 fp A 8
+  at 1500 set-fingerprint A fingerprint=8
   end 1600
   `,
   `
@@ -27,12 +27,12 @@ scenario(
       321.9 A effect become-master
         500 > expect A=master A.peer.B.fp=mismatch B.peer.A.fp=mismatch
         500   ok
-       1000 > fp B 7
+       1000 > set-fingerprint B fingerprint=7
        1000 B alert fingerprint-match peer=A
        1001 A alert fingerprint-match peer=B
        1100 > expect A.peer.B.fp=match
        1100   ok
-       1500 > fp A 8
+       1500 > set-fingerprint A fingerprint=8
        1500 A alert fingerprint-mismatch peer=B ours=0808 theirs=0707
        1501 B alert fingerprint-mismatch peer=A ours=0707 theirs=0808
   `,

@@ -11,10 +11,10 @@ scenario(
   node A id=1 prio=200
   node B id=2 prio=100
   at 0 start A B
-  at 1000 handover A B
+  at 1000 request-handover A target=B force=false
   at 1100 expect A=backup B=master A.hold=true A.master=B
   at 2000 expect A=backup B=master
-  at 2500 handover B A
+  at 2500 request-handover B target=A force=false
   at 2600 expect A=master B=backup A.hold=false B.hold=true
   `,
   `
@@ -23,7 +23,7 @@ scenario(
           0 B initialize -> backup (startup)
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > handover A B
+       1000 > request-handover A target=B force=false
        1000 A alert handover-started target=B
        1000 A send handover-request -> B
        1001 B backup -> master (handover)
@@ -36,7 +36,7 @@ scenario(
        1100   ok
        2000 > expect A=backup B=master
        2000   ok
-       2500 > handover B A
+       2500 > request-handover B target=A force=false
        2500 B alert handover-started target=A
        2500 B send handover-request -> A
        2501 A backup -> master (handover)
@@ -57,15 +57,15 @@ scenario(
   node B id=2 prio=100 fp=9
   node C id=3 prio=50 nosync
   at 0 start A B C
-  at 1000 handover B A
-  at 1000 handover A A
-  at 1000 handover A C
-  at 1000 handover A B
+  at 1000 request-handover B target=A force=false
+  at 1000 request-handover A target=A force=false
+  at 1000 request-handover A target=C force=false
+  at 1000 request-handover A target=B force=false
   at 1000 crash B
-  at 1500 handover A B force
+  at 1500 request-handover A target=B force=true
   at 1600 start B
-  at 1700 handover A B force
-  at 1700 handover A B force
+  at 1700 request-handover A target=B force=true
+  at 1700 request-handover A target=B force=true
   at 1800 expect B=master A=backup
   `,
   `
@@ -79,18 +79,18 @@ scenario(
           1 B alert fingerprint-mismatch peer=C ours=0909 theirs=0707
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > handover B A
+       1000 > request-handover B target=A force=false
        1000   refused: E_ILLEGAL_TRANSITION: handover: only the master can hand over
-       1000 > handover A A
+       1000 > request-handover A target=A force=false
        1000   refused: E_ILLEGAL_TRANSITION: handover: cannot hand over to ourselves
-       1000 > handover A C
+       1000 > request-handover A target=C force=false
        1000   refused: E_ILLEGAL_TRANSITION: handover: the target is not in sync
-       1000 > handover A B
+       1000 > request-handover A target=B force=false
        1000   refused: E_ILLEGAL_TRANSITION: handover: the target runs a different config (fingerprints differ); use force to override
        1000 > crash B
      1261.9 A alert peer-lost peer=B silentMs=360.9
      1261.9 C alert peer-lost peer=B silentMs=360.9
-       1500 > handover A B force
+       1500 > request-handover A target=B force=true
        1500   refused: E_ILLEGAL_TRANSITION: handover: the target is lost (not heard recently)
        1600 > start B
        1600 B initialize -> backup (startup)
@@ -99,10 +99,10 @@ scenario(
        1601 C alert peer-recovered peer=B
        1601 B alert fingerprint-mismatch peer=C ours=0909 theirs=0707
      1622.9 B alert fingerprint-mismatch peer=A ours=0909 theirs=0707
-       1700 > handover A B force
+       1700 > request-handover A target=B force=true
        1700 A alert handover-started target=B
        1700 A send handover-request -> B
-       1700 > handover A B force
+       1700 > request-handover A target=B force=true
        1700   refused: E_ILLEGAL_TRANSITION: handover: a handover to 2 is already in progress
        1701 B backup -> master (handover)
        1701 B alert handover-accepted from=A
@@ -121,8 +121,8 @@ scenario(
   node A id=1 prio=200
   node B id=2 prio=100
   at 0 start A B
-  at 1000 sync B off
-  at 1000 handover A B
+  at 1000 set-sync-ready B ready=false
+  at 1000 request-handover A target=B force=false
   at 1100 expect A=master B=backup
   `,
   `
@@ -131,8 +131,8 @@ scenario(
           0 B initialize -> backup (startup)
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > sync B off
-       1000 > handover A B
+       1000 > set-sync-ready B ready=false
+       1000 > request-handover A target=B force=false
        1000 A alert handover-started target=B
        1000 A send handover-request -> B
        1001 B send handover-reject -> A (not-sync-ready)
@@ -149,7 +149,7 @@ scenario(
   node B id=2 prio=100
   at 0 start A B
   at 1000 crash B
-  at 1000 handover A B
+  at 1000 request-handover A target=B force=false
   at 2000 expect A=master A.hold=false
   `,
   `
@@ -159,7 +159,7 @@ scenario(
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
        1000 > crash B
-       1000 > handover A B
+       1000 > request-handover A target=B force=false
        1000 A alert handover-started target=B
        1000 A send handover-request -> B
      1261.9 A alert peer-lost peer=B silentMs=360.9
@@ -176,7 +176,7 @@ scenario(
   node B id=2 prio=100
   at 0 start A B
   at 1000 cut A > B
-  at 1000 handover A B
+  at 1000 request-handover A target=B force=false
   at 1700 heal
   at 2000 expect A=backup B=master A.hold=true
   `,
@@ -187,7 +187,7 @@ scenario(
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
        1000 > cut A > B
-       1000 > handover A B
+       1000 > request-handover A target=B force=false
        1000 A alert handover-started target=B
        1000 A send handover-request -> B
      1244.8 B alert peer-lost peer=A silentMs=321.9
@@ -211,7 +211,7 @@ scenario(
   node B id=2 prio=100
   node C id=3 prio=150
   at 0 start A B C
-  at 1000 handover A B
+  at 1000 request-handover A target=B force=false
   at 1100 expect B=master
   at 1500 expect C=master B=backup A=backup
   `,
@@ -222,7 +222,7 @@ scenario(
           0 C initialize -> backup (startup)
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > handover A B
+       1000 > request-handover A target=B force=false
        1000 A alert handover-started target=B
        1000 A send handover-request -> B
        1001 B backup -> master (handover)

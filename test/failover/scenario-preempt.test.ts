@@ -96,10 +96,10 @@ scenario(
   node A id=1 prio=200 track=link:120
   node B id=2 prio=150
   at 0 start A B
-  at 1000 cond A link down
+  at 1000 set-condition A name=link failing=true
   at 1000 expect A.prio=80
   at 1500 expect A=backup B=master
-  at 2000 cond A link up
+  at 2000 set-condition A name=link failing=false
   at 2500 expect A=master B=backup A.prio=200
   `,
   `
@@ -108,7 +108,7 @@ scenario(
           0 B initialize -> backup (startup)
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > cond A link down
+       1000 > set-condition A name=link failing=true
        1000 > expect A.prio=80
        1000   ok
      1264.3 B backup -> master (preempt)
@@ -117,7 +117,7 @@ scenario(
      1265.3 A effect become-backup
        1500 > expect A=backup B=master
        1500   ok
-       2000 > cond A link up
+       2000 > set-condition A name=link failing=false
        2334 A backup -> master (preempt)
        2334 A effect become-master
        2335 B master -> backup (higher-priority-master)
@@ -132,19 +132,19 @@ scenario(
   `
   node A id=1 prio=100 track=a:90 track=b:90
   at 0 start A
-  at 10 cond A a down
-  at 10 cond A b down
+  at 10 set-condition A name=a failing=true
+  at 10 set-condition A name=b failing=true
   at 20 expect A.prio=1
-  at 30 cond A nosuch down
+  at 30 set-condition A name=nosuch failing=true
   `,
   `
           0 > start A
           0 A initialize -> backup (startup)
-         10 > cond A a down
-         10 > cond A b down
+         10 > set-condition A name=a failing=true
+         10 > set-condition A name=b failing=true
          20 > expect A.prio=1
          20   ok
-         30 > cond A nosuch down
+         30 > set-condition A name=nosuch failing=true
          30   refused: E_ELECTION_INPUT: no tracked condition has this name
   `,
 );
@@ -155,9 +155,9 @@ scenario(
   node A id=1 prio=200 track=fw:fault
   node B id=2 prio=150
   at 0 start A B
-  at 1000 cond A fw down
+  at 1000 set-condition A name=fw failing=true
   at 1100 expect A=fault B=master
-  at 2000 cond A fw up
+  at 2000 set-condition A name=fw failing=false
   at 2100 expect A=backup
   at 2500 expect A=master B=backup
   `,
@@ -167,7 +167,7 @@ scenario(
           0 B initialize -> backup (startup)
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > cond A fw down
+       1000 > set-condition A name=fw failing=true
        1000 A master -> fault (fault)
        1000 A effect become-backup
        1000 A send advert prio=0
@@ -175,7 +175,7 @@ scenario(
      1042.4 B effect become-master
        1100 > expect A=fault B=master
        1100   ok
-       2000 > cond A fw up
+       2000 > set-condition A name=fw failing=false
        2000 A fault -> backup (fault-cleared)
        2100 > expect A=backup
        2100   ok
@@ -194,8 +194,8 @@ scenario(
   node A id=1 prio=200
   node B id=2 prio=100
   at 0 start A B
-  at 1000 prio B 250
-  at 1000 prio B 254
+  at 1000 set-priority B priority=250
+  at 1000 set-priority B priority=254
   at 1500 expect B=master A=backup
   `,
   `
@@ -204,8 +204,8 @@ scenario(
           0 B initialize -> backup (startup)
       321.9 A backup -> master (master-down)
       321.9 A effect become-master
-       1000 > prio B 250
-       1000 > prio B 254
+       1000 > set-priority B priority=250
+       1000 > set-priority B priority=254
      1283.8 B backup -> master (preempt)
      1283.8 B effect become-master
      1284.8 A master -> backup (higher-priority-master)
@@ -223,7 +223,7 @@ scenario(
   at 0 start B
   at 1000 start A
   at 2000 expect A=backup B=master
-  at 2000 sync A on
+  at 2000 set-sync-ready A ready=true
   at 2500 expect A=master B=backup
   `,
   `
@@ -235,7 +235,7 @@ scenario(
        1000 A initialize -> backup (startup)
        2000 > expect A=backup B=master
        2000   ok
-       2000 > sync A on
+       2000 > set-sync-ready A ready=true
      2283.8 A backup -> master (preempt)
      2283.8 A effect become-master
      2284.8 B master -> backup (higher-priority-master)

@@ -9,8 +9,11 @@
  *   node A id=1 prio=200 [nopreempt] [preempt_delay=500] [nosync] [fp=7] [track=link:50] [track=fw:fault]
  *   at T start A B | stop A | crash A | restart A [nostate] | pause A | resume A
  *   at T forget A B              A's replay guard forgets B (operator action)
- *   at T resign A | release A | prio A 50 | cond A link down|up | sync A off|on | fp A 9
- *   at T handover A B [force]
+ *   at T resign A | release-hold A | set-priority A priority=50
+ *   at T set-condition A name=link failing=true | set-sync-ready A ready=false
+ *   at T set-fingerprint A fingerprint=9 | request-handover A target=B force=false
+ *                                A's control inputs (failover/election/input.ts) as data: the kind,
+ *                                then the fields; target= names a node, fingerprint=N is 16 bytes of N
  *   at T partition A | B C | cut A > B | heal
  *   at T forge A > B | forge-keyid A > B | replay A > B | truncate A > B | garbage A > B HEX
  *   at T capture A > B | inject-captured A > B | hold A > B | release-held A > B
@@ -21,6 +24,7 @@
  */
 import { Keyring } from '../../core/auth/keyring.ts';
 import { isDsrError } from '../../core/errors.ts';
+import type { ControlInput } from '../../failover/election/input.ts';
 import type { ElectionAlert } from '../../failover/election/types.ts';
 import { encodeElectionPacket } from '../../failover/wire/encode.ts';
 import { seededRng } from '../sim/rng.ts';
@@ -168,7 +172,7 @@ function execute(cluster: SimCluster, words: string[], captured: Map<string, Buf
         node(1).crash();
         return null;
       case 'stop':
-        node(1).input(now, (g, m) => g.shutdown(m));
+        node(1).input(now, { kind: 'shutdown' });
         node(1).crash();
         return null;
       case 'pause':
@@ -178,28 +182,14 @@ function execute(cluster: SimCluster, words: string[], captured: Map<string, Buf
         node(1).resume(now);
         return null;
       case 'resign':
-        node(1).input(now, (g, m) => g.resign(m));
+      case 'release-hold':
+      case 'set-priority':
+      case 'set-condition':
+      case 'set-sync-ready':
+      case 'set-fingerprint':
+      case 'request-handover':
+        node(1).input(now, controlInput(cluster, cmd, words.slice(2)));
         return null;
-      case 'release':
-        node(1).input(now, (g, m) => g.releaseHold(m));
-        return null;
-      case 'prio':
-        node(1).input(now, (g, m) => g.setPriority(m, Number(words[2])));
-        return null;
-      case 'cond':
-        node(1).input(now, (g, m) => g.setCondition(m, words[2], words[3] === 'down'));
-        return null;
-      case 'sync':
-        node(1).input(now, (g, m) => g.setSyncReady(m, words[2] === 'on'));
-        return null;
-      case 'fp':
-        node(1).input(now, (g, m) => g.setFingerprint(m, new Uint8Array(16).fill(Number(words[2]))));
-        return null;
-      case 'handover': {
-        const target = cluster.node(words[2]).spec.nodeId;
-        node(1).input(now, (g, m) => g.requestHandover(m, target, { force: words[3] === 'force' }));
-        return null;
-      }
       case 'partition': {
         const bar = words.indexOf('|');
         net.partition([words.slice(1, bar), words.slice(bar + 1)]);
@@ -272,6 +262,26 @@ function execute(cluster: SimCluster, words: string[], captured: Map<string, Buf
     if (isDsrError(error)) return `refused: ${error.message}`;
     throw error;
   }
+}
+
+/** `kind` and `key=value` fields: true/false are booleans, digits numbers, target a node's id. */
+function controlInput(cluster: SimCluster, kind: string, fields: string[]): ControlInput {
+  const input: Record<string, unknown> = { kind };
+  for (const field of fields) {
+    const [key, text] = field.split('=');
+    if (text === undefined) throw new Error(`scenario: expected key=value, not "${field}"`);
+    input[key] =
+      key === 'target'
+        ? cluster.node(text).spec.nodeId
+        : key === 'fingerprint'
+          ? new Uint8Array(16).fill(Number(text))
+          : text === 'true' || text === 'false'
+            ? text === 'true'
+            : /^\d+$/.test(text)
+              ? Number(text)
+              : text;
+  }
+  return input as unknown as ControlInput;
 }
 
 function statusOf(node: SimNode) {

@@ -14,6 +14,7 @@
  */
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
+import type { ControlInput } from '../../failover/election/input.ts';
 import { masterDownIntervalMs } from '../../failover/election/timing.ts';
 import { type Rng, seededRng } from './rng.ts';
 import { SimCluster } from './sim-cluster.ts';
@@ -130,9 +131,11 @@ function runOnce(seed: number): RunReport {
         cluster.at(when + rng.int(100, 2000), () => node.life === 'down' && node.boot(cluster.now));
       } else if (roll < 0.16) {
         const target = rng.pick(cluster.nodes).spec.nodeId;
-        cluster.at(when, () => operator(node, cluster.now, (g, m) => g.requestHandover(m, target)));
+        cluster.at(when, () =>
+          operator(node, cluster.now, { kind: 'request-handover', target, force: false }),
+        );
       } else if (roll < 0.18) {
-        cluster.at(when, () => operator(node, cluster.now, (g, m) => g.resign(m)));
+        cluster.at(when, () => operator(node, cluster.now, { kind: 'resign' }));
       }
     }
     t += length;
@@ -147,7 +150,7 @@ function runOnce(seed: number): RunReport {
     for (const node of cluster.nodes) {
       if (node.life === 'paused') node.resume(cluster.now);
       if (node.life === 'down') node.boot(cluster.now);
-      operator(node, cluster.now, (g, m) => g.releaseHold(m));
+      operator(node, cluster.now, { kind: 'release-hold' });
     }
     healedAt = cluster.now;
     oneMasterAt = null;
@@ -188,10 +191,10 @@ function runOnce(seed: number): RunReport {
 }
 
 /** Operator inputs that are refused (not master, target not suitable) are part of the chaos. */
-function operator(node: SimNode, now: number, fn: Parameters<SimNode['input']>[1]): void {
+function operator(node: SimNode, now: number, input: ControlInput): void {
   if (node.life !== 'running') return;
   try {
-    node.input(now, fn);
+    node.input(now, input);
   } catch (error) {
     if (!isDsrError(error, 'E_ILLEGAL_TRANSITION')) throw error;
   }

@@ -8,6 +8,7 @@ import { ReplayGuard, type ReplayGuardOptions } from '../../core/auth/replay-gua
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
 import type { DropReason } from '../../failover/drop-reasons.ts';
 import { ElectionGroup } from '../../failover/election/group.ts';
+import type { ElectionInput } from '../../failover/election/input.ts';
 import type { ElectionMessage } from '../../failover/election/messages.ts';
 import type { TrackedConditionSpec } from '../../failover/election/tracked-conditions.ts';
 import type { ElectionEffect, ElectionOutput, Transition } from '../../failover/election/types.ts';
@@ -107,7 +108,7 @@ export class SimNode {
     });
     this.#inbox.length = 0;
     this.life = 'running';
-    this.apply(now, this.group.start(this.mono(now)));
+    this.apply(now, this.group.step(this.mono(now), { kind: 'start' }));
   }
 
   crash(): void {
@@ -135,7 +136,7 @@ export class SimNode {
   }
 
   tick(now: number): void {
-    if (this.life === 'running') this.apply(now, this.group.tick(this.mono(now)));
+    if (this.life === 'running') this.apply(now, this.group.step(this.mono(now), { kind: 'tick' }));
   }
 
   receive(now: number, packet: Packet): void {
@@ -146,12 +147,12 @@ export class SimNode {
     }
     const result = this.decoder.decode(packet.bytes, { mono: this.mono(now), wall: this.wall(now) });
     if (!result.ok) {
-      this.group.recordDrop(result.reason);
+      this.group.step(this.mono(now), { kind: 'dropped', reason: result.reason });
       this.#env.onEvent(this, { type: 'drop', reason: result.reason, from: packet.from });
       return;
     }
     const before = { ...this.group.status(this.mono(now)).drops };
-    this.apply(now, this.group.step(this.mono(now), result.message));
+    this.apply(now, this.group.step(this.mono(now), { kind: 'message', message: result.message }));
     const after = this.group.status(this.mono(now)).drops;
     for (const [reason, count] of Object.entries(after)) {
       if (count !== before[reason as DropReason]) {
@@ -160,9 +161,9 @@ export class SimNode {
     }
   }
 
-  /** Runs an operator input; its errors propagate to the caller. */
-  input(now: number, fn: (group: ElectionGroup, mono: number) => ElectionOutput): void {
-    this.apply(now, fn(this.group, this.mono(now)));
+  /** Steps the group with an input now; its errors propagate to the caller. */
+  input(now: number, input: ElectionInput): void {
+    this.apply(now, this.group.step(this.mono(now), input));
   }
 
   apply(now: number, output: ElectionOutput): void {

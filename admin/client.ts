@@ -1,9 +1,11 @@
 /**
  * Client side of the admin socket (used by dsrctl and by tests). One connection, many calls,
- * responses matched by id; progress events go to the caller's callback.
+ * responses matched by id; progress events go to the caller's callback. A call to a catalogue
+ * command (catalogue/commands.ts) takes its arguments and answers with its result type.
  */
 import { createConnection, type Socket } from 'node:net';
 import { DsrError } from '../core/errors.ts';
+import type { ArgsOf, CommandName, ProgressOf, ResultOf } from './catalogue/commands.ts';
 import { LineSplitter } from './line-splitter.ts';
 import {
   ADMIN_PROTOCOL_VERSION,
@@ -17,8 +19,8 @@ import {
 /** Responses can be large (a full connection listing); far more than a request. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-export interface CallOptions {
-  onEvent?: (event: unknown) => void;
+export interface CallOptions<Progress = unknown> {
+  onEvent?(event: Progress): void;
   /** Fails the call with E_TIMEOUT after this long; none by default. */
   timeoutMs?: number;
 }
@@ -96,6 +98,13 @@ export class AdminClient {
   }
 
   /** Runs one command; resolves with its result or rejects with the daemon's error as a DsrError. */
+  call<N extends CommandName>(
+    cmd: N,
+    args: ArgsOf<N>,
+    options?: CallOptions<ProgressOf<N>>,
+  ): Promise<ResultOf<N>>;
+  /** A command outside the catalogue (tests), or arguments it would refuse: the result is unknown. */
+  call(cmd: string, args?: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   call(cmd: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
     if (this.#closedError !== undefined) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
@@ -167,6 +176,18 @@ export class AdminClient {
 }
 
 /** Connects, runs one command, closes. */
+export function callDaemon<N extends CommandName>(
+  path: string,
+  cmd: N,
+  args: ArgsOf<N>,
+  options?: CallOptions<ProgressOf<N>>,
+): Promise<ResultOf<N>>;
+export function callDaemon(
+  path: string,
+  cmd: string,
+  args?: Record<string, unknown>,
+  options?: CallOptions,
+): Promise<unknown>;
 export async function callDaemon(
   path: string,
   cmd: string,

@@ -1,11 +1,18 @@
 /**
- * The admin command registry: every part of the daemon plugs its commands in here (status, config
- * reload, log level, and later failover, drill, drain, alerts test...). A command names its
+ * The admin command registry: every part of the daemon plugs its commands in here, each one an
+ * entry of the catalogue (catalogue/commands.ts) answered through handle(). A command names its
  * arguments with a zod schema, so bad arguments are refused with a clear message before the
  * handler runs.
  */
 import type { z } from 'zod';
 import { DsrError } from '../core/errors.ts';
+import type {
+  AdminCommand,
+  CommandInfo,
+  CommandProgress,
+  CommandResult,
+  HandlerArgs,
+} from './catalogue/entry.ts';
 import {
   type AdminRequest,
   type AdminResponse,
@@ -14,9 +21,9 @@ import {
   okResponse,
 } from './protocol.ts';
 
-export interface CommandContext {
+export interface CommandContext<Progress = unknown> {
   /** Sends a progress event to the caller before the final response (long commands, e.g. drain --wait). */
-  progress(event: unknown): void;
+  progress(event: Progress): void;
   /** Aborted when the caller disconnects or the daemon stops. */
   signal: AbortSignal;
 }
@@ -31,10 +38,11 @@ export interface CommandSpec<A = unknown> {
   run(args: A, ctx: CommandContext): unknown | Promise<unknown>;
 }
 
-export interface CommandInfo {
-  name: string;
-  summary: string;
-}
+/** A handler of catalogue command C: it must answer with C's result type. */
+export type CommandHandler<C extends AdminCommand> = (
+  args: HandlerArgs<C>,
+  ctx: CommandContext<CommandProgress<C>>,
+) => CommandResult<C> | Promise<CommandResult<C>>;
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -48,7 +56,15 @@ function describeIssues(error: z.ZodError): string {
 export class CommandRegistry {
   readonly #commands = new Map<string, CommandSpec<never>>();
 
-  /** Adds a command; returns the function that removes it again (for a part that stops). */
+  /** Answers a catalogue command; returns the function that removes it again (for a part that stops). */
+  handle<C extends AdminCommand>(command: C, run: NoInfer<CommandHandler<C>>): () => void {
+    const { name, summary } = command;
+    // What the schema parses to is HandlerArgs<C> by definition; TypeScript cannot see it for a generic C.
+    const args = command.args as z.ZodType<HandlerArgs<C>>;
+    return this.register({ name, summary, args, run });
+  }
+
+  /** Adds any command (tests use their own); handle() is the way for the catalogue's. */
   register<A>(spec: CommandSpec<A>): () => void {
     if (!isCommandName(spec.name)) {
       throw new DsrError('E_INTERNAL', `admin command name "${spec.name}" is not a dotted lowercase name`);

@@ -1,9 +1,10 @@
 /**
  * The dsrctl program: global options, error handling and exit codes. Each command lives in its
- * own module under cli/commands/ and is listed in cli/commands/index.ts; commands added by other
- * parts (failover, drill, drain, alerts) plug in there the same way.
+ * own module under cli/commands/ and is listed in cli/commands/index.ts. It talks to the daemon
+ * only through the admin catalogue (admin/catalogue/): command names, arguments and results.
  */
 import { Command, CommanderError } from 'commander';
+import type { ArgsOf, CommandName, ProgressOf, ResultOf } from '../admin/catalogue/commands.ts';
 import { callDaemon } from '../admin/client.ts';
 import { DEFAULT_ADMIN_SOCKET } from '../admin/server.ts';
 import { DsrError } from '../core/errors.ts';
@@ -13,8 +14,12 @@ export interface CliContext {
   io: CliIo;
   /** The admin socket path (--socket, else $DSRCTL_SOCKET, else the default). */
   socket(): string;
-  /** Runs one admin command on the daemon. */
-  call(cmd: string, args?: Record<string, unknown>, onEvent?: (event: unknown) => void): Promise<unknown>;
+  /** Runs one admin command of the catalogue on the daemon. */
+  call<N extends CommandName>(
+    cmd: N,
+    args: ArgsOf<N>,
+    onEvent?: (event: ProgressOf<N>) => void,
+  ): Promise<ResultOf<N>>;
   /** Prints `value` as JSON, or `text()` for people. */
   print(json: boolean, value: unknown, text: () => string): void;
   /** Sets the exit status without throwing (e.g. a check that found problems). */
@@ -54,7 +59,7 @@ export async function runCli(argv: readonly string[], options: RunOptions): Prom
   const ctx: CliContext = {
     io,
     socket: () => program.opts().socket as string,
-    call: (cmd, args = {}, onEvent) => callDaemon(ctx.socket(), cmd, args, { onEvent }),
+    call: (cmd, args, onEvent) => callDaemon(ctx.socket(), cmd, args, { onEvent }),
     print: (json, value, text) => io.out(json ? `${JSON.stringify(value, null, 2)}\n` : text()),
     setExit: (code) => {
       exitCode = code;

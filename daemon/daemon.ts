@@ -3,6 +3,7 @@
  * and reports status. Process concerns (argv, signals, exit) stay in daemon/main.ts and signals.ts.
  */
 
+import type { DaemonStatus } from '../admin/catalogue/status.ts';
 import type { CommandRegistry } from '../admin/registry.ts';
 import type { Config } from '../config/index.ts';
 import { configFingerprint } from '../config/index.ts';
@@ -13,7 +14,7 @@ import type { ConfigChange } from './change.ts';
 import { registerCoreCommands } from './commands.ts';
 import type { DaemonPart, PartContext } from './part.ts';
 import { Reloader } from './reload.ts';
-import { type DaemonStatus, mergeView, viewFromConfig } from './status.ts';
+import { mergeView, viewFromConfig } from './status.ts';
 import { Supervisor } from './supervisor.ts';
 
 export interface DaemonOptions {

@@ -7,14 +7,14 @@
  * failed reload leaves the service running the old config, which is a ready service.
  */
 
-import type { ConfigChangeSummary } from '../admin/contracts.ts';
+import type { ConfigChangeSummary } from '../admin/catalogue/config.ts';
+import type { ReloadRecord } from '../admin/catalogue/status.ts';
 import { type Config, configFingerprint, diffConfig, formatConfigDiff } from '../config/index.ts';
 import { DsrError, isDsrError } from '../core/errors.ts';
 import { errorFields, type Logger } from '../core/log.ts';
 import type { Notifier } from '../core/systemd/notify.ts';
 import { type ConfigChange, changedSections } from './change.ts';
 import type { PartContext } from './part.ts';
-import type { ReloadRecord } from './status.ts';
 import type { Supervisor } from './supervisor.ts';
 
 export interface ReloaderOptions {

@@ -5,8 +5,8 @@
  * persistence entries of that flow. Nothing is written to the kernel.
  */
 
-import type { ExplainArgs } from '../admin/contract-args.ts';
-import type { ExplainResult } from '../admin/contracts.ts';
+import type { ParsedArgsOf } from '../admin/catalogue/commands.ts';
+import type { ExplainResult } from '../admin/catalogue/flows.ts';
 import type { ServiceConfig } from '../config/index.ts';
 import { DsrError } from '../core/errors.ts';
 import { formatIp, maskBytes, parseIp } from './addr.ts';
@@ -24,7 +24,7 @@ export function explainFlow(
   fwd: Forwarder,
   services: readonly ServiceConfig[],
   serviceNameOf: (forwarderName: string) => string | undefined,
-  a: ExplainArgs,
+  a: ParsedArgsOf<'explain'>,
   now: bigint,
 ): ExplainResult {
   const src = parseIp(a.client);

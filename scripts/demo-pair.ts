@@ -12,8 +12,8 @@ import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DaemonStatus } from '../admin/catalogue/status.ts';
 import { callDaemon } from '../admin/client.ts';
-import type { DaemonStatus } from '../daemon/status.ts';
 import { removePins } from '../forwarder/loader.ts';
 import { createLab, type Host, type Lab, type LabProcess, run } from '../lab/index.ts';
 

@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { DaemonStatus } from '../daemon/status.ts';
+import type { DaemonStatus } from '../admin/catalogue/status.ts';
 import { DSRCTL } from '../lab/binaries.ts';
 import { type LabProcess, requireRoot } from '../lab/index.ts';
 import {

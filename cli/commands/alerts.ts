@@ -1,13 +1,5 @@
 import type { CommandModule } from '../program.ts';
 
-interface TestDeliveryResult {
-  target: string;
-  eventId: string;
-  ok: boolean;
-  status?: number;
-  error?: string;
-}
-
 export const alertsCommand: CommandModule = (program, ctx) => {
   const alerts = program.command('alerts').description('alert webhooks');
   alerts
@@ -16,7 +8,7 @@ export const alertsCommand: CommandModule = (program, ctx) => {
     .argument('<target>', 'target name from alerts.targets in the config')
     .option('--json', 'print the result as JSON')
     .action(async (target: string, opts: { json?: boolean }) => {
-      const r = (await ctx.call('alerts.test', { target })) as TestDeliveryResult;
+      const r = await ctx.call('alerts.test', { target });
       ctx.print(opts.json === true, r, () =>
         r.ok
           ? `test event ${r.eventId} delivered to ${r.target}${r.status === undefined ? '' : ` (HTTP ${r.status})`}\n`

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CMD, type ConfigChangeSummary, MAX_DIFF_TEXT_BYTES } from '../../admin/contracts.ts';
+import { type ConfigChangeSummary, MAX_DIFF_TEXT_BYTES } from '../../admin/catalogue/config.ts';
 // config/index.ts is imported when needed: building its schemas costs about half a second.
 import { DEFAULT_CONFIG_PATH } from '../../config/defaults.ts';
 import { DsrError } from '../../core/errors.ts';
@@ -47,7 +47,7 @@ export const configCommand: CommandModule = (program, ctx) => {
     .description('make the daemon load its config file again (like SIGHUP); a broken file changes nothing')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const result = (await ctx.call(CMD.configReload)) as ConfigChangeSummary;
+      const result = await ctx.call('config.reload', {});
       ctx.print(opts.json === true, result, () => formatChange(result, 'applied'));
     });
 
@@ -72,7 +72,7 @@ export const configCommand: CommandModule = (program, ctx) => {
           { file },
         );
       }
-      const result = (await ctx.call(CMD.configDiff, { text, file: resolve(file) })) as ConfigChangeSummary;
+      const result = await ctx.call('config.diff', { text, file: resolve(file) });
       ctx.print(opts.json === true, result, () => formatChange(result, 'would apply'));
     });
 };

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { CMD, type ConnsResult } from '../../admin/contracts.ts';
+import type { ConnsResult } from '../../admin/catalogue/flows.ts';
 import { hostPort, table } from '../format/table.ts';
 import type { CommandModule } from '../program.ts';
 
@@ -37,10 +37,8 @@ export const connsCommand: CommandModule = (program, ctx) => {
     .option('--limit <n>', 'at most this many entries', positiveInt, 1000)
     .option('--json', 'print as JSON')
     .action(async (opts: { service?: string; client?: string; limit: number; json?: boolean }) => {
-      const args: Record<string, unknown> = { limit: opts.limit };
-      if (opts.service !== undefined) args.service = opts.service;
-      if (opts.client !== undefined) args.client = opts.client;
-      const result = (await ctx.call(CMD.conns, args)) as ConnsResult;
+      const { service, client, limit } = opts;
+      const result = await ctx.call('conns', { service, client, limit });
       ctx.print(opts.json === true, result, () => formatConns(result));
     });
 };

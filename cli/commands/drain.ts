@@ -4,22 +4,9 @@
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
+import type { DrainEntry } from '../../admin/catalogue/health.ts';
 import { EXIT_FAILED } from '../../core/exit.ts';
 import type { CommandModule } from '../program.ts';
-
-interface DrainEntry {
-  rs: string;
-  service: string | null;
-  state: 'draining' | 'drained';
-  timeoutMs: number;
-  remaining: number | null;
-  outcome: 'no-flows' | 'timeout' | null;
-}
-
-interface DrainProgress {
-  remaining: number;
-  secondsLeft: number | null;
-}
 
 function address(value: string): string {
   if (isIP(value) === 0) throw new InvalidArgumentError('expected the real server address (IPv4 or IPv6)');
@@ -69,16 +56,12 @@ export const drainCommands: CommandModule = (program, ctx) => {
     .option('--json', 'print the result as JSON')
     .action(
       async (rs: string, opts: { service?: string; timeout?: number; wait?: boolean; json?: boolean }) => {
-        const args: Record<string, unknown> = { rs, wait: opts.wait === true };
-        if (opts.service !== undefined) args.service = opts.service;
-        if (opts.timeout !== undefined) args.timeoutS = opts.timeout;
-        const onEvent = (event: unknown): void => {
+        const args = { rs, service: opts.service, timeoutS: opts.timeout, wait: opts.wait === true };
+        const entry = await ctx.call('drain', args, (p) => {
           if (opts.json === true) return;
-          const p = event as DrainProgress;
           const t = p.secondsLeft === null ? '' : `, ${p.secondsLeft}s before the timeout`;
           ctx.io.out(`  ${p.remaining} flow(s) left${t}\n`);
-        };
-        const entry = (await ctx.call('drain', args, onEvent)) as DrainEntry;
+        });
         ctx.print(opts.json === true, entry, () => formatDrain(entry));
         if (entry.outcome === 'timeout') ctx.setExit(EXIT_FAILED);
       },
@@ -91,7 +74,7 @@ export const drainCommands: CommandModule = (program, ctx) => {
     .option('--service <name>', 'only in this service')
     .option('--json', 'print the result as JSON')
     .action(async (rs: string, opts: { service?: string; json?: boolean }) => {
-      const r = await ctx.call('enable', opts.service === undefined ? { rs } : { rs, service: opts.service });
+      const r = await ctx.call('enable', { rs, service: opts.service });
       ctx.print(
         opts.json === true,
         r,
@@ -107,9 +90,7 @@ export const drainCommands: CommandModule = (program, ctx) => {
     .option('--service <name>', 'only in this service')
     .option('--json', 'print the result as JSON')
     .action(async (rs: string, weight: number | null, opts: { service?: string; json?: boolean }) => {
-      const args: Record<string, unknown> = { rs, weight };
-      if (opts.service !== undefined) args.service = opts.service;
-      const r = await ctx.call('weight', args);
+      const r = await ctx.call('weight', { rs, weight, service: opts.service });
       ctx.print(opts.json === true, r, () =>
         weight === null
           ? `${rs} is back to its configured weight (${scope(opts.service ?? null)})\n`

@@ -4,8 +4,8 @@
  * hand back. The timeline shows live; then the checks and the verdict. Exit 0 pass, 1 fail, 2 usage.
  */
 
+import type { DrillCheck, DrillProgress, DrillReport, TimelineEntry } from '../../admin/catalogue/drill.ts';
 import { EXIT_FAILED } from '../../core/exit.ts';
-import type { DrillCheck, DrillReport, TimelineEntry } from '../../daemon/drill/types.ts';
 import type { CommandModule } from '../program.ts';
 
 const MARK: Record<DrillCheck['status'], string> = { pass: 'ok  ', fail: 'FAIL', warn: 'warn' };
@@ -52,19 +52,16 @@ export const drillCommand: CommandModule = (program, ctx) => {
     .option('--back', 'hand the group back to this director afterwards, and verify that too')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { group?: string; to?: string; back?: boolean; json?: boolean }) => {
-      const args: Record<string, unknown> = { back: opts.back === true };
-      if (opts.group !== undefined) args.group = opts.group;
-      if (opts.to !== undefined) args.to = opts.to;
+      const { group, to } = opts;
       const json = opts.json === true;
       let live = false;
-      const onEvent = (event: unknown): void => {
-        const step = (event as { step?: TimelineEntry }).step;
-        if (json || step === undefined) return;
+      const onEvent = ({ step }: DrillProgress): void => {
+        if (json) return;
         if (!live) ctx.io.out('drill timeline\n');
         live = true;
         ctx.io.out(formatStep(step));
       };
-      const r = (await ctx.call('drill', args, onEvent)) as DrillReport;
+      const r = await ctx.call('drill', { group, to, back: opts.back === true }, onEvent);
       ctx.print(json, r, () => formatDrillReport(r, !live));
       if (!r.ok) ctx.setExit(EXIT_FAILED);
     });

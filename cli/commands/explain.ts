@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { CMD, type ExplainResult } from '../../admin/contracts.ts';
+import type { ExplainResult } from '../../admin/catalogue/flows.ts';
 import { type Endpoint, parseEndpoint, parseServiceEndpoint, type ServiceEndpoint } from '../endpoints.ts';
 import type { CommandModule } from '../program.ts';
 
@@ -31,13 +31,13 @@ export const explainCommand: CommandModule = (program, ctx) => {
     .argument('<service>', 'VIP:PORT/PROTO, e.g. 198.18.0.200:80/tcp', serviceArg)
     .option('--json', 'print as JSON')
     .action(async (client: Endpoint, service: ServiceEndpoint, opts: { json?: boolean }) => {
-      const result = (await ctx.call(CMD.explain, {
+      const result = await ctx.call('explain', {
         client: client.address,
         clientPort: client.port,
         vip: service.address,
         vipPort: service.port,
         protocol: service.protocol,
-      })) as ExplainResult;
+      });
       ctx.print(opts.json === true, result, () => formatExplain(result));
     });
 };

@@ -1,14 +1,5 @@
 import type { CommandModule } from '../program.ts';
 
-interface FailoverResult {
-  group: string;
-  from: string;
-  to: string;
-  ok: boolean;
-  outcome: string;
-  ms: number;
-}
-
 export const failoverCommand: CommandModule = (program, ctx) => {
   program
     .command('failover')
@@ -20,10 +11,8 @@ export const failoverCommand: CommandModule = (program, ctx) => {
     .option('--force', 'hand over even to a peer running another config (fingerprint differs)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { group?: string; to?: string; force?: boolean; json?: boolean }) => {
-      const args: Record<string, unknown> = { force: opts.force === true };
-      if (opts.group !== undefined) args.group = opts.group;
-      if (opts.to !== undefined) args.to = opts.to;
-      const r = (await ctx.call('failover', args)) as FailoverResult;
+      const { group, to } = opts;
+      const r = await ctx.call('failover', { group, to, force: opts.force === true });
       ctx.print(opts.json === true, r, () =>
         r.ok
           ? `VIP group ${r.group} handed over from ${r.from} to ${r.to} in ${r.ms} ms\n`

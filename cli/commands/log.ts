@@ -1,5 +1,4 @@
 import { Argument } from 'commander';
-import { CMD } from '../../admin/contracts.ts';
 import { LOG_LEVELS } from '../../core/log.ts';
 import type { CommandModule } from '../program.ts';
 
@@ -13,10 +12,7 @@ export const logCommand: CommandModule = (program, ctx) => {
     .addArgument(new Argument('[level]', 'new level').choices([...LOG_LEVELS]))
     .option('--json', 'print the result as JSON')
     .action(async (level: string | undefined, opts: { json?: boolean }) => {
-      const result = (await ctx.call(CMD.logLevel, level === undefined ? {} : { level })) as {
-        level: string;
-        previous: string;
-      };
+      const result = await ctx.call('log.level', { level });
       ctx.print(opts.json === true, result, () =>
         result.level === result.previous
           ? `log level: ${result.level}\n`

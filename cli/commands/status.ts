@@ -1,5 +1,3 @@
-import { CMD } from '../../admin/contracts.ts';
-import type { DaemonStatus } from '../../daemon/status.ts';
 import { formatStatus } from '../format/status.ts';
 import type { CommandModule } from '../program.ts';
 
@@ -9,7 +7,7 @@ export const statusCommand: CommandModule = (program, ctx) => {
     .description('node, role per VIP group, peers, services and real servers (like ipvsadm -L -n)')
     .option('--json', 'print the full status as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const status = (await ctx.call(CMD.status)) as DaemonStatus;
+      const status = await ctx.call('status', {});
       ctx.print(opts.json === true, status, () => formatStatus(status));
     });
 };

@@ -1,25 +1,22 @@
 /**
  * The election part's thread line in `dsrctl status`: how the election thread is scheduled, and
- * what its advert keeper (failover/thread/advert-keeper.ts) has done. It reads the part's status
- * as JSON from the daemon, so every field is checked before it is shown.
+ * what its advert keeper has done (ElectionThreadStatus). A part's status is its own JSON in the
+ * status result, so every field is checked before it is shown.
  */
-import type { KeeperStatus } from '../../failover/index.ts';
+import type { AdvertKeeperStatus, ElectionThreadStatus } from '../../admin/catalogue/election.ts';
 
-interface ElectionPartStatus {
-  thread?: { scheduling?: string; schedulingError?: string | null };
-  keeper?: KeeperStatus | null;
-  /** Over all groups: stalls after which peers were re-learned, and stalls the keeper covered. */
-  stalls?: { relearned: number; covered: number };
-}
-
-function electionOf(parts: readonly { name: string; status?: unknown }[]): ElectionPartStatus | null {
+function electionOf(
+  parts: readonly { name: string; status?: unknown }[],
+): Partial<ElectionThreadStatus> | null {
   const status = parts.find((p) => p.name === 'election')?.status;
   if (typeof status !== 'object' || status === null) return null;
   const election = (status as { election?: unknown }).election;
-  return typeof election === 'object' && election !== null ? (election as ElectionPartStatus) : null;
+  return typeof election === 'object' && election !== null
+    ? (election as Partial<ElectionThreadStatus>)
+    : null;
 }
 
-function keeperText(k: KeeperStatus | null | undefined): string {
+function keeperText(k: AdvertKeeperStatus | null | undefined): string {
   if (k === null || k === undefined) return 'keeper not reported';
   const problems = k.problems.length === 0 ? '' : ` (${k.problems.join('; ')})`;
   if (!k.running) return `keeper NOT RUNNING${problems}`;

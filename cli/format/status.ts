@@ -2,7 +2,7 @@
  * `dsrctl status` as text: the node, its VIP groups and peers, then the services in the layout
  * operators know from `ipvsadm -L -n` (service line, then one "->" line per real server).
  */
-import type { DaemonStatus, ServiceStatus } from '../../daemon/status.ts';
+import type { DaemonStatus, ServiceStatus } from '../../admin/catalogue/status.ts';
 import { electionLine } from './election.ts';
 import { duration, hostPort, orDash, table } from './table.ts';
 

@@ -3,7 +3,7 @@
  * answers `alerts.test`, feeds the metrics, and lets the other parts raise events through
  * emit(). Delivery never blocks the caller: emit() only queues.
  */
-import { z } from 'zod';
+import { CATALOGUE } from '../../admin/catalogue/commands.ts';
 import {
   AlertEngine,
   type AlertEventFactory,
@@ -42,12 +42,7 @@ export class AlertsPart implements DaemonPart {
     );
     this.#engine = engine;
     this.#events = createAlertEventFactory({ node: c.node.id });
-    this.#unregister = ctx.admin.register({
-      name: 'alerts.test',
-      summary: 'send a test event to one alert target and report what it answered',
-      args: z.object({ target: z.string().min(1).max(63) }).strict(),
-      run: ({ target }) => engine.sendTest(target),
-    });
+    this.#unregister = ctx.admin.handle(CATALOGUE.alertsTest, ({ target }) => engine.sendTest(target));
     this.#metrics?.setProvider('alerts', () => engine.stats());
     this.#startedAt = performance.now();
     this.#startHeartbeat(c.alerts.heartbeatS);

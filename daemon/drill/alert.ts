@@ -3,8 +3,8 @@
  * targets whether it passed, with its one-line summary. A usage error (no such group or peer, a
  * drill already running) never started one and raises nothing.
  */
+import type { DrillReport } from '../../admin/catalogue/drill.ts';
 import type { AlertsPart } from '../alerts/part.ts';
-import type { DrillReport } from './types.ts';
 
 /** The event's detail is bounded (alerts/events.ts); a longer summary is cut with an ellipsis. */
 const DETAIL_MAX = 1024;

@@ -5,7 +5,8 @@
  * first, aborting a drill in progress (which then reports where it stopped). It reads the config
  * when a drill starts, so it has nothing to apply on a reload.
  */
-import { z } from 'zod';
+import { CATALOGUE, type ParsedArgsOf } from '../../admin/catalogue/commands.ts';
+import type { DrillProgress, DrillReport } from '../../admin/catalogue/drill.ts';
 import type { Config } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -17,16 +18,8 @@ import type { SyncPart } from '../sync/part.ts';
 import type { VipPart } from '../vip/part.ts';
 import { raiseDrillResult } from './alert.ts';
 import { DRILL_TIMING, type DrillTiming, runDrill } from './run.ts';
-import type { DrillClock, DrillNet, DrillReport } from './types.ts';
+import type { DrillClock, DrillNet } from './types.ts';
 import { drillSetup, electionView, forwarderView, kernelNet, realClock, syncView, vipView } from './views.ts';
-
-export const DrillArgs = z
-  .object({
-    group: z.string().min(1).max(63).optional(),
-    to: z.string().min(1).max(63).optional(),
-    back: z.boolean().default(false),
-  })
-  .strict();
 
 export interface DrillPartOptions {
   election: ElectionPart;
@@ -56,20 +49,17 @@ export class DrillPart implements DaemonPart {
   start(ctx: PartContext): void {
     this.#log = ctx.log;
     this.#cleanup.push(
-      ctx.admin.register({
-        name: 'drill',
-        summary: 'failover drill: preflight, planned handover, verification, optional hand back',
-        args: DrillArgs,
-        run: (args, cmd) => this.#drill(ctx.currentConfig(), args, cmd.signal, cmd.progress),
-      }),
+      ctx.admin.handle(CATALOGUE.drill, (args, cmd) =>
+        this.#drill(ctx.currentConfig(), args, cmd.signal, cmd.progress),
+      ),
     );
   }
 
   async #drill(
     config: Config,
-    args: z.infer<typeof DrillArgs>,
+    args: ParsedArgsOf<'drill'>,
     signal: AbortSignal,
-    progress: (event: unknown) => void,
+    progress: (event: DrillProgress) => void,
   ): Promise<DrillReport> {
     const groups = config.vipGroups.map((g) => g.name);
     const group = args.group ?? (groups.length === 1 ? groups[0] : undefined);

@@ -11,7 +11,8 @@
  *     tables to count its flows, and to take the group back);
  *   - same config: the config fingerprints the adverts carry.
  */
-import type { DrillCheck, GroupElectionView, SyncPeerState } from './types.ts';
+import type { DrillCheck } from '../../admin/catalogue/drill.ts';
+import type { GroupElectionView, SyncPeerState } from './types.ts';
 
 export interface PreflightFacts {
   self: string;

@@ -22,19 +22,17 @@
  * `horizon` of the census (enforced). Those flows must all be there: the check is new ≥ that count
  * (new flows opened meanwhile only add; a flow that closed meanwhile stays in its closing state).
  */
-import { DsrError } from '../../core/errors.ts';
-import { passed, preflightChecks } from './preflight.ts';
-import { BulkTally } from './tally.ts';
 import type {
-  AnnouncementWatch,
   DrillCheck,
-  DrillDeps,
   DrillLeg,
   DrillPhase,
   DrillReport,
-  DrillRequest,
   TimelineEntry,
-} from './types.ts';
+} from '../../admin/catalogue/drill.ts';
+import { DsrError } from '../../core/errors.ts';
+import { passed, preflightChecks } from './preflight.ts';
+import { BulkTally } from './tally.ts';
+import type { AnnouncementWatch, DrillDeps, DrillRequest } from './types.ts';
 
 export interface DrillTiming {
   /** A leg's flows must be counted on the other side within this of the census. */

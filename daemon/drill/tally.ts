@@ -7,8 +7,8 @@
  * Only a bulk that *begins* after start() counts: the receiver brackets the bulk it asked for
  * (bulk-begin / bulk-end), and live updates outside a bracket are not part of the table count.
  */
+import type { TableTally } from '../../admin/catalogue/drill.ts';
 import type { ApplyOp } from '../../sync/receiver.ts';
-import type { TableTally } from './types.ts';
 
 export class BulkTally {
   readonly #longLivedMs: number;

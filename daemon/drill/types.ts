@@ -1,91 +1,16 @@
 /**
- * The drill (`dsrctl drill`, issue 6): what it reports, and the narrow views of the rest of the
- * daemon it works through. The orchestration (drill-run.ts) sees only these views, so it is tested
- * with fakes; drill-views.ts builds them from the real parts and the kernel.
+ * The drill (`dsrctl drill`, issue 6): the narrow views of the rest of the daemon it works through
+ * (its report is in admin/catalogue/drill.ts). The orchestration (run.ts) sees only these views,
+ * so it is tested with fakes; views.ts builds them from the real parts and the kernel.
  */
 
-import type { FlowCensus } from '../../forwarder/walks/flows.ts';
+import type { FlowCensus, TimelineEntry } from '../../admin/catalogue/drill.ts';
 import type { ApplyOp } from '../../sync/receiver.ts';
-import type { HandoverOutcome } from '../election/commands.ts';
+import type { HandoverOutcome } from '../election/handover.ts';
 import type { SyncPeerState } from '../sync/part.ts';
 
-export type { FlowCensus } from '../../forwarder/walks/flows.ts';
-export type { HandoverOutcome } from '../election/commands.ts';
+export type { HandoverOutcome } from '../election/handover.ts';
 export type { SyncPeerState } from '../sync/part.ts';
-
-// ---- the report ----
-
-/** warn: could not be judged (e.g. nothing to probe); it does not fail the drill. */
-export type CheckStatus = 'pass' | 'fail' | 'warn';
-
-export interface DrillCheck {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-}
-
-export interface TimelineEntry {
-  /** Wall-clock time, ISO 8601. */
-  at: string;
-  /** Since the drill started (monotonic). */
-  ms: number;
-  step: string;
-}
-
-/** Where a drill ended: a failed preflight changes nothing; later phases have moved the VIPs. */
-export type DrillPhase = 'preflight' | 'handover' | 'verify' | 'hand-back' | 'verify-back' | 'done';
-
-export interface DrillLeg {
-  from: string;
-  to: string;
-  /** A planned handover (make-before-break), or our own preemption once the hold is released. */
-  how: 'handover' | 'preemption';
-  /** The move itself happened (the checks say whether it is verified). */
-  moved: boolean;
-  outcome: string;
-  /** How long the move took, ms (null when it did not happen). */
-  ms: number | null;
-  checks: DrillCheck[];
-}
-
-/** A peer's whole tables as its bulk answer carried them (drill-tally.ts). */
-export interface TableTally {
-  conns: number;
-  /** Connection entries with more than the census margin left to live. */
-  longLived: number;
-  persist: number;
-}
-
-export interface DrillReport {
-  group: string;
-  /** This director, where the drill runs (the master when it starts). */
-  director: string;
-  peer: string;
-  back: boolean;
-  ok: boolean;
-  stoppedAt: DrillPhase;
-  startedAt: string;
-  durationMs: number;
-  preflight: DrillCheck[];
-  legs: DrillLeg[];
-  flows: {
-    /**
-     * A flow with less than this left to live may legitimately be gone on the other director by
-     * the time it is counted there: the census only counts flows with more (drill-run.ts).
-     */
-    marginMs: number;
-    /** Our table before the handover. */
-    before: FlowCensus | null;
-    /** The peer's table after it took over. */
-    peer: TableTally | null;
-    /** Our table after the hand back. */
-    after: FlowCensus | null;
-  };
-  timeline: TimelineEntry[];
-  summary: string;
-}
-
-// ---- what the drill needs of the daemon ----
 
 export type DirectorRole = 'init' | 'backup' | 'master' | 'fault';
 
@@ -122,7 +47,7 @@ export interface DrillElection {
   readonly self: string;
   groupNames(): string[];
   group(name: string): GroupElectionView;
-  /** A planned handover through the election (election-commands.ts handOver). Throws when it cannot start. */
+  /** A planned handover through the election (daemon/election/handover.ts). Throws when it cannot start. */
   handOver(group: string, peer: string, onStarted: () => void): Promise<HandoverOutcome>;
   /** Allows preemption again after our handover: how the drill takes the group back. */
   releaseHold(group: string): Promise<void>;

@@ -7,7 +7,7 @@ import type { Config } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
 import { interfaceIndex } from '../../core/kernel/libc.ts';
 import { RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
-import { handOver } from '../election/commands.ts';
+import { handOver } from '../election/handover.ts';
 import type { ElectionPart } from '../election/part.ts';
 import { directorRole } from '../election/report.ts';
 import type { ForwarderPart } from '../forwarder/part.ts';

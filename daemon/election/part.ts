@@ -11,6 +11,7 @@
  * It starts last and so stops first: stop() shuts the groups down (a master sends priority 0 so a
  * backup takes over at once), flushes those adverts, and waits for the VIPs to be released.
  */
+import type { ElectionThreadStatus } from '../../admin/catalogue/election.ts';
 import { type Config, configFingerprint, type VipGroupConfig } from '../../config/index.ts';
 import { keyMaterialFromConfig } from '../../core/auth/key-material.ts';
 import { ELECTION_KEY_PURPOSE } from '../../core/auth/keyring.ts';
@@ -49,6 +50,7 @@ import {
   type TakeoverStart,
   takeoverStart,
 } from './failover.ts';
+import type { HandoverElection } from './handover.ts';
 import {
   directorRole,
   groupStatus,
@@ -91,7 +93,7 @@ export interface Group {
 /** How often the election thread sends a status snapshot besides the ones with its outputs. */
 const SNAPSHOT_INTERVAL_MS = 200;
 
-export class ElectionPart implements DaemonPart {
+export class ElectionPart implements DaemonPart, HandoverElection {
   readonly name = 'election';
   readonly #o: ElectionPartOptions;
   readonly #groups = new Map<number, Group>();
@@ -409,18 +411,21 @@ export class ElectionPart implements DaemonPart {
     const config = this.#config;
     if (thread === undefined || config === undefined) return {};
     const s = thread.snapshot();
+    const shown: ElectionThreadStatus = {
+      thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
+      keeper: s.keeper,
+      stalls: {
+        relearned: sum(s.groups, (g) => g.counters.stalls ?? 0),
+        covered: sum(s.groups, (g) => g.counters.coveredStalls ?? 0),
+      },
+    };
     return {
       groups: s.groups.map((gs) => groupStatus(config, gs, this.#names)),
       peers: peerStatuses(config, s.groups, this.#names),
       election: {
         drops: s.drops,
         transport: s.transport,
-        thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
-        keeper: s.keeper,
-        stalls: {
-          relearned: sum(s.groups, (g) => g.counters.stalls ?? 0),
-          covered: sum(s.groups, (g) => g.counters.coveredStalls ?? 0),
-        },
+        ...shown,
         snapshotAgeMs: Math.max(0, Math.round(performance.now() - s.at)),
       },
     };

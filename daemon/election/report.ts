@@ -2,10 +2,11 @@
  * How the election's outputs and status are told to the rest of the daemon: roles in dsrctl
  * status, alert events, metrics. Pure mappings, tested on their own.
  */
+
+import type { GroupStatus, PeerStatus, Role } from '../../admin/catalogue/status.ts';
 import type { Config } from '../../config/index.ts';
 import type { ElectionAlert, ElectionStatus } from '../../failover/index.ts';
 import type { AlertsPart } from '../alerts/part.ts';
-import type { GroupStatus, PeerStatus, Role } from '../status.ts';
 
 type AlertSink = Pick<AlertsPart, 'emit'>;
 

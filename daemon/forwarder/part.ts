@@ -9,8 +9,8 @@
  * same flows (restore, never flush). The election, stopped before us, has already resigned.
  */
 
-import { ConnsArgs, ExplainArgs } from '../../admin/contract-args.ts';
-import { CMD } from '../../admin/contracts.ts';
+import { CATALOGUE } from '../../admin/catalogue/commands.ts';
+import type { FlowCensus } from '../../admin/catalogue/drill.ts';
 import type { Config } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
 import { interfaceIndex } from '../../core/kernel/libc.ts';
@@ -20,7 +20,7 @@ import { RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
 import { explainFlow } from '../../forwarder/explain.ts';
 import { Forwarder } from '../../forwarder/forwarder.ts';
 import { RealServerNeighbours } from '../../forwarder/neighbours.ts';
-import { type FlowCensus, flowsByName, type RealNames } from '../../forwarder/walks/flows.ts';
+import { flowsByName, type RealNames } from '../../forwarder/walks/flows.ts';
 import { TableThread } from '../../forwarder/walks/thread.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { ForwarderAttachment } from '../election/conditions.ts';
@@ -128,25 +128,16 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       this.#cleanup.push(() => health.off('event', onEvent));
     }
     this.#cleanup.push(
-      ctx.admin.register({
-        name: CMD.conns,
-        summary: 'entries of the connection table',
-        args: ConnsArgs,
-        run: (args) => this.#tablesOrFail().conns(this.#realNames(), args),
-      }),
-      ctx.admin.register({
-        name: CMD.explain,
-        summary: 'which real server a flow goes to, and why',
-        args: ExplainArgs,
-        run: (args) =>
-          explainFlow(
-            this.#running(),
-            this.#config?.services ?? [],
-            (n) => this.#serviceNames.get(n),
-            args,
-            process.hrtime.bigint(),
-          ),
-      }),
+      ctx.admin.handle(CATALOGUE.conns, (args) => this.#tablesOrFail().conns(this.#realNames(), args)),
+      ctx.admin.handle(CATALOGUE.explain, (args) =>
+        explainFlow(
+          this.#running(),
+          this.#config?.services ?? [],
+          (n) => this.#serviceNames.get(n),
+          args,
+          process.hrtime.bigint(),
+        ),
+      ),
     );
     this.#o.metrics?.setProvider('forwarder', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('forwarder', undefined));

@@ -8,6 +8,7 @@
  * the engine inside it from start().
  */
 import { EventEmitter } from 'node:events';
+import type { RealServerState } from '../../admin/catalogue/status.ts';
 import type { Logger } from '../../core/log.ts';
 import type { DrainSnapshot, FlowCounter } from '../../health/drain-tracker.ts';
 import { HealthEngine, type HealthEngineOptions, type TrackedCondition } from '../../health/engine.ts';
@@ -19,7 +20,7 @@ import type { Health } from '../../health/target-health.ts';
 import type { ConfigChange } from '../change.ts';
 import { touches } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
-import type { RealServerState, StatusContribution } from '../status.ts';
+import type { StatusContribution } from '../status.ts';
 import { notRunning, registerHealthCommands } from './commands.ts';
 
 export interface HealthPartOptions extends Omit<HealthEngineOptions, 'remainingFlows'> {

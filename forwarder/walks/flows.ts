@@ -5,8 +5,9 @@
  * runs them in a worker thread (forwarder-table-worker.ts), never on the daemon's event loop.
  */
 
-import type { ConnsArgs } from '../../admin/contract-args.ts';
-import type { ConnEntry, ConnsResult } from '../../admin/contracts.ts';
+import type { ParsedArgsOf } from '../../admin/catalogue/commands.ts';
+import type { FlowCensus } from '../../admin/catalogue/drill.ts';
+import type { ConnEntry, ConnsResult } from '../../admin/catalogue/flows.ts';
 import { DsrError } from '../../core/errors.ts';
 import { formatIp, type IpAddr, parseIp } from '../addr.ts';
 import { connTimeout, isExpired } from '../conn-state.ts';
@@ -58,12 +59,6 @@ export function countTables(tables: FlowTables, cfg: ForwarderConfig, now: bigin
     persistent++;
   });
   return { perRealId, total, persistent };
-}
-
-/** Live flows, and how many of them have more than a given time left before they expire. */
-export interface FlowCensus {
-  live: number;
-  longLived: number;
 }
 
 /**
@@ -132,7 +127,7 @@ export function listTables(
   tables: FlowTables,
   cfg: ForwarderConfig,
   names: RealNames,
-  args: ConnsArgs,
+  args: ParsedArgsOf<'conns'>,
   now: bigint,
 ): ConnsResult {
   const matchClient = clientMatcher(args.client);

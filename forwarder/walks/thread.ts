@@ -1,10 +1,11 @@
 /** The parent side of forwarder-table-worker.ts: requests by id, one worker per running forwarder. */
 import { Worker } from 'node:worker_threads';
-import type { ConnsArgs } from '../../admin/contract-args.ts';
-import type { ConnsResult } from '../../admin/contracts.ts';
+import type { ParsedArgsOf } from '../../admin/catalogue/commands.ts';
+import type { FlowCensus } from '../../admin/catalogue/drill.ts';
+import type { ConnsResult } from '../../admin/catalogue/flows.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { Forwarder } from '../forwarder.ts';
-import type { FlowCensus, RealNames, TableCounts } from './flows.ts';
+import type { RealNames, TableCounts } from './flows.ts';
 import type { TableReply, TableRequest, TableWorkerData } from './worker.ts';
 
 type Request = TableRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -67,7 +68,7 @@ export class TableThread {
     }) as Promise<TickResult>;
   }
 
-  conns(names: RealNames, args: ConnsArgs): Promise<ConnsResult> {
+  conns(names: RealNames, args: ParsedArgsOf<'conns'>): Promise<ConnsResult> {
     return this.#request({
       op: 'conns',
       cfg: this.#fwd.store.getConfig(),

@@ -5,7 +5,7 @@
  * the threads of a process.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ConnsArgs } from '../../admin/contract-args.ts';
+import type { ParsedArgsOf } from '../../admin/catalogue/commands.ts';
 import { BpfMap } from '../bpf-map.ts';
 import type { ForwarderConfig } from '../layout.ts';
 import { FlowTables } from '../tables.ts';
@@ -19,7 +19,7 @@ export interface TableWorkerData {
 
 export type TableRequest =
   | { id: number; op: 'tick'; cfg: ForwarderConfig; persistTimeouts: Map<number, bigint> }
-  | { id: number; op: 'conns'; cfg: ForwarderConfig; names: RealNames; args: ConnsArgs }
+  | { id: number; op: 'conns'; cfg: ForwarderConfig; names: RealNames; args: ParsedArgsOf<'conns'> }
   | { id: number; op: 'census'; cfg: ForwarderConfig; minRemainingNs: bigint };
 
 export type TableReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

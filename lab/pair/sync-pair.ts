@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExplainResult } from '../../admin/catalogue/flows.ts';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
-import { CMD, type ExplainResult } from '../../admin/contracts.ts';
-import type { DaemonStatus } from '../../daemon/status.ts';
 import { masterDownIntervalMs } from '../../failover/index.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../binaries.ts';
@@ -199,7 +199,7 @@ admin:
   /** The director's status over its admin socket (polled often: no dsrctl process per poll). */
   async status(d: Director): Promise<DaemonStatus | null> {
     try {
-      return (await callDaemon(d.sock, CMD.status, {}, { timeoutMs: 5000 })) as DaemonStatus;
+      return (await callDaemon(d.sock, 'status', {}, { timeoutMs: 5000 })) as DaemonStatus;
     } catch {
       return null;
     }
@@ -208,7 +208,7 @@ admin:
   /** `dsrctl explain` over the admin socket. */
   async explain(d: Director, client: string, vipPort: number): Promise<ExplainResult> {
     const args = { client, clientPort: 1, vip: this.vip, vipPort, protocol: 'tcp' };
-    return (await callDaemon(d.sock, CMD.explain, args, { timeoutMs: 5000 })) as ExplainResult;
+    return (await callDaemon(d.sock, 'explain', args, { timeoutMs: 5000 })) as ExplainResult;
   }
 
   /**

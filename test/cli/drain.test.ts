@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
 import { CommandRegistry } from '../../admin/registry.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -18,7 +19,6 @@ import { NoNotifier } from '../../core/systemd/notify.ts';
 import { Daemon } from '../../daemon/daemon.ts';
 import { HealthPart } from '../../daemon/health/part.ts';
 import { coreParts } from '../../daemon/parts.ts';
-import type { DaemonStatus } from '../../daemon/status.ts';
 import { DSRCTL, dsrctl, NODE } from '../../lab/binaries.ts';
 
 const RS = '198.18.0.101';

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import type { DaemonStatus } from '../../daemon/status.ts';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../../lab/binaries.ts';
 import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';

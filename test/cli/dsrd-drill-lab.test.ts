@@ -9,7 +9,7 @@
  * 3. Usage errors exit 2.
  */
 import test from 'ava';
-import type { DrillReport } from '../../daemon/drill/types.ts';
+import type { DrillReport } from '../../admin/catalogue/drill.ts';
 import { dsrctl } from '../../lab/binaries.ts';
 import { requireRoot } from '../../lab/index.ts';
 import { role, SyncPair, sleep, streamsReport } from '../../lab/pair/sync-pair.ts';

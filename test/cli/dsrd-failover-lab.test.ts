@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import type { DaemonStatus } from '../../daemon/status.ts';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../../lab/binaries.ts';
 import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';

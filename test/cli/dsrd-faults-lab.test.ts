@@ -16,7 +16,7 @@
  * holder timeline. The planned `dsrctl failover` is covered by dsrd-failover-lab.test.ts.
  */
 import test, { type ExecutionContext } from 'ava';
-import type { DaemonStatus } from '../../daemon/status.ts';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { type ProbeResult, RunningProbe } from '../../lab/failover/probe-run.ts';
 import { VipWatch } from '../../lab/failover/vip-watch.ts';
 import { type LabProcess, requireRoot } from '../../lab/index.ts';

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import type { DaemonStatus, ServiceStatus } from '../../daemon/status.ts';
+import type { DaemonStatus, ServiceStatus } from '../../admin/catalogue/status.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRCTL, DSRD, NODE, run as runCmd } from '../../lab/binaries.ts';
 import {

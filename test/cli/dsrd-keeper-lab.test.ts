@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import type { ExecutionContext } from 'ava';
 import test from 'ava';
-import type { DaemonStatus } from '../../daemon/status.ts';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import type { KeeperStatus } from '../../failover/index.ts';
 import { dsrctl } from '../../lab/binaries.ts';
 import { stallCountsOf } from '../../lab/failover/dsrd-stack.ts';

@@ -16,7 +16,7 @@
  * the lab torn down.
  */
 import test, { type ExecutionContext } from 'ava';
-import type { ConnsResult } from '../../admin/contracts.ts';
+import type { ConnsResult } from '../../admin/catalogue/flows.ts';
 import { parseIp } from '../../forwarder/addr.ts';
 import { hashClient, hashFlow } from '../../forwarder/flow-hash.ts';
 import { buildMaglevTable, MAGLEV_DEFAULT_SIZE } from '../../forwarder/maglev.ts';

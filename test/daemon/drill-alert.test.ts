@@ -1,9 +1,9 @@
 /** drill_result (issue 8): a drill's pass/fail and summary reach the alert targets. */
 import test from 'ava';
+import type { DrillReport } from '../../admin/catalogue/drill.ts';
 import type { AlertEventFields, AlertEventType } from '../../alerts/index.ts';
 import { parseAlertEvent } from '../../alerts/index.ts';
 import { raiseDrillResult } from '../../daemon/drill/alert.ts';
-import type { DrillReport } from '../../daemon/drill/types.ts';
 
 function report(ok: boolean, summary: string): DrillReport {
   return {

@@ -5,8 +5,8 @@
  * that fails, a hand back that never happens and an abort each fail the drill at the right phase.
  */
 import test from 'ava';
+import type { DrillReport, TimelineEntry } from '../../admin/catalogue/drill.ts';
 import { runDrill } from '../../daemon/drill/run.ts';
-import type { DrillReport, TimelineEntry } from '../../daemon/drill/types.ts';
 import { FakePair, type Knobs, PEER, REFRESH_MS, SELF, SETUP } from './drill-fakes.ts';
 
 async function drill(

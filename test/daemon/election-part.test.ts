@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
 import { CommandRegistry } from '../../admin/registry.ts';
 import { loadConfig } from '../../config/index.ts';
@@ -21,7 +22,6 @@ import { NoNotifier } from '../../core/systemd/notify.ts';
 import { Daemon } from '../../daemon/daemon.ts';
 import { ElectionPart, type ForwarderAttachment } from '../../daemon/election/part.ts';
 import { coreParts } from '../../daemon/parts.ts';
-import type { DaemonStatus } from '../../daemon/status.ts';
 import { VipPart } from '../../daemon/vip/part.ts';
 import { FakeAnnouncer } from '../../failover/vip/fake-announcer.ts';
 

@@ -1,8 +1,9 @@
 /** `dsrctl status`: the sorry server is one row, named as such, whoever reports it. */
 import test from 'ava';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { electionLine } from '../../cli/format/election.ts';
 import { formatStatus } from '../../cli/format/status.ts';
-import { type DaemonStatus, mergeView, viewFromConfig } from '../../daemon/status.ts';
+import { mergeView, viewFromConfig } from '../../daemon/status.ts';
 import { fakeFiles, KEY_BYTES, parseOk, yaml } from '../config/helpers.ts';
 
 const config = parseOk(

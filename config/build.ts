@@ -3,7 +3,8 @@
  * fields (group priority from node.priority, interfaces, ports), resolves health check names,
  * normalises addresses and wraps secrets. Runs only on a config that produced no issues.
  */
-import { ipFamily, normalizeIp, parseHostPort } from './address.ts';
+import { parseEndpoint } from '../core/net/endpoint.ts';
+import { canonicalIp, parseIp } from '../core/net/ip.ts';
 import { ALERT_EVENTS } from './alert-events.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { LoadedFiles } from './files.ts';
@@ -138,8 +139,8 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
 
   const peers: PeerConfig[] = raw.peers.map((p) => ({
     id: p.id,
-    address: normalizeIp(p.address),
-    family: ipFamily(p.address) as 4 | 6,
+    address: canonicalIp(p.address),
+    family: parseIp(p.address).family,
     port: p.port ?? raw.election.port,
   }));
 
@@ -147,7 +148,7 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
     name: g.name,
     id: g.id,
     interface: g.interface ?? firstInterface,
-    vips: g.vips.map(normalizeIp),
+    vips: g.vips.map(canonicalIp),
     priority: g.priority ?? raw.node.priority,
     preempt: g.preempt,
     preemptDelayMs: g.preempt_delay_ms,
@@ -173,17 +174,17 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
   for (const g of vipGroups) for (const v of g.vips) groupOfVip.set(v, g.name);
 
   const services: ServiceConfig[] = raw.services.map((s) => {
-    const vip = normalizeIp(s.vip);
+    const vip = canonicalIp(s.vip);
     const serviceCheck = resolveCheck(s.health_check);
     const realServers: RealServerConfig[] = s.real_servers.map((r) => ({
-      address: normalizeIp(r.address),
+      address: canonicalIp(r.address),
       weight: r.weight,
       healthCheck: r.health_check === undefined ? serviceCheck : resolveCheck(r.health_check),
     }));
     return {
       name: s.name,
       vip,
-      family: ipFamily(vip) as 4 | 6,
+      family: parseIp(vip).family,
       vipGroup: groupOfVip.get(vip) as string,
       protocol: s.protocol,
       port: s.port,
@@ -196,7 +197,7 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
           }
         : null,
       minHealthy: s.min_healthy,
-      sorryServer: s.sorry_server === undefined ? null : normalizeIp(s.sorry_server),
+      sorryServer: s.sorry_server === undefined ? null : canonicalIp(s.sorry_server),
       rescheduleOnDown: s.reschedule_on_down,
       drain: { keepPersistence: s.drain.keep_persistence, timeoutS: s.drain.timeout_s },
       realServers,
@@ -212,19 +213,20 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
     const peer = peers.find((p) => p.id === sp.id) as PeerConfig;
     return {
       id: sp.id,
-      address: sp.address === undefined ? peer.address : normalizeIp(sp.address),
+      address: sp.address === undefined ? peer.address : canonicalIp(sp.address),
       port: sp.port ?? raw.sync.port,
     };
   });
 
-  const listen = parseHostPort(raw.metrics.listen);
-  if (listen === null) throw new Error('internal: metrics.listen passed the schema but does not parse');
+  const listen = parseEndpoint(raw.metrics.listen);
+  if (typeof listen === 'string')
+    throw new Error('internal: metrics.listen passed the schema but does not parse');
 
   return {
     node: {
       id: raw.node.id,
       priority: raw.node.priority,
-      address: raw.node.address === undefined ? null : normalizeIp(raw.node.address),
+      address: raw.node.address === undefined ? null : canonicalIp(raw.node.address),
     },
     election: {
       transport: raw.election.transport,
@@ -232,7 +234,7 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
       multicast:
         raw.election.transport === 'multicast'
           ? {
-              group: normalizeIp(raw.election.multicast.group),
+              group: canonicalIp(raw.election.multicast.group),
               ttl: raw.election.multicast.ttl,
               interface: raw.election.multicast.interface ?? firstInterface,
             }
@@ -263,7 +265,12 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
       lagAlertMs: raw.sync.lag_alert_ms,
       peers: syncPeers,
     },
-    metrics: { enabled: raw.metrics.enabled, host: listen.host, port: listen.port, path: raw.metrics.path },
+    metrics: {
+      enabled: raw.metrics.enabled,
+      host: listen.address,
+      port: listen.port,
+      path: raw.metrics.path,
+    },
     admin: { socket: raw.admin.socket, group: raw.admin.group ?? null, mode: parseFileMode(raw.admin.mode) },
     log: { level: raw.log.level },
     alerts: {

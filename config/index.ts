@@ -2,7 +2,6 @@
  * Public API of the config package. Other parts import from here only.
  * See config/README.md for the file format, the defaults and examples of use.
  */
-export { type HostPort, type IpFamily, ipFamily, normalizeIp, parseHostPort } from './address.ts';
 export { ALERT_EVENTS, type AlertEvent } from './alert-events.ts';
 export { type CheckResult, checkConfigFile, summarizeConfig } from './check.ts';
 export {

@@ -3,7 +3,9 @@
  * "expected <what>"; the issue formatter (issues.ts) appends what was found.
  */
 import { z } from 'zod';
-import { ipFamily, isMulticast, isUsableUnicast, parseHostPort } from './address.ts';
+import { parseEndpoint } from '../core/net/endpoint.ts';
+import { ipFamily } from '../core/net/ip.ts';
+import { isMulticast, isUsableUnicast } from '../core/net/ranges.ts';
 
 export function intIn(min: number, max: number, what = `an integer from ${min} to ${max}`) {
   const error = `expected ${what}`;
@@ -46,12 +48,18 @@ export function unicastAddress() {
 
 export function multicastAddress() {
   const error = 'expected an IPv4 or IPv6 multicast address';
-  return z.string({ error }).refine((s) => ipFamily(s) !== null && isMulticast(s), { error });
+  return z.string({ error }).refine(isMulticast, { error });
 }
 
 export function hostPort() {
   const error = 'expected ADDRESS:PORT, e.g. 127.0.0.1:9779 or [::1]:9779';
-  return z.string({ error }).refine((s) => parseHostPort(s) !== null, { error });
+  return z.string({ error }).refine(
+    (s) => {
+      const ep = parseEndpoint(s);
+      return typeof ep !== 'string' && ep.port >= 1;
+    },
+    { error },
+  );
 }
 
 export function absolutePath() {

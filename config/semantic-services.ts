@@ -1,5 +1,5 @@
 /** Cross-field rules of services, real servers and their health checks. */
-import { ipFamily, normalizeIp } from './address.ts';
+import { canonicalIp, parseIp } from '../core/net/ip.ts';
 import type { IssueCollector } from './issues.ts';
 import type { FieldPath } from './positions.ts';
 import type { RawHealthCheck, RawHealthCheckRef, RawService } from './schema.ts';
@@ -62,18 +62,18 @@ export function checkServices(out: IssueCollector, s: Sections): void {
   reportDuplicates(
     out,
     services,
-    (v) => `${normalizeIp(v.vip)} ${v.protocol} ${v.port}`,
+    (v) => `${canonicalIp(v.vip)} ${v.protocol} ${v.port}`,
     (i) => ['services', i, 'port'],
     'service: same vip, protocol and port as another service',
   );
 
   const groupOfVip = new Map<string, string>();
-  for (const g of s.vip_groups ?? []) for (const v of g.vips) groupOfVip.set(normalizeIp(v), g.name);
+  for (const g of s.vip_groups ?? []) for (const v of g.vips) groupOfVip.set(canonicalIp(v), g.name);
 
   services.forEach((svc, i) => {
     const at = (...rest: (string | number)[]): FieldPath => ['services', i, ...rest];
-    const family = ipFamily(svc.vip) as 4 | 6;
-    if (s.vip_groups && !groupOfVip.has(normalizeIp(svc.vip))) {
+    const family = parseIp(svc.vip).family;
+    if (s.vip_groups && !groupOfVip.has(canonicalIp(svc.vip))) {
       out.add(
         'semantic',
         at('vip'),
@@ -83,12 +83,12 @@ export function checkServices(out: IssueCollector, s: Sections): void {
     reportDuplicates(
       out,
       svc.real_servers,
-      (r) => normalizeIp(r.address),
+      (r) => canonicalIp(r.address),
       (j) => at('real_servers', j, 'address'),
       'real server address in this service',
     );
     svc.real_servers.forEach((rs, j) => {
-      const rf = ipFamily(rs.address) as 4 | 6;
+      const rf = parseIp(rs.address).family;
       if (rf !== family) {
         out.add(
           'semantic',
@@ -101,7 +101,7 @@ export function checkServices(out: IssueCollector, s: Sections): void {
     });
     if (svc.health_check !== undefined) checkRef(out, s, svc, svc.health_check, at('health_check'));
     if (svc.sorry_server !== undefined) {
-      const sf = ipFamily(svc.sorry_server) as 4 | 6;
+      const sf = parseIp(svc.sorry_server).family;
       if (sf !== family) {
         out.add(
           'semantic',

@@ -3,7 +3,7 @@
  * keys present when there is someone to authenticate. Each rule runs when the sections it reads
  * passed the schema, so a broken section does not hide the errors of the others.
  */
-import { ipFamily, normalizeIp } from './address.ts';
+import { canonicalIp, ipFamily, parseIp } from '../core/net/ip.ts';
 import type { IssueCollector } from './issues.ts';
 import type { FieldPath } from './positions.ts';
 import type { RawKeyRing } from './schema.ts';
@@ -23,7 +23,7 @@ function checkPeers(out: IssueCollector, s: Sections): void {
   reportDuplicates(
     out,
     peers,
-    (p) => `${normalizeIp(p.address)} ${p.port ?? s.election?.port ?? ''}`,
+    (p) => `${canonicalIp(p.address)} ${p.port ?? s.election?.port ?? ''}`,
     (i) => ['peers', i, 'address'],
     'peer address and port',
   );
@@ -34,14 +34,14 @@ function checkPeers(out: IssueCollector, s: Sections): void {
     if (p.id === node.id) {
       out.add('semantic', ['peers', i, 'id'], `peer id "${p.id}" is this node's own id (node.id)`);
     }
-    if (node.address !== undefined && normalizeIp(p.address) === normalizeIp(node.address)) {
+    if (node.address !== undefined && canonicalIp(p.address) === canonicalIp(node.address)) {
       out.add(
         'semantic',
         ['peers', i, 'address'],
         `peer address ${p.address} is this node's own address (node.address)`,
       );
     }
-    const pf = ipFamily(p.address) as 4 | 6;
+    const pf = parseIp(p.address).family;
     if (nodeFamily !== null && pf !== nodeFamily) {
       out.add(
         'semantic',
@@ -56,8 +56,8 @@ function checkElection(out: IssueCollector, s: Sections): void {
   if (!s.election || !s.node) return;
   const { election, node } = s;
   if (election.transport !== 'multicast' || node.address === undefined) return;
-  const gf = ipFamily(election.multicast.group) as 4 | 6;
-  const nf = ipFamily(node.address) as 4 | 6;
+  const gf = parseIp(election.multicast.group).family;
+  const nf = parseIp(node.address).family;
   if (gf !== nf) {
     out.add(
       'semantic',
@@ -94,7 +94,7 @@ function checkVipGroups(out: IssueCollector, s: Sections): void {
     'VIP group id',
   );
   const vips = groups.flatMap((g, i) =>
-    g.vips.map((v, j) => ({ v: normalizeIp(v), path: ['vip_groups', i, 'vips', j] })),
+    g.vips.map((v, j) => ({ v: canonicalIp(v), path: ['vip_groups', i, 'vips', j] })),
   );
   reportDuplicates(
     out,

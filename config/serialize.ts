@@ -5,7 +5,7 @@
  * written back, and only when asked to.
  */
 import { stringify } from 'yaml';
-import { formatHostPort } from './address.ts';
+import { formatEndpoint } from '../core/net/endpoint.ts';
 import type { Config, HealthCheck, KeyRing } from './types.ts';
 
 export interface SerializeOptions {
@@ -154,7 +154,11 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Record
       lag_alert_ms: c.sync.lagAlertMs,
       peers: c.sync.peers.map((p) => ({ id: p.id, address: p.address, port: p.port })),
     },
-    metrics: { enabled: c.metrics.enabled, listen: formatHostPort(c.metrics), path: c.metrics.path },
+    metrics: {
+      enabled: c.metrics.enabled,
+      listen: formatEndpoint({ address: c.metrics.host, port: c.metrics.port }),
+      path: c.metrics.path,
+    },
     admin: {
       socket: c.admin.socket,
       ...(c.admin.group === null ? {} : { group: c.admin.group }),

@@ -2,9 +2,9 @@
  * The typed config object the daemon works with (camelCase), built from the validated YAML
  * (snake_case, see schema.ts). Every default is already applied and every reference resolved:
  * a consumer never looks at defaults or names again. Addresses are in canonical form
- * (address.ts). Durations carry their unit in the name.
+ * (core/net/ip.ts). Durations carry their unit in the name.
  */
-import type { IpFamily } from './address.ts';
+import type { IpFamily } from '../core/net/ip.ts';
 import type { AlertEvent } from './alert-events.ts';
 import type { Secret } from './secret.ts';
 

@@ -14,6 +14,8 @@ export const ErrorCodes = {
   // lab
   E_LAB_ADDRESS: 'a lab address is outside 198.18.0.0/15 or 2001:2::/48',
   E_LAB_STATE: 'the lab is not in the state this operation needs',
+  // addresses (core/net)
+  E_ADDRESS_INVALID: 'an IP or MAC address or a prefix length is not valid',
   // config
   E_CONFIG_PARSE: 'the config file is not valid YAML',
   E_CONFIG_INVALID: 'the config file does not match the schema',
@@ -27,7 +29,6 @@ export const ErrorCodes = {
   E_BPF_TEST_RUN: 'BPF_PROG_TEST_RUN failed',
   E_MAGLEV_INPUT: 'the Maglev table cannot be built from this input',
   E_FORWARDER_STATE: 'the desired forwarder state is invalid or exceeds a table capacity',
-  E_ADDRESS_INVALID: 'an IP or MAC address is not valid',
   // kernel effects
   E_NETLINK: 'an rtnetlink request failed',
   E_PACKET_SOCKET: 'an AF_PACKET operation failed',

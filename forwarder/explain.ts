@@ -9,10 +9,19 @@ import type { ParsedArgsOf } from '../admin/catalogue/commands.ts';
 import type { ExplainResult } from '../admin/catalogue/flows.ts';
 import type { ServiceConfig } from '../config/index.ts';
 import { DsrError } from '../core/errors.ts';
-import { formatIp, maskBytes, parseIp } from './addr.ts';
+import { maskBytes } from '../core/net/prefix.ts';
 import { connTimeout, isExpired } from './conn-state.ts';
 import type { Forwarder } from './forwarder.ts';
-import { DSR, encodeFlow, encodePersistKey, type Flow, IPPROTO_TCP, IPPROTO_UDP } from './layout.ts';
+import {
+  DSR,
+  encodeFlow,
+  encodePersistKey,
+  type Flow,
+  formatMapAddress,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  parseMapAddress,
+} from './layout.ts';
 import { SelectionModel } from './model.ts';
 
 const TCP_ACK = 0x10;
@@ -27,8 +36,8 @@ export function explainFlow(
   a: ParsedArgsOf<'explain'>,
   now: bigint,
 ): ExplainResult {
-  const src = parseIp(a.client);
-  const dst = parseIp(a.vip);
+  const src = parseMapAddress(a.client);
+  const dst = parseMapAddress(a.vip);
   if (src.family !== dst.family) {
     throw new DsrError('E_ADMIN_REQUEST', 'the client and the VIP must be of the same IP family', { ...a });
   }
@@ -68,12 +77,12 @@ export function explainFlow(
     const key = { client, svcId, family: src.family };
     const pe = fwd.tables.getPersist(key);
     if (pe === null) {
-      steps.push(`persistence: no entry for client ${formatIp({ family: src.family, bytes: client })}`);
+      steps.push(`persistence: no entry for client ${formatMapAddress(src.family, client)}`);
     } else {
       model.persist.set(hex(encodePersistKey(key)), { ...pe });
       const left = svc.persistTimeoutNs - (now - pe.lastSeenNs);
       steps.push(
-        `persistence: client ${formatIp({ family: src.family, bytes: client })} is pinned to ${realName(pe.realId)}` +
+        `persistence: client ${formatMapAddress(src.family, client)} is pinned to ${realName(pe.realId)}` +
           (isExpired(now, pe.lastSeenNs, svc.persistTimeoutNs)
             ? ' (expired: ignored)'
             : ` for ${seconds(left)} more s`),

@@ -4,7 +4,8 @@
  * IPv4 options, IPv6 extension headers, fragments, ICMP too-big errors, ARP
  * and neighbour solicitations. Checksums are computed (RFC 1071).
  */
-import { parseIp, parseMac } from './addr.ts';
+import { parseIp } from '../core/net/ip.ts';
+import { parseMac } from '../core/net/mac.ts';
 
 export const ETH_P_IP = 0x0800;
 export const ETH_P_ARP = 0x0806;

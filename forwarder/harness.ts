@@ -7,9 +7,8 @@
  */
 
 import { DsrError } from '../core/errors.ts';
-import { parseIp } from './addr.ts';
 import { BpfMapStore } from './bpf-map-store.ts';
-import { type ConnEntry, DSR, type Flow, IPPROTO_TCP } from './layout.ts';
+import { type ConnEntry, DSR, type Flow, IPPROTO_TCP, parseMapAddress } from './layout.ts';
 import { type LoadedForwarder, type LoadOptions, loadForwarder } from './loader.ts';
 import { buildMaglevTable } from './maglev.ts';
 import { type DesiredState, type ReconcileReport, Reconciler, type TableBuilder } from './reconciler.ts';
@@ -87,7 +86,7 @@ export class ForwarderInstance {
     const now = process.hrtime.bigint();
     const dport = fill.dport ?? svc.key.port;
     const v6 = svc.key.family === 6;
-    const base = parseIp(v6 ? '2001:2::' : '198.18.0.0').bytes;
+    const base = parseMapAddress(v6 ? '2001:2::' : '198.18.0.0').bytes;
     function* entries(): Generator<[Flow, ConnEntry]> {
       for (let i = 0; i < count; i++) {
         const src = base.slice();

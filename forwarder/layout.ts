@@ -10,7 +10,7 @@
  */
 import { endianness } from 'node:os';
 import { DsrError } from '../core/errors.ts';
-import type { Family } from './addr.ts';
+import { formatIp, type IpFamily, parseIp } from '../core/net/ip.ts';
 
 if (endianness() !== 'LE') {
   throw new DsrError('E_BPF_MAP', 'the forwarder map layouts assume a little-endian host', {
@@ -138,7 +138,7 @@ export interface SvcKey {
   /** host order; 0 = every port */
   port: number;
   proto: number;
-  family: Family;
+  family: IpFamily;
 }
 
 export interface SvcEntry {
@@ -157,7 +157,7 @@ export interface RealEntry {
   vlan: number;
   flags: number;
   /** 0 in a slot never used */
-  family: Family | 0;
+  family: IpFamily | 0;
   svcId: number;
   weight: number;
   addr: Uint8Array;
@@ -169,7 +169,7 @@ export interface Flow {
   sport: number;
   dport: number;
   proto: number;
-  family: Family;
+  family: IpFamily;
 }
 
 export interface ConnEntry {
@@ -185,7 +185,7 @@ export interface ConnEntry {
 export interface PersistKey {
   client: Uint8Array;
   svcId: number;
-  family: Family;
+  family: IpFamily;
 }
 
 export interface PersistEntry {
@@ -201,7 +201,7 @@ export interface FragKey {
   /** IP identification as on the wire (16 bits for IPv4, 32 for IPv6) */
   id: number;
   proto: number;
-  family: Family;
+  family: IpFamily;
 }
 
 export interface FragEntry {
@@ -239,6 +239,33 @@ export interface ForwarderEvent {
   state: number;
 }
 
+/**
+ * An address as the structs hold it, whatever its family: 16 bytes, network order, IPv4 in bytes
+ * 0..3 and the rest zero. Parsing and text are core/net's.
+ */
+export interface MapAddress {
+  family: IpFamily;
+  bytes: Uint8Array;
+}
+
+/** 4 or 16 bytes (an address or a netmask) widened to the structs' 16. */
+export function mapBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  out.set(b.subarray(0, 16));
+  return out;
+}
+
+/** Throws E_ADDRESS_INVALID. */
+export function parseMapAddress(text: string): MapAddress {
+  const ip = parseIp(text);
+  return { family: ip.family, bytes: mapBytes(ip.bytes) };
+}
+
+/** Canonical text of a struct address: its first 4 bytes for IPv4, all 16 for IPv6. */
+export function formatMapAddress(family: IpFamily, bytes: Uint8Array): string {
+  return formatIp(bytes.subarray(0, family === 4 ? 4 : 16));
+}
+
 const S = LAYOUT;
 const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 const bytes16 = (b: Uint8Array, off: number): Uint8Array => b.slice(off, off + 16);
@@ -272,7 +299,7 @@ export function decodeSvcKey(b: Uint8Array): SvcKey {
     vip: bytes16(b, f.vip),
     port: v.getUint16(f.port, false),
     proto: v.getUint8(f.proto),
-    family: v.getUint8(f.family) as Family,
+    family: v.getUint8(f.family) as IpFamily,
   };
 }
 
@@ -329,7 +356,7 @@ export function decodeReal(b: Uint8Array): RealEntry {
     gen: v.getUint16(f.gen, true),
     vlan: v.getUint16(f.vlan, true),
     flags: v.getUint8(f.flags),
-    family: v.getUint8(f.family) as Family | 0,
+    family: v.getUint8(f.family) as IpFamily | 0,
     svcId: v.getUint16(f.svc_id, true),
     weight: v.getUint32(f.weight, true),
     addr: bytes16(b, f.addr),
@@ -359,7 +386,7 @@ export function decodeFlow(b: Uint8Array, at = 0): Flow {
     sport: v.getUint16(at + f.sport, false),
     dport: v.getUint16(at + f.dport, false),
     proto: v.getUint8(at + f.proto),
-    family: v.getUint8(at + f.family) as Family,
+    family: v.getUint8(at + f.family) as IpFamily,
   };
 }
 
@@ -440,7 +467,7 @@ export function decodePersistKey(b: Uint8Array): PersistKey {
   return {
     client: bytes16(b, f.client),
     svcId: v.getUint16(f.svc_id, true),
-    family: v.getUint8(f.family) as Family,
+    family: v.getUint8(f.family) as IpFamily,
   };
 }
 

@@ -8,7 +8,7 @@
  *
  * Parsing, counters, events and MAC rewriting are not modelled.
  */
-import { maskBytes } from './addr.ts';
+import { maskBytes } from '../core/net/prefix.ts';
 import { connAlive, firstState, isExpired, nextState } from './conn-state.ts';
 import { hashClient, hashFlow } from './flow-hash.ts';
 import {

@@ -13,7 +13,7 @@
  * - Lost notifications (kernel ENOBUFS) trigger a full re-read; a re-read never overwrites an
  *   address with data older than a notification that arrived while it ran.
  */
-import { canonicalIp } from '../core/kernel/inet.ts';
+import { canonicalIp } from '../core/net/ip.ts';
 import { NUD_NOARP, NUD_PERMANENT, nudStateName } from '../core/netlink/constants.ts';
 import type { NeighbourEntry, NeighbourEvent, NeighbourTable } from '../core/netlink/neighbour-table.ts';
 

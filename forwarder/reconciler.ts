@@ -20,14 +20,20 @@
  * cannot carry anything. Both are listed in the report.
  */
 import { DsrError } from '../core/errors.ts';
-import { bytesEqual, formatIp, type IpAddr, parseIp, parseMac, prefixMask } from './addr.ts';
+import { canonicalIp } from '../core/net/ip.ts';
+import { parseMac } from '../core/net/mac.ts';
+import { prefixMask } from '../core/net/prefix.ts';
 import {
   DSR,
   encodeConfig,
   encodeReal,
   encodeSvc,
+  formatMapAddress,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  type MapAddress,
+  mapBytes,
+  parseMapAddress,
   type RealEntry,
   type SvcEntry,
   type SvcKey,
@@ -108,7 +114,7 @@ interface RealSlot {
 
 interface NormReal {
   address: string;
-  addr: IpAddr;
+  addr: MapAddress;
   weight: number;
   keepPinned: boolean;
   moveFlows: boolean;
@@ -135,13 +141,13 @@ function invalid(message: string, context: Record<string, unknown> = {}): DsrErr
 }
 
 export function serviceName(key: SvcKey): string {
-  const vip = formatIp({ family: key.family, bytes: key.vip });
+  const vip = formatMapAddress(key.family, key.vip);
   const proto = key.proto === IPPROTO_TCP ? 'tcp' : key.proto === IPPROTO_UDP ? 'udp' : `proto${key.proto}`;
   return key.family === 6 ? `${proto}/[${vip}]:${key.port}` : `${proto}/${vip}:${key.port}`;
 }
 
 function normalizeService(s: DesiredService): NormService {
-  const vip = parseIp(s.vip);
+  const vip = parseMapAddress(s.vip);
   if (s.protocol !== 'tcp' && s.protocol !== 'udp') throw invalid(`protocol ${s.protocol} is not tcp or udp`);
   if (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
     throw invalid(`port ${s.port} is not 0..65535`);
@@ -163,11 +169,11 @@ function normalizeService(s: DesiredService): NormService {
   if (p && (!Number.isFinite(p.timeoutSec) || p.timeoutSec <= 0)) {
     throw invalid(`${name}: persistence timeout must be > 0 seconds`, { service: name });
   }
-  const mask = prefixMask(vip.family, p?.prefixLen ?? (vip.family === 4 ? 32 : 128));
+  const mask = mapBytes(prefixMask(vip.family, p?.prefixLen ?? (vip.family === 4 ? 32 : 128)));
   const seen = new Set<string>();
   const reals = s.reals.map((r): NormReal => {
-    const addr = parseIp(r.address);
-    const address = formatIp(addr);
+    const addr = parseMapAddress(r.address);
+    const address = formatMapAddress(addr.family, addr.bytes);
     if (seen.has(address))
       throw invalid(`${name}: real server ${address} is listed twice`, { service: name });
     seen.add(address);
@@ -232,7 +238,7 @@ export class Reconciler {
     for (const { id, real } of store.listReals()) {
       r.realGens[id] = real.gen;
       if (real.family === 0 || !liveSvcIds.has(real.svcId)) continue;
-      const address = formatIp({ family: real.family, bytes: real.addr });
+      const address = formatMapAddress(real.family, real.addr);
       // Weight 0 without the drain flag is a drain that keeps its pinned clients.
       const state: RealState = !(real.flags & DSR.REAL_F_VALID)
         ? 'unresolved'
@@ -268,7 +274,7 @@ export class Reconciler {
     };
     const before = this.writes;
 
-    if (!bytesEqual(encodeConfig(this.store.getConfig()), encodeConfig(config))) {
+    if (Buffer.compare(encodeConfig(this.store.getConfig()), encodeConfig(config)) !== 0) {
       this.store.putConfig(config);
       this.writes++;
     }
@@ -321,7 +327,7 @@ export class Reconciler {
   ): { svcId: number; svcGen: number; realId: number; realGen: number } | null {
     const svc = this.services.get(service);
     if (!svc) return null;
-    const real = this.reals.get(`${svc.id}|${formatIp(parseIp(address))}`);
+    const real = this.reals.get(`${svc.id}|${canonicalIp(address)}`);
     return real ? { svcId: svc.id, svcGen: svc.entry.gen, realId: real.id, realGen: real.entry.gen } : null;
   }
 
@@ -463,7 +469,7 @@ export class Reconciler {
       gen: slot.entry.gen,
       flags: DSR.SVC_F_ACTIVE | (s.persistent ? DSR.SVC_F_PERSIST : 0),
     };
-    if (isNew || !bytesEqual(encodeSvc(entry), encodeSvc(slot.entry))) {
+    if (isNew || Buffer.compare(encodeSvc(entry), encodeSvc(slot.entry)) !== 0) {
       this.store.putService(svcId, entry);
       this.writes++;
       slot.entry = entry;
@@ -498,7 +504,7 @@ export class Reconciler {
   }
 
   private writeReal(rs: RealSlot, entry: RealEntry): void {
-    if (rs.entry.family !== 0 && bytesEqual(encodeReal(entry), encodeReal(rs.entry))) return;
+    if (rs.entry.family !== 0 && Buffer.compare(encodeReal(entry), encodeReal(rs.entry)) === 0) return;
     this.store.putReal(rs.id, entry);
     this.writes++;
     rs.entry = entry;

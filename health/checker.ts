@@ -7,11 +7,13 @@
  * and a detail an operator can read. When the promise settles, every socket or child process the
  * check opened has been destroyed.
  */
-import { isIP } from 'node:net';
 
 /** Where one check goes: a real server's address and the port to probe. */
 export interface CheckTarget {
-  /** IPv4 or IPv6 literal of the real server (never the VIP: the RS answers the VIP on lo only). */
+  /**
+   * IPv4 or IPv6 literal of the real server (never the VIP: the RS answers the VIP on lo only).
+   * Checkers parse it with core/net: a name fails the check, never a DNS lookup on the check path.
+   */
   address: string;
   /** TCP/UDP port; ignored by checkers that do not use one (exec). */
   port: number;
@@ -112,13 +114,6 @@ export function abortPromise(signal: AbortSignal): { promise: Promise<never>; cl
   // The race partner may win; an unobserved rejection here must not crash the process.
   promise.catch(() => {});
   return { promise, cleanup: () => signal.removeEventListener('abort', onAbort) };
-}
-
-/** 4 or 6 for an IP literal; checks only ever go to literals (no DNS lookups on the check path). */
-export function ipFamily(address: string): 4 | 6 {
-  const family = isIP(address);
-  if (family === 4 || family === 6) return family;
-  throw new Error(`not an IP address: ${JSON.stringify(address)}`);
 }
 
 /** Shortens text for a detail string (a body or stderr excerpt), on one line. */

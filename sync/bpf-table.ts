@@ -11,7 +11,8 @@
  * per entry: an IPv4 real server of an IPv6 service travels v4-mapped
  * (::ffff:a.b.c.d, RFC 4291 section 2.5.5.2).
  */
-import { formatIp, maskBytes, parseIp } from '../forwarder/addr.ts';
+import { formatIp, parseIp } from '../core/net/ip.ts';
+import { maskBytes } from '../core/net/prefix.ts';
 import { connTimeout, isExpired } from '../forwarder/conn-state.ts';
 import {
   type ConnEntry,
@@ -19,6 +20,7 @@ import {
   type Flow,
   type ForwarderConfig,
   type ForwarderEvent,
+  mapBytes,
   type SvcKey,
 } from '../forwarder/layout.ts';
 import type { ForwarderView } from '../forwarder/map-store.ts';
@@ -40,28 +42,23 @@ export interface SyncTableDeps {
 /** Address bytes of the wire family (4 or 16) for a real server address. */
 function wireAddr(address: string, family: 4 | 6): Uint8Array {
   const a = parseIp(address);
-  if (family === 4) return a.bytes.slice(0, 4);
-  if (a.family === 6) return a.bytes.slice();
+  if (family === 4) return new Uint8Array(a.bytes.subarray(0, 4));
+  if (a.family === 6) return new Uint8Array(a.bytes);
   const mapped = new Uint8Array(16);
   mapped[10] = 0xff;
   mapped[11] = 0xff;
-  mapped.set(a.bytes.subarray(0, 4), 12);
+  mapped.set(a.bytes, 12);
   return mapped;
 }
 
 /** The real server address named by wire bytes (v4-mapped IPv6 back to IPv4). */
 function realAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return formatIp({ family: 4, bytes: padded(bytes) });
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped
-    ? formatIp({ family: 4, bytes: padded(bytes.subarray(12, 16)) })
-    : formatIp({ family: 6, bytes: padded(bytes) });
-}
-
-function padded(b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(16);
-  out.set(b.subarray(0, 16));
-  return out;
+  const mapped =
+    bytes.length === 16 &&
+    bytes.subarray(0, 10).every((b) => b === 0) &&
+    bytes[10] === 0xff &&
+    bytes[11] === 0xff;
+  return formatIp(mapped ? bytes.subarray(12, 16) : bytes);
 }
 
 const wire = (a: Uint8Array, family: 4 | 6): Uint8Array => a.slice(0, family === 4 ? 4 : 16);
@@ -94,7 +91,7 @@ export class BpfSyncTable implements SyncTable {
     proto: number,
   ): { id: number; name: string; key: SvcKey } | null {
     const family = vip.length === 4 ? 4 : 6;
-    const key: SvcKey = { vip: padded(vip), port: vport, proto, family };
+    const key: SvcKey = { vip: mapBytes(vip), port: vport, proto, family };
     const id = this.d.view.lookupServiceId(key) ?? this.d.view.lookupServiceId({ ...key, port: 0 });
     const svc = id === null ? null : this.d.reconciler.serviceById(id);
     return svc && id !== null ? { id, name: svc.name, key: svc.key } : null;
@@ -175,7 +172,7 @@ export class BpfSyncTable implements SyncTable {
       return;
     }
     this.d.tables.putPersist(
-      { client: maskBytes(padded(e.client), entry.mask), svcId: ids.svcId, family },
+      { client: maskBytes(mapBytes(e.client), entry.mask), svcId: ids.svcId, family },
       {
         lastSeenNs: lastSeenFor(now, e.lifetimeMs, entry.persistTimeoutNs),
         realId: ids.realId,
@@ -194,7 +191,7 @@ export class BpfSyncTable implements SyncTable {
     const entry = svc ? this.d.view.getService(svc.id) : null;
     if (!svc || !entry) return;
     const family = e.client.length === 4 ? 4 : 6;
-    this.d.tables.deletePersist({ client: maskBytes(padded(e.client), entry.mask), svcId: svc.id, family });
+    this.d.tables.deletePersist({ client: maskBytes(mapBytes(e.client), entry.mask), svcId: svc.id, family });
   }
 
   *entries(): Iterable<SyncEntry> {

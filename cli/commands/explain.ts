@@ -1,7 +1,22 @@
 import { InvalidArgumentError } from 'commander';
 import type { ExplainResult } from '../../admin/catalogue/flows.ts';
-import { type Endpoint, parseEndpoint, parseServiceEndpoint, type ServiceEndpoint } from '../endpoints.ts';
+import { type Endpoint, parseEndpoint } from '../../core/net/endpoint.ts';
 import type { CommandModule } from '../program.ts';
+
+interface ServiceEndpoint extends Endpoint {
+  protocol: 'tcp' | 'udp';
+}
+
+/** VIP:PORT/PROTO: "198.18.0.200:80/tcp", "[2001:2::10]:53/udp". */
+function parseServiceEndpoint(text: string): ServiceEndpoint | string {
+  const slash = text.lastIndexOf('/');
+  if (slash === -1) return `"${text}" needs a protocol: ADDRESS:PORT/tcp or ADDRESS:PORT/udp`;
+  const protocol = text.slice(slash + 1).toLowerCase();
+  if (protocol !== 'tcp' && protocol !== 'udp')
+    return `protocol "${text.slice(slash + 1)}" is not tcp or udp`;
+  const ep = parseEndpoint(text.slice(0, slash));
+  return typeof ep === 'string' ? ep : { ...ep, protocol };
+}
 
 function endpointArg(value: string): Endpoint {
   const ep = parseEndpoint(value);

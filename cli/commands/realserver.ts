@@ -4,15 +4,9 @@
 import { Option } from 'commander';
 import { DsrError } from '../../core/errors.ts';
 import { EXIT_FAILED, usage } from '../../core/exit.ts';
+import { ipFamily } from '../../core/net/ip.ts';
 import type { CommandModule } from '../program.ts';
-import {
-  canonical,
-  checkRealServer,
-  type Finding,
-  familyOf,
-  hasErrors,
-  vipsOnLoopback,
-} from '../realserver/check.ts';
+import { canonical, checkRealServer, type Finding, hasErrors, vipsOnLoopback } from '../realserver/check.ts';
 import { LocalRealServerHost, type RealServerHost } from '../realserver/host.ts';
 import { describeAction, planSetup, type SetupAction } from '../realserver/setup.ts';
 
@@ -22,7 +16,7 @@ function collect(value: string, previous: string[]): string[] {
 
 function validVips(vips: readonly string[]): string[] {
   for (const v of vips) {
-    if (familyOf(v) === null) throw usage(`--vip ${v} is not an IPv4 or IPv6 address (no prefix length)`);
+    if (ipFamily(v) === null) throw usage(`--vip ${v} is not an IPv4 or IPv6 address (no prefix length)`);
   }
   return vips.map(canonical);
 }

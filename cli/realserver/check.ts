@@ -17,14 +17,12 @@
  * - strict reverse-path filtering (rp_filter=1) drops the DSR traffic whenever the route back to a
  *   client leaves by another interface than the one the packet came in on; loose (2) is safe.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-
-export type Family = 4 | 6;
+import { canonicalIp, type IpFamily, ipFamily } from '../../core/net/ip.ts';
 
 export interface HostAddress {
   address: string;
   prefixLength: number;
-  family: Family;
+  family: IpFamily;
 }
 
 export interface HostInterface {
@@ -52,18 +50,12 @@ export interface Finding {
   fix?: string;
 }
 
-export function familyOf(address: string): Family | null {
-  if (isIPv4(address)) return 4;
-  if (isIPv6(address) && !address.includes('%')) return 6;
-  return null;
-}
-
-/** One spelling per address (RFC 5952 for IPv6) so "2001:2:0::200" matches "2001:2::200". */
+/** One spelling per address (RFC 5952 for IPv6) so "2001:2:0::200" matches "2001:2::200"; other text as is. */
 export function canonical(address: string): string {
-  return familyOf(address) === 6 ? new URL(`http://[${address}]`).hostname.slice(1, -1) : address;
+  return ipFamily(address) === null ? address : canonicalIp(address);
 }
 
-export function hostPrefix(family: Family): number {
+export function hostPrefix(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
@@ -114,7 +106,7 @@ function effective(
 
 function checkVip(facts: HostFacts, vip: string): Finding[] {
   const out: Finding[] = [];
-  const family = familyOf(vip)!;
+  const family = ipFamily(vip)!;
   const want = hostPrefix(family);
   const lo = facts.interfaces.find((i) => i.loopback);
   const onLo = lo?.addresses.find((a) => canonical(a.address) === vip);
@@ -256,7 +248,7 @@ function checkRpFilter(facts: HostFacts, iface: HostInterface): Finding[] {
 export function checkRealServer(facts: HostFacts, vips: readonly string[]): Finding[] {
   const wanted = [...new Set(vips.map(canonical))];
   const findings = wanted.flatMap((vip) => checkVip(facts, vip));
-  if (wanted.some((v) => familyOf(v) === 4)) {
+  if (wanted.some((v) => ipFamily(v) === 4)) {
     for (const iface of lanInterfaces(facts))
       findings.push(...checkArp(facts, iface), ...checkRpFilter(facts, iface));
   }

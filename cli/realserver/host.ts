@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { DsrError } from '../../core/errors.ts';
-import { type Family, type HostFacts, type HostInterface, sysctlNames } from './check.ts';
+import type { IpFamily } from '../../core/net/ip.ts';
+import { type HostFacts, type HostInterface, sysctlNames } from './check.ts';
 import { describeAction, type SetupAction } from './setup.ts';
 
 const run = promisify(execFile);
@@ -58,7 +59,7 @@ export function parseIpAddrJson(text: string): HostInterface[] {
         .map((a) => ({
           address: a.local!,
           prefixLength: a.prefixlen ?? (a.family === 'inet' ? 32 : 128),
-          family: (a.family === 'inet' ? 4 : 6) as Family,
+          family: (a.family === 'inet' ? 4 : 6) as IpFamily,
         })),
     }));
 }

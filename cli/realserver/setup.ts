@@ -4,7 +4,8 @@
  * interface, or on lo with the wrong prefix, is reported with the command to fix it, because a
  * wrong --vip (this host's own address) must not cut the host off.
  */
-import { canonical, familyOf, type HostFacts, hostPrefix, lanInterfaces } from './check.ts';
+import { ipFamily } from '../../core/net/ip.ts';
+import { canonical, type HostFacts, hostPrefix, lanInterfaces } from './check.ts';
 
 export type SetupAction =
   | { kind: 'link-up'; ifname: string }
@@ -33,16 +34,16 @@ export function planSetup(facts: HostFacts, vips: readonly string[]): SetupActio
   const lo = facts.interfaces.find((i) => i.loopback);
   if (lo === undefined) return actions;
   if (!lo.up) actions.push({ kind: 'link-up', ifname: lo.name });
-  if (wanted.some((v) => familyOf(v) === 6) && read(facts, 'net.ipv6.conf.lo.disable_ipv6') === 1) {
+  if (wanted.some((v) => ipFamily(v) === 6) && read(facts, 'net.ipv6.conf.lo.disable_ipv6') === 1) {
     actions.push({ kind: 'sysctl', name: `net.ipv6.conf.${lo.name}.disable_ipv6`, value: '0' });
   }
   for (const vip of wanted) {
-    const family = familyOf(vip)!;
+    const family = ipFamily(vip)!;
     const present = lo.addresses.some((a) => canonical(a.address) === vip);
     if (!present)
       actions.push({ kind: 'add-address', ifname: lo.name, address: vip, prefixLength: hostPrefix(family) });
   }
-  if (wanted.some((v) => familyOf(v) === 4)) {
+  if (wanted.some((v) => ipFamily(v) === 4)) {
     // The kernel uses max(all, interface): raising `all` fixes every interface at once.
     if ((read(facts, 'net.ipv4.conf.all.arp_ignore') ?? 0) < 1) {
       const anyZero = lanInterfaces(facts).some(

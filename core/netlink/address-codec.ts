@@ -3,7 +3,7 @@
  * ifindex) plus IFA_* attributes. Pure codec.
  */
 import { DsrError } from '../errors.ts';
-import { formatIp, type IpFamily, parseIp } from '../kernel/inet.ts';
+import { formatIp, type IpFamily, parseIp } from '../net/ip.ts';
 import {
   AF_INET,
   AF_INET6,

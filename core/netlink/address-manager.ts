@@ -7,7 +7,7 @@
  */
 
 import { isDsrError } from '../errors.ts';
-import type { IpFamily } from '../kernel/inet.ts';
+import type { IpFamily } from '../net/ip.ts';
 import { decodeAddress, encodeAddressAdd, encodeAddressDump, encodeAddressRemove } from './address-codec.ts';
 import { IFA_F_NODAD, RTM_NEWADDR } from './constants.ts';
 import { NetlinkSocket } from './socket.ts';

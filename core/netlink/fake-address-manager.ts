@@ -3,7 +3,7 @@
  * every call, and injectable failures.
  */
 import { DsrError } from '../errors.ts';
-import { canonicalIp, ipFamily } from '../kernel/inet.ts';
+import { canonicalIp, parseIp } from '../net/ip.ts';
 import type { AddOptions, AddressManager, InterfaceAddress } from './address-manager.ts';
 import { DSR_ADDRESS_PROTO } from './address-manager.ts';
 import { IFA_F_NODAD, IFA_F_PERMANENT } from './constants.ts';
@@ -38,7 +38,7 @@ export class FakeAddressManager implements AddressManager {
     const list = this.#addresses.get(ifindex) ?? [];
     list.push({
       ifindex,
-      family: ipFamily(address),
+      family: parseIp(address).family,
       address: canonicalIp(address),
       prefixLength,
       flags: IFA_F_PERMANENT,
@@ -79,7 +79,7 @@ export class FakeAddressManager implements AddressManager {
     if (list.some((a) => a.address === canonical && a.prefixLength === prefixLength)) return 'present';
     list.push({
       ifindex,
-      family: ipFamily(address),
+      family: parseIp(address).family,
       address: canonical,
       prefixLength,
       flags: IFA_F_PERMANENT | (options.noDad ? IFA_F_NODAD : 0),

@@ -2,7 +2,7 @@
  * In-memory NeighbourTable for unit tests. `resolve` records the request (as the kernel would
  * start a probe); the test then decides the outcome with `learn` (the peer answered) or `fail`.
  */
-import { canonicalIp, type IpFamily, ipFamily } from '../kernel/inet.ts';
+import { canonicalIp, type IpFamily, parseIp } from '../net/ip.ts';
 import { NTF_EXT_MANAGED, NUD_FAILED, NUD_INCOMPLETE, NUD_REACHABLE } from './constants.ts';
 import type { NeighbourEntry, NeighbourEvent, NeighbourListener, NeighbourTable } from './neighbour-table.ts';
 
@@ -28,7 +28,7 @@ export class FakeNeighbourTable implements NeighbourTable {
   learn(ifindex: number, address: string, mac: string): void {
     const old = this.#entries.get(key(ifindex, address));
     this.#put({
-      family: ipFamily(address),
+      family: parseIp(address).family,
       ifindex,
       address: canonicalIp(address),
       mac,
@@ -43,7 +43,7 @@ export class FakeNeighbourTable implements NeighbourTable {
   fail(ifindex: number, address: string): void {
     const old = this.#entries.get(key(ifindex, address));
     this.#put({
-      family: ipFamily(address),
+      family: parseIp(address).family,
       ifindex,
       address: canonicalIp(address),
       state: NUD_FAILED,
@@ -72,7 +72,7 @@ export class FakeNeighbourTable implements NeighbourTable {
    */
   setSilently(ifindex: number, address: string, mac: string, state: number = NUD_REACHABLE): void {
     this.#entries.set(key(ifindex, address), {
-      family: ipFamily(address),
+      family: parseIp(address).family,
       ifindex,
       address: canonicalIp(address),
       mac,
@@ -107,7 +107,7 @@ export class FakeNeighbourTable implements NeighbourTable {
       return;
     }
     this.#put({
-      family: ipFamily(address),
+      family: parseIp(address).family,
       ifindex,
       address: canonicalIp(address),
       state: NUD_INCOMPLETE,

@@ -3,7 +3,7 @@
  * plus IFLA_* attributes. Only what the director needs: name, MAC, MTU, up/carrier state.
  */
 import { DsrError } from '../errors.ts';
-import { formatMac } from '../kernel/inet.ts';
+import { formatMac } from '../net/mac.ts';
 import {
   AF_UNSPEC,
   IFF_LOWER_UP,

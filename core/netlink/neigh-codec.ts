@@ -4,7 +4,8 @@
  * message types and the RTNLGRP_NEIGH group, and decode to undefined.
  */
 import { DsrError } from '../errors.ts';
-import { formatIp, formatMac, type IpFamily, parseIp } from '../kernel/inet.ts';
+import { formatIp, type IpFamily, parseIp } from '../net/ip.ts';
+import { formatMac } from '../net/mac.ts';
 import { familyNumber } from './address-codec.ts';
 import {
   AF_INET,

@@ -13,7 +13,7 @@
  * finished DAD.
  */
 import { isDsrError } from '../errors.ts';
-import type { IpFamily } from '../kernel/inet.ts';
+import type { IpFamily } from '../net/ip.ts';
 import { RTM_DELNEIGH, RTM_NEWNEIGH, RTNLGRP_NEIGH } from './constants.ts';
 import type { NetlinkMessage } from './message.ts';
 import {

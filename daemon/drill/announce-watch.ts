@@ -9,7 +9,6 @@
  * queues nothing else for us. Non-blocking and polled on the event loop (core/kernel/fd-watch.ts).
  */
 import { type FdWatch, watchReadable } from '../../core/kernel/fd-watch.ts';
-import { canonicalIp, formatIp, formatMac, ipFamily } from '../../core/kernel/inet.ts';
 import {
   AF_PACKET,
   bindSocket,
@@ -19,6 +18,8 @@ import {
   recvFrom,
   SOCK_RAW,
 } from '../../core/kernel/libc.ts';
+import { canonicalIp, formatIp, parseIp } from '../../core/net/ip.ts';
+import { formatMac } from '../../core/net/mac.ts';
 import type { Announcement, AnnouncementWatch } from './types.ts';
 
 const ETH_P_ARP = 0x0806;
@@ -84,7 +85,7 @@ export class PacketAnnouncementWatch implements AnnouncementWatch {
     this.#vips = new Set(vips.map(canonicalIp));
     this.#now = now;
     const ifindex = interfaceIndex(ifname);
-    const types = new Set(vips.map((v) => (ipFamily(v) === 4 ? ETH_P_ARP : ETH_P_IPV6)));
+    const types = new Set(vips.map((v) => (parseIp(v).family === 4 ? ETH_P_ARP : ETH_P_IPV6)));
     try {
       for (const type of types) this.#open(type, ifindex);
     } catch (err) {

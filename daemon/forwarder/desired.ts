@@ -4,8 +4,8 @@
  * writes only what differs.
  */
 import type { Config, ServiceConfig } from '../../config/index.ts';
-import { parseIp } from '../../forwarder/addr.ts';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../forwarder/layout.ts';
+import { parseIp } from '../../core/net/ip.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, parseMapAddress } from '../../forwarder/layout.ts';
 import type { DesiredService, DesiredState } from '../../forwarder/reconciler.ts';
 import { serviceName } from '../../forwarder/reconciler.ts';
 import type { Backend } from '../../health/service-health.ts';
@@ -47,7 +47,7 @@ export interface DesiredInputs {
 
 /** The forwarder's name of a service ("tcp/198.18.0.200:80", "udp/[2001:2::200]:53"). */
 export function forwarderServiceName(s: Pick<ServiceConfig, 'vip' | 'protocol' | 'port'>): string {
-  const vip = parseIp(s.vip);
+  const vip = parseMapAddress(s.vip);
   return serviceName({
     vip: vip.bytes,
     port: s.port,

@@ -6,9 +6,9 @@
  */
 import type { VipGroupConfig } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
-import { ipFamily } from '../../core/kernel/inet.ts';
 import { interfaceIndex } from '../../core/kernel/libc.ts';
 import type { Logger } from '../../core/log.ts';
+import { parseIp } from '../../core/net/ip.ts';
 import { type AddressManager, RtnlAddressManager } from '../../core/netlink/address-manager.ts';
 import { type LinkMonitor, RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
 import {
@@ -104,7 +104,11 @@ export class VipPart implements DaemonPart {
     const ifindex = kernel.ifindex(g.interface);
     return new VipOwner({
       group: g.name,
-      vips: g.vips.map((address) => ({ address, prefixLength: ipFamily(address) === 4 ? 32 : 128, ifindex })),
+      vips: g.vips.map((address) => ({
+        address,
+        prefixLength: parseIp(address).family === 4 ? 32 : 128,
+        ifindex,
+      })),
       addresses: kernel.addresses,
       announcer: kernel.announcer,
       links: kernel.links,

@@ -8,8 +8,8 @@
  * failed, not thrown: the next round sends it again.
  */
 import { isDsrError } from '../../core/errors.ts';
-import { ipFamily } from '../../core/kernel/inet.ts';
 import { AF_PACKET, closeFd, openSocket, SOCK_RAW, sendTo, WOULD_BLOCK } from '../../core/kernel/libc.ts';
+import { parseIp } from '../../core/net/ip.ts';
 import { type ArpForm, gratuitousArp, unsolicitedNeighbourAdvert } from './frames.ts';
 
 export interface AnnounceResult {
@@ -52,7 +52,8 @@ export function roundFrames(
 ): Buffer[] {
   const frames: Buffer[] = [];
   for (const address of addresses) {
-    if (ipFamily(address) === 4) for (const form of arpForms) frames.push(gratuitousArp(mac, address, form));
+    if (parseIp(address).family === 4)
+      for (const form of arpForms) frames.push(gratuitousArp(mac, address, form));
     else frames.push(unsolicitedNeighbourAdvert(mac, address));
   }
   return frames;

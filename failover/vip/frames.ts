@@ -20,7 +20,8 @@
  * does for its own unsolicited NAs. ICMPv6 checksum over the pseudo-header (RFC 8200 §8.1).
  */
 import { DsrError } from '../../core/errors.ts';
-import { parseIp, parseMac } from '../../core/kernel/inet.ts';
+import { parseIp } from '../../core/net/ip.ts';
+import { parseMac } from '../../core/net/mac.ts';
 
 export type ArpForm = 'request' | 'reply';
 

@@ -17,7 +17,7 @@
  * addresses wins (no announcement is sent after it). Errors are reported in the result and the
  * status, never thrown: the election decides what a failed add means (e.g. Fault).
  */
-import { canonicalIp, ipFamily } from '../../core/kernel/inet.ts';
+import { canonicalIp, parseIp } from '../../core/net/ip.ts';
 import type { AddressManager } from '../../core/netlink/address-manager.ts';
 import { type LinkMonitor, linkUsable } from '../../core/netlink/link-monitor.ts';
 import type { AnnounceResult, Announcer, AnnounceTarget } from './announcer.ts';
@@ -170,7 +170,7 @@ export class VipOwner {
       for (const vip of this.#vips) {
         try {
           const r = await this.#addresses.add(vip.ifindex, vip.address, vip.prefixLength, {
-            noDad: ipFamily(vip.address) === 6,
+            noDad: parseIp(vip.address).family === 6,
           });
           held.push(vip);
           if (r === 'added') result.changed.push(label(vip));

@@ -9,9 +9,9 @@ import type { ParsedArgsOf } from '../../admin/catalogue/commands.ts';
 import type { FlowCensus } from '../../admin/catalogue/drill.ts';
 import type { ConnEntry, ConnsResult } from '../../admin/catalogue/flows.ts';
 import { DsrError } from '../../core/errors.ts';
-import { formatIp, type IpAddr, parseIp } from '../addr.ts';
+import { type IpAddress, parseIp } from '../../core/net/ip.ts';
 import { connTimeout, isExpired } from '../conn-state.ts';
-import { DSR, type ForwarderConfig, IPPROTO_TCP } from '../layout.ts';
+import { DSR, type ForwarderConfig, formatMapAddress, IPPROTO_TCP } from '../layout.ts';
 import type { FlowTables } from '../tables.ts';
 
 const STATE_NAMES: Record<number, string> = {
@@ -100,7 +100,7 @@ export function flowsByName(
 export function clientMatcher(spec: string | undefined): (family: 4 | 6, bytes: Uint8Array) => boolean {
   if (spec === undefined) return () => true;
   const [addr, bits] = spec.split('/');
-  let parsed: IpAddr;
+  let parsed: IpAddress;
   try {
     parsed = parseIp(addr);
   } catch {
@@ -143,9 +143,9 @@ export function listTables(
     entries.push({
       service,
       protocol: flow.proto === IPPROTO_TCP ? 'tcp' : 'udp',
-      client: formatIp({ family: flow.family, bytes: flow.src }),
+      client: formatMapAddress(flow.family, flow.src),
       clientPort: flow.sport,
-      vip: formatIp({ family: flow.family, bytes: flow.dst }),
+      vip: formatMapAddress(flow.family, flow.dst),
       vipPort: flow.dport,
       realServer: r?.address ?? `real ${e.realId}`,
       state: STATE_NAMES[e.state] ?? `state ${e.state}`,

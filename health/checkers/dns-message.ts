@@ -7,6 +7,7 @@
  * violation is a DsrError E_DECODE, never an exception from a Buffer read.
  */
 import { DsrError } from '../../core/errors.ts';
+import { formatIp } from '../../core/net/ip.ts';
 
 export interface DnsQuery {
   id: number;
@@ -133,39 +134,15 @@ function need(buf: Buffer, offset: number, n: number, what: string): void {
   if (offset + n > buf.length) throw bad(`${what} runs past the end`, offset);
 }
 
-function formatIpv6(b: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i));
-  // RFC 5952 4.2: compress the longest run (of 2 or more) of zero groups, the first on a tie.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
 function readRdata(buf: Buffer, type: number, start: number, len: number): string {
   const rdata = buf.subarray(start, start + len);
   switch (type) {
     case 1:
       if (len !== 4) throw bad('A record is not 4 octets', start);
-      return `${rdata[0]}.${rdata[1]}.${rdata[2]}.${rdata[3]}`;
+      return formatIp(rdata);
     case 28:
       if (len !== 16) throw bad('AAAA record is not 16 octets', start);
-      return formatIpv6(rdata);
+      return formatIp(rdata);
     case 2:
     case 5:
     case 12:

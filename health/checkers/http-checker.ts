@@ -13,15 +13,9 @@ import {
   type RequestOptions,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { parseIp } from '../../core/net/ip.ts';
 import type { HttpCheckSpec } from '../check-spec.ts';
-import {
-  type Checker,
-  type CheckResult,
-  type CheckTarget,
-  excerpt,
-  ipFamily,
-  timedCheck,
-} from '../checker.ts';
+import { type Checker, type CheckResult, type CheckTarget, excerpt, timedCheck } from '../checker.ts';
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 
@@ -46,7 +40,7 @@ export class HttpChecker implements Checker {
 
   #options(target: CheckTarget): RequestOptions {
     const s = this.#spec;
-    const family = ipFamily(target.address);
+    const family = parseIp(target.address).family;
     // RFC 9110 7.2: Host carries the port when it is not the scheme's default.
     const defaultPort = s.kind === 'https' ? 443 : 80;
     const literal = family === 6 ? `[${target.address}]` : target.address;

@@ -5,8 +5,9 @@
  * server that accepts and then hangs costs us one connection for at most the timeout.
  */
 import { Socket } from 'node:net';
+import { parseIp } from '../../core/net/ip.ts';
 import type { TcpCheckSpec } from '../check-spec.ts';
-import { type Checker, type CheckResult, type CheckTarget, ipFamily, timedCheck } from '../checker.ts';
+import { type Checker, type CheckResult, type CheckTarget, timedCheck } from '../checker.ts';
 
 export class TcpChecker implements Checker {
   readonly kind = 'tcp';
@@ -29,7 +30,7 @@ export function tcpConnect(
   source: string | undefined,
   signal: AbortSignal,
 ): Promise<{ ok: boolean; detail: string }> {
-  const family = ipFamily(target.address);
+  const family = parseIp(target.address).family;
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     const finish = (err: Error | null): void => {

@@ -5,15 +5,9 @@
  * us an ICMP port unreachable as ECONNREFUSED: a closed port fails at once instead of at timeout.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { parseIp } from '../../core/net/ip.ts';
 import type { UdpCheckSpec } from '../check-spec.ts';
-import {
-  type Checker,
-  type CheckResult,
-  type CheckTarget,
-  excerpt,
-  ipFamily,
-  timedCheck,
-} from '../checker.ts';
+import { type Checker, type CheckResult, type CheckTarget, excerpt, timedCheck } from '../checker.ts';
 
 export class UdpChecker implements Checker {
   readonly kind = 'udp';
@@ -54,7 +48,7 @@ export function udpExchange(
   source: string | undefined,
   signal: AbortSignal,
 ): Promise<Buffer> {
-  const family = ipFamily(target.address);
+  const family = parseIp(target.address).family;
   return new Promise((resolve, reject) => {
     const socket: Socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
     let settled = false;

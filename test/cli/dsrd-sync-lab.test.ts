@@ -17,8 +17,8 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { ConnsResult } from '../../admin/catalogue/flows.ts';
-import { parseIp } from '../../forwarder/addr.ts';
 import { hashClient, hashFlow } from '../../forwarder/flow-hash.ts';
+import { parseMapAddress } from '../../forwarder/layout.ts';
 import { buildMaglevTable, MAGLEV_DEFAULT_SIZE } from '../../forwarder/maglev.ts';
 import { DEFAULT_SETTINGS } from '../../forwarder/settings.ts';
 import { dsrctl } from '../../lab/binaries.ts';
@@ -114,7 +114,7 @@ function lastTakeover(d: Director): LogLine | undefined {
 
 /** The real server the Maglev hash gives a persistence client (what a director without its entry would pick). */
 function clientChoice(client: string, reals: readonly string[]): string {
-  return maglevPick(hashClient(parseIp(client).bytes, DEFAULT_SETTINGS.hashSeed), reals);
+  return maglevPick(hashClient(parseMapAddress(client).bytes, DEFAULT_SETTINGS.hashSeed), reals);
 }
 
 /** The real server the Maglev hash gives a TCP flow (what a director without its connection entry would pick). */
@@ -126,8 +126,8 @@ function flowChoice(
   reals: readonly string[],
 ): string {
   const flow = {
-    src: parseIp(client).bytes,
-    dst: parseIp(vip).bytes,
+    src: parseMapAddress(client).bytes,
+    dst: parseMapAddress(vip).bytes,
     sport,
     dport,
     proto: 6,

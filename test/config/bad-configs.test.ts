@@ -383,6 +383,13 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'metrics listen on port 0',
+    text: yaml(...HEAD, ...GROUP, 'metrics:', '  listen: "127.0.0.1:0"'),
+    expect: [
+      'dsrd.yaml:10:11: metrics.listen: expected ADDRESS:PORT, e.g. 127.0.0.1:9779 or [::1]:9779, found "127.0.0.1:0"',
+    ],
+  },
+  {
     name: 'two keys without send_id, duplicate key id',
     text: yaml(
       ...HEAD,

@@ -6,10 +6,9 @@
  * across a weight change half-way.
  */
 import test from 'ava';
-import { parseIp } from '../../forwarder/addr.ts';
 import { FakeMapStore } from '../../forwarder/fake-map-store.ts';
 import { buildFrame, TCP_ACK, TCP_FIN, TCP_SYN } from '../../forwarder/frames.ts';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../forwarder/layout.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, parseMapAddress } from '../../forwarder/layout.ts';
 import { buildMaglevTable } from '../../forwarder/maglev.ts';
 import { type ModelPacket, SelectionModel } from '../../forwarder/model.ts';
 import { type DesiredState, Reconciler } from '../../forwarder/reconciler.ts';
@@ -124,11 +123,11 @@ t0(`${PACKETS} random packets: program and reference model choose the same real 
       if (seen.length < 20000) seen.push(p);
     }
     const out = fwd.run(buildFrame({ srcMac: CLIENT_MAC, dstMac: DIRECTOR_MAC, ...p }));
-    const src = parseIp(p.src);
+    const src = parseMapAddress(p.src);
     const mp: ModelPacket = {
       flow: {
         src: src.bytes,
-        dst: parseIp(p.dst).bytes,
+        dst: parseMapAddress(p.dst).bytes,
         sport: p.sport,
         dport: p.dport,
         proto: p.proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
+import { maskBytes, prefixMask } from '../../core/net/prefix.ts';
 import { bpfObjectPath, buildBpf } from '../../forwarder/bpf-build.ts';
 import {
   DSR,
@@ -23,7 +24,10 @@ import {
   encodeReal,
   encodeSvc,
   encodeSvcKey,
+  formatMapAddress,
   LAYOUT,
+  mapBytes,
+  parseMapAddress,
   REASON_COUNT,
   REASONS,
 } from '../../forwarder/layout.ts';
@@ -187,6 +191,33 @@ test('encoders and decoders round-trip', (t) => {
       t.deepEqual(decodeFlow4(encodeFlow4(f)), f);
       const e = { tsNs: 5n, flow: f, realId: sport, svcId: dport, type: 1, state: 2 };
       t.deepEqual(decodeEvent(encodeEvent(e)), e);
+    }),
+  );
+});
+
+test('map addresses are 16 bytes whatever the family, and read back as canonical text', (t) => {
+  t.deepEqual(parseMapAddress('198.18.0.200'), {
+    family: 4,
+    bytes: Uint8Array.from([198, 18, 0, 200, ...new Array(12).fill(0)]),
+  });
+  const v6 = parseMapAddress('2001:2::200');
+  t.is(v6.family, 6);
+  t.deepEqual([...v6.bytes], [0x20, 0x01, 0, 2, ...new Array(10).fill(0), 2, 0]);
+  t.deepEqual([...parseMapAddress('::ffff:198.18.0.1').bytes.subarray(10)], [0xff, 0xff, 198, 18, 0, 1]);
+  t.deepEqual([...mapBytes(prefixMask(4, 20))], [255, 255, 0xf0, 0, ...new Array(12).fill(0)]);
+  t.is(
+    formatMapAddress(4, maskBytes(parseMapAddress('198.18.77.9').bytes, mapBytes(prefixMask(4, 24)))),
+    '198.18.77.0',
+  );
+  fc.assert(
+    fc.property(bytes(4), (b4) => {
+      const b = mapBytes(b4);
+      t.deepEqual(parseMapAddress(formatMapAddress(4, b)).bytes, b);
+    }),
+  );
+  fc.assert(
+    fc.property(bytes(16), (b) => {
+      t.deepEqual(parseMapAddress(formatMapAddress(6, b)).bytes, b);
     }),
   );
 });

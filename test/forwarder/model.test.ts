@@ -1,8 +1,7 @@
 /** The reference model on its own (no kernel): the selection rules, over the in-memory maps. */
 import test from 'ava';
-import { parseIp } from '../../forwarder/addr.ts';
 import { FakeMapStore } from '../../forwarder/fake-map-store.ts';
-import { DSR, type Flow } from '../../forwarder/layout.ts';
+import { DSR, type Flow, parseMapAddress } from '../../forwarder/layout.ts';
 import { buildMaglevTable } from '../../forwarder/maglev.ts';
 import { SelectionModel } from '../../forwarder/model.ts';
 import { type DesiredState, Reconciler } from '../../forwarder/reconciler.ts';
@@ -41,8 +40,8 @@ function setup(weights = [1, 1, 1]) {
 }
 
 const flow = (src: string, sport: number, dst = '198.18.0.200', dport = 80, proto = 6): Flow => ({
-  src: parseIp(src).bytes,
-  dst: parseIp(dst).bytes,
+  src: parseMapAddress(src).bytes,
+  dst: parseMapAddress(dst).bytes,
   sport,
   dport,
   proto,

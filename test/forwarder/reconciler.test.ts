@@ -5,9 +5,9 @@
  */
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
-import { formatMac, parseIp } from '../../forwarder/addr.ts';
+import { formatMac } from '../../core/net/mac.ts';
 import { FakeMapStore } from '../../forwarder/fake-map-store.ts';
-import { DSR } from '../../forwarder/layout.ts';
+import { DSR, parseMapAddress } from '../../forwarder/layout.ts';
 import { buildMaglevTable } from '../../forwarder/maglev.ts';
 import { type DesiredService, type DesiredState, Reconciler } from '../../forwarder/reconciler.ts';
 
@@ -78,7 +78,10 @@ test('the Maglev table names real ids exactly as buildMaglevTable places the add
   const svc = store.getService(0)!;
   t.is(svc.maglevSize, 251);
   t.is(svc.flags, DSR.SVC_F_ACTIVE);
-  t.is(store.lookupServiceId({ vip: parseIp('198.18.0.200').bytes, port: 80, proto: 6, family: 4 }), 0);
+  t.is(
+    store.lookupServiceId({ vip: parseMapAddress('198.18.0.200').bytes, port: 80, proto: 6, family: 4 }),
+    0,
+  );
 });
 
 test('a weight change swaps the table and rewrites only that real server', (t) => {

@@ -4,9 +4,8 @@
  * state, services without usable real servers, and the events reported.
  */
 import test from 'ava';
-import { parseIp } from '../../forwarder/addr.ts';
 import { buildFrame, type FrameSpec, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../forwarder/frames.ts';
-import { DSR, type Flow, type ForwarderEvent, IPPROTO_TCP } from '../../forwarder/layout.ts';
+import { DSR, type Flow, type ForwarderEvent, IPPROTO_TCP, parseMapAddress } from '../../forwarder/layout.ts';
 import {
   CLIENT_MAC,
   DIRECTOR_MAC,
@@ -40,12 +39,12 @@ const spec = (over: Partial<FrameSpec> = {}): FrameSpec => ({
 
 function flowOf(s: FrameSpec): Flow {
   return {
-    src: parseIp(s.src).bytes,
-    dst: parseIp(s.dst).bytes,
+    src: parseMapAddress(s.src).bytes,
+    dst: parseMapAddress(s.dst).bytes,
     sport: s.sport ?? 0,
     dport: s.dport ?? 0,
     proto: s.proto === 'tcp' ? IPPROTO_TCP : 17,
-    family: parseIp(s.src).family,
+    family: parseMapAddress(s.src).family,
   };
 }
 
@@ -85,7 +84,7 @@ t0('persistence: a client (and its /24) sticks to one real server; the entry exp
   // Point the persistence entry at another real server: a live entry wins over the hash...
   const other = (chosen + 1) % 3;
   const ids = fwd.reconciler.findReal(`tcp/${VIP4_PERSIST}:443`, REAL4[other])!;
-  const key = { client: parseIp('198.18.1.0').bytes, svcId: ids.svcId, family: 4 as const };
+  const key = { client: parseMapAddress('198.18.1.0').bytes, svcId: ids.svcId, family: 4 as const };
   const entry = fwd.tables.getPersist(key);
   t.truthy(entry);
   fwd.tables.putPersist(key, { ...entry!, realId: ids.realId, realGen: ids.realGen, lastSeenNs: nowNs() });
@@ -260,7 +259,7 @@ t0('new flows, state changes and persistence entries are reported through the ri
   t.deepEqual(events[0].flow, flowOf(s));
   t.like(events[1], { type: DSR.EV_CONN_UPDATE, state: DSR.CONN_TCP_EST, realId: real.realId });
   t.is(events[2].type, DSR.EV_NEW_PERSIST);
-  t.deepEqual(events[2].flow.src, parseIp('198.18.1.0').bytes, 'masked client');
+  t.deepEqual(events[2].flow.src, parseMapAddress('198.18.1.0').bytes, 'masked client');
   t.is(events[3].type, DSR.EV_NEW_CONN);
 });
 

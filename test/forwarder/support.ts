@@ -3,7 +3,7 @@
  * object, a standard service set and helpers to read frames.
  */
 import type { ExecutionContext } from 'ava';
-import { formatMac } from '../../forwarder/addr.ts';
+import { formatMac } from '../../core/net/mac.ts';
 import { buildBpf } from '../../forwarder/bpf-build.ts';
 import { createForwarderInstance, type ForwarderInstance } from '../../forwarder/harness.ts';
 import type { LoadOptions } from '../../forwarder/loader.ts';

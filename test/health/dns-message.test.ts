@@ -89,3 +89,19 @@ test('decodeResponse: mutations of a valid response decode or fail with E_DECODE
     { numRuns: 2000 },
   );
 });
+
+test('decodeResponse: A and AAAA answers read as canonical text (RFC 5952 for IPv6)', (t) => {
+  const aaaa = Buffer.from('20010002000000000000000000000100', 'hex');
+  const res = Buffer.concat([
+    Buffer.from([0, 1, 0x84, 0, 0, 1, 0, 2, 0, 0, 0, 0]),
+    Buffer.from('\x03www\x04test\x00', 'latin1'),
+    Buffer.from([0, 28, 0, 1]),
+    Buffer.from([0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16]),
+    aaaa,
+    Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 0, 1]),
+  ]);
+  t.deepEqual(
+    decodeResponse(res).answers.map((a) => a.data),
+    ['2001:2::100', '198.18.0.1'],
+  );
+});

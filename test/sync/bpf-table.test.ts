@@ -4,7 +4,7 @@
  * to the same real server, even where its own Maglev choice differs.
  */
 import test from 'ava';
-import { parseIp } from '../../forwarder/addr.ts';
+import { parseIp } from '../../core/net/ip.ts';
 import { buildFrame, type FrameSpec, TCP_ACK, TCP_SYN } from '../../forwarder/frames.ts';
 import type { ForwarderEvent } from '../../forwarder/layout.ts';
 import { BpfSyncTable, eventToSyncEntry } from '../../sync/bpf-table.ts';
@@ -98,7 +98,7 @@ t0('a bulk of entries() recreates the tables elsewhere, with lifetimes; removal 
   tableB.remove({ ...first, kind: 'conn-delete' });
   t.is(b.tables.countConns(), 20);
   // An entry for a real server this director does not have is counted, not applied.
-  tableB.upsert({ ...first, clientPort: 45000, realServer: parseIp('198.18.0.99').bytes.slice(0, 4) });
+  tableB.upsert({ ...first, clientPort: 45000, realServer: parseIp('198.18.0.99').bytes });
   t.is(tableB.unknown, 1);
   t.is(b.tables.countConns(), 20);
 });

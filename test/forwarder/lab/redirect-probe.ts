@@ -4,7 +4,7 @@
  * a real server behind dsrfa gets XDP_REDIRECT with that interface's MAC as
  * source; the same with its devmap entry gone is a counted drop. Prints JSON.
  */
-import { formatMac } from '../../../forwarder/addr.ts';
+import { formatMac } from '../../../core/net/mac.ts';
 import { buildFrame, TCP_SYN } from '../../../forwarder/frames.ts';
 import { createForwarderInstance } from '../../../forwarder/harness.ts';
 import { libbpf } from '../../../forwarder/libbpf.ts';

@@ -1,33 +1,40 @@
 /**
- * IP and MAC addresses as text and as the bytes the kernel and the wire use.
+ * IP addresses as text and as the bytes the kernel and the wire use (4 or 16, network order).
  *
- * Parsing is strict (a config or netlink value that is not an address is an error, never a
- * guess); formatting is canonical: dotted quad for IPv4, RFC 5952 §4 for IPv6 (lower case, the
- * longest run of two or more zero groups shortened to "::", the first one on a tie), and
- * lower-case colon-separated hex for MACs.
+ * Parsing is strict: a dotted quad without leading zeros (ambiguous octal in some parsers), or an
+ * IPv6 address in any RFC 4291 §2.2 form, and nothing else: no prefix, no brackets, no zone id
+ * (`%eth0`: the addresses of a director are global, not link-scoped), no whitespace. A text that
+ * is not an address is an error, never a guess.
+ *
+ * Formatting is canonical, so that text can serve as an identity: config fingerprints and
+ * duplicate checks, Maglev backend keys that must match on every director, VIPs compared with the
+ * kernel's. The canonical IPv6 text is the one the WHATWG URL host serializer also produces.
  */
 import { DsrError } from '../errors.ts';
 
 export type IpFamily = 4 | 6;
 
-export interface IpBytes {
-  family: IpFamily;
+export interface IpAddress {
+  readonly family: IpFamily;
   /** 4 or 16 bytes, network order. */
-  bytes: Buffer;
+  readonly bytes: Buffer;
 }
 
-function bad(what: string, text: string): never {
-  throw new DsrError('E_DECODE', `"${text}" is not a valid ${what}`, { value: text });
+function invalid(text: string): DsrError {
+  return new DsrError(
+    'E_ADDRESS_INVALID',
+    `${JSON.stringify(text)} is not an IP address (IPv4 dotted quad or IPv6, without prefix or zone)`,
+    { value: text },
+  );
 }
 
 function parseV4Into(text: string, out: Buffer, at: number): boolean {
   const parts = text.split('.');
   if (parts.length !== 4) return false;
   for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    // No leading zeros (ambiguous octal in some parsers), no signs, 0-255.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return false;
-    const v = Number(p);
+    // No leading zeros, no signs, 0-255.
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(parts[i])) return false;
+    const v = Number(parts[i]);
     if (v > 255) return false;
     out[at + i] = v;
   }
@@ -74,33 +81,43 @@ function parseV6(text: string): Buffer | undefined {
   return out;
 }
 
-/** Parses an IPv4 or IPv6 address (no prefix, no zone). Throws E_DECODE. */
-export function parseIp(text: string): IpBytes {
+/** The address, or null when `text` is not one. */
+export function tryParseIp(text: string): IpAddress | null {
   if (text.includes(':')) {
     const bytes = parseV6(text);
-    if (bytes === undefined) bad('IPv6 address', text);
-    return { family: 6, bytes };
+    return bytes === undefined ? null : { family: 6, bytes };
   }
   const bytes = Buffer.alloc(4);
-  if (!parseV4Into(text, bytes, 0)) bad('IPv4 address', text);
-  return { family: 4, bytes };
+  return parseV4Into(text, bytes, 0) ? { family: 4, bytes } : null;
 }
 
-export function ipFamily(text: string): IpFamily {
-  return parseIp(text).family;
+/** Parses an IPv4 or IPv6 address. Throws E_ADDRESS_INVALID. */
+export function parseIp(text: string): IpAddress {
+  const ip = tryParseIp(text);
+  if (ip === null) throw invalid(text);
+  return ip;
 }
 
-/** Formats 4 or 16 bytes as canonical text. Throws E_DECODE on any other length. */
+/** 4 or 6, or null when `text` is not an address. */
+export function ipFamily(text: string): IpFamily | null {
+  return tryParseIp(text)?.family ?? null;
+}
+
+/**
+ * Canonical text of 4 or 16 bytes: dotted quad, or IPv6 per RFC 5952 §4. Throws E_ADDRESS_INVALID
+ * on any other length.
+ */
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length !== 16) {
-    throw new DsrError('E_DECODE', `an IP address has 4 or 16 bytes, not ${bytes.length}`, {
+    throw new DsrError('E_ADDRESS_INVALID', `an IP address has 4 or 16 bytes, not ${bytes.length}`, {
       length: bytes.length,
     });
   }
   const words: number[] = [];
   for (let i = 0; i < 16; i += 2) words.push((bytes[i] << 8) | bytes[i + 1]);
-  // RFC 5952 §4.2: shorten the longest run of at least two zero groups, the first on a tie.
+  // §4.2.1-4.2.3: "::" shortens the longest run of zero groups, only a run of two or more, the
+  // first run on a tie.
   let bestAt = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -116,22 +133,15 @@ export function formatIp(bytes: Uint8Array): string {
     }
     i = j;
   }
+  // §4.1: no leading zeros in a group; §4.3: lower-case hex. A v4-mapped address stays in hex
+  // (not the dotted tail RFC 5952 §5 recommends), as the URL serializer writes it: config
+  // fingerprints hash this text.
   const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
   if (bestAt < 0) return hex(words);
   return `${hex(words.slice(0, bestAt))}::${hex(words.slice(bestAt + bestLen))}`;
 }
 
-/** Canonical text of an address given as text (e.g. "2001:2:0::1" -> "2001:2::1"). */
+/** Canonical text of an address given as text ("2001:2:0::1" -> "2001:2::1"). Throws E_ADDRESS_INVALID. */
 export function canonicalIp(text: string): string {
   return formatIp(parseIp(text).bytes);
-}
-
-/** Parses "aa:bb:cc:dd:ee:ff" (or with '-'). Throws E_DECODE. */
-export function parseMac(text: string): Buffer {
-  if (!/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(text)) bad('MAC address', text);
-  return Buffer.from(text.replace(/[:-]/g, ''), 'hex');
-}
-
-export function formatMac(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -2,10 +2,9 @@
  * Readiness of a raw file descriptor on Node's own event loop, through koffi.node.poll (a libuv
  * uv_poll_t on the fd, i.e. epoll).
  *
- * Why this and not a timer loop of non-blocking reads, measured here (test/kernel/measure-netlink.ts,
- * 2 loaded cores): a poll-driven rtnetlink request round trip takes 0.03 ms (median) against
- * 1.2 ms (p95 10.7 ms) for a 1 ms timer loop, and an idle poll-driven socket costs no CPU where the
- * timer loop burns ~4% of a core doing nothing. The callback runs on the main thread, so
+ * Why this and not a timer loop of non-blocking reads: a poll-driven request round trip is much
+ * shorter, and an idle poll-driven socket costs no CPU (measured with test/kernel/measure-netlink.ts;
+ * docs/architecture.md, "Kernel I/O on the event loop"). The callback runs on the main thread, so
  * the reader is an ordinary non-blocking recv.
  *
  * The uv_poll callback receives (status, events); status < 0 is a libuv error for the fd.

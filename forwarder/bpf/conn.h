@@ -26,9 +26,8 @@
 /*
  * The clock of every timestamp in the tables: CLOCK_MONOTONIC at tick
  * resolution (bpf_ktime_get_coarse_ns). Timeouts are seconds, so a tick is
- * plenty, and it costs a few ns where bpf_ktime_get_ns() (a TSC read) costs
- * ~40 ns here, more than the rest of an established-flow hit. Userspace
- * compares with clock_gettime(CLOCK_MONOTONIC[_COARSE]).
+ * plenty, and it is far cheaper than bpf_ktime_get_ns() (docs/forwarder.md,
+ * "The clock"). Userspace compares with clock_gettime(CLOCK_MONOTONIC[_COARSE]).
  */
 static __always_inline __u64 dsr_now(void)
 {
@@ -48,7 +47,7 @@ static __always_inline void dsr_flow4_key(const struct dsr_flow *f, struct dsr_f
 /*
  * Keeps clang from merging the two lookups into one call on a map pointer
  * chosen at run time: the verifier inlines a lookup only when it knows the
- * map, and an out-of-line LRU lookup costs ~10 ns more.
+ * map (docs/forwarder.md, "Lookups the verifier can inline").
  */
 #define DSR_KEEP_APART(ptr, tag) asm volatile("%0 = %0" : "+r"(ptr) : "i"(tag))
 

@@ -59,7 +59,14 @@ function checkToRaw(c: HealthCheck): InlineHealthCheckInput {
         ...(c.expectRegex === null ? {} : { expect_regex: c.expectRegex }),
       };
     case 'dns':
-      return { kind: c.kind, ...common, port: c.port, query: c.query, type: c.type, expect_rcode: c.expectRcode };
+      return {
+        kind: c.kind,
+        ...common,
+        port: c.port,
+        query: c.query,
+        type: c.type,
+        expect_rcode: c.expectRcode,
+      };
     case 'exec':
       return { kind: c.kind, ...common, command: c.command };
   }

@@ -23,9 +23,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dsrctl } from '../lab/binaries.ts';
 import { createLab, type Lab, requireRoot } from '../lab/index.ts';
-import { role, SyncPair, streamsReport } from '../lab/pair/sync-pair.ts';
+import { syncServices } from '../lab/pair/config.ts';
+import { DirectorPair } from '../lab/pair/director-pair.ts';
+import { role } from '../lab/pair/status.ts';
+import { streamsReport } from '../lab/pair/traffic.ts';
 import type { LabProcess } from '../lab/process.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from '../lab/report.ts';
+import { sleep, waitFor } from '../lab/wait.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const rates = (args.get('rates') ?? '50000,100000,200000').split(',').map(Number);
@@ -61,21 +65,18 @@ async function startPair(lab: Lab, rate: number, secs: number): Promise<Pair> {
   return { tx, rx };
 }
 
-async function ask(rx: LabProcess, cmd: string, re: RegExp): Promise<string> {
+function ask(rx: LabProcess, cmd: string, re: RegExp): Promise<string> {
   const seen = rx.lines.length;
   rx.write(cmd);
-  const end = Date.now() + 10_000;
-  while (Date.now() < end) {
-    const hit = rx.lines.slice(seen).find((l) => re.test(l));
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no answer to ${cmd}`);
+  return waitFor(`an answer to ${cmd}`, () => rx.lines.slice(seen).find((l) => re.test(l)), {
+    limitMs: 10_000,
+    everyMs: 10,
+  });
 }
 
 async function stopPair(p: Pair): Promise<void> {
   p.rx.write('quit');
-  await Promise.race([p.rx.wait(), new Promise((r) => setTimeout(r, 3000))]);
+  await Promise.race([p.rx.wait(), sleep(3000)]);
   await p.rx.stop();
   await p.tx.stop();
 }
@@ -96,7 +97,7 @@ async function measureRate(lab: Lab, rate: number): Promise<RateResult> {
   try {
     const done = await p.tx.waitForLine(/^DONE /, (seconds + 20) * 1000);
     const d = JSON.parse(done.slice(5));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const rep = JSON.parse((await ask(p.rx, 'report', /^R /)).slice(2));
     const sent = new Map<number, bigint>();
     for (const l of p.tx.lines) {
@@ -129,10 +130,10 @@ async function measureFailover(lab: Lab, rate: number): Promise<{ eligible: numb
   const p = await startPair(lab, rate, killAfter + 5);
   try {
     await p.tx.waitForLine(/^P [1-9]/, 10_000);
-    await new Promise((r) => setTimeout(r, killAfter * 1000));
+    await sleep(killAfter * 1000);
     const killAt = process.hrtime.bigint();
     await p.tx.kill9();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     // Flows published at least 100 ms before the kill: the last progress line at or before that.
     const cutoff = killAt - 100_000_000n;
     let eligible = 0;
@@ -150,15 +151,15 @@ async function measureFailover(lab: Lab, rate: number): Promise<{ eligible: numb
 
 /** A drill with the hand back on a dsrd pair with live streams: how many streams came through. */
 async function measureDrill(): Promise<{ conns: number; lost: number; passed: boolean; summary: string }> {
-  const pair = await SyncPair.create();
+  const pair = await DirectorPair.create({ services: syncServices() });
   try {
     await pair.startBoth();
     const { proc } = await pair.streams(drillStreams);
     await pair.until(pair.b, (s) => role(s) === 'backup');
-    await new Promise((r) => setTimeout(r, 1000)); // the standby holds every stream's entry
+    await sleep(1000); // the standby holds every stream's entry
     const run = await dsrctl(['-s', pair.a.sock, 'drill', '--back', '--json']);
     const report = JSON.parse(run.stdout) as { ok: boolean; summary: string };
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const r = await streamsReport(proc, 'final');
     // A stream is lost if it died or saw any error (reset, broken echo): both are counted.
     const lost = Math.max(r.count - r.alive, r.withErrors);

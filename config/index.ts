@@ -31,8 +31,8 @@ export {
   type ParseOptions,
   parseConfigText,
 } from './load.ts';
-export { ConfigSchema } from './schema.ts';
+export { type ConfigInput, ConfigSchema } from './schema.ts';
 export { Secret } from './secret.ts';
-export { type SerializeOptions, serializeConfig } from './serialize.ts';
+export { type SerializeOptions, serializeConfig, serializeConfigInput } from './serialize.ts';
 export type * from './types.ts';
 export { DNS_RCODES, DNS_TYPES } from './types.ts';

@@ -360,9 +360,15 @@ export const ConfigSchema = z.strictObject({
 });
 
 export type RawConfig = z.output<typeof ConfigSchema>;
+/**
+ * The file's document as a program writes it: snake_case keys, every field with a default
+ * optional (the schema's input). serializeConfigInput() turns it into YAML.
+ */
+export type ConfigInput = z.input<typeof ConfigSchema>;
 export type RawService = RawConfig['services'][number];
 export type RawVipGroup = RawConfig['vip_groups'][number];
 export type RawHealthCheck = z.output<typeof InlineHealthCheckSchema>;
+export type InlineHealthCheckInput = z.input<typeof InlineHealthCheckSchema>;
 export type RawNamedHealthCheck = z.output<typeof NamedHealthCheckSchema>;
 export type RawHealthCheckRef = z.output<typeof HealthCheckRefSchema>;
 export type RawKeyRing = z.output<typeof KeyRingSchema>;

@@ -3,9 +3,14 @@
  * prints, and the inverse of loading (loading the output gives an equal Config; a property test
  * checks it). Secrets stay in their files; only a URL written inline in the original file can be
  * written back, and only when asked to.
+ *
+ * Programs that write configs (the lab, the benchmarks) build the document itself, typed as the
+ * schema's input (`ConfigInput`: snake_case, defaults left out), and write it with
+ * serializeConfigInput(): a misspelt key is a type error, not a load error on the daemon's side.
  */
 import { stringify } from 'yaml';
 import { formatEndpoint } from '../core/net/endpoint.ts';
+import type { ConfigInput, InlineHealthCheckInput } from './schema.ts';
 import type { Config, HealthCheck, KeyRing } from './types.ts';
 
 export interface SerializeOptions {
@@ -13,9 +18,8 @@ export interface SerializeOptions {
   includeInlineUrls?: boolean;
 }
 
-function checkToRaw(c: HealthCheck): Record<string, unknown> {
+function checkToRaw(c: HealthCheck): InlineHealthCheckInput {
   const common = {
-    kind: c.kind,
     interval_ms: c.intervalMs,
     timeout_ms: c.timeoutMs,
     rise: c.rise,
@@ -24,7 +28,7 @@ function checkToRaw(c: HealthCheck): Record<string, unknown> {
   const port = (p: number | null) => (p === null ? {} : { port: p });
   switch (c.kind) {
     case 'tcp':
-      return { ...common, ...port(c.port) };
+      return { kind: c.kind, ...common, ...port(c.port) };
     case 'http':
     case 'https': {
       const { min, max } = c.expectStatus;
@@ -37,8 +41,9 @@ function checkToRaw(c: HealthCheck): Record<string, unknown> {
         expect_status: min === max ? min : `${min}-${max}`,
         ...(c.bodyRegex === null ? {} : { body_regex: c.bodyRegex }),
       };
-      if (c.kind === 'http') return http;
+      if (c.kind === 'http') return { kind: c.kind, ...http };
       return {
+        kind: c.kind,
         ...http,
         ...(c.sni === null ? {} : { sni: c.sni }),
         tls_verify: c.tlsVerify,
@@ -47,15 +52,23 @@ function checkToRaw(c: HealthCheck): Record<string, unknown> {
     }
     case 'udp':
       return {
+        kind: c.kind,
         ...common,
         ...port(c.port),
         send_hex: c.sendHex,
         ...(c.expectRegex === null ? {} : { expect_regex: c.expectRegex }),
       };
     case 'dns':
-      return { ...common, port: c.port, query: c.query, type: c.type, expect_rcode: c.expectRcode };
+      return {
+        kind: c.kind,
+        ...common,
+        port: c.port,
+        query: c.query,
+        type: c.type,
+        expect_rcode: c.expectRcode,
+      };
     case 'exec':
-      return { ...common, command: c.command };
+      return { kind: c.kind, ...common, command: c.command };
   }
 }
 
@@ -64,11 +77,15 @@ const ringToRaw = (r: KeyRing) => ({
   keys: r.keys.map((k) => ({ id: k.id, file: k.file })),
 });
 
-export function configToRaw(config: Config, opts: SerializeOptions = {}): Record<string, unknown> {
+export function configToRaw(config: Config, opts: SerializeOptions = {}): ConfigInput {
   const c = config;
-  const keys: Record<string, unknown> = {};
-  if (c.keys.election) keys.election = ringToRaw(c.keys.election);
-  if (c.keys.sync && c.keys.sync !== c.keys.election) keys.sync = ringToRaw(c.keys.sync);
+  const keys: ConfigInput['keys'] =
+    c.keys.election === null
+      ? undefined
+      : {
+          election: ringToRaw(c.keys.election),
+          ...(c.keys.sync && c.keys.sync !== c.keys.election ? { sync: ringToRaw(c.keys.sync) } : {}),
+        };
   return {
     node: {
       id: c.node.id,
@@ -108,7 +125,8 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Record
         services: g.track.services,
       },
     })),
-    health_checks: c.healthChecks.map((h) => ({ name: h.name, ...checkToRaw(h) })),
+    // The named checks (health_checks entries) always carry their name.
+    health_checks: c.healthChecks.map((h) => ({ name: h.name!, ...checkToRaw(h) })),
     services: c.services.map((s) => ({
       name: s.name,
       vip: s.vip,
@@ -144,7 +162,7 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Record
       conn_table_size: c.tables.connTableSize,
       persistence_table_size: c.tables.persistenceTableSize,
     },
-    ...(Object.keys(keys).length === 0 ? {} : { keys }),
+    ...(keys === undefined ? {} : { keys }),
     sync: {
       enabled: c.sync.enabled,
       port: c.sync.port,
@@ -187,5 +205,10 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Record
 }
 
 export function serializeConfig(config: Config, opts: SerializeOptions = {}): string {
-  return stringify(configToRaw(config, opts), { lineWidth: 0 });
+  return serializeConfigInput(configToRaw(config, opts));
+}
+
+/** A config document → YAML; loading the text gives the Config the schema builds from `input`. */
+export function serializeConfigInput(input: ConfigInput): string {
+  return stringify(input, { lineWidth: 0 });
 }

@@ -17,15 +17,11 @@ import { fileURLToPath } from 'node:url';
 import type { DaemonStatus } from '../admin/catalogue/status.ts';
 import { DSRCTL } from '../lab/binaries.ts';
 import { type LabProcess, requireRoot } from '../lab/index.ts';
-import {
-  type DemoDirector,
-  DemoPair,
-  inSync,
-  role,
-  type StreamsFigures,
-  sleep,
-  streamsReport,
-} from './demo-pair.ts';
+import { HTTP_PERSISTENT, type PairService, TCP_ECHO } from '../lab/pair/config.ts';
+import { type Director, DirectorPair } from '../lab/pair/director-pair.ts';
+import { inSync, role } from '../lab/pair/status.ts';
+import { type StreamsReport, streamsReport } from '../lab/pair/traffic.ts';
+import { sleep, waitFor } from '../lab/wait.ts';
 import {
   formatMasters,
   type MasterChange,
@@ -36,6 +32,8 @@ import {
 
 const UDP_PROBE = fileURLToPath(new URL('../lab/failover/udp-probe.ts', import.meta.url));
 const STREAMS = 20;
+/** On the VIP: the streams' TCP echo, HTTP with persistence, and the probe's UDP echo. */
+const SERVICES: PairService[] = [TCP_ECHO, HTTP_PERSISTENT, { name: 'probe', protocol: 'udp', port: 7001 }];
 
 const reason = requireRoot();
 if (reason) {
@@ -48,7 +46,7 @@ const t0 = Date.now();
 const clock = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s`;
 const step = (s: string) => say(`\n[${clock()}] ${s}`);
 
-let pair: DemoPair | undefined;
+let pair: DirectorPair | undefined;
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -84,24 +82,26 @@ function dsrctlLive(sock: string, args: string[]): Promise<number | null> {
 }
 
 /** The director that is master now: the same single master on three polls in a row (bounded). */
-async function currentMaster(p: DemoPair): Promise<DemoDirector> {
-  let last: DemoDirector | null = null;
+function currentMaster(p: DirectorPair): Promise<Director> {
+  let last: Director | null = null;
   let seen = 0;
-  for (let i = 0; i < 200; i++) {
-    const [sa, sb] = await Promise.all([p.status(p.a), p.status(p.b)]);
-    const ma = sa !== null && role(sa) === 'master';
-    const mb = sb !== null && role(sb) === 'master';
-    const m = ma === mb ? null : ma ? p.a : p.b;
-    seen = m !== null && m === last ? seen + 1 : 1;
-    last = m;
-    if (m !== null && seen >= 3) return m;
-    await sleep(50);
-  }
-  throw new Error('no single master after 10 s');
+  return waitFor(
+    'a single master, the same on three polls in a row',
+    async () => {
+      const [sa, sb] = await Promise.all([p.status(p.a), p.status(p.b)]);
+      const ma = sa !== null && role(sa) === 'master';
+      const mb = sb !== null && role(sb) === 'master';
+      const m = ma === mb ? null : ma ? p.a : p.b;
+      seen = m !== null && m === last ? seen + 1 : 1;
+      last = m;
+      return m !== null && seen >= 3 ? m : undefined;
+    },
+    { limitMs: 10_000, everyMs: 50 },
+  );
 }
 
 /** The 10 ms UDP probe (lab/failover/udp-probe.ts) for one phase. */
-async function startProbe(p: DemoPair): Promise<LabProcess> {
+async function startProbe(p: DirectorPair): Promise<LabProcess> {
   const proc = p.lab.node(p.lab.clients[0], UDP_PROBE, ['--addr', p.vip, '--interval-ms', '10']);
   await proc.waitForLine(/^READY /, 15_000);
   return proc;
@@ -113,14 +113,14 @@ async function stopProbe(proc: LabProcess): Promise<ProbeOutcome> {
   return probeOutcome(JSON.parse(line.slice('RESULT '.length)));
 }
 
-function streamLine(r: StreamsFigures): string {
+function streamLine(r: StreamsReport): string {
   const resets = r.streams.filter((s) => s.errors.length > 0).length;
   return `${r.alive}/${r.count} TCP streams alive, ${resets} reset or broken, longest stall ${r.maxDelayMs} ms`;
 }
 
 try {
   step('building the lab: client c1, directors d1 and d2, real servers r1 r2 r3 on one bridge');
-  pair = await DemoPair.create();
+  pair = await DirectorPair.create({ services: SERVICES });
   const { a, b, lab } = pair;
   for (const h of lab.hosts)
     say(`    ${h.name.padEnd(3)} ${h.role.padEnd(10)} ${h.ipv4.padEnd(13)} ${h.mac}`);

@@ -12,6 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { DsrError } from '../../core/errors.ts';
 import { type Host, type Lab, type LabProcess, runIn } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { benchBpfObject } from './bench-bpf.ts';
 
 const script = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
@@ -86,8 +87,6 @@ export interface PpsRun {
   offeredPps: number;
   perHost: Map<string, number>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the generator for warm-up + window + tail and measures the window. */
 export async function measurePps(

@@ -12,23 +12,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
 import { checkConfigFile } from '../../config/index.ts';
 import { DsrError } from '../../core/errors.ts';
 import { masterDownIntervalMs } from '../../failover/index.ts';
 import { removePins } from '../../forwarder/loader.ts';
+import { DSRCTL, DSRD } from '../binaries.ts';
 import { type Host, type Lab, type LabProcess, run } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { BENCH_GROUP, dsrdConf } from './dsrd-conf.ts';
 import type { DirectorStack, FaultKind, InjectedFault, StackOptions, StallCounts } from './stack.ts';
 import { Directors } from './stack-common.ts';
 import { type Scheduling, schedulingPrefix } from './unit-scheduling.ts';
 import type { VipHolders } from './vip-holders.ts';
-
-const DSRD = fileURLToPath(new URL('../../daemon/main.ts', import.meta.url));
-const DSRCTL = fileURLToPath(new URL('../../cli/dsrctl.ts', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The daemon parts a measured failover needs (names from core/daemon/parts DOMAIN_ORDER). */
 export const REQUIRED_PARTS = ['forwarder', 'vip', 'election'] as const;

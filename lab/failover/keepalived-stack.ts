@@ -18,13 +18,12 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsrError } from '../../core/errors.ts';
 import type { Host, Lab, LabProcess } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { advertIntText, keepalivedConf, vrrpMasterDownMs } from './keepalived-conf.ts';
 import { installGatedDsr } from './nft-gated-dsr.ts';
 import type { DirectorStack, FaultKind, InjectedFault, StackOptions } from './stack.ts';
 import { Directors } from './stack-common.ts';
 import type { VipHolders } from './vip-holders.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Priorities of d1, d2, ...: distinct, so the first election is deterministic. */
 const PRIORITIES = [150, 100, 90, 80, 70, 60, 50, 40];

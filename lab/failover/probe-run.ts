@@ -6,12 +6,12 @@
 import { fileURLToPath } from 'node:url';
 import { DsrError } from '../../core/errors.ts';
 import type { Host, Lab, LabProcess } from '../index.ts';
+import { sleep } from '../wait.ts';
 import type { ProbeSummary } from './probe-analysis.ts';
 
 const SCRIPT = fileURLToPath(new URL('./udp-probe.ts', import.meta.url));
 /** Below dsrd's (systemd/dsrd.service), above every normal process. */
 const PROBE_RT_PRIORITY = 5;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ProbeResult extends ProbeSummary {
   badReplies: number;

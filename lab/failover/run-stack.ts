@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsrError } from '../../core/errors.ts';
 import { createLab, type Lab, probe, run } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { runSoak, type SoakOptions, type SoakOutcome } from './soak.ts';
 import type { CaseKind, DirectorStack } from './stack.ts';
 import { failedTrial, runTrial, type TrialEnv, type TrialOutcome } from './trial.ts';
@@ -16,7 +17,6 @@ import { failedTrial, runTrial, type TrialEnv, type TrialOutcome } from './trial
 const PORT = 7001;
 /** The probe's priority (probe-run.ts): below dsrd's, above every normal process. */
 const ECHO_RT_PRIORITY = 5;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StackRunOptions {
   cases: readonly CaseKind[];

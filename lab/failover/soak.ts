@@ -9,12 +9,12 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LabProcess } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { type ProbeResult, RunningProbe } from './probe-run.ts';
 import type { DirectorStack, StallCounts } from './stack.ts';
 import type { WitnessResult } from './timer-witness.ts';
 import type { TrialEnv } from './trial.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WITNESS = fileURLToPath(new URL('./timer-witness.ts', import.meta.url));
 /** The witness runs real-time like dsrd (systemd/dsrd.service), main thread only. */
 const WITNESS_CHRT = ['--reset-on-fork', '--fifo', '10'];

@@ -5,11 +5,10 @@
  */
 import { DsrError } from '../../core/errors.ts';
 import type { Host, Lab } from '../index.ts';
+import { sleep } from '../wait.ts';
 import type { InjectedFault } from './stack.ts';
 import type { VipHolders } from './vip-holders.ts';
 import { VipWatch } from './vip-watch.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Directors {
   readonly lab: Lab;

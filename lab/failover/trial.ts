@@ -7,11 +7,10 @@
  */
 import { DsrError } from '../../core/errors.ts';
 import type { Host, Lab } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { type ProbeResult, RunningProbe } from './probe-run.ts';
 import type { CaseKind, DirectorStack, InjectedFault } from './stack.ts';
 import { trialPlan } from './trial-plan.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface TrialOutcome {
   stack: string;

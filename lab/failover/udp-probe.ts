@@ -23,6 +23,7 @@
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
+import { sleep } from '../wait.ts';
 import { analyzeProbe, type ProbeReply } from './probe-analysis.ts';
 
 const { values } = parseArgs({
@@ -126,7 +127,7 @@ let start = 0;
 async function finish(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await new Promise((r) => setTimeout(r, drainMs));
+  await sleep(drainMs);
   // The timeline starts at the first answered probe: what went unanswered before it is the
   // path warming up (the client resolving the VIP, a new flow's first packets), and the
   // benchmark injects its fault only after READY. With no reply at all, the whole run counts.

@@ -5,6 +5,7 @@
  */
 import { DsrError } from '../../core/errors.ts';
 import type { Host, Lab, LabProcess } from '../index.ts';
+import { sleep } from '../wait.ts';
 import { parseAddrLine, VipHolders } from './vip-holders.ts';
 
 export class VipWatch {
@@ -25,7 +26,7 @@ export class VipWatch {
       w.procs.push(p);
     }
     // `ip monitor` has subscribed once it runs; a short settle covers process start-up.
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     for (const d of directors) {
       const { stdout } = await lab.exec(d, 'ip', ['-o', 'addr', 'show', 'dev', d.ifname]);
       for (const line of stdout.split('\n')) w.feed(d.name, line);

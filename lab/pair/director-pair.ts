@@ -1,13 +1,14 @@
 /**
- * Two real dsrd directors with the forwarder, in front of three real servers, for lab tests that
- * need a whole pair (test/cli/dsrd-faults-lab.test.ts): configs, start / restart, status polling
- * through the admin socket (cheap) and through `dsrctl status --json` (what an operator runs),
- * who holds the VIP, what the client's ARP cache says, the daemons' logs, and teardown.
+ * Two real dsrd directors in a lab, in front of the lab's real servers: the one pair builder of the
+ * lab tests, the demo and the benchmarks. It writes both configs (config.ts, through config/'s
+ * serializer), starts and restarts the daemons, polls their status through the admin socket
+ * (cheap) or `dsrctl status --json` (what an operator runs), reloads them with other real
+ * servers, reads the kernel's view (who holds the VIP, what the client's ARP cache says), keeps
+ * the daemons' logs, and tears everything down.
  *
- * Director a (d1, priority 150) is preferred; b (d2, priority 100) backs it up. Every setting not
- * named here is dsrd's default (sync on, preempt on, the forwarder tracked). The service is the
- * real servers' UDP echo on VIP:7001 (with a UDP health check), which the failover probe
- * (lab/failover/udp-probe.ts) talks to.
+ * Director a (d1, priority 150 by default) is preferred; b (d2, 100) backs it up. What the users
+ * differ in is an option: the advert interval, the services and how many real servers each has,
+ * a command to run dsrd under, the VIP group's and the sync's settings, alert targets.
  *
  * `ip netns exec` hides /sys/fs/bpf, so the forwarders pin on a bpffs of their own mounted under
  * /run (unmounted by destroy()).
@@ -16,14 +17,27 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ExplainResult } from '../../admin/catalogue/flows.ts';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
+import { DEFAULTS, serializeConfigInput } from '../../config/index.ts';
 import { masterDownIntervalMs } from '../../failover/index.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../binaries.ts';
-import { createLab, type Host, type Lab, type LabProcess, run } from '../index.ts';
-
-export const UDP_PORT = 7001;
+import { run, runIn } from '../exec.ts';
+import type { LabProcess } from '../process.ts';
+import { createLab, type Host, type Lab } from '../topology.ts';
+import { until as waitUntil } from '../wait.ts';
+import {
+  type AlertTargetInput,
+  type PairDirectorConfig,
+  type PairService,
+  pairDirectorConfig,
+  type SyncInput,
+  UDP_ECHO,
+} from './config.ts';
+import { allForwarding, inSync, role, syncStatus } from './status.ts';
+import { pinnedClients, startStreams } from './traffic.ts';
 
 export interface Director {
   readonly host: Host;
@@ -35,17 +49,32 @@ export interface Director {
 }
 
 export interface PairOptions {
+  /** The VIP group's advert interval; default 100 ms. */
   advertMs?: number;
+  /** Priorities of a and b; default 150 and 100. */
+  priorities?: readonly [number, number];
+  /** Real servers in the lab; default 3 (0: none, and no real-server services started). */
+  realServers?: number;
+  /** Services on the VIP; default the UDP echo (config.ts UDP_ECHO). */
+  services?: readonly PairService[];
+  /** More of the VIP group's settings, e.g. `{ track: { forwarder: false } }`. */
+  vipGroup?: PairDirectorConfig['vipGroup'];
+  /** The sync section; default dsrd's (enabled). */
+  sync?: SyncInput;
+  /** Alert targets, from the built pair (a receiver on its client, a secret file under `dir`). */
+  alertTargets?: (pair: DirectorPair) => readonly AlertTargetInput[];
   /** A command dsrd is run under, per director (chrt, taskset); default none. */
   launch?: (d: Director) => readonly string[];
+  /**
+   * The bridge floods no unicast to the directors' ports. A real NIC drops frames for other MACs;
+   * a veth hands every frame to XDP. Without this, frames for a director whose link is down are
+   * flooded to the other, whose forwarder serves them, and a link-down outage measures the lab's
+   * flooding, not the takeover. Default false (the bridge as createLab makes it).
+   */
+  noUnicastFlood?: boolean;
 }
 
 let pairs = 0;
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-export const role = (s: DaemonStatus): string => s.groups[0].role;
-/** The sync part's own status (readiness, per-peer receiving state), for failure reports. */
-export const syncStatus = (s: DaemonStatus): unknown =>
-  s.parts.find((x) => x.name === 'sync')?.status ?? null;
 
 export class DirectorPair {
   readonly lab: Lab;
@@ -53,47 +82,50 @@ export class DirectorPair {
   readonly b: Director;
   readonly vip: string;
   readonly advertMs: number;
-  readonly #dir: string;
+  /** Scratch directory for configs, keys, sockets and spools (removed by destroy()). */
+  readonly dir: string;
   readonly #bpffs: string;
+  readonly #opts: PairOptions;
+  readonly #services: PairService[];
   readonly #procs: LabProcess[] = [];
   #mounted = false;
-  #launch: (d: Director) => readonly string[] = () => [];
 
-  private constructor(lab: Lab, dir: string, advertMs: number) {
+  private constructor(lab: Lab, opts: PairOptions) {
     this.lab = lab;
-    this.#dir = dir;
+    this.#opts = opts;
+    this.#services = (opts.services ?? [UDP_ECHO]).map((s) => ({ ...s }));
+    this.dir = mkdtempSync(join(tmpdir(), 'dsr-lab-pair-'));
     this.#bpffs = `/run/dsrl-pair-${process.pid}-${pairs++}`;
-    this.advertMs = advertMs;
+    this.advertMs = opts.advertMs ?? 100;
     this.vip = lab.vips4[0];
+    const [pa, pb] = opts.priorities ?? [150, 100];
     const director = (host: Host, priority: number): Director => ({
       host,
       priority,
-      sock: join(dir, `${host.name}.sock`),
-      configPath: join(dir, `${host.name}.yaml`),
+      sock: join(this.dir, `${host.name}.sock`),
+      configPath: join(this.dir, `${host.name}.yaml`),
       proc: null,
     });
-    this.a = director(lab.directors[0], 150);
-    this.b = director(lab.directors[1], 100);
+    this.a = director(lab.directors[0], pa);
+    this.b = director(lab.directors[1], pb);
   }
 
-  /** Builds the lab (1 client, 2 directors, 3 real servers) and writes both configs. */
+  /** Builds the lab (a client, two directors, the real servers) and writes both configs. */
   static async create(opts: PairOptions = {}): Promise<DirectorPair> {
-    const lab = await createLab({ clients: 1, directors: 2, realServers: 3 });
-    const pair = new DirectorPair(lab, mkdtempSync(join(tmpdir(), 'dsr-lab-pair-')), opts.advertMs ?? 100);
-    if (opts.launch) pair.#launch = opts.launch;
+    const realServers = opts.realServers ?? 3;
+    const lab = await createLab({ clients: 1, directors: 2, realServers, startServers: realServers > 0 });
+    const pair = new DirectorPair(lab, opts);
     try {
       mkdirSync(pair.#bpffs, { recursive: true });
       await run('mount', ['-t', 'bpf', 'bpf', pair.#bpffs]);
       pair.#mounted = true;
-      // A real NIC drops unicast frames for other MACs; a veth hands every frame to XDP. Without
-      // this, frames for a director whose link is down are flooded to the other, whose forwarder
-      // serves them, and a link-down outage would measure the lab's flooding, not the takeover.
-      for (const d of lab.directors) {
-        await lab.exec(lab.bridgeNs, 'bridge', ['link', 'set', 'dev', d.port, 'flood', 'off']);
+      if (opts.noUnicastFlood) {
+        for (const d of lab.directors) {
+          await lab.exec(lab.bridgeNs, 'bridge', ['link', 'set', 'dev', d.port, 'flood', 'off']);
+        }
       }
-      writeFileSync(join(pair.#dir, 'election.key'), randomBytes(32), { mode: 0o600 });
-      writeFileSync(pair.a.configPath, pair.#config(pair.a, pair.b));
-      writeFileSync(pair.b.configPath, pair.#config(pair.b, pair.a));
+      writeFileSync(join(pair.dir, 'election.key'), randomBytes(32), { mode: 0o600 });
+      pair.#writeConfigs();
       return pair;
     } catch (e) {
       await pair.destroy();
@@ -118,65 +150,53 @@ export class DirectorPair {
     return masterDownIntervalMs(this.b.priority, this.advertMs);
   }
 
-  #config(me: Director, peer: Director): string {
-    const reals = this.lab.realServers.map((r) => `      - address: ${r.ipv4}`).join('\n');
-    return `node:
-  id: ${me.host.name}
-  priority: ${me.priority}
-  address: ${me.host.ipv4}
-peers:
-  - id: ${peer.host.name}
-    address: ${peer.host.ipv4}
-interfaces:
-  - name: eth0
-forwarder:
-  pin_dir: ${join(this.#bpffs, me.host.name)}
-vip_groups:
-  - name: web
-    id: 51
-    vips: [${this.vip}]
-    advert_interval_ms: ${this.advertMs}
-services:
-  - name: echo-udp
-    vip: ${this.vip}
-    protocol: udp
-    port: ${UDP_PORT}
-    health_check: { kind: udp, send: health, interval_ms: 1000, timeout_ms: 500 }
-    real_servers:
-${reals}
-keys:
-  election:
-    keys:
-      - id: 1
-        file: ${join(this.#dir, 'election.key')}
-metrics:
-  enabled: false
-alerts:
-  queue_dir: ${join(this.#dir, `alerts-${me.host.name}`)}
-admin:
-  socket: ${me.sock}
-`;
+  get #syncOn(): boolean {
+    return this.#opts.sync?.enabled !== false;
+  }
+
+  #writeConfigs(): void {
+    for (const me of this.directors) {
+      const peer = this.other(me);
+      const doc = pairDirectorConfig({
+        self: { id: me.host.name, address: me.host.ipv4, priority: me.priority },
+        peer: { id: peer.host.name, address: peer.host.ipv4 },
+        vip: this.vip,
+        advertMs: this.advertMs,
+        vipGroup: this.#opts.vipGroup,
+        services: this.#services,
+        reals: this.lab.realServers.map((r) => r.ipv4),
+        sync: this.#opts.sync,
+        alertTargets: this.#opts.alertTargets?.(this),
+        keyFile: join(this.dir, 'election.key'),
+        pinDir: join(this.#bpffs, me.host.name),
+        alertsDir: join(this.dir, `alerts-${me.host.name}`),
+        adminSocket: me.sock,
+      });
+      writeFileSync(me.configPath, serializeConfigInput(doc));
+    }
   }
 
   /** Starts (or restarts) a director's dsrd and waits until it runs. */
   async start(d: Director): Promise<LabProcess> {
     const args = ['--config', d.configPath];
-    const [cmd, ...prefix] = this.#launch(d);
+    const [cmd, ...prefix] = this.#opts.launch?.(d) ?? [];
     const p =
       cmd === undefined
         ? this.lab.node(d.host, DSRD, args)
         : this.lab.spawn(d.host, cmd, [...prefix, process.execPath, DSRD, ...args]);
     this.#procs.push(p);
     d.proc = p;
-    await p.waitForLine(/"msg":"dsrd running"/, 30_000);
+    await p.waitForLine(/"msg":"dsrd running"/, 40_000);
     return p;
   }
 
-  /** Both up: a master holding the VIP, b its backup, every real server forwarding on both. */
+  /**
+   * Both up: a master holding the VIP, b its backup, every real server forwarding on both, and
+   * with the sync on, each holding the other's tables.
+   */
   async startBoth(): Promise<void> {
     await Promise.all([this.start(this.a), this.start(this.b)]);
-    const ready = (s: DaemonStatus) =>
-      s.services.every((svc) => svc.realServers.every((r) => r.forwarding === 'active'));
+    const ready = (s: DaemonStatus) => allForwarding(s) && (!this.#syncOn || inSync(s));
     await this.until(this.a, (s) => role(s) === 'master' && ready(s), 30_000);
     await this.until(
       this.b,
@@ -188,7 +208,7 @@ admin:
   /** Status over the admin socket, in-process (no dsrctl spawn): for polling. null if it does not answer. */
   async status(d: Director): Promise<DaemonStatus | null> {
     try {
-      return (await callDaemon(d.sock, 'status', {}, { timeoutMs: 2000 })) as DaemonStatus;
+      return (await callDaemon(d.sock, 'status', {}, { timeoutMs: 5000 })) as DaemonStatus;
     } catch {
       return null;
     }
@@ -200,19 +220,70 @@ admin:
     return r.code === 0 ? (JSON.parse(r.stdout) as DaemonStatus) : null;
   }
 
+  /** `dsrctl explain` over the admin socket: where a TCP flow from `client` to the VIP goes. */
+  async explain(d: Director, client: string, vipPort: number): Promise<ExplainResult> {
+    const args = { client, clientPort: 1, vip: this.vip, vipPort, protocol: 'tcp' };
+    return (await callDaemon(d.sock, 'explain', args, { timeoutMs: 5000 })) as ExplainResult;
+  }
+
   /** Polls the status until `pred` holds (bounded); returns how long it took, ms. */
-  async until(d: Director, pred: (s: DaemonStatus) => boolean, limitMs = 15_000): Promise<number> {
-    const t0 = performance.now();
-    for (;;) {
-      const s = await this.status(d);
-      if (s !== null && pred(s)) return performance.now() - t0;
-      if (performance.now() - t0 > limitMs) {
-        throw new Error(
-          `condition not reached on ${d.host.name} in ${limitMs} ms: groups ${JSON.stringify(s?.groups ?? null)}` +
-            ` sync ${JSON.stringify(s === null ? null : syncStatus(s))}`,
+  until(d: Director, pred: (s: DaemonStatus) => boolean, limitMs = 15_000): Promise<number> {
+    let last: DaemonStatus | null = null;
+    return waitUntil(
+      `the awaited state on ${d.host.name}`,
+      async () => {
+        last = await this.status(d);
+        return last !== null && pred(last);
+      },
+      {
+        limitMs,
+        detail: () =>
+          `groups ${JSON.stringify(last?.groups ?? null)} sync ${JSON.stringify(last === null ? null : syncStatus(last))}`,
+      },
+    );
+  }
+
+  /** Every real server of every service forwarding on `d` (its MAC resolved). */
+  untilServicesActive(d: Director): Promise<number> {
+    return this.until(d, allForwarding);
+  }
+
+  /**
+   * Waits until `master` is master holding the VIP and `other` is backup holding none: the end
+   * state the tests check. Polled, since a loaded machine can make the election flap briefly.
+   */
+  async settled(master: Director, other: Director, limitMs = 15_000): Promise<void> {
+    let seen: (DaemonStatus | null)[] = [];
+    await waitUntil(
+      `${master.host.name} master and ${other.host.name} backup, the VIP on ${master.host.name} only`,
+      async () => {
+        seen = await Promise.all([this.status(master), this.status(other)]);
+        const [sm, so] = seen;
+        return (
+          sm !== null &&
+          so !== null &&
+          role(sm) === 'master' &&
+          role(so) === 'backup' &&
+          (await this.holdsVip(master)) &&
+          !(await this.holdsVip(other))
         );
-      }
-      await sleep(25);
+      },
+      { limitMs, everyMs: 100, detail: () => seen.map((s) => JSON.stringify(s?.groups)).join(' / ') },
+    );
+  }
+
+  /**
+   * Gives services more (or fewer) real servers (service name → the first n), in both directors'
+   * config files, and reloads both with `dsrctl config reload`, waiting until each forwards to
+   * every real server.
+   */
+  async reloadWith(reals: Readonly<Record<string, number>>): Promise<void> {
+    for (const s of this.#services) if (s.name in reals) s.realServers = reals[s.name];
+    this.#writeConfigs();
+    for (const d of this.directors) {
+      const r = await dsrctl(['-s', d.sock, 'config', 'reload', '--json']);
+      if (r.code !== 0) throw new Error(`reload of ${d.host.name} failed: ${r.stderr}`);
+      await this.untilServicesActive(d);
     }
   }
 
@@ -223,7 +294,7 @@ admin:
     return links.some((l) => l.addr_info.some((a) => a.local === this.vip));
   }
 
-  /** The MAC in the client's neighbour entry for the VIP as it is now (no flush). */
+  /** The MAC in the client's neighbour entry for the VIP as it is now (where its packets go). */
   async clientVipMac(): Promise<string | null> {
     const { stdout } = await this.lab.exec(this.lab.clients[0], 'ip', [
       '-j',
@@ -238,6 +309,41 @@ admin:
     return e?.lladdr ?? null;
   }
 
+  /** The MAC the client resolves the VIP to, asked afresh (who answers ARP for it now). */
+  async vipMac(): Promise<string | null> {
+    const client = this.lab.clients[0];
+    await this.lab.exec(client, 'ip', ['neigh', 'flush', 'dev', 'eth0']);
+    await this.lab.exec(client, 'ping', ['-c', '1', '-W', '1', this.vip], { allowFailure: true });
+    return this.clientVipMac();
+  }
+
+  /** Drops sync datagrams arriving at `d` (the election still gets through): its bulk cannot complete. */
+  async blockSyncTo(d: Director): Promise<void> {
+    const port = this.#opts.sync?.port ?? DEFAULTS.sync.port;
+    const rules = `table inet dsrl_sync {
+  chain input { type filter hook input priority 0; policy accept; udp dport ${port} drop; }
+}
+`;
+    await runIn(d.host.netns, 'nft', ['-f', '-'], { input: rules });
+  }
+
+  async unblockSyncTo(d: Director): Promise<void> {
+    await runIn(d.host.netns, 'nft', ['delete', 'table', 'inet', 'dsrl_sync']);
+  }
+
+  /** Long-lived TCP streams from the client through the VIP, once every one is greeted. */
+  streams(count: number): Promise<{ proc: LabProcess; servers: Record<string, number> }> {
+    return startStreams(this.lab, this.lab.clients[0], this.vip, count);
+  }
+
+  /** The persistence clients, once, from the client: which real server answered each source. */
+  pinnedClients(
+    sources: readonly string[],
+    count: number,
+  ): Promise<{ byClient: Record<string, string[]>; errors: string[] }> {
+    return pinnedClients(this.lab, this.lab.clients[0], this.vip, sources, count);
+  }
+
   /** The last `n` log lines of a director's current dsrd (stdout, then stderr), for failure reports. */
   logTail(d: Director, n = 30): string[] {
     return [...(d.proc?.lines.slice(-n) ?? []), ...(d.proc?.stderrTail.slice(-10) ?? [])];
@@ -248,7 +354,7 @@ admin:
     return this.#procs.filter((p) => p.label.startsWith(`${d.host.netns}:`)).flatMap((p) => p.lines);
   }
 
-  /** Stops every dsrd, tears the lab down, removes pins and the bpffs mount. */
+  /** Stops every dsrd, tears the lab down, removes pins, the bpffs mount and the scratch directory. */
   async destroy(): Promise<void> {
     await Promise.all(this.#procs.map((p) => p.stop()));
     await this.lab.destroy();
@@ -259,6 +365,6 @@ admin:
     } catch {
       // never created
     }
-    rmSync(this.#dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Keyring } from '../../core/auth/keyring.ts';
 import { SyncService } from '../../sync/service.ts';
 import { MemorySyncTable } from '../../sync/table.ts';
+import { sleep } from '../wait.ts';
 import { flowEntry, hrNowNs } from './flows.ts';
 
 const { values } = parseArgs({
@@ -41,9 +42,8 @@ await sync.start();
 console.log('READY');
 // Let the standby's bulk request (of an empty table) complete first.
 const t0wait = Date.now();
-while (!sync.status().peers[0].sending.bulksServed && Date.now() - t0wait < 5000)
-  await new Promise((r) => setTimeout(r, 5));
-await new Promise((r) => setTimeout(r, 100));
+while (!sync.status().peers[0].sending.bulksServed && Date.now() - t0wait < 5000) await sleep(5);
+await sleep(100);
 
 let published = 0;
 const samples: string[] = [];
@@ -80,7 +80,7 @@ const drainStart = Date.now();
 while (Date.now() - drainStart < 5000) {
   const s = sync.status().peers[0].sending;
   if (s.inFlight === 0 && s.queued === 0) break;
-  await new Promise((r) => setTimeout(r, 5));
+  await sleep(5);
 }
 const st = sync.status();
 console.log(samples.join('\n'));

@@ -14,8 +14,12 @@ import { AlertEngine, type AlertEngineOptions } from '../../alerts/engine.ts';
 import { type AlertEvent, createAlertEventFactory } from '../../alerts/events.ts';
 import { WebhookSecret } from '../../alerts/standard-webhooks.ts';
 import { type AlertTargetSpec, resolveAlertTarget } from '../../alerts/targets.ts';
-import { captureLogger, recordingTimers, tempDir, until } from './helpers.ts';
+import { sleep, until } from '../../lab/wait.ts';
+import { captureLogger, recordingTimers, tempDir } from './helpers.ts';
 import { freePort, Receiver } from './receiver.ts';
+
+/** The engine's work lands within a turn or two of the event loop: poll often. */
+const POLL = { everyMs: 2 };
 
 // A generous request timeout: on a loaded CI machine a local 500 can take longer than 300 ms, and
 // a timeout where a status was expected is a different outcome. Tests of timeouts set their own.
@@ -112,7 +116,7 @@ test('per-target order holds while the head is retried after 500s', async (t) =>
   for (const e of sent) engine.enqueue(e);
   const got = await rx.waitFor(5);
   t.deepEqual(ids(got), [sent[0].id, sent[0].id, sent[0].id, sent[1].id, sent[2].id]);
-  await until(() => engine.stats().targets[0].deliveries.success === 3);
+  await until('three deliveries succeeded', () => engine.stats().targets[0].deliveries.success === 3, POLL);
   t.deepEqual(engine.stats().targets[0].deliveries, { success: 3, retry: 2, failed: 0, dropped: 0 });
 });
 
@@ -147,7 +151,7 @@ test('a receiver that accepts and never answers times out and the delivery is re
   );
   engine.enqueue(rsDown(1));
   await rx.waitFor(2);
-  await until(() => engine.stats().targets[0].deliveries.success === 1);
+  await until('one delivery succeeded', () => engine.stats().targets[0].deliveries.success === 1, POLL);
   t.deepEqual(engine.stats().targets[0].deliveries, { success: 1, retry: 1, failed: 0, dropped: 0 });
   t.true(log.lines.some((l) => (l.obj as { error?: string }).error === 'timeout'));
 });
@@ -193,11 +197,10 @@ test('after max attempts the event goes to the dead-letter log, without secrets'
   const e = rsDown(1);
   engine.enqueue(e);
   await rx.waitFor(5);
-  await until(
-    () => engine.stats().targets.every((s) => s.deliveries.failed === 1),
-    10_000,
-    'both dead-lettered',
-  );
+  await until('both dead-lettered', () => engine.stats().targets.every((s) => s.deliveries.failed === 1), {
+    ...POLL,
+    limitMs: 10_000,
+  });
   await engine.close();
   const dl = await deadLetters(dir);
   t.deepEqual(dl.map((r) => [r.target, r.reason, r.attempts, r.lastStatus]).sort(), [
@@ -222,7 +225,7 @@ test('a 4xx is permanent: dead-lettered after one attempt', async (t) => {
   const engine = await openEngine(t, dir, [webhookSpec(rx.url, WebhookSecret.generate())]);
   engine.enqueue(rsDown(1));
   await rx.waitFor(1);
-  await until(() => engine.stats().targets[0].deliveries.failed === 1);
+  await until('the event dead-lettered', () => engine.stats().targets[0].deliveries.failed === 1, POLL);
   await engine.close();
   const dl = await deadLetters(dir);
   t.is(dl.length, 1);
@@ -243,19 +246,26 @@ test('an event queued while the receiver is down survives a restart and is deliv
   const first = await openEngine(t, dir, [spec]);
   const e = rsDown(7);
   first.enqueue(e);
-  await until(() => first.stats().targets[0].deliveries.retry >= 1, 10_000, 'a refused attempt');
+  await until('a refused attempt', () => first.stats().targets[0].deliveries.retry >= 1, {
+    ...POLL,
+    limitMs: 10_000,
+  });
   await first.close();
   t.is((await readdir(join(dir, 'spool'))).length, 1, 'the event is in the spool');
 
   const rx = await startReceiver(t, port);
   const second = await openEngine(t, dir, [spec]);
   await rx.waitFor(1);
-  await until(() => second.stats().targets[0].deliveries.success === 1);
+  await until(
+    'the second engine delivered it',
+    () => second.stats().targets[0].deliveries.success === 1,
+    POLL,
+  );
   await second.close();
   t.deepEqual(await readdir(join(dir, 'spool')), [], 'the spool is empty once delivered');
 
   const third = await openEngine(t, dir, [spec]);
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100);
   await third.close();
   t.deepEqual(ids(rx.received), [e.id], 'delivered once, by the second engine only');
 });

@@ -13,7 +13,11 @@ import type { SendRequest, SendResult } from '../../alerts/http-sender.ts';
 import { encodeSpoolRecord } from '../../alerts/spool.ts';
 import { type AlertTargetSpec, resolveAlertTarget } from '../../alerts/targets.ts';
 import { isDsrError } from '../../core/errors.ts';
-import { manualTimers, tempDir, until } from './helpers.ts';
+import { sleep, until } from '../../lab/wait.ts';
+import { manualTimers, tempDir } from './helpers.ts';
+
+/** The engine's work lands within a turn or two of the event loop: poll often. */
+const POLL = { everyMs: 2 };
 
 const events = createAlertEventFactory({ node: 'dir-a' });
 const ev = (n: number) =>
@@ -79,11 +83,11 @@ test('retries wait full-jitter delays drawn from the injected random source, the
   });
   engine.enqueue(ev(1));
   for (let attempt = 1; attempt <= 5; attempt++) {
-    await until(() => clock.pending() === 1, 5000, `retry timer ${attempt}`);
+    await until(`retry timer ${attempt}`, () => clock.pending() === 1, { ...POLL, limitMs: 5000 });
     t.is(s.requests.length, attempt);
     clock.fireAll();
   }
-  await until(() => engine.stats().targets[0].deliveries.failed === 1);
+  await until('the event dead-lettered', () => engine.stats().targets[0].deliveries.failed === 1, POLL);
   t.deepEqual(clock.delays, [50, 100, 200, 400, 500], 'half of min(1000, 100 * 2^(n-1))');
   t.is(s.requests.length, 6);
   await engine.close();
@@ -103,10 +107,10 @@ test('an event older than maxAgeMs is not retried again', async (t) => {
     random: () => 0.999,
   });
   engine.enqueue(ev(1));
-  await until(() => clock.pending() === 1);
+  await until('a retry timer', () => clock.pending() === 1, POLL);
   now += 59_500; // the next retry would be due after the age limit
   clock.fireAll();
-  await until(() => engine.stats().targets[0].deliveries.failed === 1);
+  await until('the event dead-lettered', () => engine.stats().targets[0].deliveries.failed === 1, POLL);
   await engine.close();
   t.like((await deadLetters(dir))[0], { reason: 'max-age', attempts: 2, lastError: 'network ECONNREFUSED' });
 });
@@ -117,7 +121,7 @@ test('over the queue bound the oldest delivery not on the wire is dropped and co
   const engine = await open(t, dir, { specs: [spec('a')], send: s.send, maxQueuedItems: 3 });
   const sent = [1, 2, 3, 4, 5].map(ev);
   engine.enqueue(sent[0]);
-  await until(() => s.requests.length === 1);
+  await until('the first request', () => s.requests.length === 1, POLL);
   for (const e of sent.slice(1)) engine.enqueue(e);
   const st = engine.stats();
   t.deepEqual(st.targets[0].deliveries, { success: 0, retry: 0, failed: 0, dropped: 2 });
@@ -140,12 +144,12 @@ test('concurrency bounds the deliveries active at once per target', async (t) =>
   const s = scriptedSender((_r, n) => (n < 4 ? 'hold' : http200));
   const engine = await open(t, dir, { specs: [spec('a', { concurrency: 3 }), spec('b')], send: s.send });
   for (let i = 0; i < 5; i++) engine.enqueue(ev(i));
-  await until(() => s.requests.length === 4);
-  await new Promise((r) => setTimeout(r, 20));
+  await until('four requests', () => s.requests.length === 4, POLL);
+  await sleep(20);
   const byTarget = Object.fromEntries(engine.stats().targets.map((x) => [x.target, [x.active, x.queued]]));
   t.deepEqual(byTarget, { a: [3, 2], b: [1, 4] });
   for (const release of s.held.splice(0)) release(http200);
-  await until(() => s.requests.length === 10);
+  await until('ten requests', () => s.requests.length === 10, POLL);
 });
 
 test('a reload that removes a target dead-letters its queue; kept targets keep theirs', async (t) => {
@@ -153,7 +157,7 @@ test('a reload that removes a target dead-letters its queue; kept targets keep t
   const s = scriptedSender((_r, n) => (n < 2 ? 'hold' : http200));
   const engine = await open(t, dir, { specs: [spec('a'), spec('b')], send: s.send });
   for (let i = 0; i < 3; i++) engine.enqueue(ev(i));
-  await until(() => s.requests.length === 2);
+  await until('two requests', () => s.requests.length === 2, POLL);
   engine.setTargets([resolveAlertTarget(spec('a'))]);
   const st = engine.stats();
   t.deepEqual(
@@ -162,7 +166,7 @@ test('a reload that removes a target dead-letters its queue; kept targets keep t
   );
   t.is(st.targets[0].queued, 2);
   for (const release of s.held.splice(0)) release(http200);
-  await until(() => engine.stats().targets[0].deliveries.success === 3);
+  await until('three deliveries succeeded', () => engine.stats().targets[0].deliveries.success === 3, POLL);
   await engine.close();
   const dl = await deadLetters(dir);
   t.deepEqual(
@@ -211,11 +215,11 @@ test('on open, corrupt spool files and deliveries for unknown targets go to the 
   await writeFile(join(spoolDir, '0000000000000008.json.tmp'), 'half a write');
   const s = scriptedSender(() => http200);
   const engine = await open(t, dir, { specs: [spec('a')], send: s.send });
-  await until(() => engine.stats().targets[0].deliveries.success === 1);
+  await until('one delivery succeeded', () => engine.stats().targets[0].deliveries.success === 1, POLL);
   t.is(engine.stats().spool.corrupt, 1);
   t.true(s.requests[0].body.includes('svc2'));
   engine.enqueue(ev(3));
-  await until(() => s.requests.length === 2);
+  await until('two requests', () => s.requests.length === 2, POLL);
   await engine.close();
   t.deepEqual(await readdir(spoolDir), []);
   const dl = await deadLetters(dir);

@@ -1,4 +1,4 @@
-/** Shared pieces for alert tests: temp dirs, a capturing logger, recording timers, polling. */
+/** Shared pieces for alert tests: temp dirs, a capturing logger, recording timers. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,13 +79,4 @@ export function manualTimers(): {
       },
     },
   };
-}
-
-/** Polls `cond` on each turn of the event loop (and every few ms) until true or `timeoutMs` passes. */
-export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }

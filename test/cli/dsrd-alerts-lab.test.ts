@@ -22,68 +22,22 @@
  * the master's tables (sync on): failover_completed then says the takeover was in sync.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import type { DaemonStatus } from '../../admin/catalogue/status.ts';
-import { removePins } from '../../forwarder/loader.ts';
-import { DSRD, dsrctl } from '../../lab/binaries.ts';
-import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
+import { dsrctl } from '../../lab/binaries.ts';
+import { type Host, type Lab, type LabProcess, requireRoot } from '../../lab/index.ts';
+import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
+import { inSync } from '../../lab/pair/status.ts';
+import { sleep, until, waitFor } from '../../lab/wait.ts';
 
-/** `ip netns exec` hides /sys/fs/bpf: the forwarders pin on a bpffs of their own, mounted outside /sys. */
-const bpffs = `/run/dsrl-alerts-${process.pid}`;
 const RECEIVER = fileURLToPath(new URL('../../lab/servers/webhook-receiver.ts', import.meta.url));
 const HOOK_PORT = 8099;
 const ADVERT_MS = 100;
 const TARGET_TIMEOUT_MS = 2000;
 const TRIALS_EACH = 3;
 const BOUND_MS = 2 * ADVERT_MS;
-
-function config(dir: string, me: Host, peer: Host, vip: string, hookUrl: string): string {
-  return `node:
-  id: ${me.name}
-  priority: 100
-  address: ${me.ipv4}
-peers:
-  - id: ${peer.name}
-    address: ${peer.ipv4}
-interfaces:
-  - name: eth0
-forwarder:
-  pin_dir: ${join(bpffs, me.name)}
-vip_groups:
-  - name: web
-    id: 51
-    vips: [${vip}]
-    advert_interval_ms: ${ADVERT_MS}
-    track:
-      forwarder: false
-keys:
-  election:
-    keys:
-      - id: 1
-        file: ${join(dir, 'election.key')}
-sync:
-  enabled: true
-metrics:
-  enabled: false
-alerts:
-  queue_dir: ${join(dir, `alerts-${me.name}`)}
-  targets:
-    - name: hook
-      kind: generic
-      url: ${hookUrl}
-      secret_file: ${join(dir, 'webhook.secret')}
-      timeout_ms: ${TARGET_TIMEOUT_MS}
-      max_attempts: 50
-      backoff_initial_ms: 100
-      backoff_max_ms: 1000
-admin:
-  socket: ${join(dir, `${me.name}.sock`)}
-`;
-}
 
 interface Delivery {
   at: number;
@@ -114,26 +68,8 @@ function signatureValid(key: Buffer, d: Delivery): boolean {
   });
 }
 
-/** The sync part's view of its one peer in `dsrctl status --json`: in sync with its tables. */
-function inSync(s: DaemonStatus): boolean {
-  const sync = s.parts.find((p) => p.name === 'sync')?.status as
-    | { peers?: { inSync: boolean }[] }
-    | undefined;
-  return sync?.peers?.[0]?.inSync === true;
-}
-
-async function status(sock: string): Promise<DaemonStatus | null> {
-  const r = await dsrctl(['-s', sock, 'status', '--json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as DaemonStatus) : null;
-}
-
-async function until(what: string, pred: () => boolean | Promise<boolean>, limitMs: number): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!(await pred())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Every wait of this test polls every 50 ms. */
+const EVERY_MS = 50;
 
 /** VIP additions seen by `ip -o monitor address` in each director's namespace, with arrival times. */
 class VipMonitor {
@@ -153,21 +89,17 @@ class VipMonitor {
         }),
       );
     }
-    await new Promise((r) => setTimeout(r, 200)); // subscribed once running
+    await sleep(200); // subscribed once running
     return m;
   }
 
   async addedOn(host: string, after: number, limitMs: number): Promise<number> {
-    let hit: { at: number } | undefined;
-    await until(
+    const hit = await waitFor(
       `the VIP on ${host}`,
-      () => {
-        hit = this.added.find((a) => a.host === host && a.at >= after);
-        return hit !== undefined;
-      },
-      limitMs,
+      () => this.added.find((a) => a.host === host && a.at >= after),
+      { limitMs, everyMs: EVERY_MS },
     );
-    return hit!.at;
+    return hit.at;
   }
 
   stop(): Promise<unknown> {
@@ -196,24 +128,35 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
   async (t) => {
     t.timeout(170_000);
     const began = performance.now();
-    const lab = await createLab({ clients: 1, directors: 2, realServers: 0, startServers: false });
-    const dir = mkdtempSync(join(tmpdir(), 'dsr-lab-alerts-'));
-    const procs = new Map<string, LabProcess>();
+    const key = randomBytes(32);
+    // Both at the same priority, no real servers or services, the forwarder attached but not
+    // tracked, the sync on; the alerts go to the receiver on the client, signed with `key`.
+    const pair = await DirectorPair.create({
+      priorities: [100, 100],
+      realServers: 0,
+      services: [],
+      vipGroup: { track: { forwarder: false } },
+      sync: { enabled: true },
+      alertTargets: (p) => [
+        {
+          name: 'hook',
+          kind: 'generic',
+          url: `http://${p.lab.clients[0].ipv4}:${HOOK_PORT}/hook`,
+          secret_file: join(p.dir, 'webhook.secret'),
+          timeout_ms: TARGET_TIMEOUT_MS,
+          max_attempts: 50,
+          backoff_initial_ms: 100,
+          backoff_max_ms: 1000,
+        },
+      ],
+    });
     const others: LabProcess[] = [];
     let monitor: VipMonitor | undefined;
-    mkdirSync(bpffs, { recursive: true });
-    await run('mount', ['-t', 'bpf', 'bpf', bpffs]);
     try {
-      const [d1, d2] = lab.directors;
+      const { lab, vip } = pair;
+      const [d1, d2] = pair.directors;
       const client = lab.clients[0];
-      const vip = lab.vips4[0];
-      const key = randomBytes(32);
-      writeFileSync(join(dir, 'election.key'), randomBytes(32), { mode: 0o600 });
-      writeFileSync(join(dir, 'webhook.secret'), `whsec_${key.toString('base64')}`, { mode: 0o600 });
-      const hookUrl = `http://${client.ipv4}:${HOOK_PORT}/hook`;
-      writeFileSync(join(dir, `${d1.name}.yaml`), config(dir, d1, d2, vip, hookUrl));
-      writeFileSync(join(dir, `${d2.name}.yaml`), config(dir, d2, d1, vip, hookUrl));
-      const sock = (h: Host) => join(dir, `${h.name}.sock`);
+      writeFileSync(join(pair.dir, 'webhook.secret'), `whsec_${key.toString('base64')}`, { mode: 0o600 });
 
       const deliveries: Delivery[] = [];
       const receiver = lab.node(client, RECEIVER, ['--addr', client.ipv4, '--port', String(HOOK_PORT)], {
@@ -231,56 +174,46 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
         await until(
           `receiver mode ${m}`,
           () => receiver.lines.filter((l) => l.startsWith('MODE ')).length >= modeSwitches,
-          5000,
+          { limitMs: 5000, everyMs: EVERY_MS },
         );
       };
       const payload = (d: Delivery) => JSON.parse(d.body) as Payload;
-      const fromHost = (h: Host) => deliveries.filter((d) => d.from.endsWith(h.ipv4));
+      const fromHost = (h: Director) => deliveries.filter((d) => d.from.endsWith(h.host.ipv4));
 
       monitor = await VipMonitor.start(lab, lab.directors, vip);
-      const start = async (h: Host) => {
-        const p = lab.node(h, DSRD, ['--config', join(dir, `${h.name}.yaml`)]);
-        procs.set(h.name, p);
-        await p.waitForLine(/"msg":"dsrd running"/, 40_000);
-        return p;
-      };
-      await Promise.all([start(d1), start(d2)]);
+      await Promise.all([pair.start(d1), pair.start(d2)]);
       /**
        * Waits for one master and one backup that follows it, and says which is which. Usually the
        * director that took over stays master; on this shared machine a stall can make it step down
        * (self-fencing), so the roles are read, not assumed.
        */
-      const settled = async (): Promise<{ master: Host; backup: Host }> => {
-        let found: { master: Host; backup: Host } | undefined;
-        await until(
+      const settled = (): Promise<{ master: Director; backup: Director }> =>
+        waitFor(
           'one master and one backup following it',
           async () => {
-            const [s1, s2] = await Promise.all([status(sock(d1)), status(sock(d2))]);
+            const [s1, s2] = await Promise.all([pair.ctlStatus(d1), pair.ctlStatus(d2)]);
             const g1 = s1?.groups[0];
             const g2 = s2?.groups[0];
             // The backup holds the master's tables (a bulk pulled after its start): takeovers in sync.
-            if (g1?.role === 'master' && g2?.role === 'backup' && g2.master === d1.name && inSync(s2!))
-              found = { master: d1, backup: d2 };
-            else if (g2?.role === 'master' && g1?.role === 'backup' && g1.master === d2.name && inSync(s1!))
-              found = { master: d2, backup: d1 };
-            else found = undefined;
-            return found !== undefined;
+            if (g1?.role === 'master' && g2?.role === 'backup' && g2.master === d1.host.name && inSync(s2!))
+              return { master: d1, backup: d2 };
+            if (g2?.role === 'master' && g1?.role === 'backup' && g1.master === d2.host.name && inSync(s1!))
+              return { master: d2, backup: d1 };
+            return undefined;
           },
-          20_000,
+          { limitMs: 20_000, everyMs: EVERY_MS },
         );
-        return found!;
-      };
       let { master, backup } = await settled();
 
       // (c) dsrctl alerts test reaches the receiver, signed.
-      const tr = await dsrctl(['-s', sock(backup), 'alerts', 'test', 'hook', '--json']);
+      const tr = await dsrctl(['-s', backup.sock, 'alerts', 'test', 'hook', '--json']);
       t.is(tr.code, 0, tr.stderr);
       const testResult = JSON.parse(tr.stdout) as { ok: boolean; status: number; eventId: string };
       t.like(testResult, { ok: true, status: 200 });
       const testDelivery = deliveries.find((d) => payload(d).data.id === testResult.eventId);
       t.truthy(testDelivery, 'the test event arrived at the receiver');
       t.true(signatureValid(key, testDelivery!), 'the test event is signed');
-      t.like(payload(testDelivery!).data, { type: 'test', node: backup.name, target: 'hook' });
+      t.like(payload(testDelivery!).data, { type: 'test', node: backup.host.name, target: 'hook' });
 
       // (a) + (b): kill -9 trials, alternating healthy and hanging receivers.
       const trials: Trial[] = [];
@@ -291,26 +224,26 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
         const takingOver = backup;
         const killed = master;
         const t0 = Date.now();
-        await procs.get(killed.name)!.kill9();
-        const at = await monitor.addedOn(takingOver.name, t0, 10_000);
-        const line = await procs.get(takingOver.name)!.waitForLine(/failover of web completed/, 5000);
+        await killed.proc!.kill9();
+        const at = await monitor.addedOn(takingOver.host.name, t0, 10_000);
+        const line = await takingOver.proc!.waitForLine(/failover of web completed/, 5000);
         const reported = JSON.parse(line) as {
           durationSeconds: number;
           previousMaster: string;
           reason: string;
           syncInSync?: boolean;
         };
-        t.like(reported, { previousMaster: killed.name, reason: 'master-down' });
+        t.like(reported, { previousMaster: killed.host.name, reason: 'master-down' });
         const hungBefore = fromHost(takingOver).filter((d) => d.hung && d.at <= at).length;
         trials.push({
           receiver: kind,
           takeoverMs: at - t0,
           reportedS: reported.durationSeconds,
-          newMaster: takingOver.name,
+          newMaster: takingOver.host.name,
           hungBefore,
         });
         t.log(
-          `trial ${i + 1} (${kind} receiver): ${killed.name} killed, ${takingOver.name} held the VIP after ` +
+          `trial ${i + 1} (${kind} receiver): ${killed.host.name} killed, ${takingOver.host.name} held the VIP after ` +
             `${at - t0} ms; dsrd reported ${Math.round(reported.durationSeconds * 1000)} ms from the last advert, ` +
             `${reported.syncInSync ? 'in sync' : 'NOT in sync'}` +
             (kind === 'hanging'
@@ -327,7 +260,7 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
               const types = fromHost(takingOver).map((d) => payload(d).type);
               return types.includes('failover_completed');
             },
-            10_000,
+            { limitMs: 10_000, everyMs: EVERY_MS },
           );
           // Events raised since the kill (two directors starting together may both claim master
           // for a moment before the election settles: that earlier became_master is not this one).
@@ -342,7 +275,7 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
           for (const d of mine) t.true(signatureValid(key, d), `${payload(d).type} is signed`);
           t.like(payload(mine[0]).data, { group: 'web', previous: 'backup', reason: 'master-down' });
           const done = payload(mine[1]).data;
-          t.like(done, { group: 'web', previousMaster: killed.name, reason: 'master-down' });
+          t.like(done, { group: 'web', previousMaster: killed.host.name, reason: 'master-down' });
           t.true(
             typeof done.durationSeconds === 'number' && done.durationSeconds > 0 && done.durationSeconds < 5,
           );
@@ -353,7 +286,7 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
         // The next trial's receiver mode is set before the killed director restarts, so in a hanging
         // trial the director taking over already has its start-up events hung at the receiver.
         await setMode(plan[i + 1] === 'hanging' ? 'hang' : 'ok');
-        await start(killed);
+        await pair.start(killed);
         ({ master, backup } = await settled());
       }
 
@@ -387,23 +320,17 @@ if (skip) console.log(`dsrd alerts lab test skipped: ${skip}`);
       await until(
         `${trials.length} failover_completed delivered`,
         () => completions().size >= trials.length,
-        20_000,
+        { limitMs: 20_000, everyMs: EVERY_MS },
       );
       t.is(completions().size, trials.length);
       t.log(`run time ${Math.round((performance.now() - began) / 1000)} s`);
     } catch (err) {
-      for (const [name, p] of procs)
-        t.log(`${name} log tail:\n${[...p.lines.slice(-12), ...p.stderrTail.slice(-8)].join('\n')}`);
+      for (const d of pair.directors) t.log(`${d.host.name} log tail:\n${pair.logTail(d, 12).join('\n')}`);
       throw err;
     } finally {
-      await Promise.all([...procs.values()].map((p) => p.stop()));
       await Promise.all(others.map((p) => p.stop()));
       await monitor?.stop();
-      await lab.destroy();
-      for (const d of lab.directors) removePins(join(bpffs, d.name));
-      await run('umount', [bpffs]);
-      rmdirSync(bpffs);
-      rmSync(dir, { recursive: true, force: true });
+      await pair.destroy();
     }
   },
 );

@@ -12,7 +12,11 @@ import test from 'ava';
 import type { DrillReport } from '../../admin/catalogue/drill.ts';
 import { dsrctl } from '../../lab/binaries.ts';
 import { requireRoot } from '../../lab/index.ts';
-import { role, SyncPair, sleep, streamsReport } from '../../lab/pair/sync-pair.ts';
+import { syncServices } from '../../lab/pair/config.ts';
+import { DirectorPair } from '../../lab/pair/director-pair.ts';
+import { role } from '../../lab/pair/status.ts';
+import { streamsReport } from '../../lab/pair/traffic.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const STREAMS = 8;
 
@@ -27,7 +31,7 @@ function moves(lines: readonly string[]): number {
 (skip ? test.skip : test)(
   'dsrctl drill --back passes and loses no connection; a failed preflight changes nothing',
   async (t) => {
-    const pair = await SyncPair.create();
+    const pair = await DirectorPair.create({ services: syncServices() });
     try {
       const { a, b } = pair;
       await pair.startBoth();

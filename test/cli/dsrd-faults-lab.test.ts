@@ -20,14 +20,10 @@ import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { type ProbeResult, RunningProbe } from '../../lab/failover/probe-run.ts';
 import { VipWatch } from '../../lab/failover/vip-watch.ts';
 import { type LabProcess, requireRoot } from '../../lab/index.ts';
-import {
-  type Director,
-  DirectorPair,
-  role,
-  sleep,
-  syncStatus,
-  UDP_PORT,
-} from '../../lab/pair/director-pair.ts';
+import { UDP_ECHO } from '../../lab/pair/config.ts';
+import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
+import { role, syncStatus } from '../../lab/pair/status.ts';
+import { sleep, until, waitFor } from '../../lab/wait.ts';
 
 const PROBE_INTERVAL_MS = 5;
 const CASE_TIMEOUT_MS = 45_000;
@@ -41,7 +37,7 @@ if (skip) console.log(`dsrd faults lab test skipped: ${skip}`);
 
 if (!skip) {
   test.before(async () => {
-    pair = await DirectorPair.create();
+    pair = await DirectorPair.create({ noUnicastFlood: true });
     await pair.startBoth();
     watch = await VipWatch.start(pair.lab, pair.lab.directors, pair.vip);
   });
@@ -58,57 +54,51 @@ if (!skip) {
 async function steady(p: DirectorPair, w: VipWatch, limitMs: number): Promise<void> {
   const { a, b } = p;
   const quietMs = 1.5 * p.masterDownMs + 300;
-  const deadline = performance.now() + limitMs;
   let last: unknown = null;
-  while (performance.now() < deadline) {
-    const [sa, sb] = await Promise.all([p.status(a), p.status(b)]);
-    const holders = w.holderList();
-    last = {
-      a: sa?.groups[0] ?? null,
-      b: sb?.groups[0] ?? null,
-      holders,
-      syncA: sa === null ? null : syncStatus(sa),
-      syncB: sb === null ? null : syncStatus(sb),
-    };
-    const ok =
-      sa !== null &&
-      sb !== null &&
-      role(sa) === 'master' &&
-      role(sb) === 'backup' &&
-      sb.groups[0].master === a.host.name &&
-      holders.length === 1 &&
-      holders[0] === a.host.name;
-    if (ok) {
+  await until(
+    'the pair settled (a master, b backup, only a holds the VIP)',
+    async () => {
+      const [sa, sb] = await Promise.all([p.status(a), p.status(b)]);
+      const holders = w.holderList();
+      last = {
+        a: sa?.groups[0] ?? null,
+        b: sb?.groups[0] ?? null,
+        holders,
+        syncA: sa === null ? null : syncStatus(sa),
+        syncB: sb === null ? null : syncStatus(sb),
+      };
+      const ok =
+        sa !== null &&
+        sb !== null &&
+        role(sa) === 'master' &&
+        role(sb) === 'backup' &&
+        sb.groups[0].master === a.host.name &&
+        holders.length === 1 &&
+        holders[0] === a.host.name;
+      if (!ok) return false;
       // ...and it stays so: a director about to take over does it within its master-down interval.
       const changes = w.holders.changes.length;
       await sleep(quietMs);
       const [qa, qb] = await Promise.all([p.status(a), p.status(b)]);
-      if (
+      return (
         w.holders.changes.length === changes &&
         qa !== null &&
         qb !== null &&
         role(qa) === 'master' &&
         role(qb) === 'backup'
-      )
-        return;
-    }
-    await sleep(50);
-  }
-  throw new Error(
-    `the pair did not settle (a master, b backup, only a holds the VIP): ${JSON.stringify(last)}`,
+      );
+    },
+    { limitMs, everyMs: 50, detail: () => JSON.stringify(last) },
   );
 }
 
 /** Waits for a line matching `re` among those the process printed after the first `seen`. */
-async function lineAfter(proc: LabProcess, seen: number, re: RegExp, limitMs: number): Promise<string> {
-  const deadline = performance.now() + limitMs;
-  for (;;) {
-    const line = proc.lines.slice(seen).find((l) => re.test(l));
-    if (line !== undefined) return line;
-    if (performance.now() > deadline)
-      throw new Error(`no line matching ${re} from ${proc.label} in ${limitMs} ms`);
-    await sleep(25);
-  }
+function lineAfter(proc: LabProcess, seen: number, re: RegExp, limitMs: number): Promise<string> {
+  return waitFor(
+    `a line matching ${re} from ${proc.label}`,
+    () => proc.lines.slice(seen).find((l) => re.test(l)),
+    limitMs,
+  );
 }
 
 /** The VIP holder changes since `since` (epoch ms), as "+372 ms d2 +VIP" entries. */
@@ -165,7 +155,7 @@ async function faultCase(
   await steady(p, w, 30_000);
   const probe = await RunningProbe.start(p.lab, p.lab.clients[0], {
     addr: p.vip,
-    port: UDP_PORT,
+    port: UDP_ECHO.port,
     intervalMs: PROBE_INTERVAL_MS,
     maxDurationMs: CASE_TIMEOUT_MS,
   });

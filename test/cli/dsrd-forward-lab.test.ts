@@ -11,41 +11,35 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import type { ConnsResult } from '../../admin/catalogue/flows.ts';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
+import { type ConfigInput, serializeConfigInput } from '../../config/index.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../../lab/binaries.ts';
 import { createLab, type Host, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
+import { until } from '../../lab/wait.ts';
 
 const CLIENT = fileURLToPath(new URL('../forwarder/lab/client.ts', import.meta.url));
 const bpffs = `/run/dsrl-dsrdfw-${process.pid}`;
 
-function config(dir: string, director: Host, vip: string, reals: Host[]): string {
-  return `node:
-  id: ${director.name}
-interfaces:
-  - name: eth0
-forwarder:
-  pin_dir: ${join(bpffs, 'pins')}
-vip_groups:
-  - name: web
-    id: 51
-    vips: [${vip}]
-    advert_interval_ms: 100
-services:
-  - name: echo
-    vip: ${vip}
-    protocol: tcp
-    port: 7000
-    real_servers:
-${reals.map((r) => `      - address: ${r.ipv4}`).join('\n')}
-sync:
-  enabled: false
-metrics:
-  enabled: false
-alerts:
-  queue_dir: ${join(dir, 'alerts')}
-admin:
-  socket: ${join(dir, 'dsrd.sock')}
-`;
+function config(dir: string, director: Host, vip: string, reals: Host[]): ConfigInput {
+  return {
+    node: { id: director.name },
+    interfaces: [{ name: 'eth0' }],
+    forwarder: { pin_dir: join(bpffs, 'pins') },
+    vip_groups: [{ name: 'web', id: 51, vips: [vip], advert_interval_ms: 100 }],
+    services: [
+      {
+        name: 'echo',
+        vip,
+        protocol: 'tcp',
+        port: 7000,
+        real_servers: reals.map((r) => ({ address: r.ipv4 })),
+      },
+    ],
+    sync: { enabled: false },
+    metrics: { enabled: false },
+    alerts: { queue_dir: join(dir, 'alerts') },
+    admin: { socket: join(dir, 'dsrd.sock') },
+  };
 }
 
 async function status(sock: string): Promise<DaemonStatus> {
@@ -54,13 +48,8 @@ async function status(sock: string): Promise<DaemonStatus> {
   return JSON.parse(r.stdout) as DaemonStatus;
 }
 
-async function until(what: string, probe: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!(await probe())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits on the daemon: bounded for a busy 2-core machine; each poll runs dsrctl. */
+const WAIT = { limitMs: 20_000, everyMs: 100 };
 
 async function connections(
   lab: Lab,
@@ -95,18 +84,22 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
       const vip = lab.vips4[0];
       const path = join(dir, 'dsrd.yaml');
       const sock = join(dir, 'dsrd.sock');
-      writeFileSync(path, config(dir, director, vip, [rs0, rs1]));
+      writeFileSync(path, serializeConfigInput(config(dir, director, vip, [rs0, rs1])));
       const daemon = lab.node(director, DSRD, ['--config', path]);
       procs.push(daemon);
       await daemon.waitForLine(/"msg":"dsrd running"/, 30_000);
 
       // Master of its group, VIP held, both real servers' MACs resolved.
-      await until('master with resolved real servers', async () => {
-        const s = await status(sock);
-        return (
-          s.groups[0].role === 'master' && s.services[0].realServers.every((r) => r.forwarding === 'active')
-        );
-      });
+      await until(
+        'master with resolved real servers',
+        async () => {
+          const s = await status(sock);
+          return (
+            s.groups[0].role === 'master' && s.services[0].realServers.every((r) => r.forwarding === 'active')
+          );
+        },
+        WAIT,
+      );
 
       const before = await connections(lab, vip, 24);
       t.deepEqual(before.errors, []);
@@ -119,10 +112,14 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
       const hello = JSON.parse(await stream.waitForLine(/"hello"/, 10_000)) as { hello: string };
 
       // The flows show in status (counted on the forwarder's sweep) and in conns.
-      await until('flows in status', async () => {
-        const s = await status(sock);
-        return s.services[0].realServers.some((r) => (r.activeFlows ?? 0) > 0);
-      });
+      await until(
+        'flows in status',
+        async () => {
+          const s = await status(sock);
+          return s.services[0].realServers.some((r) => (r.activeFlows ?? 0) > 0);
+        },
+        WAIT,
+      );
       const conns = await dsrctl(['-s', sock, 'conns', '--client', lab.clients[0].ipv4, '--json']);
       t.is(conns.code, 0, conns.stderr);
       const listed = JSON.parse(conns.stdout) as ConnsResult;
@@ -158,13 +155,15 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
       t.regex(text.stdout, /no real server: no service matches[\s\S]*no service is .*7999\/tcp/);
 
       // Reload adding rs2 while the stream runs.
-      writeFileSync(path, config(dir, director, vip, [rs0, rs1, rs2]));
+      writeFileSync(path, serializeConfigInput(config(dir, director, vip, [rs0, rs1, rs2])));
       const reload = await dsrctl(['-s', sock, 'config', 'reload', '--json']);
       t.is(reload.code, 0, reload.stderr);
       t.true(JSON.parse(reload.stdout).parts.includes('forwarder'));
       t.true(stream.running, 'the stream was still open when the reload was applied');
-      await until('rs2 resolved', async () =>
-        (await status(sock)).services[0].realServers.every((r) => r.forwarding === 'active'),
+      await until(
+        'rs2 resolved',
+        async () => (await status(sock)).services[0].realServers.every((r) => r.forwarding === 'active'),
+        WAIT,
       );
       const after = await connections(lab, vip, 48);
       t.deepEqual(after.errors, []);
@@ -185,7 +184,9 @@ if (skip) console.log(`dsrd forwarding lab test skipped: ${skip}`);
       t.is(done.echoed, done.sent);
 
       // A broken file: refused with the reason, the old config (three real servers) keeps running.
-      writeFileSync(path, config(dir, director, vip, [rs0]).replace('port: 7000', 'port: 70000'));
+      const broken = config(dir, director, vip, [rs0]);
+      broken.services![0].port = 70000;
+      writeFileSync(path, serializeConfigInput(broken));
       const bad = await dsrctl(['-s', sock, 'config', 'reload']);
       t.is(bad.code, 1);
       t.regex(bad.stderr, /the old config keeps running[\s\S]*dsrd\.yaml:\d+:\d+: services\[0\]\.port/);

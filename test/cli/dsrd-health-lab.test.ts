@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import type { DaemonStatus, ServiceStatus } from '../../admin/catalogue/status.ts';
+import { type ConfigInput, serializeConfigInput } from '../../config/index.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRCTL, DSRD, NODE, run as runCmd } from '../../lab/binaries.ts';
 import {
@@ -40,7 +41,10 @@ import {
   run,
   startRealServerServices,
 } from '../../lab/index.ts';
-import { DirectorPair, role, UDP_PORT } from '../../lab/pair/director-pair.ts';
+import { UDP_ECHO } from '../../lab/pair/config.ts';
+import { DirectorPair } from '../../lab/pair/director-pair.ts';
+import { role } from '../../lab/pair/status.ts';
+import { sleep, until, waitFor } from '../../lab/wait.ts';
 
 const CLIENT = fileURLToPath(new URL('../forwarder/lab/client.ts', import.meta.url));
 const STREAMS = fileURLToPath(new URL('../../lab/servers/streams.ts', import.meta.url));
@@ -54,79 +58,68 @@ const FALL = 2;
 /** A busy 2-core machine: one extra interval for the check's phase, plus this much scheduling slack. */
 const SLACK_MS = 1000;
 const SINK_PORT = 8099;
+/** Waits on the daemon or the webhook: bounded for a busy 2-core machine, polled every 50 ms. */
+const WAIT = { limitMs: 20_000, everyMs: 50 };
 
-function check(kind: string, extra = ''): string {
-  return `{ kind: ${kind}, interval_ms: ${INTERVAL_MS}, timeout_ms: 190, rise: ${RISE}, fall: ${FALL}${extra} }`;
-}
+/** Each service's check: every 200 ms, down after 2 failures, up after 2 successes. */
+const TIMING = { interval_ms: INTERVAL_MS, timeout_ms: 190, rise: RISE, fall: FALL };
 
-function config(dir: string, director: Host, vip: string, reals: Host[], sink: string): string {
-  const list = (hosts: Host[]) => hosts.map((r) => `      - address: ${r.ipv4}`).join('\n');
-  return `node:
-  id: ${director.name}
-interfaces:
-  - name: eth0
-forwarder:
-  pin_dir: ${join(bpffs, 'pins')}
-vip_groups:
-  - name: web
-    id: 52
-    vips: [${vip}]
-    advert_interval_ms: 100
-    track:
-      services: [{ name: web, weight: 50 }]
-timers:
-  tcp_closing_s: 2
-  udp_s: 5
-services:
-  - name: echo
-    vip: ${vip}
-    protocol: tcp
-    port: 7000
-    drain: { timeout_s: 60 }
-    health_check: ${check('tcp')}
-    real_servers:
-${list(reals)}
-  - name: dgram
-    vip: ${vip}
-    protocol: udp
-    port: 7001
-    health_check: ${check('udp', ', send: ping, expect_regex: " ping$"')}
-    real_servers:
-${list(reals)}
-  - name: web
-    vip: ${vip}
-    protocol: tcp
-    port: 80
-    min_healthy: 2
-    sorry_server: ${reals[2].ipv4}
-    health_check: ${check('http')}
-    real_servers:
-${list(reals.slice(0, 2))}
-sync:
-  enabled: false
-metrics:
-  enabled: false
-alerts:
-  queue_dir: ${join(dir, 'alerts')}
-  heartbeat_s: 0
-  targets:
-    - name: sink
-      kind: generic
-      url: http://${sink}:${SINK_PORT}/hook
-      backoff_initial_ms: 200
-admin:
-  socket: ${join(dir, 'dsrd.sock')}
-`;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, probe: () => Promise<boolean> | boolean, limitMs = 20_000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!(await probe())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+function config(dir: string, director: Host, vip: string, reals: Host[], sink: string): ConfigInput {
+  const list = (hosts: Host[]) => hosts.map((r) => ({ address: r.ipv4 }));
+  return {
+    node: { id: director.name },
+    interfaces: [{ name: 'eth0' }],
+    forwarder: { pin_dir: join(bpffs, 'pins') },
+    vip_groups: [
+      {
+        name: 'web',
+        id: 52,
+        vips: [vip],
+        advert_interval_ms: 100,
+        track: { services: [{ name: 'web', weight: 50 }] },
+      },
+    ],
+    timers: { tcp_closing_s: 2, udp_s: 5 },
+    services: [
+      {
+        name: 'echo',
+        vip,
+        protocol: 'tcp',
+        port: 7000,
+        drain: { timeout_s: 60 },
+        health_check: { kind: 'tcp', ...TIMING },
+        real_servers: list(reals),
+      },
+      {
+        name: 'dgram',
+        vip,
+        protocol: 'udp',
+        port: 7001,
+        health_check: { kind: 'udp', ...TIMING, send: 'ping', expect_regex: ' ping$' },
+        real_servers: list(reals),
+      },
+      {
+        name: 'web',
+        vip,
+        protocol: 'tcp',
+        port: 80,
+        min_healthy: 2,
+        sorry_server: reals[2].ipv4,
+        health_check: { kind: 'http', ...TIMING },
+        real_servers: list(reals.slice(0, 2)),
+      },
+    ],
+    sync: { enabled: false },
+    metrics: { enabled: false },
+    alerts: {
+      queue_dir: join(dir, 'alerts'),
+      heartbeat_s: 0,
+      targets: [
+        { name: 'sink', kind: 'generic', url: `http://${sink}:${SINK_PORT}/hook`, backoff_initial_ms: 200 },
+      ],
+    },
+    admin: { socket: join(dir, 'dsrd.sock') },
+  };
 }
 
 function dsrctl(sock: string, args: readonly string[], timeoutMs = 20_000) {
@@ -223,12 +216,12 @@ class Streams {
   async #ask(cmd: string, key: 'report' | 'final'): Promise<StreamsReport> {
     const from = this.proc.lines.length;
     this.proc.write(cmd);
-    let found: string | undefined;
-    await until(`streams ${key}`, () => {
-      found = this.proc.lines.slice(from).find((l) => l.startsWith(`{"${key}"`));
-      return found !== undefined;
-    });
-    return (JSON.parse(found!) as Record<string, StreamsReport>)[key];
+    const line = await waitFor(
+      `streams ${key}`,
+      () => this.proc.lines.slice(from).find((l) => l.startsWith(`{"${key}"`)),
+      WAIT,
+    );
+    return (JSON.parse(line) as Record<string, StreamsReport>)[key];
   }
 
   report(): Promise<StreamsReport> {
@@ -279,7 +272,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
 
       const path = join(dir, 'dsrd.yaml');
       const sock = join(dir, 'dsrd.sock');
-      writeFileSync(path, config(dir, director, vip, lab.realServers, client.ipv4));
+      writeFileSync(path, serializeConfigInput(config(dir, director, vip, lab.realServers, client.ipv4)));
       const logs: LogLine[] = [];
       const daemon = lab.node(director, DSRD, ['--config', path], {
         onLine: (l) => {
@@ -294,20 +287,24 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
         logs.find((l) => l.msg === msg && l.service === svc && l.rs === rs && l.at >= after);
 
       let last: DaemonStatus | undefined;
-      await until('master, every service up, every real server resolved', async () => {
-        const s = await status(sock);
-        last = s;
-        return (
-          s.groups[0].role === 'master' &&
-          s.services.every((svc) => svc.state === 'up') &&
-          s.services.every((svc) =>
-            // (the sorry server is listed too: idle while web is up)
-            svc.realServers.every((r) =>
-              r.sorry === true ? r.state === 'disabled' : r.state === 'up' && r.forwarding === 'active',
-            ),
-          )
-        );
-      }).catch((e) => {
+      await until(
+        'master, every service up, every real server resolved',
+        async () => {
+          const s = await status(sock);
+          last = s;
+          return (
+            s.groups[0].role === 'master' &&
+            s.services.every((svc) => svc.state === 'up') &&
+            s.services.every((svc) =>
+              // (the sorry server is listed too: idle while web is up)
+              svc.realServers.every((r) =>
+                r.sorry === true ? r.state === 'disabled' : r.state === 'up' && r.forwarding === 'active',
+              ),
+            )
+          );
+        },
+        WAIT,
+      ).catch((e) => {
         t.log(JSON.stringify(last?.services, null, 1));
         t.log(daemon.lines.slice(-30).join('\n'));
         throw e;
@@ -322,8 +319,10 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       await streams.ready();
       const killedAt = performance.now();
       await services.get(r1.name)!.kill9();
-      await until('r1 down in every service', () =>
-        ['echo', 'dgram', 'web'].every((svc) => logged('real server down', svc, r1.ipv4, killedAt)),
+      await until(
+        'r1 down in every service',
+        () => ['echo', 'dgram', 'web'].every((svc) => logged('real server down', svc, r1.ipv4, killedAt)),
+        WAIT,
       );
       const downMs = logged('real server down', 'echo', r1.ipv4, killedAt)!.at - killedAt;
       t.log(
@@ -372,16 +371,22 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       // ---- r1 comes back ----
       services.set(r1.name, await startRealServerServices(lab, r1));
       const backAt = performance.now();
-      await until('r1 up in every service', () =>
-        ['echo', 'dgram', 'web'].every((svc) => logged('real server up', svc, r1.ipv4, backAt)),
+      await until(
+        'r1 up in every service',
+        () => ['echo', 'dgram', 'web'].every((svc) => logged('real server up', svc, r1.ipv4, backAt)),
+        WAIT,
       );
       const upMs = logged('real server up', 'echo', r1.ipv4, backAt)!.at - backAt;
       t.log(`r1 back ${upMs.toFixed(0)} ms after its service restarted (rise ${RISE} × ${INTERVAL_MS} ms)`);
       t.true(upMs <= RISE * INTERVAL_MS + INTERVAL_MS + SLACK_MS, `up after ${upMs} ms`);
-      await until('web up again, priority back', async () => {
-        const s = await status(sock);
-        return service(s, 'web').state === 'up' && s.groups[0].effectivePriority === 100;
-      });
+      await until(
+        'web up again, priority back',
+        async () => {
+          const s = await status(sock);
+          return service(s, 'web').state === 'up' && s.groups[0].effectivePriority === 100;
+        },
+        WAIT,
+      );
       const tcpBack = await flows(lab, 'tcp', vip, 7000, 45);
       t.deepEqual(tcpBack.errors, []);
       t.true((tcpBack.answers.r1 ?? 0) > 0, `r1 takes new flows again: ${JSON.stringify(tcpBack.answers)}`);
@@ -397,13 +402,16 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       }
 
       // Every transition reached the webhook.
-      await until('alerts delivered', () =>
-        [
-          ['real_server_down', 'echo'],
-          ['real_server_up', 'echo'],
-          ['service_down', 'web'],
-          ['service_up', 'web'],
-        ].every(([type, svc]) => alerts.some((a) => a.type === type && a.data.service === svc)),
+      await until(
+        'alerts delivered',
+        () =>
+          [
+            ['real_server_down', 'echo'],
+            ['real_server_up', 'echo'],
+            ['service_down', 'web'],
+            ['service_up', 'web'],
+          ].every(([type, svc]) => alerts.some((a) => a.type === type && a.data.service === svc)),
+        WAIT,
       );
       t.like(
         alerts.find((a) => a.type === 'real_server_down' && a.data.service === 'echo'),
@@ -429,6 +437,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       await until(
         'target draining',
         async () => rsState(await status(sock), 'echo', target.ipv4) === 'draining',
+        WAIT,
       );
       const avoid = await flows(lab, 'tcp', vip, 7000, 30);
       t.deepEqual(avoid.errors, []);
@@ -445,7 +454,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
           still = await held.report();
           return advanced(still);
         },
-        15_000,
+        { ...WAIT, limitMs: 15_000 },
       ).catch((e) => {
         t.log(JSON.stringify({ before: before.streams, still: still.streams }));
         throw e;
@@ -468,8 +477,10 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       // The countdown: the first count (fresh, taken after the drain began) holds every connection.
       const counts = [...result.stdout.matchAll(/^ {2}(\d+) flow\(s\) left/gm)].map((m) => Number(m[1]));
       t.true(counts.length > 0 && counts[0] >= (on[target.name] ?? 0), `countdown ${JSON.stringify(counts)}`);
-      await until('drain_complete alert', () =>
-        alerts.some((a) => a.type === 'drain_complete' && a.data.realServer === target.ipv4),
+      await until(
+        'drain_complete alert',
+        () => alerts.some((a) => a.type === 'drain_complete' && a.data.realServer === target.ipv4),
+        WAIT,
       );
       t.like(
         alerts.find((a) => a.type === 'drain_complete'),
@@ -479,7 +490,11 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       t.is(rsState(await status(sock), 'echo', target.ipv4), 'draining');
       const enable = await dsrctl(sock, ['enable', target.ipv4, '--service', 'echo']);
       t.is(enable.code, 0, enable.stderr);
-      await until('target up again', async () => rsState(await status(sock), 'echo', target.ipv4) === 'up');
+      await until(
+        'target up again',
+        async () => rsState(await status(sock), 'echo', target.ipv4) === 'up',
+        WAIT,
+      );
       const again = await flows(lab, 'tcp', vip, 7000, 30);
       t.true((again.answers[target.name] ?? 0) > 0, `${target.name} takes new flows after enable`);
 
@@ -505,13 +520,16 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       t.is(stuckFinal.streams.filter((s) => s.errors.length > 0).length, 0, 'the timeout closed nothing');
       t.is((await dsrctl(sock, ['enable', busy.ipv4])).code, 0);
       // The timeout is reported as an alert too, with the flows it left.
-      await until('drain_complete alert for the timeout', () =>
-        alerts.some(
-          (a) =>
-            a.type === 'drain_complete' &&
-            a.data.realServer === busy.ipv4 &&
-            Number(a.data.remainingFlows) > 0,
-        ),
+      await until(
+        'drain_complete alert for the timeout',
+        () =>
+          alerts.some(
+            (a) =>
+              a.type === 'drain_complete' &&
+              a.data.realServer === busy.ipv4 &&
+              Number(a.data.remainingFlows) > 0,
+          ),
+        WAIT,
       );
     } finally {
       await Promise.all([...procs, ...services.values()].map((p) => p.stop()));
@@ -528,7 +546,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
   'dsrd drains survive a failover: the standby holds them, a restarted director takes them',
   async (t) => {
     t.timeout(120_000);
-    const pair = await DirectorPair.create();
+    const pair = await DirectorPair.create({ noUnicastFlood: true });
     const { a, b, lab, vip } = pair;
     const [r1, r2, r3] = lab.realServers;
     const svc = 'echo-udp';
@@ -540,7 +558,7 @@ if (skip) console.log(`dsrd health lab test skipped: ${skip}`);
       const { stdout } = await lab.exec(
         lab.clients[0],
         process.execPath,
-        [CLIENT, 'udp', vip, String(UDP_PORT), String(n), String(firstSourcePort)],
+        [CLIENT, 'udp', vip, String(UDP_ECHO.port), String(n), String(firstSourcePort)],
         {
           timeoutMs: 60_000,
         },

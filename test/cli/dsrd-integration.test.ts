@@ -16,6 +16,7 @@ import { UnixDgramReceiver } from '../../core/systemd/unix-dgram.ts';
 import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl, NODE, run } from '../../lab/binaries.ts';
 import { requireRoot } from '../../lab/index.ts';
+import { waitFor as poll } from '../../lab/wait.ts';
 
 /** Runs argv in a fresh network namespace whose eth0 (the config's interface) is one end of a veth pair. */
 const IN_NETNS = [
@@ -87,19 +88,17 @@ class FakeSystemd {
     clearInterval(this.#timer);
     this.rx.close();
   }
-  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      this.#drain();
-      const hit = this.messages.find((m) => pattern.test(m));
-      if (hit !== undefined) {
-        this.messages.splice(this.messages.indexOf(hit), 1);
+  waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+    return poll(
+      `${pattern} from dsrd`,
+      () => {
+        this.#drain();
+        const hit = this.messages.find((m) => pattern.test(m));
+        if (hit !== undefined) this.messages.splice(this.messages.indexOf(hit), 1);
         return hit;
-      }
-      if (Date.now() > deadline)
-        throw new Error(`no ${pattern} from dsrd; got ${JSON.stringify(this.messages)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      },
+      { limitMs: timeoutMs, everyMs: 20, detail: () => `got ${JSON.stringify(this.messages)}` },
+    );
   }
 }
 
@@ -161,12 +160,14 @@ maybe(
     // (The VIPs are added just after the transition: wait for both.)
     const held = (v: typeof status): string[] =>
       v.parts.find((p: { name: string }) => p.name === 'vip').status.owners[0].held;
-    const deadline = Date.now() + 15_000;
-    let view = status;
-    while ((view.groups[0].role !== 'master' || held(view).length < 2) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      view = JSON.parse((await dsrctl(['-s', sock, 'status', '--json'])).stdout);
-    }
+    const view: typeof status = await poll(
+      'master, holding both VIPs',
+      async () => {
+        const v = JSON.parse((await dsrctl(['-s', sock, 'status', '--json'])).stdout);
+        return v.groups[0].role === 'master' && held(v).length >= 2 ? v : undefined;
+      },
+      { limitMs: 15_000, everyMs: 100 },
+    );
     t.is(view.groups[0].role, 'master');
     t.is(view.groups[0].master, 'lb-test');
     t.deepEqual(held(view), ['198.18.0.200/32', '2001:2::200/128']);

@@ -19,7 +19,9 @@ import { dsrctl } from '../../lab/binaries.ts';
 import { stallCountsOf } from '../../lab/failover/dsrd-stack.ts';
 import { VipWatch } from '../../lab/failover/vip-watch.ts';
 import { requireRoot, run } from '../../lab/index.ts';
-import { DirectorPair, role, sleep } from '../../lab/pair/director-pair.ts';
+import { DirectorPair } from '../../lab/pair/director-pair.ts';
+import { role } from '../../lab/pair/status.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const ADVERT_MS = 20;
 
@@ -45,6 +47,7 @@ async function hogCpu(cpu: number, ms: number): Promise<void> {
 function keeperPair(): Promise<DirectorPair> {
   return DirectorPair.create({
     advertMs: ADVERT_MS,
+    noUnicastFlood: true,
     launch: (d) => ['chrt', '-f', '-R', '10', ...(d.host.name === 'd2' ? ['taskset', '-c', '0'] : [])],
   });
 }

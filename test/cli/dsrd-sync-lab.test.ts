@@ -16,22 +16,18 @@
  * the lab torn down.
  */
 import test, { type ExecutionContext } from 'ava';
-import type { ConnsResult } from '../../admin/catalogue/flows.ts';
+import type { ConnsResult, ExplainResult } from '../../admin/catalogue/flows.ts';
 import { hashClient, hashFlow } from '../../forwarder/flow-hash.ts';
 import { parseMapAddress } from '../../forwarder/layout.ts';
 import { buildMaglevTable, MAGLEV_DEFAULT_SIZE } from '../../forwarder/maglev.ts';
 import { DEFAULT_SETTINGS } from '../../forwarder/settings.ts';
 import { dsrctl } from '../../lab/binaries.ts';
 import { type LabProcess, requireRoot } from '../../lab/index.ts';
-import {
-  type Director,
-  role,
-  type StreamsReport,
-  SyncPair,
-  sleep,
-  streamsReport,
-  syncPeer,
-} from '../../lab/pair/sync-pair.ts';
+import { syncServices } from '../../lab/pair/config.ts';
+import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
+import { role, syncPeer } from '../../lab/pair/status.ts';
+import { type StreamsReport, streamsReport } from '../../lab/pair/traffic.ts';
+import { sleep, until } from '../../lab/wait.ts';
 
 const STREAMS = 50;
 
@@ -40,7 +36,7 @@ const STREAMS = 50;
  * the takeover, then TCP's retransmission backoff (200 ms minimum RTO, doubling), which can add up
  * to about twice the outage. 3 × master-down + 1 s covers that on a loaded machine.
  */
-function stallBoundMs(pair: SyncPair): number {
+function stallBoundMs(pair: DirectorPair): number {
   return Math.round(3 * pair.masterDownMs + 1000);
 }
 
@@ -148,7 +144,11 @@ function maglevPick(hash: number, reals: readonly string[]): string {
  * entries keep those streams on their real servers (a stream sent elsewhere would be reset).
  * Returns how many streams the hash would move.
  */
-async function addEchoRealServer(t: ExecutionContext, pair: SyncPair, streams: LabProcess): Promise<number> {
+async function addEchoRealServer(
+  t: ExecutionContext,
+  pair: DirectorPair,
+  streams: LabProcess,
+): Promise<number> {
   const { lab } = pair;
   await pair.reloadWith({ echo: 3 });
   const r = await streamsReport(streams);
@@ -180,7 +180,7 @@ const serial = skip ? test.skip : test.serial;
 serial(
   'kill -9 of the active: 50 streams survive; restarted, the old active pulls the tables back before it preempts',
   async (t) => {
-    const pair = await SyncPair.create({ echo: 2, http: 2 });
+    const pair = await DirectorPair.create({ services: syncServices({ echo: 2, http: 2 }) });
     try {
       const { a, b } = pair;
       await pair.startBoth();
@@ -263,7 +263,7 @@ serial(
 serial(
   'link down on the active: 50 streams survive; with the link back, the old active resyncs and preempts',
   async (t) => {
-    const pair = await SyncPair.create({ echo: 2, http: 2 });
+    const pair = await DirectorPair.create({ services: syncServices({ echo: 2, http: 2 }) });
     try {
       const { a, b, lab } = pair;
       await pair.startBoth();
@@ -325,7 +325,7 @@ serial(
 serial(
   'persistence: pinned clients stay on their real servers across a real-server addition and a failover',
   async (t) => {
-    const pair = await SyncPair.create({ echo: 3, http: 2 });
+    const pair = await DirectorPair.create({ services: syncServices({ echo: 3, http: 2 }) });
     try {
       const { a, b, lab } = pair;
       const client = lab.clients[0];
@@ -352,13 +352,19 @@ serial(
       // The standby holds every client's persistence entry.
       const deadline = performance.now() + 10_000;
       for (const s of sources) {
-        for (;;) {
-          const e = await pair.explain(b, s, 80);
-          if (e.via === 'persistence' && e.realServer === pinned.get(s)) break;
-          if (performance.now() > deadline)
-            t.fail(`b has no persistence entry for ${s}: ${JSON.stringify(e)}`);
-          await sleep(100);
-        }
+        let e: ExplainResult | undefined;
+        await until(
+          `b's persistence entry for ${s}`,
+          async () => {
+            e = await pair.explain(b, s, 80);
+            return e.via === 'persistence' && e.realServer === pinned.get(s);
+          },
+          {
+            limitMs: Math.max(0, deadline - performance.now()),
+            everyMs: 100,
+            detail: () => JSON.stringify(e),
+          },
+        );
       }
 
       // A third real server, by a reload on both directors: the hash now sends some clients to it.

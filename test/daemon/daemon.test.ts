@@ -18,6 +18,7 @@ import { Daemon } from '../../daemon/daemon.ts';
 import { MetricsPart } from '../../daemon/metrics/part.ts';
 import type { DaemonPart } from '../../daemon/part.ts';
 import { coreParts } from '../../daemon/parts.ts';
+import { sleep, until } from '../../lab/wait.ts';
 
 function yaml(
   dir: string,
@@ -331,10 +332,9 @@ test('alerts heartbeat: a "still master" event reaches a generic webhook target 
   });
   t.teardown(() => daemon.stop('test end'));
   await daemon.start();
-  await new Promise((r) => setTimeout(r, 1300));
+  await sleep(1300);
   t.deepEqual(received, [], 'no heartbeat while master of nothing');
   master = ['web'];
-  const end = performance.now() + 5000;
-  while (received.length === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await until('a heartbeat', () => received.length > 0, { limitMs: 5000, everyMs: 50 });
   t.like(received[0], { type: 'heartbeat', data: { groups: ['web'], node: 'lb1' } });
 });

@@ -26,6 +26,10 @@ import { type AlertSink, ElectionPart, type SyncLag } from '../../daemon/electio
 import { coreParts } from '../../daemon/parts.ts';
 import { VipPart } from '../../daemon/vip/part.ts';
 import { FakeAnnouncer } from '../../failover/vip/fake-announcer.ts';
+import { until } from '../../lab/wait.ts';
+
+/** Both daemons run in this process: poll often, bounded. */
+const WAIT = { limitMs: 8000, everyMs: 10 };
 
 const names = (id: number) => (id === 7 ? 'lb1' : `node-${id}`);
 
@@ -80,14 +84,6 @@ test('failover_completed: duration from the last word of the old master to the a
 interface Raised {
   type: AlertEventType;
   fields: Record<string, unknown>;
-}
-
-async function until(what: string, pred: () => boolean, limitMs = 8000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function configText(dir: string, me: string, port: number, peer: string, peerPort: number, prio: number) {
@@ -205,6 +201,7 @@ test('two election parts: handover and resign each raise failover_completed on t
   await until(
     'lb1 master, lb2 backup',
     () => a.role() === 'master' && a.held() && b.role() === 'backup' && follows(),
+    WAIT,
   );
   t.deepEqual(a.failovers(), [], 'winning the first election replaces nobody');
   t.true(a.raised.some((r) => r.type === 'became_master'));
@@ -212,7 +209,7 @@ test('two election parts: handover and resign each raise failover_completed on t
   // Planned handover: lb2 takes over from lb1 and reports it once its VIP is announced.
   const r = (await callDaemon(a.sock, 'failover', { to: 'lb2' })) as { ok: boolean };
   t.true(r.ok, JSON.stringify(r));
-  await until('lb2 failover_completed', () => b.failovers().length === 1);
+  await until('lb2 failover_completed', () => b.failovers().length === 1, WAIT);
   t.true(b.held(), 'reported only with the VIP in place');
   const handover = b.failovers()[0].fields;
   t.like(handover, {
@@ -231,9 +228,9 @@ test('two election parts: handover and resign each raise failover_completed on t
   t.deepEqual(order, ['became_master', 'failover_completed'], 'became_master first, then the completion');
 
   // lb2 stops: it resigns (priority 0); lb1 takes over and reports a master-resigned failover.
-  await until('lb1 backup', () => a.role() === 'backup');
+  await until('lb1 backup', () => a.role() === 'backup', WAIT);
   await b.daemon.stop('SIGTERM');
-  await until('lb1 failover_completed', () => a.failovers().length === 1);
+  await until('lb1 failover_completed', () => a.failovers().length === 1, WAIT);
   t.like(a.failovers()[0].fields, { group: 'web', previousMaster: 'lb2', reason: 'master-resigned' });
   t.true(a.held());
 });

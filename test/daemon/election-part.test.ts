@@ -24,6 +24,10 @@ import { ElectionPart, type ForwarderAttachment } from '../../daemon/election/pa
 import { coreParts } from '../../daemon/parts.ts';
 import { VipPart } from '../../daemon/vip/part.ts';
 import { FakeAnnouncer } from '../../failover/vip/fake-announcer.ts';
+import { until } from '../../lab/wait.ts';
+
+/** The parts run in this process: poll often, bounded. */
+const WAIT = { limitMs: 5000, everyMs: 10 };
 
 const ETH0 = 2;
 const ETH1 = 3;
@@ -41,14 +45,6 @@ class FakeForwarder implements ForwarderAttachment {
   set(a: boolean): void {
     this.#attached = a;
     for (const l of this.#listeners) l(a);
-  }
-}
-
-async function until(what: string, pred: () => boolean, limitMs = 5000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -136,39 +132,39 @@ admin:
 
   const group = (): DaemonStatus['groups'][number] => daemon.status().groups[0];
   const vips = (): string[] => addresses.current(ETH0).sort();
-  await until('master with its VIPs', () => group().role === 'master' && vips().length === 2);
+  await until('master with its VIPs', () => group().role === 'master' && vips().length === 2, WAIT);
   t.deepEqual(vips(), ['198.18.0.200/32', '2001:2::200/128']);
-  await until('announcements', () => announcer.rounds.length >= 2);
+  await until('announcements', () => announcer.rounds.length >= 2, WAIT);
   t.is(announcer.rounds[0].mac, '02:00:00:00:00:02');
   t.is(group().master, 'lb1');
   // The tracked script fails at once (fall 1): 10 points off.
-  await until('script condition', () => group().effectivePriority === 110);
+  await until('script condition', () => group().effectivePriority === 110, WAIT);
   t.regex(group().reason ?? '', /script:always-fails failing/);
   t.true(election.isMasterOfAny());
   t.regex(group().reason ?? '', /not in sync/);
 
   // The tracked uplink lowers the priority (alone, it stays master).
   links.setCarrier(ETH1, false);
-  await until('lower priority', () => group().effectivePriority === 80);
+  await until('lower priority', () => group().effectivePriority === 80, WAIT);
   t.is(group().role, 'master');
   t.regex(group().reason ?? '', /link:eth1 failing/);
   links.setCarrier(ETH1, true);
-  await until('priority back', () => group().effectivePriority === 110);
+  await until('priority back', () => group().effectivePriority === 110, WAIT);
 
   // Its own interface down: Fault, VIPs released.
   links.setCarrier(ETH0, false);
-  await until('fault without VIPs', () => group().role === 'fault' && vips().length === 0);
+  await until('fault without VIPs', () => group().role === 'fault' && vips().length === 0, WAIT);
   t.is(demoted, 1, 'the sync hears that we are no longer master of anything');
   t.false(election.isMasterOfAny());
   links.setCarrier(ETH0, true);
-  await until('master again', () => group().role === 'master' && vips().length === 2);
+  await until('master again', () => group().role === 'master' && vips().length === 2, WAIT);
 
   // The forwarder detached: Fault too.
   forwarder.set(false);
-  await until('fault (forwarder)', () => group().role === 'fault' && vips().length === 0);
+  await until('fault (forwarder)', () => group().role === 'fault' && vips().length === 0, WAIT);
   t.regex(group().reason ?? '', /forwarder failing/);
   forwarder.set(true);
-  await until('master once more', () => group().role === 'master' && vips().length === 2);
+  await until('master once more', () => group().role === 'master' && vips().length === 2, WAIT);
 
   // A planned handover needs a peer: a clear refusal.
   const err = await t.throwsAsync(callDaemon(join(dir, 'dsrd.sock'), 'failover', {}));

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { EventLoopMonitor, StallDetector } from '../../core/eventloop.ts';
+import { sleep } from '../../lab/wait.ts';
 
 test('stall detector: gaps above the threshold are stalls, others are not', (t) => {
   const d = new StallDetector(100);
@@ -33,7 +34,7 @@ test('monitor reports stalls to subscribers through its injected clock', async (
   m.start();
   t.true(m.running);
   now = 1000; // the next tick sees a 1 s gap
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   m.stop();
   off();
   t.false(m.running);

@@ -2,8 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import test from 'ava';
 import { preciseTimers } from '../../failover/thread/precise-timers.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../lab/wait.ts';
 
 test('an alarm runs once, never before its deadline, including sub-ms delays and 0', async (t) => {
   const timers = preciseTimers();

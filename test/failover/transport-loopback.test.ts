@@ -15,6 +15,10 @@ import type { ElectionEffect } from '../../failover/election/types.ts';
 import { ElectionRunner } from '../../failover/transport/election-runner.ts';
 import { ElectionTransport, type TransportPeer } from '../../failover/transport/election-transport.ts';
 import { ElectionEncoder } from '../../failover/wire/encode.ts';
+import { until } from '../../lab/wait.ts';
+
+/** Datagrams on loopback: poll often, bounded. */
+const WAIT = { limitMs: 5000, everyMs: 5 };
 
 const ring = new Keyring([{ id: 1, secret: Buffer.alloc(32, 0x42) }], 1).derive('dsr-election-v1');
 const wrongRing = new Keyring([{ id: 1, secret: Buffer.alloc(32, 0x43) }], 1).derive('dsr-election-v1');
@@ -36,14 +40,6 @@ function advert(from: number, over: Partial<ElectionMessage> = {}): ElectionMess
     syncReady: true,
     ...over,
   } as ElectionMessage;
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function rawSocket(): Promise<Socket> {
@@ -88,7 +84,7 @@ test('authenticated packets flow; forged, replayed, malformed, unknown and spoof
   a.setPeers([{ nodeId: 2, name: 'b', address: '127.0.0.1', port: b.address().port }]);
 
   a.send([{ to: 'all', message: advert(1) }]);
-  await waitFor('the first advert', () => received.length === 1);
+  await until('the first advert', () => received.length === 1, WAIT);
   t.deepEqual(received[0], advert(1));
 
   const portB = b.address().port;
@@ -96,7 +92,7 @@ test('authenticated packets flow; forged, replayed, malformed, unknown and spoof
   const honest = new ElectionEncoder(ring, session());
   const captured = honest.encode(advert(1, { priority: 150 }), clock.mono());
   sendRaw(captured);
-  await waitFor('the captured packet', () => received.length === 2);
+  await until('the captured packet', () => received.length === 2, WAIT);
   sendRaw(captured);
   sendRaw(
     new ElectionEncoder(wrongRing, session()).encode(
@@ -109,7 +105,7 @@ test('authenticated packets flow; forged, replayed, malformed, unknown and spoof
   sendRaw(honest.encode(advert(99), clock.mono()));
   sendRaw(honest.encode(advert(3), clock.mono()));
   sendRaw(honest.encode(advert(2), clock.mono()));
-  await waitFor('seven drops', () => drops.length === 7);
+  await until('seven drops', () => drops.length === 7, WAIT);
 
   t.is(received.length, 2, 'nothing else got through');
   t.deepEqual(
@@ -135,11 +131,11 @@ test('authenticated packets flow; forged, replayed, malformed, unknown and spoof
   // A spoofed packet must not use up the sequence number: the genuine one still gets through.
   const next = honest.encode(advert(3), clock.mono());
   sendRaw(next);
-  await waitFor('one more drop', () => drops.length === 8);
+  await until('one more drop', () => drops.length === 8, WAIT);
   t.is(drops[7].reason, 'source-mismatch');
   b.setPeers([peerA, { ...peerC, address: '127.0.0.1' }]);
   sendRaw(next);
-  await waitFor('the same packet, now from its configured address', () => received.length === 3);
+  await until('the same packet, now from its configured address', () => received.length === 3, WAIT);
 });
 
 test('two directors elect over real UDP; a graceful stop hands over with priority 0', async (t) => {
@@ -189,12 +185,12 @@ test('two directors elect over real UDP; a graceful stop hands over with priorit
   b.runner.start();
   a.runner.start();
 
-  await waitFor('a master, b backup', () => a.group.state === 'master' && b.group.state === 'backup');
-  await waitFor('b to follow a', () => b.runner.status().groups[0].masterId === 1);
+  await until('a master, b backup', () => a.group.state === 'master' && b.group.state === 'backup', WAIT);
+  await until('b to follow a', () => b.runner.status().groups[0].masterId === 1, WAIT);
   t.true(effects.some((e) => e.node === 'a' && e.effect.type === 'become-master'));
 
   a.runner.stop();
-  await waitFor('b master after a stopped', () => b.group.state === 'master');
+  await until('b master after a stopped', () => b.group.state === 'master', WAIT);
   const takeover = b.group.status(performance.now()).transitions.at(-1);
   t.is(takeover?.reason, 'master-resigned', 'b took over on the priority-0 advert, not on a timeout');
   t.is(a.group.state, 'initialize');

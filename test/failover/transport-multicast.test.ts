@@ -8,6 +8,7 @@ import { run, runIn } from '../../lab/exec.ts';
 import { LabProcess } from '../../lab/process.ts';
 import { requireRoot } from '../../lab/require-root.ts';
 import { deleteNamespaceSync } from '../../lab/sweep.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const NODE = process.execPath;
 const FIXTURE = fileURLToPath(new URL('./fixtures/election-node.ts', import.meta.url));
@@ -61,7 +62,7 @@ const skip = requireRoot();
     await a.waitForLine(/"state":"master"/, 20_000);
     // b must have heard a as master before a resigns (on a loaded machine b may start late).
     await b.waitForLine(/"state":"backup"/, 20_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     a.signal('SIGTERM');
     // b takes over on a's priority-0 multicast advert, not on a timeout.
     const takeover = await b.waitForLine(/"state":"master","reason":"master-resigned"/, 20_000);

@@ -23,6 +23,7 @@ import type { ReportedOutput } from '../../failover/thread/protocol.ts';
 import { PacketAnnouncer } from '../../failover/vip/announcer.ts';
 import { VipOwner } from '../../failover/vip/vip-owner.ts';
 import { requireRoot } from '../../lab/require-root.ts';
+import { until } from '../../lab/wait.ts';
 import { inNamespace, ip, makePair, type Pair } from '../kernel/netns.ts';
 
 const skip = requireRoot();
@@ -61,15 +62,6 @@ function capture(ns: string, ifname: string): { frames: Buffer[]; stop: () => vo
       closeFd(fd);
     },
   };
-}
-
-async function until(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
 }
 
 function neighMac(pair: Pair, address: string): string | undefined {
@@ -141,8 +133,16 @@ labTest('takeover: the peer re-learns the VIPs at our MAC from GARP and unsolici
   t.regex(shown, /inet 198\.18\.203\.200\/32/);
   t.regex(shown, /inet6 2001:2:0:203::200\/128 scope global nodad/);
 
-  t.true(await until(2000, () => neighMac(pair, vip4) === pair.a.mac), `ARP cache: ${neighMac(pair, vip4)}`);
-  t.true(await until(2000, () => neighMac(pair, vip6) === pair.a.mac), `ND cache: ${neighMac(pair, vip6)}`);
+  await until(`the ARP cache entry for ${vip4} on a's MAC`, () => neighMac(pair, vip4) === pair.a.mac, {
+    limitMs: 2000,
+    everyMs: 20,
+    detail: () => `ARP cache: ${neighMac(pair, vip4)}`,
+  });
+  await until(`the ND cache entry for ${vip6} on a's MAC`, () => neighMac(pair, vip6) === pair.a.mac, {
+    limitMs: 2000,
+    everyMs: 20,
+    detail: () => `ND cache: ${neighMac(pair, vip6)}`,
+  });
 
   // The frames as the peer received them: 3 rounds of ARP request + ARP reply + NA.
   const macHex = pair.a.mac.replaceAll(':', '');
@@ -166,7 +166,10 @@ labTest('takeover: the peer re-learns the VIPs at our MAC from GARP and unsolici
         f.readUInt32BE(58) === 0x20000000,
     );
   // Three rounds: each an ARP request, an ARP reply and an unsolicited NA, as the peer received them.
-  t.true(await until(1000, () => garps(1).length + garps(2).length + nas().length >= 9));
+  await until('9 announcements', () => garps(1).length + garps(2).length + nas().length >= 9, {
+    limitMs: 1000,
+    everyMs: 20,
+  });
   await new Promise((res) => setTimeout(res, 100));
   t.is(garps(1).length, 3);
   t.is(garps(2).length, 3);
@@ -235,13 +238,28 @@ labTest('takeover: the election thread announces as it decides, before any VIP i
   );
   t.teardown(() => thread.stop());
   t.is(thread.announceError, null);
-  t.true(await until(3000, () => outputs.some((o) => o.effects.some((e) => e.type === 'become-master'))));
+  await until(
+    'a become-master effect',
+    () => outputs.some((o) => o.effects.some((e) => e.type === 'become-master')),
+    {
+      limitMs: 3000,
+      everyMs: 20,
+    },
+  );
   const master = outputs.find((o) => o.effects.some((e) => e.type === 'become-master'));
   t.deepEqual(master?.announced, { sent: 3, failed: 0 }, 'ARP request + reply + NA, one round');
 
   // Nobody added the VIPs: the peer's caches moved to our MAC from the thread's frames alone.
-  t.true(await until(2000, () => neighMac(pair, vip4) === pair.a.mac), `ARP cache: ${neighMac(pair, vip4)}`);
-  t.true(await until(2000, () => neighMac(pair, vip6) === pair.a.mac), `ND cache: ${neighMac(pair, vip6)}`);
+  await until(`the ARP cache entry for ${vip4} on a's MAC`, () => neighMac(pair, vip4) === pair.a.mac, {
+    limitMs: 2000,
+    everyMs: 20,
+    detail: () => `ARP cache: ${neighMac(pair, vip4)}`,
+  });
+  await until(`the ND cache entry for ${vip6} on a's MAC`, () => neighMac(pair, vip6) === pair.a.mac, {
+    limitMs: 2000,
+    everyMs: 20,
+    detail: () => `ND cache: ${neighMac(pair, vip6)}`,
+  });
   t.notRegex(ip('-n', pair.a.ns, 'addr', 'show', 'dev', 'veth0'), /205\.200|205::200/);
 
   // The VIP part counts the thread's round with its own.

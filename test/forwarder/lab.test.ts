@@ -11,6 +11,7 @@ import test from 'ava';
 import { MAP_NAMES, removePins } from '../../forwarder/loader.ts';
 import type { DesiredState } from '../../forwarder/reconciler.ts';
 import { createLab, type Lab, type LabProcess, requireRoot, run } from '../../lab/index.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const skip = requireRoot();
 const labTest = skip ? test.skip : test.serial;
@@ -149,7 +150,7 @@ labTest(
     const hello = JSON.parse(await stream.waitForLine(/"hello"/, 10_000)) as { hello: string };
     const serving = lab.realServers.findIndex((rs) => rs.name === hello.hello);
     t.true(serving >= 0);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     t.is(await director.stop(5000), 0);
     // The new configuration drains the real server of the open connection.
     const weights = [1, 1, 1];

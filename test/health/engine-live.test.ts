@@ -10,7 +10,12 @@ import { HealthEngine } from '../../health/engine.ts';
 import type { HealthEvent } from '../../health/health-events.ts';
 import { httpServer } from './local-servers.ts';
 
-function waitFor(part: HealthEngine, match: (e: HealthEvent) => boolean, ms = 10_000): Promise<HealthEvent> {
+/** The next event of the part that `match` accepts (an event subscription, not a poll). */
+function nextEvent(
+  part: HealthEngine,
+  match: (e: HealthEvent) => boolean,
+  ms = 10_000,
+): Promise<HealthEvent> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       part.off('event', on);
@@ -72,8 +77,8 @@ test('a real server whose service stops is taken out, and put back when it retur
     { remainingFlows: () => 0 },
   );
   // The HTTP server listens on 127.0.0.1 only, so the ::1 real server is refused: down at once.
-  const httpDown = waitFor(part, (e) => e.type === 'realserver.down' && e.realserver === 'http-rs');
-  const tcpUp = waitFor(part, (e) => e.type === 'realserver.up' && e.realserver === 'tcp-rs');
+  const httpDown = nextEvent(part, (e) => e.type === 'realserver.down' && e.realserver === 'http-rs');
+  const tcpUp = nextEvent(part, (e) => e.type === 'realserver.up' && e.realserver === 'tcp-rs');
   part.start();
   t.teardown(() => part.stop());
   await Promise.all([httpDown, tcpUp]);
@@ -87,7 +92,7 @@ test('a real server whose service stops is taken out, and put back when it retur
 
   const stoppedAt = performance.now();
   await new Promise<void>((r) => tcp.close(() => r()));
-  const down = await waitFor(part, (e) => e.type === 'realserver.down' && e.realserver === 'tcp-rs');
+  const down = await nextEvent(part, (e) => e.type === 'realserver.down' && e.realserver === 'tcp-rs');
   const detectedMs = performance.now() - stoppedAt;
   t.log(`down detected after ${detectedMs.toFixed(0)} ms (fall x interval = ${fall * interval} ms)`);
   t.like(down, { service: 'app', from: 'up' });
@@ -96,7 +101,7 @@ test('a real server whose service stops is taken out, and put back when it retur
   t.deepEqual(part.trackedServices(), [{ service: 'app', failed: true }]);
 
   tcp = await listenTcp(port);
-  await waitFor(part, (e) => e.type === 'service.up');
+  await nextEvent(part, (e) => e.type === 'service.up');
   t.deepEqual(
     part.backends('app').map((b) => [b.id, b.weight]),
     [

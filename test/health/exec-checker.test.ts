@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { createChecker } from '../../health/checkers/create-checker.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const never = new AbortController().signal;
 const target = { address: '198.18.0.100', port: 8080 };
@@ -19,7 +20,7 @@ function alive(pid: number): boolean {
 
 /** SIGKILL is delivered at once, but a loaded machine may reap the process a little later. */
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
   return !alive(pid);
 }
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { createChecker } from '../../health/checkers/create-checker.ts';
+import { sleep } from '../../lab/wait.ts';
 import { closedUdpPort, udpServer } from './local-servers.ts';
 
 const never = new AbortController().signal;
@@ -71,7 +72,7 @@ test('udp: a server that stays silent times out', async (t) => {
   t.false(r.ok);
   t.is(r.detail, 'timeout after 150 ms');
   // The server's own 'message' event may come after the checker's timer on a loaded machine.
-  for (let i = 0; i < 100 && server.received() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && server.received() === 0; i++) await sleep(20);
   t.is(server.received(), 1);
 });
 

@@ -27,6 +27,7 @@ import { RtnlAddressManager } from '../../core/netlink/address-manager.ts';
 import { NETLINK_ROUTE, NLMSG_ERROR } from '../../core/netlink/constants.ts';
 import { decodeMessages, encodeMessage } from '../../core/netlink/message.ts';
 import { NetlinkSocket } from '../../core/netlink/socket.ts';
+import { sleep } from '../../lab/wait.ts';
 import { inNamespace, nsName } from './netns.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '300' } } });
@@ -120,7 +121,7 @@ try {
   const idle = async (withLoop: boolean): Promise<number> => {
     const c0 = process.cpuUsage();
     const h = withLoop ? setInterval(() => recvFrom(fd, buf, 12), 1) : undefined;
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     if (h !== undefined) clearInterval(h);
     const c = process.cpuUsage(c0);
     return (c.user + c.system) / 1000 / 2000; // fraction of one core

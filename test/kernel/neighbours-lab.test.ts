@@ -7,20 +7,12 @@ import { interfaceIndex } from '../../core/kernel/libc.ts';
 import { RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
 import { RealServerNeighbours } from '../../forwarder/neighbours.ts';
 import { requireRoot } from '../../lab/require-root.ts';
+import { sleep, until } from '../../lab/wait.ts';
 import { inNamespace, ip, makePair } from './netns.ts';
 
 const skip = requireRoot();
 const labTest = skip ? test.skip : test.serial;
 if (skip) test('neighbour lab tests', (t) => t.log(`skipped: ${skip}`));
-
-async function until(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
 
 labTest(
   'real-server MACs: resolved without traffic, re-resolved after a flush, released on removal',
@@ -45,15 +37,21 @@ labTest(
       { ifindex, address: pair.b.ipv4 },
       { ifindex, address: pair.b.ipv6 },
     ]);
-    t.true(await until(3000, () => n.unresolved().length === 0), JSON.stringify(n.status()));
+    await until('every neighbour resolved', () => n.unresolved().length === 0, {
+      limitMs: 3000,
+      everyMs: 20,
+      detail: () => JSON.stringify(n.status()),
+    });
     t.is(n.macOf(pair.b.ipv4), pair.b.mac);
     t.is(n.macOf(pair.b.ipv6), pair.b.mac);
     t.true(changes.includes(`${pair.b.ipv4} ${pair.b.mac}`));
 
     // An operator flushes the table: the entries come back by themselves.
     ip('-n', pair.a.ns, 'neigh', 'flush', 'dev', 'veth0');
-    t.true(
-      await until(3000, () => n.macOf(pair.b.ipv4) === pair.b.mac && n.macOf(pair.b.ipv6) === pair.b.mac),
+    await until(
+      'the entries back after a flush',
+      () => n.macOf(pair.b.ipv4) === pair.b.mac && n.macOf(pair.b.ipv6) === pair.b.mac,
+      { limitMs: 3000, everyMs: 20 },
     );
 
     // A real server leaving the config: its managed entry is deleted.
@@ -77,7 +75,7 @@ labTest('an unreachable real server is reported unresolved and has no MAC', asyn
   n.start();
   const absent = '198.18.206.99'; // on the segment, but nobody holds it
   await n.setRealServers([{ ifindex, address: absent }]);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   t.deepEqual(n.unresolved(), [absent]);
   t.regex(n.status()[0].state, /^(incomplete|failed)$/);
   t.is(n.macOf(absent), undefined);

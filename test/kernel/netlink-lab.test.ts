@@ -18,7 +18,7 @@ const labTest = skip ? test.skip : test.serial;
 if (skip) test('rtnetlink lab tests', (t) => t.log(`skipped: ${skip}`));
 
 /** Resolves when `pred` holds for a value pushed into the returned sink, or fails after ms. */
-function waitFor<T>(ms: number, pred: (v: T) => boolean): { push: (v: T) => void; done: Promise<T> } {
+function eventSink<T>(ms: number, pred: (v: T) => boolean): { push: (v: T) => void; done: Promise<T> } {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
   const done = new Promise<T>((res, rej) => {
@@ -94,17 +94,17 @@ labTest('link monitor: get, then admin down and carrier loss arrive as events', 
   t.is(await mon.get(ifindex + 1000), undefined);
 
   // Carrier loss: the peer end goes down, our end stays admin-up but loses LOWER_UP.
-  const carrier = waitFor<LinkState>(3000, (s) => s.ifindex === ifindex && s.adminUp && !s.lowerUp);
+  const carrier = eventSink<LinkState>(3000, (s) => s.ifindex === ifindex && s.adminUp && !s.lowerUp);
   mon.subscribe(carrier.push);
   ip('-n', pair.b.ns, 'link', 'set', 'veth0', 'down');
   t.false(linkUsable(await carrier.done));
 
-  const admin = waitFor<LinkState>(3000, (s) => s.ifindex === ifindex && !s.adminUp);
+  const admin = eventSink<LinkState>(3000, (s) => s.ifindex === ifindex && !s.adminUp);
   mon.subscribe(admin.push);
   ip('-n', pair.a.ns, 'link', 'set', 'veth0', 'down');
   await admin.done;
 
-  const back = waitFor<LinkState>(3000, (s) => s.ifindex === ifindex && linkUsable(s));
+  const back = eventSink<LinkState>(3000, (s) => s.ifindex === ifindex && linkUsable(s));
   mon.subscribe(back.push);
   ip('-n', pair.a.ns, 'link', 'set', 'veth0', 'up');
   ip('-n', pair.b.ns, 'link', 'set', 'veth0', 'up');
@@ -128,7 +128,7 @@ labTest('neighbour table: lookup after a ping, and kernel-managed resolution wit
   t.truthy((await table.list(4)).find((e) => e.address === pair.b.ipv4 && e.mac === pair.b.mac));
 
   // No traffic at all: the kernel resolves a managed entry by itself and reports it.
-  const resolved = waitFor<NeighbourEvent>(
+  const resolved = eventSink<NeighbourEvent>(
     5000,
     (e) => e.kind === 'update' && e.entry.address === pair.b.ipv6 && e.entry.valid,
   );
@@ -138,7 +138,7 @@ labTest('neighbour table: lookup after a ping, and kernel-managed resolution wit
   t.is(ev.kind === 'update' ? ev.entry.mac : undefined, pair.b.mac);
   t.regex(ip('-n', pair.a.ns, 'neigh', 'show', pair.b.ipv6), /managed/);
 
-  const gone = waitFor<NeighbourEvent>(3000, (e) => e.kind === 'delete' && e.entry.address === pair.b.ipv6);
+  const gone = eventSink<NeighbourEvent>(3000, (e) => e.kind === 'delete' && e.entry.address === pair.b.ipv6);
   table.subscribe(gone.push);
   await table.release(ifindex, pair.b.ipv6);
   await gone.done;

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'ava';
 import { createLab, type Lab, listLabNamespaces, probe, requireRoot, sweepLabs } from '../../lab/index.ts';
 import { REGISTRY_DIR } from '../../lab/registry.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const skip = requireRoot();
 const labTest = skip ? test.skip : test.serial;
@@ -117,12 +118,12 @@ labTest('linkDown/linkUp take a host off the LAN and back', async (t) => {
 labTest('processes in a namespace can be paused, resumed and stopped', async (t) => {
   const p = lab.spawn(lab.directors[0], 'sleep', ['30']);
   const state = () => /State:\s+(\S)/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1];
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100);
   p.pause();
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   t.is(state(), 'T');
   p.resume();
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   t.is(state(), 'S');
   await p.stop();
   t.false(p.running);

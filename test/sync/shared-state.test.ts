@@ -7,6 +7,7 @@ import test from 'ava';
 import { Keyring } from '../../core/auth/keyring.ts';
 import { ReplayGuard } from '../../core/auth/replay-guard.ts';
 import { newSessionId, SenderSession } from '../../core/auth/session.ts';
+import { sleep, until } from '../../lab/wait.ts';
 import { MAX_STATE_PAYLOAD } from '../../sync/messages.ts';
 import { type SharedState, SyncService } from '../../sync/service.ts';
 import { newerThan, SharedStateVersion } from '../../sync/shared-state-version.ts';
@@ -104,13 +105,11 @@ test('SyncService: shared state reaches the peer now, and a peer started later a
   t.teardown(() => a.stop());
   const payload = Buffer.from('{"drains":1}');
   a.shareState({ stamp: 7, origin: 1, payload }); // b is not running yet: this one is lost
-  await new Promise((r) => setTimeout(r, 150));
+  await sleep(150);
   const b = make(2, base + 1, 1, base, (s) => got.push(s));
   await b.start();
   t.teardown(() => b.stop());
-  const end = Date.now() + 5000;
-  while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  t.true(got.length >= 2, 'resent periodically');
+  await until('the state resent periodically', () => got.length >= 2, { limitMs: 5000, everyMs: 20 });
   t.like(got[0], { stamp: 7, origin: 1 });
   t.deepEqual(got[0].payload, payload);
   t.throws(() => a.shareState({ stamp: 8, origin: 1, payload: Buffer.alloc(MAX_STATE_PAYLOAD + 1) }), {

@@ -6,9 +6,13 @@
 import { createSocket } from 'node:dgram';
 import test from 'ava';
 import { Keyring } from '../../core/auth/keyring.ts';
+import { sleep, until } from '../../lab/wait.ts';
 import { SyncService } from '../../sync/service.ts';
 import { MemorySyncTable } from '../../sync/table.ts';
 import { conn, prng, SECRET, sameTable } from './harness.ts';
+
+/** Both services run in this process: poll often, bounded. */
+const WAIT = { limitMs: 10_000, everyMs: 10 };
 
 const keyring = new Keyring([{ id: 1, secret: SECRET }], 1);
 let nextPort = 23000 + Math.floor(Math.random() * 2000) * 2;
@@ -37,15 +41,6 @@ function pair() {
   return { a: make(1, pa, 2, pb, ta, true), b: () => make(2, pb, 1, pa, tb, false), ta, tb, pb };
 }
 
-async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return cond();
-}
-
 test('two services on loopback converge and stay in sync under live updates', async (t) => {
   const { a, b: makeB, ta, tb } = pair();
   const b = makeB();
@@ -54,17 +49,17 @@ test('two services on loopback converge and stay in sync under live updates', as
   try {
     const rand = prng(21);
     for (const e of Array.from({ length: 5000 }, () => conn(rand))) ta.upsert(e);
-    t.true(await until(() => b.inSyncWith(1)), 'in sync after the bulk');
+    await until('in sync after the bulk', () => b.inSyncWith(1), WAIT);
     for (let i = 0; i < 20; i++) {
       const batch = Array.from({ length: 100 }, () => conn(rand));
       for (const e of batch) ta.upsert(e);
       a.publish(batch);
-      await new Promise((r) => setTimeout(r, 2));
+      await sleep(2);
     }
-    t.true(await until(() => tb.map.size === ta.map.size));
+    await until('b holds every entry of a', () => tb.map.size === ta.map.size, WAIT);
     t.is(sameTable(ta.map, tb.map), undefined);
     t.true(b.status().peers[0].receiving.inSync);
-    t.true(await until(() => a.status().peers[0].sending.inFlight === 0), 'everything acknowledged');
+    await until('everything acknowledged', () => a.status().peers[0].sending.inFlight === 0, WAIT);
   } finally {
     await a.stop();
     await b.stop();
@@ -78,7 +73,7 @@ test('forged datagrams and datagrams from an unknown sender are dropped and coun
   await b.start();
   const raw = createSocket('udp4');
   try {
-    t.true(await until(() => b.inSyncWith(1)));
+    await until('in sync', () => b.inSyncWith(1), WAIT);
     const applied = b.status().peers[0].receiving.applied;
     const junk = [
       Buffer.alloc(10),
@@ -94,7 +89,7 @@ test('forged datagrams and datagrams from an unknown sender are dropped and coun
     forged.writeUInt32BE(1, 8);
     forged.writeUInt32BE(2, 12);
     for (const j of [...junk, forged]) await new Promise((r) => raw.send(j, pb, '127.0.0.1', r));
-    t.true(await until(() => b.status().drops['bad-mac'] === 1));
+    await until('the forged message dropped (bad-mac)', () => b.status().drops['bad-mac'] === 1, WAIT);
     const d = b.status().drops;
     t.is(d['too-short'] + d['bad-magic'], 3);
     t.is(b.status().peers[0].receiving.applied, applied);
@@ -114,7 +109,7 @@ test('a restarted standby pulls the tables back from the active', async (t) => {
   try {
     const rand = prng(22);
     for (const e of Array.from({ length: 3000 }, () => conn(rand))) ta.upsert(e);
-    t.true(await until(() => b.inSyncWith(1)));
+    await until('in sync', () => b.inSyncWith(1), WAIT);
     await b.stop();
     tb.map.clear();
     const more = Array.from({ length: 500 }, () => conn(rand));
@@ -122,7 +117,11 @@ test('a restarted standby pulls the tables back from the active', async (t) => {
     a.publish(more);
     b = makeB();
     await b.start();
-    t.true(await until(() => b.inSyncWith(1) && tb.map.size === ta.map.size));
+    await until(
+      'in sync, holding every entry of a',
+      () => b.inSyncWith(1) && tb.map.size === ta.map.size,
+      WAIT,
+    );
     t.is(sameTable(ta.map, tb.map), undefined);
   } finally {
     await a.stop();

@@ -15,6 +15,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
+import { sleep } from '../../../lab/wait.ts';
 
 const [kind, addr, portArg, countArg, firstSourcePortArg] = process.argv.slice(2);
 const port = Number(portArg);
@@ -82,13 +83,13 @@ async function stream(seconds: number): Promise<void> {
   });
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end && errors.length === 0) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     if (!name) continue;
     sock.write(`ping ${sent}\n`);
     sent++;
   }
   // Let the last echoes arrive.
-  for (let i = 0; i < 40 && echoed < sent; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 40 && echoed < sent; i++) await sleep(50);
   sock.destroy();
   console.log(JSON.stringify({ name, sent, echoed, errors }));
 }

@@ -26,7 +26,7 @@ export interface DaemonOptions {
   notifier: Notifier;
   eventLoop: EventLoopMonitor;
   registry: CommandRegistry;
-  /** Every part, in start order (parts/index.ts builds the list). */
+  /** Every part, in start order (parts.ts builds the list). */
   parts: readonly DaemonPart[];
   version: string;
   stopTimeoutMs?: number;

@@ -1,7 +1,7 @@
 /**
  * What a part of dsrd gets from the daemon, and the part type the daemon runs.
  *
- * A part is constructed by the parts registry (parts/index.ts) with whatever other parts it
+ * A part is constructed by the parts registry (parts.ts) with whatever other parts it
  * needs (the election gets the VIP manager and the forwarder), then started by the supervisor
  * with this context. See supervisor.ts for the lifecycle contract.
  */

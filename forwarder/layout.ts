@@ -42,6 +42,7 @@ export const DSR = {
   EV_NEW_CONN: 1,
   EV_CONN_UPDATE: 2,
   EV_NEW_PERSIST: 3,
+  CFG_F_SYN_ONLY: 0x01,
 } as const;
 
 /** Counter rows of the reason_stats map, by name (DSR_R_* in the header). */
@@ -62,9 +63,10 @@ export const REASONS = {
   conn_reselect: 13,
   event_lost: 14,
   pass_other_mac: 15,
+  tx_stateless: 16,
 } as const;
 export type Reason = keyof typeof REASONS;
-export const REASON_COUNT = 16;
+export const REASON_COUNT = 17;
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
@@ -104,14 +106,19 @@ export const LAYOUT = {
       svc_gen: 22,
       state: 24,
       pad: 25,
+      sync_epoch: 26,
+      pad2: 28,
     },
   },
   dsr_persist_key: { size: 20, fields: { client: 0, svc_id: 16, family: 18, pad: 19 } },
-  dsr_persist: { size: 16, fields: { last_seen_ns: 0, real_id: 8, real_gen: 10, svc_gen: 12, pad: 14 } },
+  dsr_persist: {
+    size: 16,
+    fields: { last_seen_ns: 0, real_id: 8, real_gen: 10, svc_gen: 12, sync_epoch: 14 },
+  },
   dsr_frag_key: { size: 40, fields: { src: 0, dst: 16, id: 32, proto: 36, family: 37, pad: 38 } },
   dsr_frag: { size: 16, fields: { last_seen_ns: 0, real_id: 8, real_gen: 10, svc_id: 12, svc_gen: 14 } },
   dsr_config: {
-    size: 72,
+    size: 64,
     fields: {
       tcp_syn_timeout_ns: 0,
       tcp_est_timeout_ns: 8,
@@ -119,11 +126,10 @@ export const LAYOUT = {
       udp_timeout_ns: 24,
       frag_timeout_ns: 32,
       touch_ns: 40,
-      refresh_ns: 48,
-      hash_seed: 56,
-      pad: 60,
-      local_mac: 64,
-      pad2: 70,
+      hash_seed: 48,
+      flags: 52,
+      local_mac: 56,
+      pad: 62,
     },
   },
   dsr_traffic: { size: 16, fields: { packets: 0, bytes: 8 } },
@@ -180,6 +186,8 @@ export interface ConnEntry {
   svcId: number;
   svcGen: number;
   state: number;
+  /** 0 when this director's program made it; else the sync bulk epoch that wrote it. */
+  syncEpoch: number;
 }
 
 export interface PersistKey {
@@ -193,6 +201,8 @@ export interface PersistEntry {
   realId: number;
   realGen: number;
   svcGen: number;
+  /** As ConnEntry.syncEpoch. */
+  syncEpoch: number;
 }
 
 export interface FragKey {
@@ -219,8 +229,9 @@ export interface ForwarderConfig {
   udpTimeoutNs: bigint;
   fragTimeoutNs: bigint;
   touchNs: bigint;
-  refreshNs: bigint;
   hashSeed: number;
+  /** DSR.CFG_F_* */
+  flags: number;
   /** This director's MAC on the interface: frames for other MACs are passed. All zeros: no check. */
   localMac: Uint8Array;
 }
@@ -432,6 +443,7 @@ export function encodeConn(c: ConnEntry): Uint8Array {
   v.setUint16(f.svc_id, c.svcId, true);
   v.setUint16(f.svc_gen, c.svcGen, true);
   v.setUint8(f.state, c.state);
+  v.setUint16(f.sync_epoch, c.syncEpoch, true);
   return out;
 }
 
@@ -447,6 +459,7 @@ export function decodeConn(b: Uint8Array): ConnEntry {
     svcId: v.getUint16(f.svc_id, true),
     svcGen: v.getUint16(f.svc_gen, true),
     state: v.getUint8(f.state),
+    syncEpoch: v.getUint16(f.sync_epoch, true),
   };
 }
 
@@ -479,6 +492,7 @@ export function encodePersist(p: PersistEntry): Uint8Array {
   v.setUint16(f.real_id, p.realId, true);
   v.setUint16(f.real_gen, p.realGen, true);
   v.setUint16(f.svc_gen, p.svcGen, true);
+  v.setUint16(f.sync_epoch, p.syncEpoch, true);
   return out;
 }
 
@@ -491,6 +505,7 @@ export function decodePersist(b: Uint8Array): PersistEntry {
     realId: v.getUint16(f.real_id, true),
     realGen: v.getUint16(f.real_gen, true),
     svcGen: v.getUint16(f.svc_gen, true),
+    syncEpoch: v.getUint16(f.sync_epoch, true),
   };
 }
 
@@ -531,8 +546,8 @@ export function encodeConfig(c: ForwarderConfig): Uint8Array {
   v.setBigUint64(f.udp_timeout_ns, c.udpTimeoutNs, true);
   v.setBigUint64(f.frag_timeout_ns, c.fragTimeoutNs, true);
   v.setBigUint64(f.touch_ns, c.touchNs, true);
-  v.setBigUint64(f.refresh_ns, c.refreshNs, true);
   v.setUint32(f.hash_seed, c.hashSeed >>> 0, true);
+  v.setUint32(f.flags, c.flags >>> 0, true);
   out.set(c.localMac.subarray(0, 6), f.local_mac);
   return out;
 }
@@ -548,8 +563,8 @@ export function decodeConfig(b: Uint8Array): ForwarderConfig {
     udpTimeoutNs: v.getBigUint64(f.udp_timeout_ns, true),
     fragTimeoutNs: v.getBigUint64(f.frag_timeout_ns, true),
     touchNs: v.getBigUint64(f.touch_ns, true),
-    refreshNs: v.getBigUint64(f.refresh_ns, true),
     hashSeed: v.getUint32(f.hash_seed, true),
+    flags: v.getUint32(f.flags, true),
     localMac: b.slice(f.local_mac, f.local_mac + 6),
   };
 }

@@ -4,7 +4,7 @@
  * 60 s SYN_RECV, 900 s established, 120 s FIN_WAIT/CLOSE; 300 s UDP).
  */
 import { DsrError } from '../core/errors.ts';
-import type { ForwarderConfig } from './layout.ts';
+import { DSR, type ForwarderConfig } from './layout.ts';
 
 export interface ForwarderSettings {
   tcpSynSec: number;
@@ -15,8 +15,11 @@ export interface ForwarderSettings {
   fragmentSec: number;
   /** a hit rewrites last-seen only when it is this stale (keeps busy flows' cache lines clean) */
   touchSec: number;
-  /** a live flow is re-reported to userspace this often, so standby directors keep it */
-  refreshSec: number;
+  /**
+   * Only a TCP SYN opens a connection entry; other TCP packets of flows without one are sent where
+   * selection puts them, statelessly (flood hardening: docs/sync.md, "SYN-only entries").
+   */
+  synOnly: boolean;
   /** flow hash seed; must be identical on every director of a cluster */
   hashSeed: number;
 }
@@ -28,7 +31,7 @@ export const DEFAULT_SETTINGS: ForwarderSettings = {
   udpSec: 300,
   fragmentSec: 30,
   touchSec: 1,
-  refreshSec: 300,
+  synOnly: true,
   hashSeed: 0x5eed_d5d1,
 };
 
@@ -58,8 +61,8 @@ export function toForwarderConfig(s: ForwarderSettings): ForwarderConfig {
     udpTimeoutNs: ns('udpSec', s.udpSec),
     fragTimeoutNs: ns('fragmentSec', s.fragmentSec),
     touchNs: ns('touchSec', s.touchSec),
-    refreshNs: ns('refreshSec', s.refreshSec),
     hashSeed: s.hashSeed,
+    flags: s.synOnly ? DSR.CFG_F_SYN_ONLY : 0,
     // Per director, not a setting: the reconciler fills it in from the desired state.
     localMac: new Uint8Array(6),
   };

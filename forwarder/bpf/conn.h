@@ -134,8 +134,9 @@ static __always_inline int dsr_conn_alive(const struct dsr_conn *c, const struct
 /*
  * Records this packet in a live entry. Writes only when the state changes or
  * last_seen is older than touch_ns, so a busy flow does not dirty its cache
- * line on every packet; reports state changes at once and a live flow every
- * refresh_ns so standby directors keep it.
+ * line on every packet; reports state changes at once. Live flows reach the
+ * standby directors again through the sync's walk of the table (its refresh),
+ * not through events: a flow's packets would report it only while it has any.
  */
 static __always_inline void dsr_conn_touch(struct dsr_conn *c, const struct dsr_config *cfg, __u64 now,
 					   const struct dsr_pkt *p)
@@ -149,13 +150,8 @@ static __always_inline void dsr_conn_touch(struct dsr_conn *c, const struct dsr_
 		dsr_report(DSR_EV_CONN_UPDATE, &p->flow, c->real_id, c->svc_id, next, now);
 		return;
 	}
-	if ((__s64)(now - c->last_seen_ns) > (__s64)cfg->touch_ns) {
+	if ((__s64)(now - c->last_seen_ns) > (__s64)cfg->touch_ns)
 		c->last_seen_ns = now;
-		if ((__s64)(now - c->reported_ns) > (__s64)cfg->refresh_ns) {
-			c->reported_ns = now;
-			dsr_report(DSR_EV_CONN_UPDATE, &p->flow, c->real_id, c->svc_id, next, now);
-		}
-	}
 }
 
 #endif /* DSR_CONN_H */

@@ -53,8 +53,11 @@
 
 /* dsr_event.type */
 #define DSR_EV_NEW_CONN 1
-#define DSR_EV_CONN_UPDATE 2 /* state change, or periodic refresh of a live flow */
+#define DSR_EV_CONN_UPDATE 2 /* TCP state change */
 #define DSR_EV_NEW_PERSIST 3
+
+/* dsr_config.flags */
+#define DSR_CFG_F_SYN_ONLY 0x01 /* only a SYN opens a TCP entry; other packets of unknown flows go statelessly */
 
 /*
  * Per-reason counters (index into the reason_stats per-CPU array). Passes go
@@ -77,7 +80,8 @@
 #define DSR_R_CONN_RESELECT 13	  /* conn entry expired, closed or stale: flow chosen anew */
 #define DSR_R_EVENT_LOST 14	  /* ring buffer full: an event was not reported */
 #define DSR_R_PASS_OTHER_MAC 15	  /* unicast to another host's MAC (promiscuous NIC, veth, flooding switch) */
-#define DSR_R_MAX 16
+#define DSR_R_TX_STATELESS 16	  /* TCP packet of an unknown flow that is no SYN (SYN-only mode): no entry made */
+#define DSR_R_MAX 17
 
 /* Key of the service index (hash map key -> service id). */
 struct dsr_svc_key {
@@ -145,7 +149,9 @@ struct dsr_conn {
 	__u16 svc_id;
 	__u16 svc_gen;
 	__u8 state;		   /* DSR_CONN_* */
-	__u8 pad[7];
+	__u8 pad;
+	__u16 sync_epoch;	   /* 0 if made here; else the sync's bulk epoch that wrote it (sync/README.md) */
+	__u32 pad2;
 };
 
 /* Persistence table key: client address masked by the service netmask. */
@@ -161,7 +167,7 @@ struct dsr_persist {
 	__u16 real_id;
 	__u16 real_gen;
 	__u16 svc_gen;
-	__u16 pad;
+	__u16 sync_epoch;	   /* as in dsr_conn */
 };
 
 /* Fragment table: first fragment's choice, for the later fragments. */
@@ -190,11 +196,10 @@ struct dsr_config {
 	__u64 udp_timeout_ns;
 	__u64 frag_timeout_ns;
 	__u64 touch_ns;		   /* a hit rewrites last_seen only when it is older than this */
-	__u64 refresh_ns;	   /* a live flow is re-reported (for sync) this often */
 	__u32 hash_seed;	   /* flow hash seed: identical on every director */
-	__u32 pad;
+	__u32 flags;		   /* DSR_CFG_F_* */
 	__u8 local_mac[6];	   /* this director's MAC on the interface; all zeros: no check */
-	__u16 pad2;
+	__u16 pad;
 };
 
 /* Packet and byte counters (per CPU). */

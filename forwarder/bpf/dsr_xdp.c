@@ -9,10 +9,12 @@
  *   2. ICMP frag-needed / packet-too-big for a service flow -> that flow's
  *      real server (icmp.h); other ICMP/ICMPv6 (ND included) -> XDP_PASS;
  *   3. later IP fragments follow their first fragment (fragment.h);
- *   4. connection table hit (conn.h) -> same real server;
+ *   4. connection table hit (conn.h) -> same real server (a TCP SYN skips
+ *      the lookup: it opens a connection);
  *   5. else service lookup (VIP, proto, port; then port 0) -> miss: XDP_PASS;
  *      persistence, then weighted Maglev (select.h); the choice is recorded
- *      in the connection table and reported through the ring buffer;
+ *      in the connection table and reported through the ring buffer (in
+ *      SYN-only mode, a TCP packet other than a SYN is sent statelessly);
  *   6. rewrite MACs (and VLAN) and XDP_TX, or XDP_REDIRECT through the
  *      devmap when the real server sits behind another interface.
  */
@@ -41,6 +43,12 @@ static __always_inline struct dsr_config *dsr_config_get(void)
 	return bpf_map_lookup_elem(&config, &zero);
 }
 
+/* A TCP SYN without ACK: the first packet of a connection. */
+static __always_inline int dsr_is_syn(const struct dsr_pkt *p)
+{
+	return p->flow.proto == IPPROTO_TCP && (p->tcp_flags & (DSR_TCP_SYN | DSR_TCP_ACK)) == DSR_TCP_SYN;
+}
+
 static __always_inline int dsr_handle_flow(struct xdp_md *ctx, const struct dsr_pkt *p, __u64 bytes)
 {
 	struct dsr_config *cfg = dsr_config_get();
@@ -48,26 +56,52 @@ static __always_inline int dsr_handle_flow(struct xdp_md *ctx, const struct dsr_
 	struct dsr_svc *s;
 	struct dsr_real *r;
 	__u32 svc_id, real_id;
+	int syn;
 	__u64 now;
 
 	if (!cfg)
 		return dsr_pass(DSR_R_PASS_NOT_SERVICE, bytes);
 	now = dsr_now();
 
-	c = dsr_conn_lookup(&p->flow);
-	if (c) {
-		/* No service check: removing a service frees its reals, which fails this one. */
-		r = dsr_real_get(c->real_id, c->real_gen);
-		if (r && dsr_conn_alive(c, cfg, now, p)) {
-			dsr_conn_touch(c, cfg, now, p);
-			return dsr_deliver(ctx, p, c->svc_id, c->svc_gen, c->real_id, r, bytes, now);
+	/*
+	 * A SYN opens a connection whatever the table holds (a port reused while an old entry lives,
+	 * a retransmitted SYN): it is chosen afresh without a lookup, as Katran does. Selection is
+	 * deterministic, so a retransmitted SYN lands where the first one did.
+	 */
+	syn = dsr_is_syn(p);
+	if (!syn) {
+		c = dsr_conn_lookup(&p->flow);
+		if (c) {
+			/* No service check: removing a service frees its reals, which fails this one. */
+			r = dsr_real_get(c->real_id, c->real_gen);
+			if (r && dsr_conn_alive(c, cfg, now, p)) {
+				dsr_conn_touch(c, cfg, now, p);
+				return dsr_deliver(ctx, p, c->svc_id, c->svc_gen, c->real_id, r, bytes, now);
+			}
+			dsr_count_reason(DSR_R_CONN_RESELECT, 0);
 		}
-		dsr_count_reason(DSR_R_CONN_RESELECT, 0);
 	}
 
 	s = dsr_svc_find(&p->flow, &svc_id);
 	if (!s)
 		return dsr_pass(DSR_R_PASS_NOT_SERVICE, bytes);
+
+	/*
+	 * SYN-only mode: a TCP packet of a flow we hold no entry for, other than a SYN, is sent
+	 * where selection puts it (the same real server as for an entry made now, and as on every
+	 * director), but makes no entry and no event. A spoofed ACK or RST flood from random sources
+	 * then cannot evict live flows from the LRU table nor flood the ring and the sync.
+	 */
+	if (!syn && p->flow.proto == IPPROTO_TCP && (cfg->flags & DSR_CFG_F_SYN_ONLY)) {
+		r = dsr_choose(p, svc_id, s, cfg, now, 0, &real_id);
+		if (!r) {
+			dsr_count_reason(DSR_R_DROP_NO_REAL, bytes);
+			return XDP_DROP;
+		}
+		dsr_count_reason(DSR_R_TX_STATELESS, 0);
+		return dsr_deliver(ctx, p, svc_id, s->gen, real_id, r, bytes, now);
+	}
+
 	r = dsr_choose(p, svc_id, s, cfg, now, 1, &real_id);
 	if (!r) {
 		dsr_count_reason(DSR_R_DROP_NO_REAL, bytes);

@@ -26,7 +26,11 @@ static __always_inline void dsr_report(__u8 type, const struct dsr_flow *flow, _
 	ev->type = type;
 	ev->state = state;
 	ev->pad = 0;
-	bpf_ringbuf_submit(ev, 0);
+	/*
+	 * No wakeup: a wakeup queues irq work on every event, and the sync's thread drains the
+	 * ring on a short timer anyway, taking whatever has accumulated in one pass.
+	 */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
 #endif /* DSR_EVENTS_H */

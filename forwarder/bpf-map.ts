@@ -4,7 +4,7 @@
  * 8 bytes each), which lookups return side by side.
  */
 import { DsrError } from '../core/errors.ts';
-import { BPF_ANY, ENOENT, errnoText, libbpf } from './libbpf.ts';
+import { BPF_ANY, ENOENT, ENOSPC, errnoText, libbpf } from './libbpf.ts';
 
 export class BpfMap {
   readonly name: string;
@@ -76,20 +76,8 @@ export class BpfMap {
    * `visit` as (keys, values, count) with entries packed back to back.
    */
   forEachBatch(visit: (keys: Uint8Array, values: Uint8Array, count: number) => void, batch = 4096): void {
-    const n = Math.max(1, Math.min(batch, this.maxEntries));
-    const keys = new Uint8Array(n * this.keySize);
-    const values = new Uint8Array(n * this.lookupSize);
-    const cursor = new Uint8Array(Math.max(this.keySize, 8));
-    const next = new Uint8Array(Math.max(this.keySize, 8));
-    let first = true;
-    for (;;) {
-      const { rc, count } = libbpf.lookupBatch(this.fd, first ? null : cursor, next, keys, values, n);
-      if (rc < 0 && rc !== -ENOENT) this.fail('lookup_batch', rc);
-      if (count > 0) visit(keys, values, count);
-      if (rc === -ENOENT) return;
-      cursor.set(next);
-      first = false;
-    }
+    const cursor = new BatchCursor(this, batch);
+    for (let b = cursor.next(); b !== null; b = cursor.next()) visit(b.keys, b.values, b.count);
   }
 
   /** Deletes `count` packed keys in one syscall; keys already gone are skipped. Returns how many went. */
@@ -120,4 +108,69 @@ export function u32Key(n: number): Uint8Array {
   const k = new Uint8Array(4);
   new DataView(k.buffer).setUint32(0, n, true);
   return k;
+}
+
+/**
+ * A walk over a map in batches that can stop and resume at any time (a bulk answer or a refresh
+ * walk reads a little at each turn of the event loop). Hash maps hand out batches bucket by
+ * bucket, so entries added or removed meanwhile never make the walk restart or repeat itself:
+ * an entry added behind the cursor is simply not seen by this walk.
+ */
+export class BatchCursor {
+  readonly #map: BpfMap;
+  #size: number;
+  #keys: Uint8Array;
+  #values: Uint8Array;
+  readonly #cursor: Uint8Array;
+  readonly #next: Uint8Array;
+  #first = true;
+  #done = false;
+
+  constructor(map: BpfMap, batch = 4096) {
+    this.#map = map;
+    this.#size = Math.max(1, Math.min(batch, map.maxEntries));
+    this.#keys = new Uint8Array(this.#size * map.keySize);
+    this.#values = new Uint8Array(this.#size * map.lookupSize);
+    this.#cursor = new Uint8Array(Math.max(map.keySize, 8));
+    this.#next = new Uint8Array(Math.max(map.keySize, 8));
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** The next batch (never empty), entries packed back to back in buffers the next call reuses; null at the end. */
+  next(): { keys: Uint8Array; values: Uint8Array; count: number } | null {
+    while (!this.#done) {
+      const m = this.#map;
+      const { rc, count } = libbpf.lookupBatch(
+        m.fd,
+        this.#first ? null : this.#cursor,
+        this.#next,
+        this.#keys,
+        this.#values,
+        this.#size,
+      );
+      if (rc === -ENOSPC && count === 0) {
+        // One bucket holds more entries than a batch: a larger batch reads it.
+        this.#size *= 2;
+        this.#keys = new Uint8Array(this.#size * m.keySize);
+        this.#values = new Uint8Array(this.#size * m.lookupSize);
+        continue;
+      }
+      if (rc < 0 && rc !== -ENOENT) {
+        throw new DsrError('E_BPF_MAP', `lookup_batch on map ${m.name} failed: ${errnoText(-rc)}`, {
+          map: m.name,
+          errno: -rc,
+        });
+      }
+      if (rc === -ENOENT) this.#done = true;
+      else {
+        this.#cursor.set(this.#next);
+        this.#first = false;
+      }
+      if (count > 0 || this.#done) return count > 0 ? { keys: this.#keys, values: this.#values, count } : null;
+    }
+    return null;
+  }
 }

@@ -22,6 +22,11 @@ export function connTimeout(cfg: ForwarderConfig, state: number): bigint {
   return cfg.udpTimeoutNs;
 }
 
+/** A TCP SYN without ACK: the first packet of a connection. */
+export function isSyn(proto: number, flags: number): boolean {
+  return proto === IPPROTO_TCP && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+}
+
 export function firstState(proto: number, flags: number): number {
   if (proto !== IPPROTO_TCP) return DSR.CONN_UDP;
   if (flags & (TCP_FIN | TCP_RST)) return DSR.CONN_TCP_CLOSING;

@@ -2,7 +2,7 @@
  * The forwarder as the daemon runs it: load (restoring pinned tables), apply
  * the desired state, then attach XDP to the interface, in that order, so no
  * packet meets an unconfigured program. Afterwards: reconcile on config or
- * health changes, read events and counters, sweep expired entries, and stop
+ * health changes, read counters, sweep expired entries, and stop
  * either for a restart (stay attached, keep the pins: flows survive) or for
  * good (detach, and optionally remove the pins).
  */
@@ -13,7 +13,6 @@ import { libbpf } from './libbpf.ts';
 import { type LoadedForwarder, type LoadOptions, loadForwarder, type XdpMode } from './loader.ts';
 import { buildMaglevTable } from './maglev.ts';
 import { type DesiredState, type ReconcileReport, Reconciler, type TableBuilder } from './reconciler.ts';
-import { type EventListener, EventReader } from './ringbuf.ts';
 import { ForwarderStats } from './stats.ts';
 import { FlowTables } from './tables.ts';
 
@@ -47,7 +46,6 @@ export class Forwarder {
   readonly reconciler: Reconciler;
   readonly tables: FlowTables;
   readonly stats: ForwarderStats;
-  private readonly readers = new Set<EventReader>();
 
   private constructor(opts: ForwarderOptions, ifindex: number) {
     this.ifname = opts.ifname;
@@ -78,14 +76,6 @@ export class Forwarder {
 
   reconcile(desired: DesiredState): ReconcileReport {
     return this.reconciler.reconcile(desired);
-  }
-
-  /** Starts delivering the program's events (new flows, updates, persistence) on the event loop. */
-  onEvents(listener: EventListener): EventReader {
-    const reader = new EventReader(this.loaded.maps.events.fd, listener);
-    reader.start();
-    this.readers.add(reader);
-    return reader;
   }
 
   /** Removes entries the program would treat as expired; returns how many. */
@@ -123,8 +113,6 @@ export class Forwarder {
    * otherwise detach, and with removePins also drop every table.
    */
   stop(how: { restart: true } | { restart: false; removePins: boolean }): void {
-    for (const r of this.readers) r.close();
-    this.readers.clear();
     if (how.restart) {
       this.loaded.close();
       return;

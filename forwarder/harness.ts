@@ -109,6 +109,7 @@ export class ForwarderInstance {
             svcId: ids!.svcId,
             svcGen: ids!.svcGen,
             state: svc!.key.proto === IPPROTO_TCP ? DSR.CONN_TCP_EST : DSR.CONN_UDP,
+            syncEpoch: 0,
           },
         ];
       }

@@ -109,7 +109,6 @@ const fn = {
   ),
   ringFree: lib.func('void ring_buffer__free(dsr_ring_buffer *rb)'),
   ringConsume: lib.func('int ring_buffer__consume(dsr_ring_buffer *rb)'),
-  ringEpollFd: lib.func('int ring_buffer__epoll_fd(dsr_ring_buffer *rb)'),
   numPossibleCpus: lib.func('int libbpf_num_possible_cpus(void)'),
   close: libc.func('int close(int fd)'),
   strerror: libc.func('const char *strerror(int errnum)'),
@@ -136,6 +135,7 @@ export const XDP_TX = 3;
 export const XDP_REDIRECT = 4;
 
 export const ENOENT = 2;
+export const ENOSPC = 28;
 
 export function errnoText(errno: number): string {
   return `${fn.strerror(errno)} (errno ${errno})`;
@@ -336,9 +336,6 @@ export const libbpf = {
   },
   ringConsume(rb: Pointer): number {
     return fn.ringConsume(rb);
-  },
-  ringEpollFd(rb: Pointer): number {
-    return fn.ringEpollFd(rb);
   },
   numPossibleCpus(): number {
     return check('E_BPF_MAP', 'counting possible CPUs', fn.numPossibleCpus());

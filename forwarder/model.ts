@@ -9,7 +9,7 @@
  * Parsing, counters, events and MAC rewriting are not modelled.
  */
 import { maskBytes } from '../core/net/prefix.ts';
-import { connAlive, firstState, isExpired, nextState } from './conn-state.ts';
+import { connAlive, firstState, isExpired, isSyn, nextState } from './conn-state.ts';
 import { hashClient, hashFlow } from './flow-hash.ts';
 import {
   type ConnEntry,
@@ -19,6 +19,7 @@ import {
   type Flow,
   type ForwarderConfig,
   type FragEntry,
+  IPPROTO_TCP,
   type PersistEntry,
   type RealEntry,
   type Reason,
@@ -63,7 +64,9 @@ export class SelectionModel {
     if (pkt.frag === 'later') return this.laterFragment(pkt, cfg, now);
 
     const ck = hex(encodeFlow(pkt.flow));
-    const c = this.conns.get(ck);
+    // As the program: a SYN opens a connection without a lookup.
+    const syn = isSyn(pkt.flow.proto, flags);
+    const c = syn ? undefined : this.conns.get(ck);
     if (c) {
       // As the program: no service check on a hit (removing a service frees its reals).
       const r = this.realGet(c.realId, c.realGen);
@@ -77,8 +80,14 @@ export class SelectionModel {
     const found = this.svcFind(pkt.flow);
     if (!found) return { action: 'pass', reason: 'pass_not_service' };
     const { id: svcId, svc } = found;
-    const choice = this.choose(pkt.flow, svcId, svc, cfg, now, true);
+    // SYN-only mode: another TCP packet of a flow without an entry is forwarded, not recorded.
+    const stateless = !syn && pkt.flow.proto === IPPROTO_TCP && (cfg.flags & DSR.CFG_F_SYN_ONLY) !== 0;
+    const choice = this.choose(pkt.flow, svcId, svc, cfg, now, !stateless);
     if (!choice) return { action: 'drop', reason: 'drop_no_real' };
+    if (stateless) {
+      this.recordFrag(pkt, svcId, svc.gen, choice.realId, choice.real.gen, now);
+      return { action: 'forward', svcId, realId: choice.realId, via: choice.via };
+    }
     const state = firstState(pkt.flow.proto, flags);
     this.conns.set(ck, {
       lastSeenNs: now,
@@ -88,6 +97,7 @@ export class SelectionModel {
       svcId,
       svcGen: svc.gen,
       state,
+      syncEpoch: 0,
     });
     this.recordFrag(pkt, svcId, svc.gen, choice.realId, choice.real.gen, now);
     return { action: 'forward', svcId, realId: choice.realId, via: choice.via };
@@ -139,10 +149,7 @@ export class SelectionModel {
       c.reportedNs = now;
       return;
     }
-    if (BigInt.asIntN(64, now - c.lastSeenNs) > BigInt.asIntN(64, cfg.touchNs)) {
-      c.lastSeenNs = now;
-      if (BigInt.asIntN(64, now - c.reportedNs) > BigInt.asIntN(64, cfg.refreshNs)) c.reportedNs = now;
-    }
+    if (BigInt.asIntN(64, now - c.lastSeenNs) > BigInt.asIntN(64, cfg.touchNs)) c.lastSeenNs = now;
   }
 
   private svcFind(flow: Flow): { id: number; svc: SvcEntry } | null {
@@ -202,7 +209,13 @@ export class SelectionModel {
     const m = this.maglevReal(svcId, svc, hashClient(client, cfg.hashSeed));
     if (!m) return null;
     if (record)
-      this.persist.set(pk, { lastSeenNs: now, realId: m.realId, realGen: m.real.gen, svcGen: svc.gen });
+      this.persist.set(pk, {
+        lastSeenNs: now,
+        realId: m.realId,
+        realGen: m.real.gen,
+        svcGen: svc.gen,
+        syncEpoch: 0,
+      });
     return { ...m, via: 'maglev' };
   }
 }

@@ -39,6 +39,7 @@ import {
   type SvcKey,
 } from './layout.ts';
 import { isPrime, MAGLEV_DEFAULT_SIZE, MAGLEV_MAX_SIZE, MAGLEV_MAX_WEIGHT } from './maglev.ts';
+import type { DirectoryData } from './directory.ts';
 import type { ForwarderMapStore } from './map-store.ts';
 import { type ForwarderSettings, resolveSettings, toForwarderConfig } from './settings.ts';
 
@@ -329,6 +330,30 @@ export class Reconciler {
     if (!svc) return null;
     const real = this.reals.get(`${svc.id}|${canonicalIp(address)}`);
     return real ? { svcId: svc.id, svcGen: svc.entry.gen, realId: real.id, realGen: real.entry.gen } : null;
+  }
+
+  /** What every id names, and the timeouts in force (forwarder/directory.ts). */
+  directory(): DirectoryData {
+    return {
+      config: this.store.getConfig(),
+      services: [...this.services.values()].map((s) => ({
+        id: s.id,
+        gen: s.entry.gen,
+        key: s.key,
+        flags: s.entry.flags,
+        mask: s.entry.mask,
+        persistTimeoutNs: s.entry.persistTimeoutNs,
+      })),
+      reals: [...this.reals.values()]
+        .filter((r) => r.entry.family !== 0)
+        .map((r) => ({
+          id: r.id,
+          gen: r.entry.gen,
+          svcId: r.svcId,
+          family: r.entry.family as 4 | 6,
+          addr: r.entry.addr,
+        })),
+    };
   }
 
   /** Every service and real server with its id and state (for status and metrics). */

@@ -1,10 +1,10 @@
 /**
- * Reads the program's ring buffer (new flows, flow updates, persistence
- * entries) on the Node event loop: libuv watches the ring's epoll fd
- * (koffi.node.poll) and, when it is readable, ring_buffer__consume() hands
- * every queued record to our callback without ever blocking.
+ * Reads the program's ring buffer (new flows, TCP state changes, persistence
+ * entries): `drain()` hands every queued record to the listener through
+ * ring_buffer__consume(), which never blocks. The program submits without
+ * waking a reader (events.h), so the reader drains on its own timer: the
+ * sync's thread does, at every tick.
  */
-import koffi from 'koffi';
 import { DsrError } from '../core/errors.ts';
 import { decodeEvent, type ForwarderEvent, LAYOUT } from './layout.ts';
 import { copyNative, errnoText, libbpf, type Pointer, registerRingCallback } from './libbpf.ts';
@@ -15,7 +15,6 @@ export class EventReader {
   private readonly listener: EventListener;
   private readonly callback: { ptr: Pointer; unregister(): void };
   private rb: Pointer | null;
-  private poller: { stop(): void; close(): void } | null = null;
   /** Records too short to be an event (never expected; counted, not thrown). */
   malformed = 0;
 
@@ -37,15 +36,6 @@ export class EventReader {
     }
   }
 
-  /** Starts delivering events from the event loop. */
-  start(): void {
-    if (this.poller || !this.rb) return;
-    const fd = libbpf.ringEpollFd(this.rb);
-    this.poller = koffi.node.poll(fd, { readable: true }, () => {
-      this.drain();
-    });
-  }
-
   /** Delivers every queued event now; returns how many. */
   drain(): number {
     if (!this.rb) return 0;
@@ -55,16 +45,7 @@ export class EventReader {
     return n;
   }
 
-  stop(): void {
-    if (this.poller) {
-      this.poller.stop();
-      this.poller.close();
-      this.poller = null;
-    }
-  }
-
   close(): void {
-    this.stop();
     if (this.rb) {
       libbpf.ringFree(this.rb);
       this.rb = null;

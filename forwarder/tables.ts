@@ -107,6 +107,7 @@ export class FlowTables {
       sd.dv.setUint16(at + cf.svc_id, entry.svcId, true);
       sd.dv.setUint16(at + cf.svc_gen, entry.svcGen, true);
       sd.dv.setUint8(at + cf.state, entry.state);
+      sd.dv.setUint16(at + cf.sync_epoch, entry.syncEpoch, true);
       if (++sd.n === cap) flush(sd);
     }
     flush(sides[4]);
@@ -182,6 +183,20 @@ export class FlowTables {
 
   putPersist(key: PersistKey, entry: PersistEntry): void {
     this.persist.update(encodePersistKey(key), encodePersist(entry));
+  }
+
+  /** Writes many persistence entries in one syscall. */
+  putPersists(entries: readonly [PersistKey, PersistEntry][]): void {
+    if (entries.length === 0) return;
+    const ks = LAYOUT.dsr_persist_key.size;
+    const vs = LAYOUT.dsr_persist.size;
+    const keys = new Uint8Array(entries.length * ks);
+    const values = new Uint8Array(entries.length * vs);
+    entries.forEach(([k, v], i) => {
+      keys.set(encodePersistKey(k), i * ks);
+      values.set(encodePersist(v), i * vs);
+    });
+    this.persist.updateBatch(keys, values, entries.length);
   }
 
   deletePersist(key: PersistKey): boolean {

@@ -1,239 +1,406 @@
 /**
- * The forwarder's tables as the sync sees them (sync/): the
- * SyncTable over the BPF connection and persistence maps, and the turning of
- * the program's events into SyncEntries for the sender.
+ * The forwarder's tables as the sync sees them (LocalTables over the pinned BPF maps), used on the
+ * sync's own thread:
+ * - what the forwarder reports (its ring buffer) becomes live sync entries;
+ * - a bulk answer and the refresh walk read the tables in batches, never all at once;
+ * - entries from peers are written in batches, stamped with the sync epoch, and given `marginMs`
+ *   more to live than they had on the peer (sync/README.md, "Refresh"); a sweep after a bulk
+ *   removes, a batch at a time, the peer's entries that the bulk did not renew.
  *
- * Sync entries name real servers by address and carry remaining lifetimes
- * (sync/entries.ts); the maps hold real ids and last-seen stamps.
- * Both conversions go through the reconciler (address <-> id, generation) and
- * the timeouts in force here, so a received entry expires on this director
- * when it would have on the sender. The wire format wants one address family
- * per entry: an IPv4 real server of an IPv6 service travels v4-mapped
+ * Sync entries name real servers by address and carry remaining lifetimes (entries.ts); the maps
+ * hold ids and last-seen stamps. Both conversions go through the directory of ids in force here,
+ * so a received entry expires here when it would have on the sender. The wire format wants one
+ * address family per entry: an IPv4 real server of an IPv6 service travels v4-mapped
  * (::ffff:a.b.c.d, RFC 4291 section 2.5.5.2).
  */
-import { formatIp, parseIp } from '../core/net/ip.ts';
 import { maskBytes } from '../core/net/prefix.ts';
-import { connTimeout, isExpired } from '../forwarder/conn-state.ts';
+import { BatchCursor, type BpfMap } from '../forwarder/bpf-map.ts';
+import type { Directory } from '../forwarder/directory.ts';
 import {
   type ConnEntry,
   DSR,
   type Flow,
-  type ForwarderConfig,
   type ForwarderEvent,
+  LAYOUT,
   mapBytes,
-  type SvcKey,
+  type PersistEntry,
+  type PersistKey,
 } from '../forwarder/layout.ts';
-import type { ForwarderView } from '../forwarder/map-store.ts';
-import type { Reconciler } from '../forwarder/reconciler.ts';
-import type { FlowTables } from '../forwarder/tables.ts';
-import type { SyncEntry } from './entries.ts';
-import type { SyncTable } from './table.ts';
+import { EventReader } from '../forwarder/ringbuf.ts';
+import { FlowTables } from '../forwarder/tables.ts';
+import { EntryPacker, type SyncEntry } from './entries.ts';
+import type { BulkSource } from './sender.ts';
+import type { LocalTables, Packed } from './table.ts';
 
 const MS = 1_000_000n;
+/** Entries read per syscall by a walk. */
+const WALK_BATCH = 1024;
+const C = LAYOUT.dsr_conn.fields;
+const P = LAYOUT.dsr_persist.fields;
+const PK = LAYOUT.dsr_persist_key.fields;
+const F4 = LAYOUT.dsr_flow4.fields;
+const F6 = LAYOUT.dsr_flow.fields;
 
-export interface SyncTableDeps {
-  tables: FlowTables;
-  reconciler: Reconciler;
-  view: ForwarderView;
-  /** CLOCK_MONOTONIC ns (the program's clock) */
+export interface BpfTablesOptions {
+  maps: { conns4: BpfMap; conns6: BpfMap; persist: BpfMap };
+  /** The forwarder's event ring (its fd); null when no program reports here. */
+  eventsFd: number | null;
+  /** The ids in force (updated after every reconcile). */
+  directory: () => Directory;
+  /** Whether this VIP's group is ours (we are its master): refreshed by us, never swept. */
+  ours: (vip: Uint8Array) => boolean;
+  /** Extra lifetime given to entries written from a peer: the peer's refresh period. */
+  marginMs: number;
+  /** CLOCK_MONOTONIC ns, the program's clock. */
   now?: () => bigint;
 }
 
-/** Address bytes of the wire family (4 or 16) for a real server address. */
-function wireAddr(address: string, family: 4 | 6): Uint8Array {
-  const a = parseIp(address);
-  if (family === 4) return new Uint8Array(a.bytes.subarray(0, 4));
-  if (a.family === 6) return new Uint8Array(a.bytes);
+const padded = (b: Uint8Array): Uint8Array => mapBytes(b);
+
+/** The wire bytes of a real server for a flow of `family` (v4-mapped for IPv4 in IPv6). */
+function wireReal(family: 4 | 6, real: { family: 4 | 6; addr: Uint8Array }): Uint8Array {
+  if (family === 4) return real.addr.subarray(0, 4);
+  if (real.family === 6) return real.addr;
   const mapped = new Uint8Array(16);
   mapped[10] = 0xff;
   mapped[11] = 0xff;
-  mapped.set(a.bytes, 12);
+  mapped.set(real.addr.subarray(0, 4), 12);
   return mapped;
 }
 
-/** The real server address named by wire bytes (v4-mapped IPv6 back to IPv4). */
-function realAddress(bytes: Uint8Array): string {
-  const mapped =
-    bytes.length === 16 &&
-    bytes.subarray(0, 10).every((b) => b === 0) &&
-    bytes[10] === 0xff &&
-    bytes[11] === 0xff;
-  return formatIp(mapped ? bytes.subarray(12, 16) : bytes);
+/** The real server's own address from wire bytes (v4-mapped back to IPv4). */
+function realAddress(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 4) return bytes;
+  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return mapped ? bytes.subarray(12, 16) : bytes;
 }
 
-const wire = (a: Uint8Array, family: 4 | 6): Uint8Array => a.slice(0, family === 4 ? 4 : 16);
-
 function remainingMs(now: bigint, lastSeen: bigint, timeout: bigint): number {
-  const left = timeout - (now - lastSeen);
+  const left = timeout - BigInt.asIntN(64, now - lastSeen);
   if (left <= 0n) return 0;
   const ms = left / MS;
   return ms > 0xffffffffn ? 0xffffffff : Number(ms);
 }
 
-/** last-seen stamp that leaves `lifetimeMs` of `timeout` (never in the future). */
-function lastSeenFor(now: bigint, lifetimeMs: number, timeout: bigint): bigint {
-  const used = timeout - BigInt(lifetimeMs) * MS;
-  return used > 0n ? now - used : now;
+/** One walk over the three tables in turn. */
+class TableWalk {
+  readonly #cursors: BatchCursor[];
+  #at = 0;
+
+  constructor(maps: BpfTablesOptions['maps']) {
+    this.#cursors = [maps.conns4, maps.conns6, maps.persist].map((m) => new BatchCursor(m, WALK_BATCH));
+  }
+
+  get done(): boolean {
+    return this.#at >= this.#cursors.length;
+  }
+
+  /** The next batch and which table it came from (0 conns4, 1 conns6, 2 persist), or null at the end. */
+  next(): { table: 0 | 1 | 2; keys: Uint8Array; values: Uint8Array; count: number } | null {
+    while (this.#at < this.#cursors.length) {
+      const b = this.#cursors[this.#at].next();
+      if (b !== null) return { table: this.#at as 0 | 1 | 2, ...b };
+      this.#at++;
+    }
+    return null;
+  }
 }
 
-export class BpfSyncTable implements SyncTable {
-  private readonly d: Required<SyncTableDeps>;
-  /** Entries that named a service or real server this director does not have (config drift). */
-  unknown = 0;
+interface SweepJob {
+  epoch: number;
+  walk: TableWalk;
+}
 
-  constructor(deps: SyncTableDeps) {
-    this.d = { now: () => process.hrtime.bigint(), ...deps };
+export class BpfTables implements LocalTables {
+  readonly #o: BpfTablesOptions;
+  readonly #maps: BpfTablesOptions['maps'];
+  readonly #tables: FlowTables;
+  readonly #now: () => bigint;
+  readonly #events: EventReader | null;
+  readonly #changes = new EntryPacker();
+  #refresh: TableWalk | null = null;
+  #sweep: SweepJob | null = null;
+  readonly counters = { unknown: 0, swept: 0, events: 0, eventsUnknown: 0 };
+
+  constructor(o: BpfTablesOptions) {
+    this.#o = o;
+    this.#maps = o.maps;
+    this.#tables = new FlowTables(o.maps);
+    this.#now = o.now ?? (() => process.hrtime.bigint());
+    this.#events = o.eventsFd === null ? null : new EventReader(o.eventsFd, (ev) => this.#onEvent(ev));
   }
 
-  private service(
-    vip: Uint8Array,
-    vport: number,
-    proto: number,
-  ): { id: number; name: string; key: SvcKey } | null {
-    const family = vip.length === 4 ? 4 : 6;
-    const key: SvcKey = { vip: mapBytes(vip), port: vport, proto, family };
-    const id = this.d.view.lookupServiceId(key) ?? this.d.view.lookupServiceId({ ...key, port: 0 });
-    const svc = id === null ? null : this.d.reconciler.serviceById(id);
-    return svc && id !== null ? { id, name: svc.name, key: svc.key } : null;
+  close(): void {
+    this.#events?.close();
   }
 
-  /**
-   * Many entries at once: services and the config are looked up once per batch and connection
-   * entries are written with one batched syscall per family. Per-entry upserts cost three
-   * syscalls each and top out near 60k entries/s here; the sync must keep up with 100k new
-   * flows/s (issue 6).
-   */
-  upsertMany(entries: readonly SyncEntry[]): void {
-    const cfg = this.d.view.getConfig();
-    const now = this.d.now();
-    const services = new Map<string, ReturnType<BpfSyncTable['service']>>();
-    const reals = new Map<string, ReturnType<Reconciler['findReal']>>();
+  // ---- what the forwarder reports ----
+
+  changes(): Packed {
+    this.#events?.drain();
+    const count = this.#changes.count;
+    return { entries: this.#changes.take(), count };
+  }
+
+  #onEvent(ev: ForwarderEvent): void {
+    this.counters.events++;
+    const e = this.#eventEntry(ev);
+    if (e === null) this.counters.eventsUnknown++;
+    else this.#changes.add(e);
+  }
+
+  /** The sync entry for one of the program's events, or null when its ids are no longer known here. */
+  #eventEntry(ev: ForwarderEvent): SyncEntry | null {
+    const dir = this.#o.directory();
+    const real = dir.real(ev.realId);
+    if (real === undefined) return null;
+    const f = ev.flow;
+    const a = f.family === 4 ? 4 : 16;
+    if (ev.type === DSR.EV_NEW_PERSIST) {
+      const svc = dir.service(ev.svcId);
+      if (svc === undefined) return null;
+      return {
+        kind: 'persist',
+        proto: f.proto,
+        client: f.src.subarray(0, a),
+        clientPort: 0,
+        vip: f.dst.subarray(0, a),
+        vport: svc.key.port,
+        realServer: wireReal(f.family, real),
+        tcpState: 0,
+        lifetimeMs: remainingMs(0n, 0n, svc.persistTimeoutNs),
+      };
+    }
+    return {
+      kind: 'conn',
+      proto: f.proto,
+      client: f.src.subarray(0, a),
+      clientPort: f.sport,
+      vip: f.dst.subarray(0, a),
+      vport: f.dport,
+      realServer: wireReal(f.family, real),
+      tcpState: ev.state,
+      lifetimeMs: remainingMs(0n, 0n, dir.connTimeoutNs(ev.state)),
+    };
+  }
+
+  // ---- reading the tables ----
+
+  /** Turns one batch of a walk into sync entries (live ones only; `onlyOurs`: of our VIPs only). */
+  #pack(
+    b: { table: 0 | 1 | 2; keys: Uint8Array; values: Uint8Array; count: number },
+    out: EntryPacker,
+    onlyOurs: boolean,
+  ): void {
+    const dir = this.#o.directory();
+    const now = this.#now();
+    const kv = new DataView(b.keys.buffer, b.keys.byteOffset, b.keys.byteLength);
+    const vv = new DataView(b.values.buffer, b.values.byteOffset, b.values.byteLength);
+    if (b.table === 2) {
+      const ks = LAYOUT.dsr_persist_key.size;
+      const vs = LAYOUT.dsr_persist.size;
+      for (let i = 0; i < b.count; i++) {
+        const k = i * ks;
+        const v = i * vs;
+        const svc = dir.service(kv.getUint16(k + PK.svc_id, true));
+        const real = dir.real(vv.getUint16(v + P.real_id, true));
+        if (svc === undefined || real === undefined || real.gen !== vv.getUint16(v + P.real_gen, true)) continue;
+        if (svc.gen !== vv.getUint16(v + P.svc_gen, true)) continue;
+        const family = b.keys[k + PK.family] === 4 ? 4 : 6;
+        const a = family === 4 ? 4 : 16;
+        const vip = svc.key.vip.subarray(0, a);
+        if (onlyOurs && !this.#o.ours(vip)) continue;
+        const left = remainingMs(now, vv.getBigUint64(v + P.last_seen_ns, true), svc.persistTimeoutNs);
+        if (left === 0) continue;
+        out.add({
+          kind: 'persist',
+          proto: svc.key.proto,
+          client: b.keys.subarray(k, k + a),
+          clientPort: 0,
+          vip,
+          vport: svc.key.port,
+          realServer: wireReal(family, real),
+          tcpState: 0,
+          lifetimeMs: left,
+        });
+      }
+      return;
+    }
+    const v4 = b.table === 0;
+    const ks = v4 ? LAYOUT.dsr_flow4.size : LAYOUT.dsr_flow.size;
+    const vs = LAYOUT.dsr_conn.size;
+    const a = v4 ? 4 : 16;
+    for (let i = 0; i < b.count; i++) {
+      const k = i * ks;
+      const v = i * vs;
+      const real = dir.real(vv.getUint16(v + C.real_id, true));
+      if (real === undefined || real.gen !== vv.getUint16(v + C.real_gen, true)) continue;
+      const state = b.values[v + C.state];
+      const left = remainingMs(now, vv.getBigUint64(v + C.last_seen_ns, true), dir.connTimeoutNs(state));
+      if (left === 0) continue;
+      const vip = b.keys.subarray(k + (v4 ? F4.dst : F6.dst), k + (v4 ? F4.dst : F6.dst) + a);
+      if (onlyOurs && !this.#o.ours(vip)) continue;
+      out.add({
+        kind: 'conn',
+        proto: b.keys[k + (v4 ? F4.proto : F6.proto)],
+        client: b.keys.subarray(k, k + a),
+        clientPort: kv.getUint16(k + (v4 ? F4.sport : F6.sport), false),
+        vip,
+        vport: kv.getUint16(k + (v4 ? F4.dport : F6.dport), false),
+        realServer: wireReal(v4 ? 4 : 6, real),
+        tcpState: state,
+        lifetimeMs: left,
+      });
+    }
+  }
+
+  openBulk(): BulkSource {
+    let walk: TableWalk | null = new TableWalk(this.#maps);
+    return {
+      next: () => {
+        const out = new EntryPacker();
+        while (walk !== null && out.count === 0) {
+          const b = walk.next();
+          if (b === null) return null;
+          this.#pack(b, out, false);
+        }
+        return walk === null ? null : out.take();
+      },
+      close: () => {
+        walk = null;
+      },
+    };
+  }
+
+  refresh(max: number): Packed & { passDone: boolean } {
+    const out = new EntryPacker();
+    this.#refresh ??= new TableWalk(this.#maps);
+    while (out.count < max) {
+      const b = this.#refresh.next();
+      if (b === null) {
+        this.#refresh = null;
+        const count = out.count;
+        return { entries: out.take(), count, passDone: true };
+      }
+      this.#pack(b, out, true);
+    }
+    const count = out.count;
+    return { entries: out.take(), count, passDone: false };
+  }
+
+  // ---- writing what peers send ----
+
+  upsert(entries: readonly SyncEntry[], epoch: number): void {
+    const dir = this.#o.directory();
+    const now = this.#now();
+    const margin = BigInt(this.#o.marginMs) * MS;
     const conns: [Flow, ConnEntry][] = [];
+    const persists: [PersistKey, PersistEntry][] = [];
     for (const e of entries) {
-      if (e.kind !== 'conn') {
-        this.upsert(e);
+      const svc = dir.serviceFor(e.vip, e.vport, e.proto);
+      const real = svc && e.realServer ? dir.realIn(svc.id, realAddress(e.realServer)) : undefined;
+      if (svc === undefined || real === undefined) {
+        this.counters.unknown++;
         continue;
       }
-      const sk = `${e.proto}/${e.vport}/${e.vip.join('.')}`;
-      let svc = services.get(sk);
-      if (svc === undefined) {
-        svc = this.service(e.vip, e.vport, e.proto);
-        services.set(sk, svc);
-      }
-      // Real servers repeat across a batch: resolve each (service, address) once.
-      const rk = svc && e.realServer ? `${sk}/${e.realServer.join('.')}` : '';
-      let ids = reals.get(rk);
-      if (ids === undefined) {
-        ids = svc && e.realServer ? this.d.reconciler.findReal(svc.name, realAddress(e.realServer)) : null;
-        reals.set(rk, ids);
-      }
-      if (!svc || !ids) {
-        this.unknown++;
+      const family = e.client.length === 4 ? 4 : 6;
+      if (e.kind === 'persist') {
+        if (!(svc.flags & DSR.SVC_F_PERSIST)) {
+          this.counters.unknown++;
+          continue;
+        }
+        persists.push([
+          { client: maskBytes(padded(e.client), svc.mask), svcId: svc.id, family },
+          {
+            lastSeenNs: lastSeenFor(now, e.lifetimeMs, svc.persistTimeoutNs, margin),
+            realId: real.id,
+            realGen: real.gen,
+            svcGen: svc.gen,
+            syncEpoch: epoch,
+          },
+        ]);
         continue;
       }
       const state = validState(e.tcpState, e.proto);
       conns.push([
         flowOf(e),
         {
-          lastSeenNs: lastSeenFor(now, e.lifetimeMs, connTimeout(cfg, state)),
+          lastSeenNs: lastSeenFor(now, e.lifetimeMs, dir.connTimeoutNs(state), margin),
           reportedNs: now,
-          realId: ids.realId,
-          realGen: ids.realGen,
-          svcId: ids.svcId,
-          svcGen: ids.svcGen,
+          realId: real.id,
+          realGen: real.gen,
+          svcId: svc.id,
+          svcGen: svc.gen,
           state,
+          syncEpoch: epoch,
         },
       ]);
     }
-    // Buffers sized to the batch: putConns allocates `batch` slots per family.
-    if (conns.length) this.d.tables.putConns(conns, Math.min(conns.length, 65536));
-  }
-
-  upsert(e: SyncEntry): void {
-    if (e.kind === 'conn-delete') {
-      this.remove(e);
-      return;
-    }
-    if (e.kind === 'conn') {
-      this.upsertMany([e]);
-      return;
-    }
-    const svc = this.service(e.vip, e.vport, e.proto);
-    const ids = svc && e.realServer ? this.d.reconciler.findReal(svc.name, realAddress(e.realServer)) : null;
-    if (!svc || !ids) {
-      this.unknown++;
-      return;
-    }
-    const now = this.d.now();
-    const family = e.client.length === 4 ? 4 : 6;
-    const entry = this.d.view.getService(ids.svcId);
-    if (!entry || !(entry.flags & DSR.SVC_F_PERSIST)) {
-      this.unknown++;
-      return;
-    }
-    this.d.tables.putPersist(
-      { client: maskBytes(mapBytes(e.client), entry.mask), svcId: ids.svcId, family },
-      {
-        lastSeenNs: lastSeenFor(now, e.lifetimeMs, entry.persistTimeoutNs),
-        realId: ids.realId,
-        realGen: ids.realGen,
-        svcGen: ids.svcGen,
-      },
-    );
+    if (conns.length > 0) this.#tables.putConns(conns, Math.min(conns.length, 65536));
+    this.#tables.putPersists(persists);
   }
 
   remove(e: SyncEntry): void {
-    if (e.kind !== 'persist') {
-      this.d.tables.deleteConn(flowOf(e));
-      return;
-    }
-    const svc = this.service(e.vip, e.vport, e.proto);
-    const entry = svc ? this.d.view.getService(svc.id) : null;
-    if (!svc || !entry) return;
-    const family = e.client.length === 4 ? 4 : 6;
-    this.d.tables.deletePersist({ client: maskBytes(mapBytes(e.client), entry.mask), svcId: svc.id, family });
+    if (e.kind !== 'persist') this.#tables.deleteConn(flowOf(e));
   }
 
-  *entries(): Iterable<SyncEntry> {
-    const cfg = this.d.view.getConfig();
-    const now = this.d.now();
-    const out: SyncEntry[] = [];
-    this.d.tables.forEachConn((flow, c) => {
-      const timeout = connTimeout(cfg, c.state);
-      const real = this.d.reconciler.realById(c.realId);
-      if (!real || real.gen !== c.realGen || isExpired(now, c.lastSeenNs, timeout)) return;
-      out.push({
-        kind: 'conn',
-        proto: flow.proto,
-        client: wire(flow.src, flow.family),
-        clientPort: flow.sport,
-        vip: wire(flow.dst, flow.family),
-        vport: flow.dport,
-        realServer: wireAddr(real.address, flow.family),
-        tcpState: c.state,
-        lifetimeMs: remainingMs(now, c.lastSeenNs, timeout),
-      });
-    });
-    this.d.tables.forEachPersist((key, p) => {
-      const svc = this.d.reconciler.serviceById(key.svcId);
-      const entry = svc ? this.d.view.getService(key.svcId) : null;
-      const real = this.d.reconciler.realById(p.realId);
-      if (!svc || !entry || !real || real.gen !== p.realGen || svc.gen !== p.svcGen) return;
-      if (isExpired(now, p.lastSeenNs, entry.persistTimeoutNs)) return;
-      out.push({
-        kind: 'persist',
-        proto: svc.key.proto,
-        client: wire(key.client, key.family),
-        clientPort: 0,
-        vip: wire(svc.key.vip, key.family),
-        vport: svc.key.port,
-        realServer: wireAddr(real.address, key.family),
-        tcpState: 0,
-        lifetimeMs: remainingMs(now, p.lastSeenNs, entry.persistTimeoutNs),
-      });
-    });
-    yield* out;
+  sweep(epoch: number): void {
+    this.#sweep = { epoch, walk: new TableWalk(this.#maps) };
   }
+
+  /** Whether a sweep is under way. */
+  get sweeping(): boolean {
+    return this.#sweep !== null;
+  }
+
+  /**
+   * Continues a sweep by up to `batches` table batches: entries of peers' VIPs (not ours) stamped
+   * with another epoch than the last bulk's are gone on the peer, and go here too.
+   */
+  work(batches = 4): void {
+    const job = this.#sweep;
+    if (job === null) return;
+    const dir = this.#o.directory();
+    for (let n = 0; n < batches; n++) {
+      const b = job.walk.next();
+      if (b === null) {
+        this.#sweep = null;
+        return;
+      }
+      const map = b.table === 0 ? this.#maps.conns4 : b.table === 1 ? this.#maps.conns6 : this.#maps.persist;
+      const ks = map.keySize;
+      const vs = map.valueSize;
+      const vv = new DataView(b.values.buffer, b.values.byteOffset, b.values.byteLength);
+      const kv = new DataView(b.keys.buffer, b.keys.byteOffset, b.keys.byteLength);
+      const doomed: Uint8Array[] = [];
+      for (let i = 0; i < b.count; i++) {
+        if (vv.getUint16(i * vs + (b.table === 2 ? P.sync_epoch : C.sync_epoch), true) === job.epoch) continue;
+        const k = i * ks;
+        let vip: Uint8Array | undefined;
+        if (b.table === 0) vip = b.keys.subarray(k + F4.dst, k + F4.dst + 4);
+        else if (b.table === 1) vip = b.keys.subarray(k + F6.dst, k + F6.dst + 16);
+        else {
+          // A persistence entry names its service; one gone from the config is stale here anyway.
+          const svc = dir.service(kv.getUint16(k + PK.svc_id, true));
+          vip = svc?.key.vip.subarray(0, b.keys[k + PK.family] === 4 ? 4 : 16);
+        }
+        if (vip !== undefined && this.#o.ours(vip)) continue;
+        doomed.push(b.keys.slice(k, k + ks));
+      }
+      if (doomed.length > 0) {
+        const packed = new Uint8Array(doomed.length * ks);
+        doomed.forEach((k, i) => {
+          packed.set(k, i * ks);
+        });
+        this.counters.swept += map.deleteBatch(packed, doomed.length);
+      }
+    }
+  }
+}
+
+/** A last-seen stamp that leaves `lifetimeMs` plus `margin` of `timeout` (it may lie ahead of now). */
+function lastSeenFor(now: bigint, lifetimeMs: number, timeout: bigint, margin: bigint): bigint {
+  return now - (timeout - BigInt(lifetimeMs) * MS - margin);
 }
 
 function validState(state: number, proto: number): number {
@@ -243,55 +410,12 @@ function validState(state: number, proto: number): number {
 
 /** The flow of an entry; IPv4 keys read only the first 4 bytes, so no padded copies are made. */
 function flowOf(e: SyncEntry): Flow {
-  const family = e.client.length === 4 ? 4 : 6;
   return {
     src: e.client,
     dst: e.vip,
     sport: e.clientPort,
     dport: e.vport,
     proto: e.proto,
-    family,
-  };
-}
-
-/**
- * The sync entry for one of the program's events (null when its real server
- * or service is no longer known here, e.g. just removed).
- */
-export function eventToSyncEntry(
-  ev: ForwarderEvent,
-  deps: { reconciler: Reconciler; view: ForwarderView },
-  cfg: ForwarderConfig = deps.view.getConfig(),
-): SyncEntry | null {
-  const real = deps.reconciler.realById(ev.realId);
-  if (!real) return null;
-  const f = ev.flow;
-  const family = f.family;
-  if (ev.type === DSR.EV_NEW_PERSIST) {
-    const svc = deps.reconciler.serviceById(ev.svcId);
-    const entry = svc ? deps.view.getService(ev.svcId) : null;
-    if (!svc || !entry) return null;
-    return {
-      kind: 'persist',
-      proto: f.proto,
-      client: wire(f.src, family),
-      clientPort: 0,
-      vip: wire(f.dst, family),
-      vport: svc.key.port,
-      realServer: wireAddr(real.address, family),
-      tcpState: 0,
-      lifetimeMs: remainingMs(0n, 0n, entry.persistTimeoutNs),
-    };
-  }
-  return {
-    kind: 'conn',
-    proto: f.proto,
-    client: wire(f.src, family),
-    clientPort: f.sport,
-    vip: wire(f.dst, family),
-    vport: f.dport,
-    realServer: wireAddr(real.address, family),
-    tcpState: ev.state,
-    lifetimeMs: remainingMs(0n, 0n, connTimeout(cfg, ev.state)),
+    family: e.client.length === 4 ? 4 : 6,
   };
 }

@@ -96,19 +96,42 @@ export function writeEntry(buf: Buffer, off: number, e: SyncEntry): number {
 
 export type EntryDecode = { ok: true; entries: SyncEntry[] } | { ok: false; reason: string };
 
+/** Bytes of the entry that starts at buf[off], from its first byte; 0 when that byte names no kind. */
+export function entrySizeAt(buf: Uint8Array, off: number): number {
+  const kind = KIND_BY_CODE.get(buf[off] & ~V6_FLAG);
+  if (kind === undefined) return 0;
+  return FIXED + (buf[off] & V6_FLAG ? 16 : 4) * (kind === 'conn-delete' ? 2 : 3);
+}
+
+export type EntryCheck = { ok: true; count: number } | { ok: false; reason: string };
+
+/**
+ * Checks that whole, well-formed entries fill `buf[start, end)` exactly, without decoding them:
+ * what a DATA message carries is checked once on receipt and decoded only where it is applied.
+ */
+export function checkEntries(buf: Uint8Array, start: number, end: number, max = 4096): EntryCheck {
+  let count = 0;
+  for (let off = start; off < end; count++) {
+    if (end - off < FIXED) return { ok: false, reason: 'truncated entry' };
+    const size = entrySizeAt(buf, off);
+    if (size === 0) return { ok: false, reason: 'unknown entry kind' };
+    if (buf[off + 3] !== 0) return { ok: false, reason: 'reserved entry byte set' };
+    if (end - off < size) return { ok: false, reason: 'truncated entry' };
+    if (count >= max) return { ok: false, reason: 'too many entries' };
+    off += size;
+  }
+  return { ok: true, count };
+}
+
 /** Decodes a run of entries filling `buf[start, end)` exactly; any malformation rejects the whole run. */
 export function readEntries(buf: Buffer, start: number, end: number, max = 4096): EntryDecode {
+  const check = checkEntries(buf, start, end, max);
+  if (!check.ok) return check;
   const entries: SyncEntry[] = [];
-  let off = start;
-  while (off < end) {
-    if (end - off < FIXED) return { ok: false, reason: 'truncated entry' };
-    const kind = KIND_BY_CODE.get(buf[off] & ~V6_FLAG);
-    if (!kind) return { ok: false, reason: 'unknown entry kind' };
-    if (buf[off + 3] !== 0) return { ok: false, reason: 'reserved entry byte set' };
+  for (let off = start; off < end; ) {
+    const size = entrySizeAt(buf, off);
+    const kind = KIND_BY_CODE.get(buf[off] & ~V6_FLAG) as SyncEntryKind;
     const a = buf[off] & V6_FLAG ? 16 : 4;
-    const size = FIXED + a * (kind === 'conn-delete' ? 2 : 3);
-    if (end - off < size) return { ok: false, reason: 'truncated entry' };
-    if (entries.length >= max) return { ok: false, reason: 'too many entries' };
     const p = off + FIXED;
     entries.push({
       kind,
@@ -126,4 +149,49 @@ export function readEntries(buf: Buffer, start: number, end: number, max = 4096)
     off += size;
   }
   return { ok: true, entries };
+}
+
+/** Encodes entries back to back into a buffer of exactly their size. */
+export function packEntries(entries: readonly SyncEntry[]): Buffer {
+  const out = Buffer.alloc(entries.reduce((n, e) => n + entrySize(e), 0));
+  let off = 0;
+  for (const e of entries) off = writeEntry(out, off, e);
+  return out;
+}
+
+/**
+ * A buffer that entries are encoded into one after another, handed on in pieces of whole entries
+ * (`take`): how live updates and bulk chunks are built without an object per entry in flight.
+ */
+export class EntryPacker {
+  #buf: Buffer;
+  #used = 0;
+  count = 0;
+
+  constructor(capacity = 64 * 1024) {
+    this.#buf = Buffer.alloc(capacity);
+  }
+
+  get bytes(): number {
+    return this.#used;
+  }
+
+  add(e: SyncEntry): void {
+    const size = entrySize(e);
+    if (this.#used + size > this.#buf.length) {
+      const bigger = Buffer.alloc(Math.max(this.#buf.length * 2, this.#used + size));
+      this.#buf.copy(bigger, 0, 0, this.#used);
+      this.#buf = bigger;
+    }
+    this.#used = writeEntry(this.#buf, this.#used, e);
+    this.count++;
+  }
+
+  /** Everything added since the last take, as its own buffer; the packer starts empty again. */
+  take(): Buffer {
+    const out = Buffer.from(this.#buf.subarray(0, this.#used));
+    this.#used = 0;
+    this.count = 0;
+    return out;
+  }
 }

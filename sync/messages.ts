@@ -4,14 +4,13 @@
  * session id: a restarted sender starts a new stream at seq 1, and receivers
  * know from the session change that they must resync.
  */
-import type { SyncEntry } from './entries.ts';
-
 /** DATA flags: a bulk resync's first and last message (they may carry entries too). */
 export const BULK_BEGIN = 0x01;
 export const BULK_END = 0x02;
 
 export type SyncMessage =
-  | { type: 'data'; seq: number; flags: number; bulkId: number; entries: SyncEntry[] }
+  /** `entries`: whole entries encoded back to back (entries.ts), as they travel. */
+  | { type: 'data'; seq: number; flags: number; bulkId: number; entries: Buffer }
   /** Cumulative: every DATA of `stream` up to and including `upTo` arrived. */
   | { type: 'ack'; stream: bigint; upTo: number }
   /** These seq ranges (inclusive) of `stream` are missing. */

@@ -4,8 +4,11 @@ export interface SyncOptions {
   maxDatagram: number;
   /** DATA messages in flight (sent, not acknowledged) per peer; more wait in the queue. */
   window: number;
-  /** Entries queued for a peer at most; beyond, the oldest are dropped and the peer resyncs. */
-  maxQueuedEntries: number;
+  /**
+   * Bytes of live entries queued for a peer at most (24 bytes an IPv4 entry): beyond, the queue is
+   * dropped and the peer resyncs in bulk, so a peer away for long costs memory up to this bound only.
+   */
+  maxQueuedBytes: number;
   /** Floor of the retransmission timeout; the timeout itself follows the measured RTT (RFC 6298). */
   rtoMs: number;
   /** New DATA datagrams sent per tick at most (pacing). */
@@ -33,7 +36,7 @@ export interface SyncOptions {
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   maxDatagram: 1400,
   window: 512,
-  maxQueuedEntries: 4_000_000,
+  maxQueuedBytes: 32 << 20,
   rtoMs: 20,
   batchDelayMs: 1,
   maxBurst: 64,

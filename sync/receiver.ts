@@ -4,26 +4,42 @@
  * to apply (in the sender's order) and state changes out.
  *
  * In sync means: the peer's whole tables arrived (a bulk resync we asked for
- * completed, in order) and every live update since, with no gap open. Only
- * then may this director preempt or accept a planned handover (issue 6,
- * takeover gating). A new stream (the peer restarted), a RESET (the peer
- * dropped data for us) or silence longer than `peerDeadMs` ends it; the
- * first two start a new bulk request.
+ * completed, in order), every live update since was delivered, no gap is
+ * open, and the peer is not silent. Only then may this director preempt or
+ * accept a planned handover (takeover gating). A new stream (the peer
+ * restarted) or a RESET (the peer dropped data for us) starts a new bulk
+ * request; a gap (a lost datagram not yet repaired) or silence longer than
+ * `peerDeadMs` suspends it until repaired or heard again.
+ *
+ * A bulk request is sent again, with the same id, until the bulk begins:
+ * the sender treats a repeated id as the same request, so a slow bulk is
+ * never restarted by our own retries.
  */
-import type { SyncEntry } from './entries.ts';
+import { entrySizeAt } from './entries.ts';
 import { BULK_BEGIN, BULK_END, MAX_NACK_RANGES, type SyncMessage } from './messages.ts';
 import type { SyncOptions } from './options.ts';
+
+/** Entries in a checked run (the codec checked it on receipt). */
+function entryCount(entries: Buffer): number {
+  let n = 0;
+  for (let off = 0; off < entries.length; n++) off += entrySizeAt(entries, off);
+  return n;
+}
 
 type Data = Extract<SyncMessage, { type: 'data' }>;
 type StreamMessage = Extract<SyncMessage, { type: 'data' | 'keepalive' | 'reset' }>;
 
 export type ReceiverState = 'waiting' | 'resyncing' | 'in-sync' | 'lost';
 
+/** Why the receiver is not in sync, or null when it is. */
+export type NotInSync = 'waiting' | 'resyncing' | 'bulk-pending' | 'gap' | 'lost' | null;
+
 /**
- * What to do to the local tables, in order. A bulk is bracketed so the table can drop, at its end,
- * entries the bulk did not mention (deleted on the peer while we were not listening).
+ * What to do to the local tables, in order: entries as they travelled (encoded back to back). A bulk
+ * is bracketed so the table can drop, at its end, entries the bulk did not mention (deleted on the
+ * peer while we were not listening).
  */
-export type ApplyOp = { op: 'entry'; entry: SyncEntry } | { op: 'bulk-begin' } | { op: 'bulk-end' };
+export type ApplyOp = { op: 'entries'; entries: Buffer } | { op: 'bulk-begin' } | { op: 'bulk-end' };
 
 export interface ReceiverStep {
   send: SyncMessage[];
@@ -35,6 +51,8 @@ export interface ReceiverStep {
 export interface ReceiverStatus {
   state: ReceiverState;
   inSync: boolean;
+  /** Why not in sync: no bulk asked yet, bulk asked, bulk under way, a gap open, peer silent. */
+  notInSync: NotInSync;
   /** The peer's stream (session id) we follow, as a decimal string. */
   stream: string | null;
   /** Last seq delivered in order. */
@@ -83,7 +101,23 @@ export class SyncReceiver {
   }
 
   get inSync(): boolean {
-    return this.#state === 'in-sync';
+    return this.notInSync === null;
+  }
+
+  get notInSync(): NotInSync {
+    const state = this.#state;
+    if (state === 'in-sync') return this.#gapOpen ? 'gap' : null;
+    if (state === 'resyncing' && this.#bulkStarted) return 'bulk-pending';
+    return state;
+  }
+
+  /** A seq the peer announced has not been delivered yet. */
+  get #gapOpen(): boolean {
+    return this.#highestKnown >= this.#expected;
+  }
+
+  get state(): ReceiverState {
+    return this.#state;
   }
 
   get #state(): ReceiverState {
@@ -111,7 +145,7 @@ export class SyncReceiver {
     } else {
       this.#c.resets++;
       if (m.from > this.#expected) this.#skipTo(m.from, out);
-      this.#requestBulk(now, out);
+      this.#requestBulk(now, out, true);
     }
     if (this.#state !== before) out.state = this.#state;
     return out;
@@ -121,7 +155,7 @@ export class SyncReceiver {
   resync(now: number): ReceiverStep {
     const out: ReceiverStep = { send: [], apply: [] };
     const before = this.#state;
-    this.#requestBulk(now, out);
+    this.#requestBulk(now, out, true);
     if (this.#state !== before) out.state = this.#state;
     return out;
   }
@@ -130,13 +164,13 @@ export class SyncReceiver {
   tick(now: number): ReceiverStep {
     const out: ReceiverStep = { send: [], apply: [] };
     const before = this.#state;
-    if (this.#bulkRequestedAt === undefined && !this.#complete) this.#requestBulk(now, out);
+    if (this.#bulkRequestedAt === undefined && !this.#complete) this.#requestBulk(now, out, true);
     else if (
       this.#bulkRequestedAt !== undefined &&
       !this.#bulkStarted &&
       now - this.#bulkRequestedAt >= this.#o.bulkRetryMs
     ) {
-      this.#requestBulk(now, out);
+      this.#requestBulk(now, out, false);
     }
     this.#nackGaps(now, out, false);
     this.#maybeAck(now, out, false);
@@ -149,6 +183,7 @@ export class SyncReceiver {
     return {
       state: this.#state,
       inSync: this.inSync,
+      notInSync: this.notInSync,
       stream: this.#stream === undefined ? null : this.#stream.toString(),
       deliveredUpTo: this.#expected - 1,
       highestKnown: this.#highestKnown,
@@ -170,7 +205,7 @@ export class SyncReceiver {
     this.#highestKnown = this.#expected - 1;
     this.#complete = false;
     const startsOurBulk = m.type === 'data' && m.flags & BULK_BEGIN && m.bulkId === this.#bulkId;
-    if (!startsOurBulk) this.#requestBulk(now, out);
+    if (!startsOurBulk) this.#requestBulk(now, out, true);
   }
 
   #data(now: number, m: Data, out: ReceiverStep): void {
@@ -202,9 +237,10 @@ export class SyncReceiver {
       this.#c.bulkEntries = 0;
       out.apply.push({ op: 'bulk-begin' });
     }
-    for (const entry of m.entries) out.apply.push({ op: 'entry', entry });
-    this.#c.applied += m.entries.length;
-    if (this.#bulkStarted) this.#c.bulkEntries += m.entries.length;
+    const count = entryCount(m.entries);
+    if (count > 0) out.apply.push({ op: 'entries', entries: m.entries });
+    this.#c.applied += count;
+    if (this.#bulkStarted) this.#c.bulkEntries += count;
     if (m.flags & BULK_END && m.bulkId === this.#bulkId && this.#bulkStarted) {
       this.#c.bulksCompleted++;
       this.#bulkStarted = false;
@@ -219,16 +255,20 @@ export class SyncReceiver {
       const m = this.#buffer.get(s);
       if (m) {
         this.#buffer.delete(s);
-        for (const entry of m.entries) out.apply.push({ op: 'entry', entry });
-        this.#c.applied += m.entries.length;
+        const count = entryCount(m.entries);
+        if (count > 0) out.apply.push({ op: 'entries', entries: m.entries });
+        this.#c.applied += count;
       }
     }
     this.#expected = seq;
   }
 
-  #requestBulk(now: number, out: ReceiverStep): void {
-    this.#bulkId = this.#nextBulkId;
-    this.#nextBulkId = (this.#nextBulkId % 0xffffffff) + 1;
+  /** Asks for a bulk: a new one (`renew`), or the one asked for already, again. */
+  #requestBulk(now: number, out: ReceiverStep, renew: boolean): void {
+    if (renew || this.#bulkId === 0) {
+      this.#bulkId = this.#nextBulkId;
+      this.#nextBulkId = (this.#nextBulkId % 0xffffffff) + 1;
+    }
     this.#bulkRequestedAt = now;
     this.#bulkStarted = false;
     this.#complete = false;

@@ -6,36 +6,57 @@
  * Reliability: DATA messages carry consecutive sequence numbers; the peer
  * acknowledges cumulatively and reports gaps (NACK), which are sent again;
  * what is neither acknowledged nor reported within the RTO is sent again too
- * (a lost tail). At most `window` messages are in flight, which paces a bulk
- * resync of a million entries without flooding the socket buffer. When the
- * queue overflows (a peer gone for long), the oldest entries are dropped and
- * counted; the peer learns of the hole by a RESET and resyncs in bulk.
+ * (a lost tail). At most `window` messages are in flight: the peer's ACKs
+ * pace everything we send, a bulk of a million entries included, so a slow
+ * receiver slows the sender down instead of losing data.
+ *
+ * Two kinds of data share the window:
+ * - live updates (new flows, state changes, refreshes), held encoded in a
+ *   queue bounded in bytes. When it overflows (a peer gone for long), it is
+ *   dropped whole and the peer learns of the hole by a RESET and resyncs;
+ * - at most one bulk answer, read from its source chunk by chunk only as
+ *   the window lets messages go: memory stays bounded whatever the table
+ *   size. A request for the bulk being served is a retry and changes
+ *   nothing; a request with another id replaces it.
+ * When both are waiting, messages alternate between them, so live updates
+ * keep flowing during a bulk and a bulk completes under any live load.
  */
-import { entrySize, type SyncEntry } from './entries.ts';
+import { entrySizeAt } from './entries.ts';
 import { BULK_BEGIN, BULK_END, type SyncMessage } from './messages.ts';
 import type { SyncOptions } from './options.ts';
 import { SyncCodec } from './wire.ts';
 
+type Data = Extract<SyncMessage, { type: 'data' }>;
+
 interface InFlight {
-  message: Extract<SyncMessage, { type: 'data' }>;
+  message: Data;
   firstSentAt: number;
   sentAt: number;
   rto: number;
   retries: number;
 }
 
-/**
- * A queued item: a live entry, or a whole bulk answer. A bulk is read lazily from its source (the
- * forwarder's maps, page by page) as the window lets messages go, so a million entries cost no
- * memory here. Changes made while it is read are queued behind it and so applied after it.
- */
-type Queued =
-  | { entry: SyncEntry }
-  | { bulk: number; source: Iterator<SyncEntry>; started: boolean; next?: SyncEntry };
+/** Where a bulk answer's entries come from, a chunk of whole encoded entries at a time. */
+export interface BulkSource {
+  /** The next chunk, or null when the tables have been read to the end. */
+  next(): Buffer | null;
+  /** Releases what the source holds (a table cursor); called once, when done or replaced. */
+  close(): void;
+}
+
+interface Bulk {
+  id: number;
+  source: BulkSource;
+  begun: boolean;
+  /** The unsent rest of the chunk read last. */
+  chunk: Buffer;
+}
 
 export interface SenderStatus {
-  /** Entries waiting to be put into a message. */
+  /** Live entries waiting to be put into a message. */
   queued: number;
+  /** Their bytes. */
+  queuedBytes: number;
   /** Messages sent and not acknowledged. */
   inFlight: number;
   /** Age of the oldest unacknowledged message, ms (0 when none). */
@@ -47,6 +68,8 @@ export interface SenderStatus {
   entriesSent: number;
   bytesSent: number;
   bulksServed: number;
+  /** The bulk being sent, if any: its id and the entries sent of it so far. */
+  bulk: { id: number; entriesSent: number } | null;
   /** Smoothed round-trip time to the peer, ms (null before the first sample). */
   srttMs: number | null;
   rtoMs: number;
@@ -56,8 +79,16 @@ export class SyncSender {
   readonly #o: SyncOptions;
   readonly #budget: number;
   readonly #stream: bigint;
-  readonly #queue: Queued[] = [];
-  #queueHead = 0;
+  /** Live entries, encoded, oldest first; #liveHead is how far the first buffer was sent. */
+  #live: Buffer[] = [];
+  #liveHead = 0;
+  #liveBytes = 0;
+  #liveEntries = 0;
+  #oldestLiveAt = 0;
+  #bulk: Bulk | undefined;
+  #bulkEntriesSent = 0;
+  /** Whose turn it is when live updates and a bulk both wait. */
+  #bulkTurn = false;
   readonly #inFlight = new Map<number, InFlight>();
   #nextSeq = 1;
   #ackedUpTo = 0;
@@ -65,9 +96,6 @@ export class SyncSender {
   /** Data for the peer was dropped; until it asks for a bulk, we keep telling it (RESET). */
   #resetOutstanding = false;
   #lastResetAt = Number.NEGATIVE_INFINITY;
-  #queuedEntries = 0;
-  #queuedBytes = 0;
-  #oldestQueuedAt = 0;
   #srtt: number | undefined;
   #rttvar = 0;
   /** Current retransmission timeout, from RTT samples (RFC 6298), never below options.rtoMs. */
@@ -83,22 +111,38 @@ export class SyncSender {
     this.#rto = Math.max(options.rtoMs, 200);
   }
 
-  /** Live updates (new flows, persistence entries, deletions) for the peer. */
-  enqueue(entries: readonly SyncEntry[], now: number): void {
+  /** Live updates (new flows, state changes, refreshes, deletions), whole entries encoded back to back. */
+  enqueue(entries: Buffer, count: number, now: number): void {
     if (entries.length === 0) return;
-    if (this.#queuedEntries === 0) this.#oldestQueuedAt = now;
-    for (const entry of entries) {
-      this.#queue.push({ entry });
-      this.#queuedBytes += entrySize(entry);
-    }
-    this.#queuedEntries += entries.length;
-    this.#bound();
+    if (this.#liveEntries === 0) this.#oldestLiveAt = now;
+    this.#live.push(entries);
+    this.#liveBytes += entries.length;
+    this.#liveEntries += count;
+    if (this.#liveBytes > this.#o.maxQueuedBytes) this.#overflow();
   }
 
-  /** A bulk resync answer: the whole tables, bracketed so the peer knows when it is complete. */
-  bulk(bulkId: number, entries: Iterable<SyncEntry>): void {
-    this.#queue.push({ bulk: bulkId, source: entries[Symbol.iterator](), started: false });
+  /**
+   * A bulk resync answer: the whole tables, read from the source `open` makes, bracketed so the peer
+   * knows when it is complete. Returns false (and opens nothing) when bulk `id` is being sent already.
+   */
+  bulk(id: number, open: () => BulkSource): boolean {
+    if (this.#bulk?.id === id) return false;
+    this.#bulk?.source.close();
+    this.#bulk = { id, source: open(), begun: false, chunk: Buffer.alloc(0) };
+    this.#bulkEntriesSent = 0;
     this.#counters.bulksServed++;
+    return true;
+  }
+
+  /** Stops a bulk in progress (the peer is gone); its source is released. */
+  dropBulk(): void {
+    this.#bulk?.source.close();
+    this.#bulk = undefined;
+  }
+
+  /** Bytes of live entries waiting. */
+  get queuedBytes(): number {
+    return this.#liveBytes;
   }
 
   /** Timers: send what is queued (within the window), resend what timed out, keep alive. */
@@ -115,17 +159,11 @@ export class SyncSender {
     // At most maxBurst new datagrams per call: a whole window at once overflows rings on the way
     // (veth rings hold 256 frames, NIC rings a few hundred) and what overflows comes back as
     // retransmits; the driver calls tick every couple of milliseconds anyway.
-    let burst = 0;
-    while (
-      burst++ < this.#o.maxBurst &&
-      this.#inFlight.size < this.#o.window &&
-      this.#queueHead < this.#queue.length &&
-      this.#ready(now)
-    ) {
-      const m = this.#build();
+    for (let burst = 0; burst < this.#o.maxBurst && this.#inFlight.size < this.#o.window; burst++) {
+      const m = this.#build(now);
+      if (m === null) break;
       this.#inFlight.set(m.seq, { message: m, firstSentAt: now, sentAt: now, rto: this.#rto, retries: 0 });
       out.push(m);
-      if (this.#queuedEntries > 0) this.#oldestQueuedAt = now;
     }
     if (out.length > 0) this.#lastSentAt = now;
     else if (now - this.#lastSentAt >= this.#o.keepaliveMs) {
@@ -166,27 +204,114 @@ export class SyncSender {
   status(now: number): SenderStatus {
     const first = this.#inFlight.get(this.#ackedUpTo + 1);
     return {
-      queued: this.#queuedEntries,
+      queued: this.#liveEntries,
+      queuedBytes: this.#liveBytes,
       inFlight: this.#inFlight.size,
       oldestUnackedMs: first ? now - first.firstSentAt : 0,
       highestSeq: this.#nextSeq - 1,
       ackedUpTo: this.#ackedUpTo,
       ...this.#counters,
+      bulk: this.#bulk ? { id: this.#bulk.id, entriesSent: this.#bulkEntriesSent } : null,
       srttMs: this.#srtt ?? null,
       rtoMs: this.#rto,
     };
   }
 
   /**
-   * Whether to put queued entries in a message now: when a full message's worth is queued, when
-   * the oldest has waited batchDelayMs (Nagle-like: a few entries per datagram would multiply
-   * the per-datagram cost), or when a bulk is at the head (its entries are all there already).
+   * Live entries go into a message once a full message's worth waits or the oldest has waited
+   * batchDelayMs (Nagle-like: a few entries per datagram would multiply the per-datagram cost).
    */
-  #ready(now: number): boolean {
-    if (this.#queuedEntries === 0) return true; // only bulks (or nothing) queued
-    const head = this.#queue[this.#queueHead];
-    if (head && 'bulk' in head) return true;
-    return this.#queuedBytes >= this.#budget || now - this.#oldestQueuedAt >= this.#o.batchDelayMs;
+  #liveReady(now: number): boolean {
+    if (this.#liveBytes === 0) return false;
+    return this.#liveBytes >= this.#budget || now - this.#oldestLiveAt >= this.#o.batchDelayMs;
+  }
+
+  /** The next DATA message: live or bulk, alternating when both wait; null when neither does. */
+  #build(now: number): Data | null {
+    const live = this.#liveReady(now);
+    if (this.#bulk !== undefined && (this.#bulkTurn || !live)) {
+      this.#bulkTurn = false;
+      return this.#buildBulk(this.#bulk);
+    }
+    if (!live) return null;
+    this.#bulkTurn = true;
+    return this.#buildLive(now);
+  }
+
+  #buildLive(now: number): Data {
+    const parts: Buffer[] = [];
+    let used = 0;
+    let count = 0;
+    while (this.#live.length > 0) {
+      const head = this.#live[0];
+      let end = this.#liveHead;
+      while (end < head.length) {
+        const size = entrySizeAt(head, end);
+        if (used + (end - this.#liveHead) + size > this.#budget) break;
+        end += size;
+        count++;
+      }
+      if (end > this.#liveHead) {
+        parts.push(head.subarray(this.#liveHead, end));
+        used += end - this.#liveHead;
+      }
+      if (end < head.length) {
+        this.#liveHead = end;
+        break;
+      }
+      this.#live.shift();
+      this.#liveHead = 0;
+    }
+    this.#liveBytes -= used;
+    this.#liveEntries -= count;
+    if (this.#liveEntries > 0) this.#oldestLiveAt = now;
+    return this.#data(0, 0, parts.length === 1 ? parts[0] : Buffer.concat(parts, used), count);
+  }
+
+  #buildBulk(b: Bulk): Data {
+    let flags = 0;
+    if (!b.begun) {
+      b.begun = true;
+      flags |= BULK_BEGIN;
+    }
+    const parts: Buffer[] = [];
+    let used = 0;
+    let count = 0;
+    for (;;) {
+      if (b.chunk.length === 0) {
+        const next = b.source.next();
+        if (next === null) {
+          flags |= BULK_END;
+          b.source.close();
+          this.#bulk = undefined;
+          break;
+        }
+        b.chunk = next;
+        continue;
+      }
+      let end = 0;
+      while (end < b.chunk.length) {
+        const size = entrySizeAt(b.chunk, end);
+        if (used + end + size > this.#budget) break;
+        end += size;
+        count++;
+      }
+      if (end > 0) {
+        parts.push(b.chunk.subarray(0, end));
+        used += end;
+        b.chunk = b.chunk.subarray(end);
+      }
+      if (b.chunk.length > 0) break; // the message is full
+    }
+    this.#bulkEntriesSent += count;
+    return this.#data(flags, b.id, Buffer.concat(parts, used), count);
+  }
+
+  #data(flags: number, bulkId: number, entries: Buffer, count: number): Data {
+    const seq = this.#nextSeq++;
+    this.#counters.entriesSent += count;
+    this.#counters.bytesSent += entries.length;
+    return { type: 'data', seq, flags, bulkId, entries };
   }
 
   /** RTT sample from a message sent once and acknowledged (Karn's rule), RFC 6298 §2. */
@@ -217,76 +342,18 @@ export class SyncSender {
     this.#ackedUpTo = upTo;
   }
 
-  /** Packs queued items into one DATA message that fits the datagram budget. */
-  #build(): Extract<SyncMessage, { type: 'data' }> {
-    const entries: SyncEntry[] = [];
-    let used = 0;
-    let flags = 0;
-    let bulkId = 0;
-    const fits = (e: SyncEntry) => used + entrySize(e) <= this.#budget;
-    const take = (e: SyncEntry) => {
-      entries.push(e);
-      used += entrySize(e);
-    };
-    while (this.#queueHead < this.#queue.length) {
-      const q = this.#queue[this.#queueHead];
-      if ('entry' in q) {
-        if (!fits(q.entry)) break;
-        take(q.entry);
-        this.#queuedEntries--;
-        this.#queuedBytes -= entrySize(q.entry);
-        this.#queueHead++;
-        continue;
-      }
-      // A bulk's entries travel in messages of their own, so BULK_BEGIN marks where they start.
-      if (!q.started) {
-        if (entries.length > 0) break;
-        q.started = true;
-        flags |= BULK_BEGIN;
-      }
-      bulkId = q.bulk;
-      for (;;) {
-        if (q.next === undefined) {
-          const r = q.source.next();
-          if (r.done) {
-            flags |= BULK_END;
-            this.#queueHead++;
-            break;
-          }
-          q.next = r.value;
-        }
-        if (!fits(q.next)) break;
-        take(q.next);
-        q.next = undefined;
-      }
-      break;
-    }
-    this.#compact();
-    const seq = this.#nextSeq++;
-    this.#counters.entriesSent += entries.length;
-    this.#counters.bytesSent += used;
-    return { type: 'data', seq, flags, bulkId, entries };
-  }
-
-  #compact(): void {
-    if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#queueHead);
-      this.#queueHead = 0;
-    }
-  }
-
   /**
-   * Keeps the queue within bounds. Past the bound the peer has been away too long for a replay of
-   * changes to be worth it: everything queued is dropped (bulks in progress too) and a RESET tells
-   * the peer to ask for the whole tables again.
+   * Past the bound the peer has been away too long for a replay of changes to be worth it: every
+   * queued live entry is dropped (a bulk in progress too) and a RESET tells the peer to ask for the
+   * whole tables again.
    */
-  #bound(): void {
-    if (this.#queuedEntries <= this.#o.maxQueuedEntries) return;
-    this.#counters.droppedEntries += this.#queuedEntries;
-    this.#queue.length = 0;
-    this.#queueHead = 0;
-    this.#queuedEntries = 0;
-    this.#queuedBytes = 0;
+  #overflow(): void {
+    this.#counters.droppedEntries += this.#liveEntries;
+    this.#live = [];
+    this.#liveHead = 0;
+    this.#liveBytes = 0;
+    this.#liveEntries = 0;
+    this.dropBulk();
     this.#resetOutstanding = true;
   }
 }

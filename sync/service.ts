@@ -1,14 +1,16 @@
 /**
  * The sync's thin I/O driver: one UDP socket (node:dgram, non-blocking), one
- * SyncSender and SyncReceiver per peer, a timer, and the local table. All
+ * SyncSender and SyncReceiver per peer, a timer, and the local tables. All
  * protocol decisions live in the pure cores; this file only moves bytes,
- * keeps time, and counts what it dropped.
+ * keeps time, paces the refresh walk and counts what it dropped. dsrd runs it
+ * on a thread of its own (thread/), so neither a bulk nor a flood of updates
+ * ever holds up the daemon's main thread.
  *
- * Every director streams its own new flows to every peer and answers every
- * bulk request; only the director forwarding traffic has new flows to
- * report, so in a pair the data flows active → standby. Received entries are
- * written to the local table only while `acceptEntries()` says so (not while
- * we are the active: our own table is then the authority).
+ * Every director streams what its forwarder reports (new flows, state
+ * changes) and a refresh of its own live entries to every peer, and answers
+ * every bulk request. Received entries are written to the local tables only
+ * for VIPs this director does not master (`accepts`): for its own, its table
+ * is the authority.
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -17,18 +19,30 @@ import type { Keyring } from '../core/auth/keyring.ts';
 import { ReplayGuard } from '../core/auth/replay-guard.ts';
 import { newSessionId, SenderSession } from '../core/auth/session.ts';
 import { DsrError } from '../core/errors.ts';
-import type { SyncEntry } from './entries.ts';
 import { MAX_STATE_PAYLOAD, type SyncMessage } from './messages.ts';
 import { type SyncOptions, syncOptions } from './options.ts';
-import { type ApplyOp, type ReceiverState, type ReceiverStatus, SyncReceiver } from './receiver.ts';
+import {
+  type ApplyOp,
+  type NotInSync,
+  type ReceiverState,
+  type ReceiverStatus,
+  SyncReceiver,
+} from './receiver.ts';
 import { type SenderStatus, SyncSender } from './sender.ts';
-import { SyncApplier, type SyncTable } from './table.ts';
+import { type LocalTables, SyncApplier } from './table.ts';
 import { SYNC_DROP_REASONS, SyncCodec, type SyncDropReason } from './wire.ts';
 
 export interface SyncPeer {
   id: number;
   address: string;
   port: number;
+}
+
+/** What changed about a peer's stream towards us. */
+export interface PeerSyncState {
+  state: ReceiverState;
+  inSync: boolean;
+  notInSync: NotInSync;
 }
 
 export interface SyncServiceOptions {
@@ -38,20 +52,20 @@ export interface SyncServiceOptions {
   peers: SyncPeer[];
   /** The operator's keyring; the sync derives its own keys from it. */
   keyring: Keyring;
-  table: SyncTable;
-  /** False while this director forwards (is the active): it keeps its own table then. */
-  acceptEntries: () => boolean;
+  tables: LocalTables;
+  /** Whether peers' entries of this VIP are written here (we are not master of its group). */
+  accepts: (vip: Uint8Array) => boolean;
+  /** How often every live entry of ours is sent again (sync/README.md, "Refresh"); 0: never. */
+  refreshMs: number;
   options?: Partial<SyncOptions>;
   /** Timer period for the protocol cores, ms (default 2). */
   tickMs?: number;
   /** Monotonic and wall clocks, injectable for tests. */
   monoNow?: () => number;
   wallNow?: () => number;
-  onStateChange?: (peer: number, state: ReceiverState) => void;
-  /**
-   * Every op a peer's stream produced, in order, whether or not it was applied (see
-   * acceptEntries): lets an observer count what a bulk carried (the drill's flow census).
-   */
+  /** A peer's stream started or stopped being in sync, or its state changed. */
+  onPeerState?: (peer: number, state: PeerSyncState) => void;
+  /** Every op a peer's stream produced, in order, applied or not (the drill counts a bulk with it). */
   onOps?: (peer: number, ops: readonly ApplyOp[]) => void;
   /** A peer's shared operator state (see shareState); every resend arrives, old versions too. */
   onSharedState?: (peer: number, state: SharedState) => void;
@@ -72,29 +86,46 @@ export interface SyncPeerStatus {
   sending: SenderStatus;
 }
 
+export interface RefreshStatus {
+  /** Entries the last complete pass sent, and how long it took (ms); null before the first. */
+  lastPassEntries: number | null;
+  lastPassMs: number | null;
+  passes: number;
+}
+
 export interface SyncServiceStatus {
   nodeId: number;
   peers: SyncPeerStatus[];
-  drops: Record<SyncDropReason | 'unknown-peer' | 'send-error', number>;
+  drops: Record<SyncDropReason | 'unknown-source' | 'unknown-peer' | 'send-error', number>;
   datagramsIn: number;
   datagramsOut: number;
   bytesOut: number;
-  swept: number;
+  /** Changes the forwarder reported and we streamed. */
+  published: number;
+  refresh: RefreshStatus;
 }
 
 interface PeerState {
   peer: SyncPeer;
   sender: SyncSender;
   receiver: SyncReceiver;
+  reported: PeerSyncState;
 }
+
+/** A refresh pass aims to finish within this share of the refresh period. */
+const REFRESH_PACE = 0.8;
+/** No refresh entries are added while a peer has this many bytes of updates waiting already. */
+const REFRESH_BACKLOG_BYTES = 256 * 1024;
 
 export class SyncService {
   readonly #o: SyncServiceOptions;
   readonly #opts: SyncOptions;
   readonly #mono: () => number;
   readonly #wall: () => number;
+  readonly #tickMs: number;
   readonly #codec: SyncCodec;
   readonly #peers = new Map<number, PeerState>();
+  readonly #addresses: Set<string>;
   readonly #applier: SyncApplier;
   readonly #drops: SyncServiceStatus['drops'];
   #socket: Socket | undefined;
@@ -102,14 +133,18 @@ export class SyncService {
   #in = 0;
   #out = 0;
   #bytesOut = 0;
+  #published = 0;
   #shared: SharedState | undefined;
   #sharedSentAt = Number.NEGATIVE_INFINITY;
+  readonly #refresh = { passStartedAt: 0, passEntries: 0, lastPassEntries: null as number | null };
+  readonly #refreshStatus: RefreshStatus = { lastPassEntries: null, lastPassMs: null, passes: 0 };
 
   constructor(o: SyncServiceOptions) {
     this.#o = o;
     this.#opts = syncOptions(o.options);
     this.#mono = o.monoNow ?? (() => performance.now());
     this.#wall = o.wallNow ?? (() => Date.now());
+    this.#tickMs = o.tickMs ?? 2;
     const now = this.#mono();
     const session = new SenderSession(
       newSessionId(Math.floor(this.#wall()), randomInt(0x10000)),
@@ -125,16 +160,20 @@ export class SyncService {
     for (const peer of o.peers) {
       if (peer.id === o.nodeId)
         throw new DsrError('E_CONFIG_INVALID', 'a sync peer has our own node id', { peer: peer.id });
+      const receiver = new SyncReceiver(this.#opts, now, randomInt(1, 0x7fffffff));
       this.#peers.set(peer.id, {
         peer,
         sender: new SyncSender(this.#opts, session.id, now),
-        receiver: new SyncReceiver(this.#opts, now, randomInt(1, 0x7fffffff)),
+        receiver,
+        reported: stateOf(receiver),
       });
     }
-    this.#applier = new SyncApplier(o.table);
+    this.#addresses = new Set(o.peers.map((p) => p.address));
+    this.#applier = new SyncApplier(o.tables, o.accepts, randomInt(0x10000));
     this.#drops = Object.fromEntries(
-      [...SYNC_DROP_REASONS, 'unknown-peer', 'send-error'].map((r) => [r, 0]),
+      [...SYNC_DROP_REASONS, 'unknown-source', 'unknown-peer', 'send-error'].map((r) => [r, 0]),
     ) as SyncServiceStatus['drops'];
+    this.#refresh.passStartedAt = now;
   }
 
   async start(): Promise<void> {
@@ -153,23 +192,16 @@ export class SyncService {
     socket.setRecvBufferSize(want);
     socket.setSendBufferSize(want);
     this.#socket = socket;
-    this.#timer = setInterval(() => this.#tick(), this.#o.tickMs ?? 2);
+    this.#timer = setInterval(() => this.#tick(), this.#tickMs);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    for (const p of this.#peers.values()) p.sender.dropBulk();
     const s = this.#socket;
     this.#socket = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-
-  /** New flows, persistence entries and closes seen by our forwarder: streamed to every peer. */
-  publish(entries: readonly SyncEntry[]): void {
-    if (entries.length === 0) return;
-    const now = this.#mono();
-    for (const p of this.#peers.values()) p.sender.enqueue(entries, now);
-    this.#flush();
   }
 
   /**
@@ -181,34 +213,17 @@ export class SyncService {
       throw new DsrError(
         'E_DECODE',
         `shared state of ${state.payload.length} bytes exceeds ${MAX_STATE_PAYLOAD}`,
-        {
-          bytes: state.payload.length,
-        },
+        { bytes: state.payload.length },
       );
     }
     this.#shared = { ...state };
     this.#sendShared(this.#mono());
   }
 
-  #sendShared(now: number): void {
-    const st = this.#shared;
-    if (!st) return;
-    this.#sharedSentAt = now;
-    for (const p of this.#peers.values()) this.#send(p, [{ type: 'state', ...st }]);
-  }
-
-  /**
-   * Pulls every peer's tables again. Call it when this director stops being the active: while it
-   * was, it ignored what peers sent, so its table may miss what they learnt since.
-   */
+  /** Pulls every peer's whole tables again (we stopped mastering a group: our copy of it went stale). */
   resync(): void {
     const now = this.#mono();
-    for (const p of this.#peers.values()) this.#send(p, p.receiver.resync(now).send);
-  }
-
-  /** In sync with this peer: its whole tables arrived and nothing was lost since (issue 6 gating). */
-  inSyncWith(peerId: number): boolean {
-    return this.#peers.get(peerId)?.receiver.inSync ?? false;
+    for (const p of this.#peers.values()) this.#afterReceive(p, p.receiver.resync(now));
   }
 
   status(): SyncServiceStatus {
@@ -225,21 +240,35 @@ export class SyncService {
       datagramsIn: this.#in,
       datagramsOut: this.#out,
       bytesOut: this.#bytesOut,
-      swept: this.#applier.swept,
+      published: this.#published,
+      refresh: { ...this.#refreshStatus },
     };
+  }
+
+  #sendShared(now: number): void {
+    const st = this.#shared;
+    if (!st) return;
+    this.#sharedSentAt = now;
+    for (const p of this.#peers.values()) this.#send(p, [{ type: 'state', ...st }]);
   }
 
   #receive(buf: Buffer, from: string): void {
     this.#in++;
+    // The source first: a datagram from no peer's address costs no MAC.
+    const source = from.replace(/^::ffff:/, '');
+    if (!this.#addresses.has(source)) {
+      this.#drops['unknown-source']++;
+      return;
+    }
     const d = this.#codec.decode(buf, { mono: this.#mono(), wall: this.#wall() });
     if (!d.ok) {
       this.#drops[d.reason]++;
       return;
     }
     const p = this.#peers.get(d.from);
-    // An authenticated message from an id we do not know, or from an address that is not that
-    // peer's: a misconfiguration on the other side. Dropped and counted, never answered.
-    if (!p || p.peer.address !== from.replace(/^::ffff:/, '')) {
+    // Authenticated, but from an id we do not know or from another peer's address: a
+    // misconfiguration on the other side. Dropped and counted, never answered.
+    if (!p || p.peer.address !== source) {
       this.#drops['unknown-peer']++;
       return;
     }
@@ -251,40 +280,80 @@ export class SyncService {
     }
     if (m.type === 'ack' || m.type === 'nack' || m.type === 'bulk-request') {
       const r = p.sender.step(now, m);
-      if (r.bulkRequested !== undefined) p.sender.bulk(r.bulkRequested, this.#o.table.entries());
       this.#send(p, r.send);
-      if (r.bulkRequested !== undefined) this.#send(p, p.sender.tick(now));
+      if (r.bulkRequested !== undefined && p.sender.bulk(r.bulkRequested, () => this.#o.tables.openBulk())) {
+        this.#send(p, p.sender.tick(now));
+      }
     } else {
-      const before = p.receiver.status(now).state;
-      const r = p.receiver.step(now, d.session, m);
-      if (this.#o.acceptEntries()) this.#applier.apply(r.apply);
-      if (r.apply.length > 0) this.#o.onOps?.(p.peer.id, r.apply);
-      this.#send(p, r.send);
-      if (r.state && r.state !== before) this.#o.onStateChange?.(p.peer.id, r.state);
+      this.#afterReceive(p, p.receiver.step(now, d.session, m));
     }
+  }
+
+  #afterReceive(p: PeerState, r: { send: SyncMessage[]; apply: ApplyOp[] }): void {
+    this.#applier.apply(r.apply);
+    if (r.apply.length > 0) this.#o.onOps?.(p.peer.id, r.apply);
+    this.#send(p, r.send);
+    this.#report(p);
+  }
+
+  /** Tells the owner when a peer's state or in-sync changed (a gap opening ends in-sync, too). */
+  #report(p: PeerState): void {
+    const now = stateOf(p.receiver);
+    const was = p.reported;
+    if (now.state === was.state && now.notInSync === was.notInSync) return;
+    p.reported = now;
+    this.#o.onPeerState?.(p.peer.id, now);
   }
 
   #tick(): void {
     try {
       const now = this.#mono();
+      this.#publish(now);
+      this.#refreshStep(now);
       for (const p of this.#peers.values()) {
         this.#send(p, p.sender.tick(now));
-        const r = p.receiver.tick(now);
-        if (this.#o.acceptEntries()) this.#applier.apply(r.apply);
-        if (r.apply.length > 0) this.#o.onOps?.(p.peer.id, r.apply);
-        this.#send(p, r.send);
-        if (r.state) this.#o.onStateChange?.(p.peer.id, r.state);
+        this.#afterReceive(p, p.receiver.tick(now));
       }
+      this.#o.tables.work();
       if (now - this.#sharedSentAt >= this.#opts.stateResendMs) this.#sendShared(now);
     } catch (e) {
       this.#o.onError?.(e as Error);
     }
   }
 
-  /** Sends what the window allows now instead of waiting for the next tick (lower lag). */
-  #flush(): void {
-    const now = this.#mono();
-    for (const p of this.#peers.values()) this.#send(p, p.sender.tick(now));
+  /** What the forwarder reported since the last tick, to every peer. */
+  #publish(now: number): void {
+    const c = this.#o.tables.changes();
+    if (c.count === 0) return;
+    this.#published += c.count;
+    for (const p of this.#peers.values()) p.sender.enqueue(c.entries, c.count, now);
+  }
+
+  /**
+   * The refresh walk: every live entry of ours is sent again once per refresh period, paced over
+   * the period by the size of the last pass, and only while the peers keep up (a backlog means the
+   * link is busy; refreshes wait rather than push updates out of the queue).
+   */
+  #refreshStep(now: number): void {
+    if (this.#o.refreshMs <= 0) return;
+    const live = [...this.#peers.values()].filter((p) => p.receiver.state !== 'lost');
+    if (live.length === 0) return;
+    if (live.some((p) => p.sender.queuedBytes > REFRESH_BACKLOG_BYTES)) return;
+    const known = this.#refresh.lastPassEntries;
+    const budget =
+      known === null
+        ? 4096 // the first pass: as fast as the peers take it
+        : Math.max(64, Math.ceil((known * this.#tickMs) / (REFRESH_PACE * this.#o.refreshMs)));
+    const r = this.#o.tables.refresh(budget);
+    this.#refresh.passEntries += r.count;
+    if (r.count > 0) for (const p of live) p.sender.enqueue(r.entries, r.count, now);
+    if (!r.passDone) return;
+    this.#refreshStatus.lastPassEntries = this.#refresh.passEntries;
+    this.#refreshStatus.lastPassMs = Math.round(now - this.#refresh.passStartedAt);
+    this.#refreshStatus.passes++;
+    this.#refresh.lastPassEntries = this.#refresh.passEntries;
+    this.#refresh.passEntries = 0;
+    this.#refresh.passStartedAt = now;
   }
 
   #send(p: PeerState, messages: readonly SyncMessage[]): void {
@@ -300,4 +369,9 @@ export class SyncService {
       });
     }
   }
+}
+
+function stateOf(r: SyncReceiver): PeerSyncState {
+  const notInSync = r.notInSync;
+  return { state: r.state, inSync: notInSync === null, notInSync };
 }

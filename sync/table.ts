@@ -1,84 +1,105 @@
 /**
  * The local tables as the sync sees them, and the applier that turns a
  * receiver's ops into table changes. The real table is the forwarder's pinned
- * BPF maps; tests use an in-memory one.
+ * BPF maps (bpf-table.ts); tests use an in-memory one.
+ *
+ * A bulk replaces the table, it does not only add to it: every entry the
+ * sync writes is stamped with the applier's current *epoch*, a new epoch
+ * begins with each bulk, and at the bulk's end the entries of an older epoch
+ * (gone on the peer while we were not listening, and not written by a live
+ * update since the bulk began) are swept away. Stamps live in the entries
+ * themselves, so the sweep needs no list of the keys a bulk carried.
  */
-import { entryKey, type SyncEntry } from './entries.ts';
+import { readEntries, type SyncEntry } from './entries.ts';
 import type { ApplyOp } from './receiver.ts';
+import type { BulkSource } from './sender.ts';
 
 export interface SyncTable {
-  /** Creates or replaces the entry (conn or persist). */
-  upsert(entry: SyncEntry): void;
-  /** Creates or replaces many entries (none is a conn-delete); optional, for tables where a batch is cheaper. */
-  upsertMany?(entries: readonly SyncEntry[]): void;
+  /** Creates or replaces these entries (conn or persist, no conn-delete), stamped with `epoch`. */
+  upsert(entries: readonly SyncEntry[], epoch: number): void;
   /** Removes the entry with this key, if present. */
   remove(entry: SyncEntry): void;
-  /** Every entry, with its remaining lifetime now: the source of a bulk answer and of the sweep. */
-  entries(): Iterable<SyncEntry>;
+  /** Starts removing every entry the sync may own that is not stamped with `epoch` (it may finish later). */
+  sweep(epoch: number): void;
 }
 
-/**
- * Applies ops in order. During a bulk it remembers which keys it saw; at the bulk's end, entries it
- * did not see (and that no live update touched since the bulk began) are gone on the peer and are
- * removed here: a bulk replaces the table, it does not only add to it.
- */
+/** Whole entries encoded back to back, and how many. */
+export interface Packed {
+  entries: Buffer;
+  count: number;
+}
+
+/** This director's tables as the sync uses them: the BPF maps (bpf-table.ts), or a fake in tests. */
+export interface LocalTables extends SyncTable {
+  /** What the forwarder reported since the last call (new flows, state changes, persistence). */
+  changes(): Packed;
+  /** A reader of every live entry, a chunk at a time, for a bulk answer. */
+  openBulk(): BulkSource;
+  /**
+   * Up to about `max` live entries of our own VIPs, continuing a walk of the tables; `passDone`
+   * when the walk reached the end (the next call starts over).
+   */
+  refresh(max: number): Packed & { passDone: boolean };
+  /** Continues background work (a sweep) a bounded step at a time. */
+  work(): void;
+}
+
+/** Epochs are u16 and 0 means "made here, not by the sync". */
+export function nextEpoch(epoch: number): number {
+  return (epoch % 0xffff) + 1;
+}
+
+/** Applies ops in order; entries of VIPs this director does not take from peers are skipped. */
 export class SyncApplier {
   readonly #table: SyncTable;
-  #seen: Set<string> | undefined;
-  swept = 0;
+  readonly #accepts: (vip: Uint8Array) => boolean;
+  #epoch: number;
+  #inBulk = false;
 
-  constructor(table: SyncTable) {
+  /** @param firstEpoch a random start, so a restarted director does not reuse its last run's epoch. */
+  constructor(table: SyncTable, accepts: (vip: Uint8Array) => boolean, firstEpoch: number) {
     this.#table = table;
+    this.#accepts = accepts;
+    this.#epoch = (firstEpoch % 0xffff) + 1;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
   }
 
   apply(ops: readonly ApplyOp[]): void {
-    // Consecutive upserts go to the table as one batch; deletes and bulk markers end a batch, so
-    // the order of changes to any one key is kept.
+    for (const op of ops) {
+      if (op.op === 'bulk-begin') {
+        this.#epoch = nextEpoch(this.#epoch);
+        this.#inBulk = true;
+      } else if (op.op === 'bulk-end') {
+        if (this.#inBulk) this.#table.sweep(this.#epoch);
+        this.#inBulk = false;
+      } else {
+        this.#entries(op.entries);
+      }
+    }
+  }
+
+  #entries(bytes: Buffer): void {
+    const decoded = readEntries(bytes, 0, bytes.length);
+    if (!decoded.ok) return; // checked on receipt: never here
+    // Consecutive upserts go to the table as one batch; a delete ends a batch, so the order of
+    // changes to any one key is kept.
     let batch: SyncEntry[] = [];
     const flush = () => {
-      if (batch.length === 0) return;
-      if (this.#table.upsertMany) this.#table.upsertMany(batch);
-      else for (const e of batch) this.#table.upsert(e);
+      if (batch.length > 0) this.#table.upsert(batch, this.#epoch);
       batch = [];
     };
-    for (const op of ops) {
-      if (op.op === 'entry') {
-        const e = op.entry;
-        this.#seen?.add(entryKey(e));
-        if (e.kind !== 'conn-delete') {
-          batch.push(e);
-          continue;
-        }
+    for (const e of decoded.entries) {
+      if (!this.#accepts(e.vip)) continue;
+      if (e.kind === 'conn-delete') {
         flush();
         this.#table.remove(e);
-      } else if (op.op === 'bulk-begin') {
-        flush();
-        this.#seen = new Set();
-      } else if (this.#seen) {
-        flush();
-        const stale = [...this.#table.entries()].filter((e) => !this.#seen!.has(entryKey(e)));
-        for (const e of stale) this.#table.remove(e);
-        this.swept += stale.length;
-        this.#seen = undefined;
+      } else {
+        batch.push(e);
       }
     }
     flush();
-  }
-}
-
-/** An in-memory SyncTable (tests, and a director with no forwarder attached). */
-export class MemorySyncTable implements SyncTable {
-  readonly map = new Map<string, SyncEntry>();
-
-  upsert(entry: SyncEntry): void {
-    this.map.set(entryKey(entry), entry);
-  }
-
-  remove(entry: SyncEntry): void {
-    this.map.delete(entryKey(entry));
-  }
-
-  entries(): Iterable<SyncEntry> {
-    return this.map.values();
   }
 }

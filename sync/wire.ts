@@ -29,7 +29,7 @@ import { MAC_BYTES } from '../core/auth/keyring.ts';
 import type { GuardNow, ReplayGuard } from '../core/auth/replay-guard.ts';
 import type { SenderSession } from '../core/auth/session.ts';
 import { DsrError } from '../core/errors.ts';
-import { entrySize, readEntries, writeEntry } from './entries.ts';
+import { checkEntries } from './entries.ts';
 import { MAX_NACK_RANGES, MAX_STATE_PAYLOAD, type SyncMessage, type SyncMessageType } from './messages.ts';
 
 export const SYNC_MAGIC = 0xd5e3;
@@ -75,7 +75,7 @@ const u64 = (n: number) => BigInt(n);
 function bodySize(m: SyncMessage): number {
   switch (m.type) {
     case 'data':
-      return DATA_HEADER_BYTES + m.entries.reduce((s, e) => s + entrySize(e), 0);
+      return DATA_HEADER_BYTES + m.entries.length;
     case 'ack':
       return 16;
     case 'nack':
@@ -96,8 +96,7 @@ function writeBody(buf: Buffer, m: SyncMessage): void {
       buf.writeBigUInt64BE(u64(m.seq), o);
       buf.writeUInt32BE(m.bulkId, o + 8);
       buf.writeUInt8(m.flags, o + 12);
-      let off = o + DATA_HEADER_BYTES;
-      for (const e of m.entries) off = writeEntry(buf, off, e);
+      m.entries.copy(buf, o + DATA_HEADER_BYTES);
       return;
     }
     case 'ack':
@@ -150,9 +149,9 @@ function readBody(type: SyncMessageType, buf: Buffer, end: number): SyncMessage 
       if (seq === undefined || seq < 1 || buf[o + 13] | buf[o + 14] | buf[o + 15]) return undefined;
       const flags = buf[o + 12];
       if (flags & ~0x03) return undefined;
-      const entries = readEntries(buf, o + DATA_HEADER_BYTES, end);
-      if (!entries.ok) return undefined;
-      return { type, seq, flags, bulkId: buf.readUInt32BE(o + 8), entries: entries.entries };
+      if (!checkEntries(buf, o + DATA_HEADER_BYTES, end).ok) return undefined;
+      // A view into the datagram (Node gives each datagram a buffer of its own).
+      return { type, seq, flags, bulkId: buf.readUInt32BE(o + 8), entries: buf.subarray(o + DATA_HEADER_BYTES, end) };
     }
     case 'ack': {
       const upTo = len === 16 ? readSeq(buf, o + 8) : undefined;

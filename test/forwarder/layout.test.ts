@@ -176,7 +176,16 @@ test('encoders and decoders round-trip', (t) => {
       u16,
       fc.integer({ min: 1, max: 4 }),
       (ns, a, b, state) => {
-        const c = { lastSeenNs: ns, reportedNs: ns / 2n, realId: a, realGen: b, svcId: b, svcGen: a, state };
+        const c = {
+          lastSeenNs: ns,
+          reportedNs: ns / 2n,
+          realId: a,
+          realGen: b,
+          svcId: b,
+          svcGen: a,
+          state,
+          syncEpoch: b,
+        };
         t.deepEqual(decodeConn(encodeConn(c)), c);
       },
     ),

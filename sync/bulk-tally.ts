@@ -1,5 +1,5 @@
 /**
- * Counting a peer's tables from its bulk answer (sync/): after a handover the drill
+ * Counting a peer's tables from its bulk answer: after a handover the drill
  * pulls the new master's whole tables, and what arrives between the bulk's first and last message
  * is exactly what that director holds. This is how the drill learns the new master's flow count
  * through the sync protocol, without a socket to the other daemon.
@@ -7,8 +7,9 @@
  * Only a bulk that *begins* after start() counts: the receiver brackets the bulk it asked for
  * (bulk-begin / bulk-end), and live updates outside a bracket are not part of the table count.
  */
-import type { TableTally } from '../../admin/catalogue/drill.ts';
-import type { ApplyOp } from '../../sync/receiver.ts';
+import type { TableTally } from '../admin/catalogue/drill.ts';
+import { readEntries } from './entries.ts';
+import type { ApplyOp } from './receiver.ts';
 
 export class BulkTally {
   readonly #longLivedMs: number;
@@ -34,12 +35,15 @@ export class BulkTally {
         if (this.#counting !== null) this.#result = this.#counting;
         this.#counting = null;
       } else if (this.#counting !== null) {
-        const e = op.entry;
-        if (e.kind === 'conn') {
-          this.#counting.conns++;
-          if (e.lifetimeMs > this.#longLivedMs) this.#counting.longLived++;
-        } else if (e.kind === 'persist') {
-          this.#counting.persist++;
+        const decoded = readEntries(op.entries, 0, op.entries.length);
+        if (!decoded.ok) continue;
+        for (const e of decoded.entries) {
+          if (e.kind === 'conn') {
+            this.#counting.conns++;
+            if (e.lifetimeMs > this.#longLivedMs) this.#counting.longLived++;
+          } else if (e.kind === 'persist') {
+            this.#counting.persist++;
+          }
         }
       }
     }

@@ -46,6 +46,8 @@ export const DEFAULTS = {
   },
   forwarder: {
     pin_dir: '/sys/fs/bpf/dsr-director',
+    // Spoofed ACK/RST floods make no entries (docs/sync.md, "SYN-only entries").
+    syn_only: true,
   },
   vip_groups: {
     // null: the first entry of `interfaces`
@@ -147,7 +149,9 @@ export const DEFAULTS = {
     port: 9778,
     // Fits a 1500-byte MTU under an IPv6 + UDP header (1500 - 40 - 8 = 1452) with room to spare.
     max_datagram_bytes: 1400,
-    flush_interval_ms: 5,
+    flush_interval_ms: 2,
+    // Every live entry is sent again this often; copies live this much longer than the original.
+    refresh_s: 60,
     keepalive_ms: 1000,
     lag_alert_ms: 500,
     // null: every peer, at its election address and sync.port

@@ -65,6 +65,7 @@ const InterfaceSchema = z.strictObject({
 
 const ForwarderSchema = z.strictObject({
   pin_dir: absolutePath().default(D.forwarder.pin_dir),
+  syn_only: flag().default(D.forwarder.syn_only),
 });
 
 const TrackSchema = z.strictObject({
@@ -271,7 +272,8 @@ const SyncSchema = z.strictObject({
   enabled: flag().default(D.sync.enabled),
   port: port().default(D.sync.port),
   max_datagram_bytes: intIn(512, 9000).default(D.sync.max_datagram_bytes),
-  flush_interval_ms: ms(0, 1000).default(D.sync.flush_interval_ms),
+  flush_interval_ms: ms(1, 50).default(D.sync.flush_interval_ms),
+  refresh_s: seconds(5, 3600).default(D.sync.refresh_s),
   keepalive_ms: ms(100, 60_000).default(D.sync.keepalive_ms),
   lag_alert_ms: ms(1, 3_600_000).default(D.sync.lag_alert_ms),
   peers: z

@@ -99,7 +99,7 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Config
     },
     peers: c.peers.map((p) => ({ id: p.id, address: p.address, port: p.port })),
     interfaces: c.interfaces.map((i) => ({ name: i.name, xdp_mode: i.xdpMode })),
-    forwarder: { pin_dir: c.forwarder.pinDir },
+    forwarder: { pin_dir: c.forwarder.pinDir, syn_only: c.forwarder.synOnly },
     vip_groups: c.vipGroups.map((g) => ({
       name: g.name,
       id: g.id,
@@ -168,6 +168,7 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Config
       port: c.sync.port,
       max_datagram_bytes: c.sync.maxDatagramBytes,
       flush_interval_ms: c.sync.flushIntervalMs,
+      refresh_s: c.sync.refreshS,
       keepalive_ms: c.sync.keepaliveMs,
       lag_alert_ms: c.sync.lagAlertMs,
       peers: c.sync.peers.map((p) => ({ id: p.id, address: p.address, port: p.port })),

@@ -51,6 +51,8 @@ export interface InterfaceConfig {
 export interface ForwarderConfig {
   /** bpffs directory the maps are pinned under (kept across daemon restarts). */
   pinDir: string;
+  /** Only a TCP SYN opens a connection entry; other packets of unknown flows go statelessly. */
+  synOnly: boolean;
 }
 
 export interface GarpConfig {
@@ -256,7 +258,10 @@ export interface SyncConfig {
   enabled: boolean;
   port: number;
   maxDatagramBytes: number;
+  /** How often the sync thread drains the forwarder's events and runs its timers. */
   flushIntervalMs: number;
+  /** How often every live entry of ours is sent to the peers again (and how much longer copies live). */
+  refreshS: number;
   keepaliveMs: number;
   lagAlertMs: number;
   peers: SyncPeerConfig[];

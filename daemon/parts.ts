@@ -96,8 +96,8 @@ export function buildParts(deps: PartDeps): BuiltParts {
   const sync = new SyncPart({
     forwarder,
     election: {
-      isMasterOfAny: () => election?.isMasterOfAny() ?? false,
-      onDemoted: (l) => election?.onDemoted(l) ?? (() => {}),
+      masterGroups: () => election?.masterGroups() ?? [],
+      onMastership: (l) => election?.onMastership(l) ?? (() => {}),
     },
     metrics: metrics.metrics,
     alerts,

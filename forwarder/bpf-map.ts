@@ -169,7 +169,8 @@ export class BatchCursor {
         this.#cursor.set(this.#next);
         this.#first = false;
       }
-      if (count > 0 || this.#done) return count > 0 ? { keys: this.#keys, values: this.#values, count } : null;
+      if (count > 0 || this.#done)
+        return count > 0 ? { keys: this.#keys, values: this.#values, count } : null;
     }
     return null;
   }

@@ -47,11 +47,17 @@ export class Directory {
     this.config = data.config;
     for (const s of data.services) {
       this.#services.set(s.id, s);
-      this.#byKey.set(serviceKey(s.key.family === 4 ? s.key.vip.subarray(0, 4) : s.key.vip, s.key.port, s.key.proto), s);
+      this.#byKey.set(
+        serviceKey(s.key.family === 4 ? s.key.vip.subarray(0, 4) : s.key.vip, s.key.port, s.key.proto),
+        s,
+      );
     }
     for (const r of data.reals) {
       this.#reals.set(r.id, r);
-      this.#realByAddress.set(`${r.svcId}/${Buffer.from(r.addr.subarray(0, r.family === 4 ? 4 : 16)).toString('hex')}`, r);
+      this.#realByAddress.set(
+        `${r.svcId}/${Buffer.from(r.addr.subarray(0, r.family === 4 ? 4 : 16)).toString('hex')}`,
+        r,
+      );
     }
   }
 

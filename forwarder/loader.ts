@@ -40,6 +40,19 @@ export const MAP_NAMES = [
 ] as const;
 export type MapName = (typeof MAP_NAMES)[number];
 const PER_CPU: ReadonlySet<MapName> = new Set(['svc_stats', 'real_stats', 'reason_stats']);
+/**
+ * Maps a restart may start afresh: the config (the reconciler writes it again at once), the
+ * counters and the event ring. When the pinned one is of another shape (a new version changed the
+ * config struct or added a counter; another ring size), it is replaced, not refused. Every other
+ * map holds flows or the ids they name, and a different shape is an error, never a silent reset.
+ */
+const REPLACEABLE: ReadonlySet<MapName> = new Set([
+  'config',
+  'events',
+  'svc_stats',
+  'real_stats',
+  'reason_stats',
+]);
 
 export type XdpMode = 'native' | 'generic';
 
@@ -81,6 +94,8 @@ export class LoadedForwarder {
   readonly pinDir: string | null;
   /** Maps taken over from existing pins (empty on a first start). */
   readonly restored: readonly MapName[];
+  /** Pinned maps of another shape that were started afresh (REPLACEABLE). */
+  readonly replaced: readonly MapName[];
   private obj: Pointer | null;
 
   constructor(
@@ -88,13 +103,14 @@ export class LoadedForwarder {
     progFd: number,
     maps: Record<MapName, BpfMap>,
     pinDir: string | null,
-    restored: MapName[],
+    pins: { restored: MapName[]; replaced: MapName[] },
   ) {
     this.obj = obj;
     this.progFd = progFd;
     this.maps = maps;
     this.pinDir = pinDir;
-    this.restored = restored;
+    this.restored = pins.restored;
+    this.replaced = pins.replaced;
   }
 
   /** Attaches (or atomically replaces) the XDP program on ifindex; returns the mode used. */
@@ -194,10 +210,11 @@ function assertOnBpffs(pinDir: string): void {
 const BPF_F_RDONLY_PROG = 1 << 7;
 
 /**
- * Opens a pinned map after checking that its shape is what this load would
- * create; returns its fd. A mismatch is a clear error, never a silent reset.
+ * Opens a pinned map after checking that its shape is what this load would create; returns its fd,
+ * or null when it is of another shape and may be replaced (REPLACEABLE). Any other mismatch is a
+ * clear error, never a silent reset.
  */
-function openPinned(name: string, path: string, want: ReturnType<typeof libbpf.mapDef>): number {
+function openPinned(name: MapName, path: string, want: ReturnType<typeof libbpf.mapDef>): number | null {
   const fd = libbpf.objGet(path);
   if (fd < 0)
     throw new DsrError('E_BPF_PIN', `opening pinned map ${path} failed: ${errnoText(-fd)}`, { path });
@@ -211,6 +228,10 @@ function openPinned(name: string, path: string, want: ReturnType<typeof libbpf.m
       diffs.push(`max entries ${have.maxEntries} vs ${want.maxEntries}`);
     if ((have.flags & ~BPF_F_RDONLY_PROG) !== (want.flags & ~BPF_F_RDONLY_PROG)) {
       diffs.push(`flags 0x${have.flags.toString(16)} vs 0x${want.flags.toString(16)}`);
+    }
+    if (diffs.length > 0 && REPLACEABLE.has(name)) {
+      libbpf.closeFd(fd);
+      return null;
     }
     if (diffs.length > 0) {
       throw new DsrError(
@@ -245,6 +266,7 @@ export function loadForwarder(opts: LoadOptions = {}): LoadedForwarder {
   try {
     const found = new Map(libbpf.maps(obj).map((m) => [m.name, m.map]));
     const restored: MapName[] = [];
+    const replaced: MapName[] = [];
     if (pinDir) {
       assertOnBpffs(pinDir);
       mkdirSync(pinDir, { recursive: true });
@@ -258,6 +280,11 @@ export function loadForwarder(opts: LoadOptions = {}): LoadedForwarder {
       if (n !== undefined) libbpf.setMaxEntries(map, name, n);
       if (!pinDir || !existsSync(join(pinDir, name))) continue;
       const fd = openPinned(name, join(pinDir, name), libbpf.mapDef(map));
+      if (fd === null) {
+        unlinkSync(join(pinDir, name)); // pinned anew after the load
+        replaced.push(name);
+        continue;
+      }
       try {
         libbpf.reuseFd(map, name, fd);
       } finally {
@@ -285,7 +312,7 @@ export function loadForwarder(opts: LoadOptions = {}): LoadedForwarder {
     if (cfg && decodeConfig(cfg).tcpEstTimeoutNs === 0n) {
       maps.config.update(u32Key(0), encodeConfig(toForwarderConfig(DEFAULT_SETTINGS)));
     }
-    return new LoadedForwarder(obj, progFd, maps, pinDir, restored);
+    return new LoadedForwarder(obj, progFd, maps, pinDir, { restored, replaced });
   } catch (e) {
     libbpf.closeObject(obj);
     throw e;

@@ -23,6 +23,7 @@ import { DsrError } from '../core/errors.ts';
 import { canonicalIp } from '../core/net/ip.ts';
 import { parseMac } from '../core/net/mac.ts';
 import { prefixMask } from '../core/net/prefix.ts';
+import type { DirectoryData } from './directory.ts';
 import {
   DSR,
   encodeConfig,
@@ -39,7 +40,6 @@ import {
   type SvcKey,
 } from './layout.ts';
 import { isPrime, MAGLEV_DEFAULT_SIZE, MAGLEV_MAX_SIZE, MAGLEV_MAX_WEIGHT } from './maglev.ts';
-import type { DirectoryData } from './directory.ts';
 import type { ForwarderMapStore } from './map-store.ts';
 import { type ForwarderSettings, resolveSettings, toForwarderConfig } from './settings.ts';
 

@@ -51,7 +51,7 @@ export const LAYERS: Readonly<Record<string, Layer>> = {
   sync: {
     holds:
       "connection and persistence sync between directors: protocol, sender, receiver, the forwarder's tables",
-    imports: ['core', 'forwarder'],
+    imports: ['core', 'admin', 'forwarder'],
   },
   health: { holds: 'real-server health checks, service quorum, drains', imports: ['core', 'config'] },
   daemon: {

@@ -204,7 +204,8 @@ export class BpfTables implements LocalTables {
         const v = i * vs;
         const svc = dir.service(kv.getUint16(k + PK.svc_id, true));
         const real = dir.real(vv.getUint16(v + P.real_id, true));
-        if (svc === undefined || real === undefined || real.gen !== vv.getUint16(v + P.real_gen, true)) continue;
+        if (svc === undefined || real === undefined || real.gen !== vv.getUint16(v + P.real_gen, true))
+          continue;
         if (svc.gen !== vv.getUint16(v + P.svc_gen, true)) continue;
         const family = b.keys[k + PK.family] === 4 ? 4 : 6;
         const a = family === 4 ? 4 : 16;
@@ -374,7 +375,8 @@ export class BpfTables implements LocalTables {
       const kv = new DataView(b.keys.buffer, b.keys.byteOffset, b.keys.byteLength);
       const doomed: Uint8Array[] = [];
       for (let i = 0; i < b.count; i++) {
-        if (vv.getUint16(i * vs + (b.table === 2 ? P.sync_epoch : C.sync_epoch), true) === job.epoch) continue;
+        if (vv.getUint16(i * vs + (b.table === 2 ? P.sync_epoch : C.sync_epoch), true) === job.epoch)
+          continue;
         const k = i * ks;
         let vip: Uint8Array | undefined;
         if (b.table === 0) vip = b.keys.subarray(k + F4.dst, k + F4.dst + 4);

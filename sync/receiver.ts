@@ -68,6 +68,8 @@ export interface ReceiverStatus {
   duplicates: number;
   reorderDrops: number;
   resets: number;
+  /** Bulk requests sent, retries included. */
+  bulkRequests: number;
   bulksCompleted: number;
   /** Entries applied during the bulk in progress or the last one. */
   bulkEntries: number;
@@ -91,7 +93,15 @@ export class SyncReceiver {
   #bulkRequestedAt: number | undefined;
   #bulkStarted = false;
   #nextBulkId: number;
-  readonly #c = { applied: 0, duplicates: 0, reorderDrops: 0, resets: 0, bulksCompleted: 0, bulkEntries: 0 };
+  readonly #c = {
+    applied: 0,
+    duplicates: 0,
+    reorderDrops: 0,
+    resets: 0,
+    bulkRequests: 0,
+    bulksCompleted: 0,
+    bulkEntries: 0,
+  };
 
   /** @param firstBulkId a random start for bulk ids, so a restarted receiver does not reuse one. */
   constructor(options: SyncOptions, now: number, firstBulkId: number) {
@@ -204,6 +214,8 @@ export class SyncReceiver {
     this.#expected = m.type === 'data' ? m.seq : m.type === 'keepalive' ? m.highest + 1 : m.from;
     this.#highestKnown = this.#expected - 1;
     this.#complete = false;
+    // A new id, even for a request still unanswered: the stream may have begun our bulk in a message
+    // we will never see (we follow it from this message on), and a sender ignores a repeated id.
     const startsOurBulk = m.type === 'data' && m.flags & BULK_BEGIN && m.bulkId === this.#bulkId;
     if (!startsOurBulk) this.#requestBulk(now, out, true);
   }
@@ -271,6 +283,7 @@ export class SyncReceiver {
     }
     this.#bulkRequestedAt = now;
     this.#bulkStarted = false;
+    this.#c.bulkRequests++;
     this.#complete = false;
     out.send.push({ type: 'bulk-request', bulkId: this.#bulkId });
   }

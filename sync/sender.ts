@@ -86,6 +86,8 @@ export class SyncSender {
   #liveEntries = 0;
   #oldestLiveAt = 0;
   #bulk: Bulk | undefined;
+  /** The id of the bulk being sent or sent last: a request for it again is a late retry. */
+  #lastBulkId: number | undefined;
   #bulkEntriesSent = 0;
   /** Whose turn it is when live updates and a bulk both wait. */
   #bulkTurn = false;
@@ -123,10 +125,12 @@ export class SyncSender {
 
   /**
    * A bulk resync answer: the whole tables, read from the source `open` makes, bracketed so the peer
-   * knows when it is complete. Returns false (and opens nothing) when bulk `id` is being sent already.
+   * knows when it is complete. Returns false (and opens nothing) when bulk `id` is being sent or was
+   * the last one sent: the peer asked again before our first message reached it.
    */
   bulk(id: number, open: () => BulkSource): boolean {
-    if (this.#bulk?.id === id) return false;
+    if (this.#lastBulkId === id) return false;
+    this.#lastBulkId = id;
     this.#bulk?.source.close();
     this.#bulk = { id, source: open(), begun: false, chunk: Buffer.alloc(0) };
     this.#bulkEntriesSent = 0;
@@ -134,10 +138,11 @@ export class SyncSender {
     return true;
   }
 
-  /** Stops a bulk in progress (the peer is gone); its source is released. */
+  /** Stops a bulk in progress (the peer is gone); its source is released, and a new request serves it anew. */
   dropBulk(): void {
     this.#bulk?.source.close();
     this.#bulk = undefined;
+    this.#lastBulkId = undefined;
   }
 
   /** Bytes of live entries waiting. */

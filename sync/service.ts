@@ -116,6 +116,9 @@ interface PeerState {
 const REFRESH_PACE = 0.8;
 /** No refresh entries are added while a peer has this many bytes of updates waiting already. */
 const REFRESH_BACKLOG_BYTES = 256 * 1024;
+/** Entries read at a time by a paced pass (fewer are not worth a walk step), and by the first pass. */
+const REFRESH_MIN_CHUNK = 64;
+const REFRESH_FIRST_PASS_CHUNK = 4096;
 
 export class SyncService {
   readonly #o: SyncServiceOptions;
@@ -136,7 +139,14 @@ export class SyncService {
   #published = 0;
   #shared: SharedState | undefined;
   #sharedSentAt = Number.NEGATIVE_INFINITY;
-  readonly #refresh = { passStartedAt: 0, passEntries: 0, lastPassEntries: null as number | null };
+  readonly #refresh = {
+    passStartedAt: 0,
+    passEntries: 0,
+    lastPassEntries: null as number | null,
+    /** Entries the pace allows to read now, and when it was last topped up. */
+    credit: 0,
+    creditAt: 0,
+  };
   readonly #refreshStatus: RefreshStatus = { lastPassEntries: null, lastPassMs: null, passes: 0 };
 
   constructor(o: SyncServiceOptions) {
@@ -339,12 +349,19 @@ export class SyncService {
     const live = [...this.#peers.values()].filter((p) => p.receiver.state !== 'lost');
     if (live.length === 0) return;
     if (live.some((p) => p.sender.queuedBytes > REFRESH_BACKLOG_BYTES)) return;
-    const known = this.#refresh.lastPassEntries;
-    const budget =
-      known === null
-        ? 4096 // the first pass: as fast as the peers take it
-        : Math.max(64, Math.ceil((known * this.#tickMs) / (REFRESH_PACE * this.#o.refreshMs)));
-    const r = this.#o.tables.refresh(budget);
+    // The pace is time-based, not per tick: late timers neither slow a pass down nor bunch it up.
+    const f = this.#refresh;
+    const known = f.lastPassEntries;
+    if (known === null) {
+      f.credit = REFRESH_FIRST_PASS_CHUNK; // the first pass: as fast as the peers take it
+    } else {
+      f.credit += (known * (now - f.creditAt)) / (REFRESH_PACE * this.#o.refreshMs);
+      f.credit = Math.min(f.credit, Math.max(REFRESH_MIN_CHUNK, known / 4));
+    }
+    f.creditAt = now;
+    if (f.credit < REFRESH_MIN_CHUNK) return;
+    const r = this.#o.tables.refresh(Math.floor(f.credit));
+    f.credit -= r.count;
     this.#refresh.passEntries += r.count;
     if (r.count > 0) for (const p of live) p.sender.enqueue(r.entries, r.count, now);
     if (!r.passDone) return;

@@ -151,7 +151,13 @@ function readBody(type: SyncMessageType, buf: Buffer, end: number): SyncMessage 
       if (flags & ~0x03) return undefined;
       if (!checkEntries(buf, o + DATA_HEADER_BYTES, end).ok) return undefined;
       // A view into the datagram (Node gives each datagram a buffer of its own).
-      return { type, seq, flags, bulkId: buf.readUInt32BE(o + 8), entries: buf.subarray(o + DATA_HEADER_BYTES, end) };
+      return {
+        type,
+        seq,
+        flags,
+        bulkId: buf.readUInt32BE(o + 8),
+        entries: buf.subarray(o + DATA_HEADER_BYTES, end),
+      };
     }
     case 'ack': {
       const upTo = len === 16 ? readSeq(buf, o + 8) : undefined;

@@ -15,23 +15,23 @@
  *      that we hold and announced the VIPs, the peer stepped down, we forward, and our table holds
  *      at least the peer's long-lived flows.
  *
- * The flow tolerance: entries carry their remaining lifetime, and a standby's copy of a flow is
- * refreshed only every `refresh` (forwarder settings), so a copy may have up to `refresh` less to
- * live than the original. A flow with more than horizon + refresh left at the census is therefore
- * still in the other director's table when it is counted there, as long as the count comes within
- * `horizon` of the census (enforced). Those flows must all be there: the check is new ≥ that count
- * (new flows opened meanwhile only add; a flow that closed meanwhile stays in its closing state).
+ * The flow tolerance: entries carry their remaining lifetime, and a standby's copy of a flow lives
+ * at least as long as the original (the sync gives copies a refresh period more: sync/README.md).
+ * A flow with more than `horizon` left at the census is therefore still in the other director's
+ * table when it is counted there, as long as the count comes within `horizon` of the census
+ * (enforced). Those flows must all be there: the check is new ≥ that count (new flows opened
+ * meanwhile only add; a flow that closed meanwhile stays in its closing state).
  */
 import type {
   DrillCheck,
   DrillLeg,
   DrillPhase,
   DrillReport,
+  TableTally,
   TimelineEntry,
 } from '../../admin/catalogue/drill.ts';
 import { DsrError } from '../../core/errors.ts';
 import { passed, preflightChecks } from './preflight.ts';
-import { BulkTally } from './tally.ts';
 import type { AnnouncementWatch, DrillDeps, DrillRequest } from './types.ts';
 
 export interface DrillTiming {
@@ -99,7 +99,7 @@ class DrillRun {
       preflight: [],
       legs: [],
       flows: {
-        marginMs: timing.horizonMs + deps.forwarder.refreshMs(),
+        marginMs: timing.horizonMs,
         before: null,
         peer: null,
         after: null,
@@ -176,8 +176,6 @@ class DrillRun {
     } catch (err) {
       watchError = messageOf(err);
     }
-    const tally = new BulkTally(margin);
-    this.#cleanup.push(sync.onPeerOps((from, ops) => (from === peer ? tally.feed(ops) : undefined)));
 
     const leg: DrillLeg = {
       from: election.self,
@@ -206,8 +204,18 @@ class DrillRun {
       return false;
     }
     this.#step(`handover completed in ${leg.ms} ms: ${peer} is master`);
-    // Stepping down from our last group already asked the peer for its tables; otherwise ask now.
-    if (sync.peer(peer)?.state !== 'resyncing') sync.resync();
+    // The peer's whole tables, pulled and counted while the other checks run.
+    let counted: TableTally | string | undefined;
+    if (sync.enabled()) {
+      sync.countTables(peer, margin, this.#t.bulkMs).then(
+        (t) => {
+          counted = t;
+        },
+        (err: unknown) => {
+          counted = messageOf(err);
+        },
+      );
+    }
 
     this.#phase = 'verify';
     const checks = leg.checks;
@@ -216,7 +224,7 @@ class DrillRun {
     checks.push(await this.#announcedByPeer(watch, watchError));
     unwatch();
     checks.push(await this.#forwardsThroughVip());
-    checks.push(await this.#flowsAtPeer(tally, before.longLived, censusAt));
+    checks.push(await this.#flowsAtPeer(() => counted, before.longLived, censusAt));
     this.#judge(checks, 'verify');
     return true;
   }
@@ -291,14 +299,23 @@ class DrillRun {
     );
   }
 
-  async #flowsAtPeer(tally: BulkTally, mustHave: number, censusAt: number): Promise<DrillCheck> {
+  async #flowsAtPeer(
+    counted: () => TableTally | string | undefined,
+    mustHave: number,
+    censusAt: number,
+  ): Promise<DrillCheck> {
     const name = 'flows carried over';
     const peer = this.#r.peer;
     if (!this.#d.sync.enabled()) return { name, status: 'warn', detail: 'sync disabled' };
-    await this.#until(() => tally.result !== null, this.#t.bulkMs);
-    const t = tally.result;
-    if (t === null)
-      return this.#check(name, false, `${peer}'s tables did not arrive in ${sec(this.#t.bulkMs)}`);
+    await this.#until(() => counted() !== undefined, this.#t.bulkMs + this.#t.pollMs);
+    const t = counted();
+    if (t === undefined || typeof t === 'string') {
+      return this.#check(
+        name,
+        false,
+        `${peer}'s tables did not arrive in ${sec(this.#t.bulkMs)} (${t ?? 'no answer'})`,
+      );
+    }
     this.#report.flows.peer = t;
     const took = this.#d.clock.now() - censusAt;
     this.#step(`${peer}'s tables pulled: ${t.conns} flows, ${t.persist} persistence entries`);

@@ -4,8 +4,7 @@
  * so it is tested with fakes; views.ts builds them from the real parts and the kernel.
  */
 
-import type { FlowCensus, TimelineEntry } from '../../admin/catalogue/drill.ts';
-import type { ApplyOp } from '../../sync/receiver.ts';
+import type { FlowCensus, TableTally, TimelineEntry } from '../../admin/catalogue/drill.ts';
 import type { HandoverOutcome } from '../election/handover.ts';
 import type { SyncPeerState } from '../sync/part.ts';
 
@@ -58,15 +57,16 @@ export interface DrillSync {
   /** sync.lag_alert_ms: more unacknowledged than this and the peer is behind. */
   lagLimitMs(): number;
   peer(name: string): SyncPeerState | undefined;
-  resync(): void;
-  onPeerOps(listener: (peer: string, ops: readonly ApplyOp[]) => void): () => void;
+  /**
+   * Pulls the peer's whole tables and counts them (entries with more than `longLivedMs` left
+   * apart); rejects when they have not all arrived within `limitMs`.
+   */
+  countTables(peer: string, longLivedMs: number, limitMs: number): Promise<TableTally>;
 }
 
 export interface DrillForwarder {
   attached(): boolean;
   census(minRemainingMs: number): Promise<FlowCensus>;
-  /** How often the program re-reports a live flow to the sync (forwarder refresh). */
-  refreshMs(): number;
   /** Packets forwarded to real servers so far, every service. */
   forwardedPackets(): number;
 }

@@ -82,8 +82,7 @@ export function syncView(sync: SyncPart, config: () => Config): DrillSync {
     enabled: () => sync.enabled,
     lagLimitMs: () => config().sync.lagAlertMs,
     peer: (name) => sync.peerStates().find((p) => p.peer === name),
-    resync: () => sync.resync(),
-    onPeerOps: (listener) => sync.onPeerOps(listener),
+    countTables: (peer, longLivedMs, limitMs) => sync.countPeerTables(peer, longLivedMs, limitMs),
   };
 }
 
@@ -91,10 +90,6 @@ export function forwarderView(forwarder: ForwarderPart): DrillForwarder {
   return {
     attached: () => forwarder.attached(),
     census: (ms) => forwarder.census(ms),
-    refreshMs: () => {
-      const fwd = forwarder.engine();
-      return fwd === undefined ? 0 : Number(fwd.store.getConfig().refreshNs / 1_000_000n);
-    },
     forwardedPackets: () => {
       const fwd = forwarder.engine();
       if (fwd === undefined) return 0;

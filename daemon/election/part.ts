@@ -100,7 +100,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
   readonly #cleanup: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #outputListeners = new Set<(group: string, out: ReportedOutput) => void>();
-  readonly #demotedListeners = new Set<() => void>();
+  readonly #mastershipListeners = new Set<(lost: string[]) => void>();
   #names: NodeNames = new Map();
   #nodeId = 0;
   #peerAlerts = new PeerAlertMemory();
@@ -280,9 +280,9 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       }
     }
     for (const l of this.#outputListeners) l(name, out);
-    if (out.transitions.some((t) => t.from === 'master' && t.to !== 'master') && !this.isMasterOfAny()) {
-      for (const l of this.#demotedListeners) l();
-    }
+    const entered = out.transitions.some((t) => t.to === 'master' && t.from !== 'master');
+    const left = out.transitions.some((t) => t.from === 'master' && t.to !== 'master');
+    if (entered || left) for (const l of this.#mastershipListeners) l(left ? [name] : []);
   }
 
   #takeOver(name: string, e: BecomeMaster, log: Logger | undefined): void {
@@ -323,10 +323,13 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     return this.#status(groupId)?.state === 'master';
   }
 
-  /** Called when this director stops being master of its last group (the sync pulls the tables again). */
-  onDemoted(listener: () => void): () => void {
-    this.#demotedListeners.add(listener);
-    return () => this.#demotedListeners.delete(listener);
+  /**
+   * Called whenever the groups this director masters change, with the group it stopped mastering
+   * (the sync then writes peers' entries for it again, and pulls their tables).
+   */
+  onMastership(listener: (lost: string[]) => void): () => void {
+    this.#mastershipListeners.add(listener);
+    return () => this.#mastershipListeners.delete(listener);
   }
 
   /** For commands that wait on the outcome of an input (planned handover). */

@@ -100,6 +100,7 @@ export function desiredState(config: Config, inputs: DesiredInputs): DesiredStat
       tcpEstablishedSec: config.timers.tcpEstablishedS,
       tcpClosingSec: config.timers.tcpClosingS,
       udpSec: config.timers.udpS,
+      synOnly: config.forwarder.synOnly,
     },
   };
 }

@@ -20,6 +20,7 @@ import { RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
 import { explainFlow } from '../../forwarder/explain.ts';
 import { Forwarder } from '../../forwarder/forwarder.ts';
 import { RealServerNeighbours } from '../../forwarder/neighbours.ts';
+import type { ReconcileReport } from '../../forwarder/reconciler.ts';
 import { flowsByName, type RealNames } from '../../forwarder/walks/flows.ts';
 import { TableThread } from '../../forwarder/walks/thread.ts';
 import { type ConfigChange, touches } from '../change.ts';
@@ -65,6 +66,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   readonly #freshness = new FlowCountFreshness();
   #attached = false;
   #reconcileQueued = false;
+  readonly #reconciledListeners = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: ForwarderPartOptions = {}) {
@@ -108,7 +110,12 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     this.#tables = new TableThread(fwd);
     this.#setAttached(true);
     ctx.log.info(
-      { ifname: iface.name, mode: fwd.mode, restoredMaps: fwd.loaded.restored.length },
+      {
+        ifname: iface.name,
+        mode: fwd.mode,
+        restoredMaps: fwd.loaded.restored.length,
+        replacedMaps: fwd.loaded.replaced,
+      },
       fwd.loaded.restored.length > 0
         ? 'forwarder attached; flows restored from pinned maps'
         : 'forwarder attached',
@@ -190,7 +197,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       this.#reconcileQueued = false;
       if (this.#fwd === undefined) return;
       try {
-        const r = this.#fwd.reconcile(this.#desired());
+        const r = this.#reconcile(this.#fwd);
         if (r.writes > 0)
           this.#log?.debug({ writes: r.writes, unresolved: r.unresolved }, 'forwarder tables updated');
       } catch (err) {
@@ -313,7 +320,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   }
 
   affectedBy(change: ConfigChange): boolean {
-    return touches(change, 'services', 'timers', 'interfaces');
+    return touches(change, 'services', 'timers', 'interfaces', 'forwarder');
   }
 
   cannotReload(change: ConfigChange): string | undefined {
@@ -328,7 +335,20 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     await this.#neighbours?.setRealServers(
       backendAddresses(change.next).map((address) => ({ ifindex: this.#ifindex, address })),
     );
-    fwd.reconcile(this.#desired());
+    this.#reconcile(fwd);
+  }
+
+  /** Writes the desired state; tells the listeners when the tables changed (the sync's ids). */
+  #reconcile(fwd: Forwarder): ReconcileReport {
+    const r = fwd.reconcile(this.#desired());
+    if (r.writes > 0) for (const l of this.#reconciledListeners) l();
+    return r;
+  }
+
+  /** Called after each reconcile that wrote to the tables. */
+  onReconciled(listener: () => void): () => void {
+    this.#reconciledListeners.add(listener);
+    return () => this.#reconciledListeners.delete(listener);
   }
 
   status(): unknown {
@@ -381,6 +401,8 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       ),
       drops,
       passes,
+      eventsLost: Number(st.reasons.event_lost.packets),
+      stateless: Number(st.reasons.tx_stateless.packets),
       connTable: { entries: this.#flows.total, capacity: this.#config?.tables.connTableSize },
       persistenceTable: {
         entries: this.#flows.persistent,

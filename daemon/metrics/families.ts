@@ -242,6 +242,22 @@ export const FAMILIES: readonly AnyFamily[] = [
     samples: (s) => byKey(s.passes, 'reason'),
   }),
   family({
+    name: 'dsr_forwarder_events_lost_total',
+    help: "Events the XDP program could not report because its ring buffer was full (the sync missed them).",
+    type: 'counter',
+    labelNames: [],
+    provider: 'forwarder',
+    samples: (s) => [[{}, s.eventsLost]],
+  }),
+  family({
+    name: 'dsr_forwarder_stateless_packets_total',
+    help: 'TCP packets of flows without an entry, other than a SYN, forwarded without making one (SYN-only mode).',
+    type: 'counter',
+    labelNames: [],
+    provider: 'forwarder',
+    samples: (s) => [[{}, s.stateless]],
+  }),
+  family({
     name: 'dsr_table_entries',
     help: 'Entries in the forwarder tables (table="conn" or "persistence").',
     type: 'gauge',
@@ -290,6 +306,14 @@ export const FAMILIES: readonly AnyFamily[] = [
     labelNames: ['peer'],
     provider: 'sync',
     samples: (s) => s.peers.map((p) => [{ peer: p.peer }, p.retransmits] as const),
+  }),
+  family({
+    name: 'dsr_sync_drops_total',
+    help: 'Sync datagrams dropped, by reason (bad-mac, replay, unknown-source, malformed-body, ...).',
+    type: 'counter',
+    labelNames: ['reason'],
+    provider: 'sync',
+    samples: (s) => byKey(s.drops, 'reason'),
   }),
   family({
     name: 'dsr_sync_in_sync',

@@ -57,6 +57,10 @@ export interface ForwarderSnapshot {
   /** Packets the XDP program dropped / passed to the stack, by reason. */
   drops: Readonly<Record<string, number>>;
   passes: Readonly<Record<string, number>>;
+  /** Events the program could not report (its ring was full): the sync missed them. */
+  eventsLost: number;
+  /** TCP packets of flows without an entry sent statelessly (SYN-only mode: floods show here). */
+  stateless: number;
   connTable: { entries: number; capacity?: number };
   persistenceTable: { entries: number; capacity?: number };
 }
@@ -69,6 +73,8 @@ export interface SyncSnapshot {
     retransmits: number;
     inSync: boolean;
   }>;
+  /** Sync datagrams dropped, by reason (bad MAC, replay, from no peer's address, ...). */
+  drops: Readonly<Record<string, number>>;
 }
 
 export interface HealthSnapshot {

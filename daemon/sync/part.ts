@@ -1,26 +1,26 @@
 /**
- * The sync part: streams this director's new flows and persistence entries to
- * its peers and writes theirs into its own pinned tables (sync/).
- *
- * It joins three other parts, each through a narrow view:
- * - the forwarder: its tables (the SyncTable) and its ring-buffer events (what to publish);
- * - the election: whether we are master of any group (then our own table is the authority and
- *   peers' entries are not written), and our demotions (then we pull the tables again);
+ * The sync part: runs the sync on its own thread (sync/thread/) over the forwarder's pinned tables,
+ * and joins it to the rest of the daemon through narrow views:
+ * - the forwarder: its maps (by fd), and the ids in force after every reconcile;
+ * - the election: which VIP groups we master (peers' entries for them are not written here, and
+ *   our refresh covers only them), and each group we stop mastering (then we pull the peers'
+ *   tables again: while we mastered it, we ignored their entries for it);
  * - the election again, the other way: whether we are in sync, which gates preemption and planned
- *   handovers (issue 6, takeover gating). An unplanned takeover proceeds regardless and the
- *   election reports how far behind we were.
+ *   handovers (takeover gating). An unplanned takeover proceeds regardless and the election
+ *   reports how far behind we were.
  */
 import type { Logger } from 'pino';
+import type { TableTally } from '../../admin/catalogue/drill.ts';
 import type { Config } from '../../config/index.ts';
-import { keyringFromConfig } from '../../core/auth/key-material.ts';
-import { SYNC_KEY_PURPOSE } from '../../core/auth/keyring.ts';
+import { keyMaterialFromConfig } from '../../core/auth/key-material.ts';
 import { DsrError } from '../../core/errors.ts';
+import { parseIp } from '../../core/net/ip.ts';
 import { nodeIdFromName } from '../../failover/index.ts';
 import type { Forwarder } from '../../forwarder/forwarder.ts';
-import { BpfSyncTable, eventToSyncEntry } from '../../sync/bpf-table.ts';
-import type { SyncEntry } from '../../sync/entries.ts';
-import type { ApplyOp, ReceiverState } from '../../sync/receiver.ts';
-import { type SyncPeer, SyncService } from '../../sync/service.ts';
+import type { NotInSync, ReceiverState } from '../../sync/receiver.ts';
+import type { PeerSyncState, SyncPeer } from '../../sync/service.ts';
+import type { SyncSnapshot } from '../../sync/thread/protocol.ts';
+import { SyncThread } from '../../sync/thread/sync-thread.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { SyncLag } from '../election/failover.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
@@ -30,14 +30,16 @@ import { DrainShare, type SyncDrainView } from './drains.ts';
 /** What the sync needs of the forwarder part. */
 export interface SyncForwarderView {
   engine(): Forwarder | undefined;
+  /** Called after each reconcile that wrote to the tables (the ids in force may have changed). */
+  onReconciled(listener: () => void): () => void;
 }
 
 /** What the sync needs of the election part. */
 export interface SyncElectionView {
-  /** True while this director is master of at least one VIP group. */
-  isMasterOfAny(): boolean;
-  /** Called with true when this director stopped being master of every group. */
-  onDemoted(listener: () => void): () => void;
+  /** Names of the VIP groups this director masters now. */
+  masterGroups(): string[];
+  /** Called whenever the groups we master change, with those we stopped mastering. */
+  onMastership(listener: (lost: string[]) => void): () => void;
 }
 
 export interface SyncAlerts {
@@ -52,15 +54,11 @@ export interface SyncPartOptions {
   election?: SyncElectionView;
   metrics?: DsrMetrics;
   alerts?: SyncAlerts;
-  /** How often the ring buffer's events are batched into the sync, ms (default: sync.flush_interval_ms). */
-  publishMs?: number;
-  /** The health part's drains, shared with the peers so they survive a failover (sync-drains.ts). */
+  /** The health part's drains, shared with the peers so they survive a failover (drains.ts). */
   drains?: SyncDrainView;
 }
 
 type ReadyListener = (ready: boolean) => void;
-/** Ops from a peer's stream, by peer name (see SyncServiceOptions.onOps). */
-type OpsListener = (peer: string, ops: readonly ApplyOp[]) => void;
 
 /** What the sync knows of one peer, both ways (for the drill's preflight). */
 export interface SyncPeerState {
@@ -68,22 +66,26 @@ export interface SyncPeerState {
   /** Receiving the peer's tables: waiting, resyncing, in-sync or lost. */
   state: ReceiverState;
   inSync: boolean;
+  /** Why not in sync: no bulk yet, bulk asked or under way, a gap open, the peer silent. */
+  notInSync: NotInSync;
   lastHeardMs: number | null;
   /** Sending ours: the oldest entry the peer has not acknowledged, ms (0 when none), and the queue. */
   unackedMs: number;
   queued: number;
 }
 
+/** How often the sync's thread reports its status. */
+const STATUS_MS = 200;
+
 export class SyncPart implements DaemonPart {
   readonly name = 'sync';
   readonly #o: SyncPartOptions;
   readonly #readyListeners = new Set<ReadyListener>();
-  readonly #opsListeners = new Set<OpsListener>();
   readonly #cleanup: (() => void)[] = [];
-  #service: SyncService | undefined;
+  #thread: SyncThread | undefined;
+  #config: Config | undefined;
   #names = new Map<number, string>();
-  #pending: SyncEntry[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #peerStates = new Map<number, PeerSyncState>();
   #ready = false;
   #lagging = new Set<number>();
   /** Peer id → since when (performance.now) we have not been in sync with it; absent while in sync. */
@@ -100,10 +102,11 @@ export class SyncPart implements DaemonPart {
 
   async start(ctx: PartContext): Promise<void> {
     this.#log = ctx.log;
-    await this.#startWith(ctx.config);
+    await this.#startWith(ctx.config, ctx.fatal);
   }
 
-  async #startWith(c: Config): Promise<void> {
+  async #startWith(c: Config, fatal?: (err: Error) => void): Promise<void> {
+    this.#config = c;
     this.#enabled = c.sync.enabled && c.peers.length > 0;
     if (!this.#enabled) {
       this.#setReady(true); // nobody to be in sync with
@@ -117,11 +120,10 @@ export class SyncPart implements DaemonPart {
     const named = this.#peers(c);
     const peers = named.map((p) => p.peer);
     this.#names = new Map(named.map((p) => [p.peer.id, p.name]));
+    this.#peerStates.clear();
     this.#outOfSyncSince.clear();
     for (const p of peers) this.#outOfSyncSince.set(p.id, performance.now());
     this.#lagAlertMs = c.sync.lagAlertMs;
-    const table = new BpfSyncTable({ tables: fwd.tables, reconciler: fwd.reconciler, view: fwd.store });
-    const election = this.#o.election;
     if (this.#o.drains !== undefined && this.#drainShare === undefined) {
       // Kept across sync reloads: the version of the drain state held here must not go back to 0.
       this.#drainShare = new DrainShare({
@@ -130,44 +132,66 @@ export class SyncPart implements DaemonPart {
         log: this.#log,
       });
     }
-    const service = new SyncService({
-      nodeId: nodeIdFromName(c.node.id),
-      bindAddress: c.node.address ?? (peers.some((p) => p.address.includes(':')) ? '::' : '0.0.0.0'),
-      port: c.sync.port,
-      peers,
-      keyring: keyringFromConfig(ring, SYNC_KEY_PURPOSE),
-      table,
-      acceptEntries: () => !(election?.isMasterOfAny() ?? false),
-      options: { maxDatagram: c.sync.maxDatagramBytes, keepaliveMs: c.sync.keepaliveMs },
-      onStateChange: (peer, state) => this.#onPeerState(peer, state),
-      onOps: (peer, ops) => {
-        const name = this.#names.get(peer) ?? String(peer);
-        for (const l of this.#opsListeners) l(name, ops);
+    const maps = fwd.loaded.maps;
+    const thread = await SyncThread.start(
+      {
+        nodeId: nodeIdFromName(c.node.id),
+        bindAddress: c.node.address ?? (peers.some((p) => p.address.includes(':')) ? '::' : '0.0.0.0'),
+        port: c.sync.port,
+        peers,
+        keys: keyMaterialFromConfig(ring),
+        fds: {
+          conns4: maps.conns4.fd,
+          conns6: maps.conns6.fd,
+          persist: maps.persist.fd,
+          events: maps.events.fd,
+        },
+        directory: fwd.reconciler.directory(),
+        ours: this.#ourVips(),
+        refreshMs: c.sync.refreshS * 1000,
+        options: { maxDatagram: c.sync.maxDatagramBytes, keepaliveMs: c.sync.keepaliveMs },
+        statusMs: STATUS_MS,
       },
-      onSharedState: (peer, st) => this.#drainShare?.onShared(this.#names.get(peer) ?? String(peer), st),
-      onError: (err) => this.#log?.error({ err: err.message }, 'sync socket error'),
-    });
-    await service.start();
-    this.#service = service;
-    this.#drainShare?.attach(service);
+      {
+        onPeerState: (peer, state) => this.#onPeerState(peer, state),
+        onSharedState: (peer, st) => this.#drainShare?.onShared(this.#names.get(peer) ?? String(peer), st),
+        onError: (message) => this.#log?.error({ err: message }, 'sync error'),
+        onFailure: (err) => {
+          this.#log?.error({ err: err.message }, 'the sync thread failed');
+          fatal?.(err);
+        },
+      },
+    );
+    this.#thread = thread;
+    this.#drainShare?.attach(thread);
     this.#cleanup.push(() => this.#drainShare?.detach());
-    // New flows reach userspace through the forwarder's ring buffer; they are batched here for
-    // flushIntervalMs so a burst of SYNs becomes full datagrams, not one datagram per flow.
-    const reader = fwd.onEvents((ev) => {
-      const entry = eventToSyncEntry(ev, { reconciler: fwd.reconciler, view: fwd.store });
-      if (entry) this.#pending.push(entry);
-    });
-    this.#cleanup.push(() => reader.close());
-    this.#timer = setInterval(() => this.#flush(), this.#o.publishMs ?? Math.max(1, c.sync.flushIntervalMs));
+    this.#cleanup.push(this.#o.forwarder.onReconciled(() => thread.setDirectory(fwd.reconciler.directory())));
+    const election = this.#o.election;
+    if (election !== undefined) {
+      this.#cleanup.push(
+        election.onMastership((lost) => {
+          thread.setOurs(this.#ourVips());
+          // While we mastered these groups we ignored the peers' entries for them: pull them again.
+          if (lost.length > 0) thread.resync();
+        }),
+      );
+    }
     // Lag grows while nothing new is published too (a peer stopped acknowledging): check on a clock.
     if (this.#lagAlertMs > 0) {
       const every = Math.min(1000, Math.max(50, this.#lagAlertMs / 4));
       this.#lagTimer = setInterval(() => this.#checkLag(), every);
     }
-    if (election) this.#cleanup.push(election.onDemoted(() => this.#service?.resync()));
-    this.#o.metrics?.setProvider('sync', () => this.#snapshot());
+    this.#o.metrics?.setProvider('sync', () => this.#metrics());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('sync', undefined));
     this.#log?.info({ peers: peers.map((p) => this.#names.get(p.id)), port: c.sync.port }, 'sync started');
+  }
+
+  /** The VIPs of the groups we master, as bytes (4 or 16). */
+  #ourVips(): Uint8Array[] {
+    const c = this.#config;
+    const masters = new Set(this.#o.election?.masterGroups() ?? []);
+    if (c === undefined) return [];
+    return c.vipGroups.filter((g) => masters.has(g.name)).flatMap((g) => g.vips.map((v) => parseIp(v).bytes));
   }
 
   /** sync.peers when given, else every election peer at its address and sync.port. */
@@ -181,28 +205,28 @@ export class SyncPart implements DaemonPart {
     }));
   }
 
-  #flush(): void {
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#service?.publish(batch);
-    this.#checkLag();
-  }
-
-  #onPeerState(peer: number, state: ReceiverState): void {
-    this.#log?.info({ peer: this.#names.get(peer), state }, `sync from ${this.#names.get(peer)}: ${state}`);
-    // 'lost' (the peer fell silent) keeps what we had: in sync up to its last word, or not.
-    if (state === 'in-sync') this.#outOfSyncSince.delete(peer);
-    else if (state !== 'lost' && !this.#outOfSyncSince.has(peer)) {
+  #onPeerState(peer: number, s: PeerSyncState): void {
+    const before = this.#peerStates.get(peer);
+    this.#peerStates.set(peer, s);
+    // A gap opening and closing under loss is no news for the log; a change of state is.
+    if (before?.state !== s.state) {
+      this.#log?.info(
+        { peer: this.#names.get(peer), state: s.state },
+        `sync from ${this.#names.get(peer)}: ${s.state}`,
+      );
+    }
+    // 'lost' (the peer fell silent) keeps the clock where it was: in sync up to its last word, or not.
+    if (s.inSync) this.#outOfSyncSince.delete(peer);
+    else if (s.state !== 'lost' && !this.#outOfSyncSince.has(peer)) {
       this.#outOfSyncSince.set(peer, performance.now());
     }
     this.#setReady(this.#computeReady());
   }
 
-  /** In sync with every peer: their whole tables arrived and nothing was lost since. */
+  /** In sync with every peer: their whole tables arrived, nothing is missing since, none is silent. */
   #computeReady(): boolean {
-    const s = this.#service?.status();
-    return s ? s.peers.every((p) => p.receiving.inSync) : !this.#enabled;
+    if (!this.#enabled) return true;
+    return [...this.#names.keys()].every((id) => this.#peerStates.get(id)?.inSync === true);
   }
 
   #setReady(ready: boolean): void {
@@ -211,10 +235,14 @@ export class SyncPart implements DaemonPart {
     for (const l of this.#readyListeners) l(ready);
   }
 
+  #snapshot(): SyncSnapshot | undefined {
+    return this.#thread?.snapshot();
+  }
+
   #checkLag(): void {
-    const s = this.#service?.status();
+    const s = this.#snapshot();
     if (!s || !this.#o.alerts || this.#lagAlertMs <= 0) return;
-    for (const p of s.peers) {
+    for (const p of s.service.peers) {
       const lagMs = p.sending.oldestUnackedMs;
       const name = this.#names.get(p.id);
       const fields = { peer: name, lagSeconds: lagMs / 1000, thresholdSeconds: this.#lagAlertMs / 1000 };
@@ -235,8 +263,7 @@ export class SyncPart implements DaemonPart {
    * last in sync). undefined while the sync is off or for a peer it does not know.
    */
   takeoverLag(peer: string): SyncLag | undefined {
-    const s = this.#service?.status();
-    const p = s?.peers.find((x) => this.#names.get(x.id) === peer);
+    const p = this.#snapshot()?.service.peers.find((x) => this.#names.get(x.id) === peer);
     if (p === undefined) return undefined;
     const since = this.#outOfSyncSince.get(p.id);
     return {
@@ -246,7 +273,7 @@ export class SyncPart implements DaemonPart {
     };
   }
 
-  /** Whether this director may preempt or accept a planned handover (issue 6). */
+  /** Whether this director may preempt or accept a planned handover. */
   ready(): boolean {
     return this.#ready;
   }
@@ -265,38 +292,49 @@ export class SyncPart implements DaemonPart {
 
   /** Every peer's sync state, both ways. */
   peerStates(): SyncPeerState[] {
-    const s = this.#service?.status();
-    return (s?.peers ?? []).map((p) => ({
-      peer: this.#names.get(p.id) ?? String(p.id),
-      state: p.receiving.state,
-      inSync: p.receiving.inSync,
-      lastHeardMs: p.receiving.lastHeardMs,
-      unackedMs: p.sending.oldestUnackedMs,
-      queued: p.sending.queued,
-    }));
+    const s = this.#snapshot();
+    return (s?.service.peers ?? []).map((p) => {
+      const st = this.#peerStates.get(p.id);
+      return {
+        peer: this.#names.get(p.id) ?? String(p.id),
+        state: st?.state ?? p.receiving.state,
+        inSync: st?.inSync ?? false,
+        notInSync: st?.notInSync ?? p.receiving.notInSync,
+        lastHeardMs: p.receiving.lastHeardMs,
+        unackedMs: p.sending.oldestUnackedMs,
+        queued: p.sending.queued,
+      };
+    });
+  }
+
+  /** The refresh period in force: how much longer than on the peer a copied entry lives here. */
+  get refreshMs(): number {
+    return (this.#config?.sync.refreshS ?? 0) * 1000;
   }
 
   /** Pulls every peer's whole tables again (a bulk resync). */
   resync(): void {
-    this.#service?.resync();
+    this.#thread?.resync();
   }
 
-  /** Observes what peers' streams carry (bulk markers and entries), applied or not. */
-  onPeerOps(listener: OpsListener): () => void {
-    this.#opsListeners.add(listener);
-    return () => this.#opsListeners.delete(listener);
+  /** Pulls `peer`'s whole tables and counts them (conns, those with more than `longLivedMs` left, persistence). */
+  countPeerTables(peer: string, longLivedMs: number, limitMs: number): Promise<TableTally> {
+    const id = [...this.#names].find(([, n]) => n === peer)?.[0];
+    if (this.#thread === undefined || id === undefined) {
+      return Promise.reject(
+        new DsrError('E_ADMIN_REQUEST', `the sync does not run with a peer ${peer}`, { peer }),
+      );
+    }
+    return this.#thread.tallyPeer(id, longLivedMs, limitMs);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
     clearInterval(this.#lagTimer);
     this.#lagTimer = undefined;
-    this.#flush();
     for (const f of this.#cleanup.splice(0).reverse()) f();
-    const s = this.#service;
-    this.#service = undefined;
-    await s?.stop();
+    const t = this.#thread;
+    this.#thread = undefined;
+    await t?.stop();
   }
 
   affectedBy(change: ConfigChange): boolean {
@@ -310,41 +348,51 @@ export class SyncPart implements DaemonPart {
   }
 
   status(): unknown {
-    const s = this.#service?.status();
+    const s = this.#snapshot();
     if (!s) return { enabled: this.#enabled, ready: this.#ready };
     return {
       enabled: true,
       ready: this.#ready,
       drains: this.#drainShare?.status(),
-      peers: s.peers.map((p) => ({
-        peer: this.#names.get(p.id) ?? String(p.id),
-        address: p.address,
-        state: p.receiving.state,
-        inSync: p.receiving.inSync,
-        behindMessages: p.receiving.behindMessages,
-        lastHeardMs: p.receiving.lastHeardMs,
-        applied: p.receiving.applied,
-        bulksCompleted: p.receiving.bulksCompleted,
-        sendQueue: p.sending.queued,
-        unackedMs: Math.round(p.sending.oldestUnackedMs),
-        retransmits: p.sending.retransmits,
-        rttMs: p.sending.srttMs === null ? null : Number(p.sending.srttMs.toFixed(2)),
-      })),
-      drops: s.drops,
-      swept: s.swept,
+      peers: this.peerStates().map((p, i) => {
+        const raw = s.service.peers[i];
+        return {
+          peer: p.peer,
+          address: raw.address,
+          state: p.state,
+          inSync: p.inSync,
+          notInSync: p.notInSync,
+          behindMessages: raw.receiving.behindMessages,
+          lastHeardMs: raw.receiving.lastHeardMs,
+          applied: raw.receiving.applied,
+          bulksCompleted: raw.receiving.bulksCompleted,
+          bulkEntries: raw.receiving.bulkEntries,
+          sendQueue: raw.sending.queued,
+          sendingBulk: raw.sending.bulk,
+          unackedMs: Math.round(raw.sending.oldestUnackedMs),
+          retransmits: raw.sending.retransmits,
+          rttMs: raw.sending.srttMs === null ? null : Number(raw.sending.srttMs.toFixed(2)),
+        };
+      }),
+      drops: s.service.drops,
+      published: s.service.published,
+      refresh: s.service.refresh,
+      tables: s.tables,
+      sweeping: s.sweeping,
     };
   }
 
-  #snapshot() {
-    const s = this.#service?.status();
+  #metrics() {
+    const s = this.#snapshot();
     return {
-      peers: (s?.peers ?? []).map((p) => ({
+      peers: (s?.service.peers ?? []).map((p) => ({
         peer: this.#names.get(p.id) ?? String(p.id),
         lagSeconds: p.sending.oldestUnackedMs / 1000,
         pendingEntries: p.sending.queued,
         retransmits: p.sending.retransmits,
-        inSync: p.receiving.inSync,
+        inSync: this.#peerStates.get(p.id)?.inSync ?? false,
       })),
+      drops: s?.service.drops ?? {},
     };
   }
 }

@@ -72,6 +72,11 @@ export interface PairOptions {
    * flooding, not the takeover. Default false (the bridge as createLab makes it).
    */
   noUnicastFlood?: boolean;
+  /**
+   * 6: the VIP, the real servers and the directors' own addresses (election and sync) are the
+   * lab's IPv6 ones. Default 4.
+   */
+  family?: 4 | 6;
 }
 
 let pairs = 0;
@@ -97,7 +102,7 @@ export class DirectorPair {
     this.dir = mkdtempSync(join(tmpdir(), 'dsr-lab-pair-'));
     this.#bpffs = `/run/dsrl-pair-${process.pid}-${pairs++}`;
     this.advertMs = opts.advertMs ?? 100;
-    this.vip = lab.vips4[0];
+    this.vip = opts.family === 6 ? lab.vip6 : lab.vips4[0];
     const [pa, pb] = opts.priorities ?? [150, 100];
     const director = (host: Host, priority: number): Director => ({
       host,
@@ -155,16 +160,18 @@ export class DirectorPair {
   }
 
   #writeConfigs(): void {
+    const v6 = this.#opts.family === 6;
+    const address = (h: Host) => (v6 ? h.ipv6 : h.ipv4);
     for (const me of this.directors) {
       const peer = this.other(me);
       const doc = pairDirectorConfig({
-        self: { id: me.host.name, address: me.host.ipv4, priority: me.priority },
-        peer: { id: peer.host.name, address: peer.host.ipv4 },
+        self: { id: me.host.name, address: address(me.host), priority: me.priority },
+        peer: { id: peer.host.name, address: address(peer.host) },
         vip: this.vip,
         advertMs: this.advertMs,
         vipGroup: this.#opts.vipGroup,
         services: this.#services,
-        reals: this.lab.realServers.map((r) => r.ipv4),
+        reals: this.lab.realServers.map(address),
         sync: this.#opts.sync,
         alertTargets: this.#opts.alertTargets?.(this),
         keyFile: join(this.dir, 'election.key'),

@@ -51,9 +51,13 @@ export class SyncThread {
           thread = new SyncThread(worker, handlers, m.snapshot);
           resolve(thread);
         } else if (m.type === 'start-failed') {
-          reject(m.code === null ? new Error(m.message) : new DsrError('E_PART_START', m.message, { code: m.code }));
+          reject(
+            m.code === null
+              ? new Error(m.message)
+              : new DsrError('E_PART_START', m.message, { code: m.code }),
+          );
         } else {
-          thread?.#receive(m);
+          if (thread !== undefined) thread.#receive(m);
         }
       });
       worker.on('error', (err) => (thread ? thread.#fail(err) : reject(err)));

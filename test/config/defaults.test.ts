@@ -33,7 +33,7 @@ test('a minimal config gets every default', (t) => {
   t.deepEqual(c.election, { transport: 'unicast', port: 9777, multicast: null });
   t.deepEqual(c.peers, []);
   t.deepEqual(c.interfaces, [{ name: 'eth0', xdpMode: 'auto' }]);
-  t.deepEqual(c.forwarder, { pinDir: '/sys/fs/bpf/dsr-director' });
+  t.deepEqual(c.forwarder, { pinDir: '/sys/fs/bpf/dsr-director', synOnly: true });
   t.deepEqual(c.vipGroups, [
     {
       name: 'web',
@@ -56,7 +56,8 @@ test('a minimal config gets every default', (t) => {
     enabled: true,
     port: 9778,
     maxDatagramBytes: 1400,
-    flushIntervalMs: 5,
+    flushIntervalMs: 2,
+    refreshS: 60,
     keepaliveMs: 1000,
     lagAlertMs: 500,
     peers: [],

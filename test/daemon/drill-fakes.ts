@@ -6,6 +6,7 @@
  * was scheduled until then. Knobs let a test break one thing at a time.
  */
 
+import type { TableTally } from '../../admin/catalogue/drill.ts';
 import { DsrError } from '../../core/errors.ts';
 import type {
   Announcement,
@@ -16,14 +17,11 @@ import type {
   PeerElectionView,
   SyncPeerState,
 } from '../../daemon/drill/types.ts';
-import type { SyncEntry } from '../../sync/entries.ts';
-import type { ApplyOp } from '../../sync/receiver.ts';
 
 export const SELF = 'd1';
 export const PEER = 'd2';
 export const PEER_MAC = '02:d5:00:00:01:01';
 export const VIP = '198.18.0.200';
-export const REFRESH_MS = 300_000;
 
 export const SETUP: DrillSetup = {
   group: 'web',
@@ -32,21 +30,6 @@ export const SETUP: DrillSetup = {
   peerAddress: '198.18.0.3',
   probe: { service: 'echo', vip: VIP, port: 7000 },
 };
-
-function conn(lifetimeMs: number): SyncEntry {
-  const b = (n: number) => new Uint8Array([198, 18, 0, n]);
-  return {
-    kind: 'conn',
-    proto: 6,
-    client: b(10),
-    clientPort: 40000,
-    vip: b(200),
-    vport: 7000,
-    realServer: b(100),
-    tcpState: 2,
-    lifetimeMs,
-  };
-}
 
 export interface Knobs {
   role: GroupElectionView['role'];
@@ -103,7 +86,6 @@ export class FakePair {
   receiving: SyncPeerState['state'] = 'in-sync';
   readonly seen: Announcement[] = [];
   readonly #timers: { at: number; fn: () => void }[] = [];
-  readonly #ops = new Set<(peer: string, ops: readonly ApplyOp[]) => void>();
 
   constructor(knobs: Partial<Knobs> = {}) {
     this.k = { ...DEFAULT_KNOBS, ...knobs };
@@ -129,17 +111,21 @@ export class FakePair {
     this.now = to;
   }
 
-  #bulk(): void {
+  /** The peer's tables pulled and counted, as the sync part does: they arrive bulkMs later, or never. */
+  #countTables(longLivedMs: number, limitMs: number): Promise<TableTally> {
     this.receiving = 'resyncing';
-    if (this.k.bulkMs === null) return;
-    this.at(this.k.bulkMs, () => {
-      const entries: ApplyOp[] = [
-        ...Array.from({ length: this.k.peerLongLived }, () => conn(800_000)),
-        ...Array.from({ length: this.k.peerShortLived }, () => conn(5_000)),
-      ].map((entry) => ({ op: 'entry', entry }));
-      const ops: ApplyOp[] = [{ op: 'bulk-begin' }, ...entries, { op: 'bulk-end' }];
-      for (const l of this.#ops) l(PEER, ops);
-      this.receiving = 'in-sync';
+    return new Promise((resolve, reject) => {
+      const bulkMs = this.k.bulkMs;
+      if (bulkMs === null || bulkMs > limitMs) {
+        this.at(limitMs, () => reject(new DsrError('E_TIMEOUT', `no whole bulk within ${limitMs} ms`)));
+        return;
+      }
+      this.at(bulkMs, () => {
+        this.receiving = 'in-sync';
+        const long = 800_000 > longLivedMs ? this.k.peerLongLived : 0;
+        const short = 5_000 > longLivedMs ? this.k.peerShortLived : 0;
+        resolve({ conns: this.k.peerLongLived + this.k.peerShortLived, longLived: long + short, persist: 0 });
+      });
     });
   }
 
@@ -200,19 +186,16 @@ export class FakePair {
                 peer: PEER,
                 state: this.receiving,
                 inSync: this.receiving === 'in-sync',
+                notInSync: this.receiving === 'in-sync' ? null : this.receiving,
                 lastHeardMs: 20,
                 unackedMs: 0,
                 queued: 0,
                 ...this.k.sync,
               }
             : undefined,
-        resync: () => {
-          this.calls.push('resync');
-          this.#bulk();
-        },
-        onPeerOps: (l) => {
-          this.#ops.add(l);
-          return () => this.#ops.delete(l);
+        countTables: (_peer, longLivedMs, limitMs) => {
+          this.calls.push('countTables');
+          return this.#countTables(longLivedMs, limitMs);
         },
       },
       forwarder: {
@@ -221,7 +204,6 @@ export class FakePair {
           this.calls.push('census');
           return { ...this.k.census };
         },
-        refreshMs: () => REFRESH_MS,
         forwardedPackets: () => this.packets,
       },
       vips: { held: () => [...this.held], framesSent: () => this.frames },
@@ -266,8 +248,6 @@ export class FakePair {
     this.at(3, () => {
       this.held = [];
     });
-    // Stepping down from our last group pulls the peer's tables (sync part, onDemoted).
-    this.#bulk();
     return Promise.resolve({ ok: true, outcome: 'completed', ms: this.now - t0 });
   }
 }

@@ -1,61 +1,14 @@
 /**
- * The drill's pure pieces: counting a peer's tables from its bulk answer (drill-tally.ts) and
- * recognising another director's VIP announcements on the wire (drill-announce-watch.ts), with the
- * very frames our own announcer sends (failover/vip/frames.ts); what the config gives a drill.
+ * The drill's pure pieces: recognising another director's VIP announcements on the wire
+ * (announce-watch.ts), with the very frames our own announcer sends (failover/vip/frames.ts); what
+ * the config gives a drill.
  */
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import { parseAnnouncement } from '../../daemon/drill/announce-watch.ts';
-import { BulkTally } from '../../daemon/drill/tally.ts';
 import { drillSetup } from '../../daemon/drill/views.ts';
 import { gratuitousArp, unsolicitedNeighbourAdvert } from '../../failover/vip/frames.ts';
-import type { SyncEntry } from '../../sync/entries.ts';
-import type { ApplyOp } from '../../sync/receiver.ts';
 import { parseOk } from '../config/helpers.ts';
-
-const b = (n: number) => new Uint8Array([198, 18, 0, n]);
-const entry = (kind: SyncEntry['kind'], lifetimeMs: number): ApplyOp => ({
-  op: 'entry',
-  entry: {
-    kind,
-    proto: 6,
-    client: b(10),
-    clientPort: kind === 'persist' ? 0 : 40000,
-    vip: b(200),
-    vport: 80,
-    realServer: b(100),
-    tcpState: 2,
-    lifetimeMs,
-  },
-});
-
-test('a bulk is counted from its first to its last message, by kind and remaining life', (t) => {
-  const tally = new BulkTally(360_000);
-  // Live updates before the bulk starts are not part of the table count.
-  tally.feed([entry('conn', 900_000), entry('conn', 900_000)]);
-  t.is(tally.result, null);
-  tally.feed([{ op: 'bulk-begin' }, entry('conn', 900_000), entry('conn', 360_000)]);
-  t.is(tally.result, null, 'not complete before the bulk ends');
-  tally.feed([entry('persist', 200_000), entry('conn', 1_000), { op: 'bulk-end' }, entry('conn', 900_000)]);
-  t.deepEqual(tally.result, { conns: 3, longLived: 1, persist: 1 });
-  // Later bulks do not change a completed count.
-  tally.feed([{ op: 'bulk-begin' }, { op: 'bulk-end' }]);
-  t.deepEqual(tally.result, { conns: 3, longLived: 1, persist: 1 });
-});
-
-test('a bulk that restarts is counted from its new beginning; an end without a beginning is ignored', (t) => {
-  const tally = new BulkTally(0);
-  tally.feed([{ op: 'bulk-end' }]);
-  t.is(tally.result, null);
-  tally.feed([
-    { op: 'bulk-begin' },
-    entry('conn', 5),
-    { op: 'bulk-begin' },
-    entry('conn', 5),
-    { op: 'bulk-end' },
-  ]);
-  t.deepEqual(tally.result, { conns: 1, longLived: 1, persist: 0 });
-});
 
 const VIPS = new Set(['198.18.0.200', '2001:2::200']);
 const MAC = '02:d5:00:00:01:01';

@@ -105,8 +105,8 @@ admin:
   // Not in sync: that gates preemption and handovers, never the takeover of a group with no master.
   const sync = { ready: () => false, onReadyChange: () => () => {} };
   const election = new ElectionPart({ vip, forwarder, sync });
-  let demoted = 0;
-  election.onDemoted(() => demoted++);
+  const lost: string[][] = [];
+  election.onMastership((groups) => lost.push(groups));
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
   const notifier = new NoNotifier();
@@ -154,7 +154,8 @@ admin:
   // Its own interface down: Fault, VIPs released.
   links.setCarrier(ETH0, false);
   await until('fault without VIPs', () => group().role === 'fault' && vips().length === 0, WAIT);
-  t.is(demoted, 1, 'the sync hears that we are no longer master of anything');
+  t.deepEqual(lost.at(-1), ['web'], 'the sync hears which group we stopped mastering');
+  t.deepEqual(election.masterGroups(), []);
   t.false(election.isMasterOfAny());
   links.setCarrier(ETH0, true);
   await until('master again', () => group().role === 'master' && vips().length === 2, WAIT);

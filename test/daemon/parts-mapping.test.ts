@@ -99,7 +99,7 @@ test('desired state: services, persistence prefix per family, MACs, health weigh
     [{ address: '2001:2::100', weight: 1, mac: null }],
     'config weights without health',
   );
-  t.deepEqual(d.settings, { tcpEstablishedSec: 900, tcpClosingSec: 120, udpSec: 300 });
+  t.deepEqual(d.settings, { tcpEstablishedSec: 900, tcpClosingSec: 120, udpSec: 300, synOnly: true });
 });
 
 test('config backends list the sorry server last with weight 0; addresses include it', (t) => {

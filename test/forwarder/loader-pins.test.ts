@@ -85,6 +85,25 @@ t0('pins of another shape are refused with a clear error, and nothing is flushed
   t.is(again.tables.countConns(), 1);
 });
 
+t0('maps without flows pinned in another shape are started afresh; the flows stay', (t) => {
+  const pinDir = uniquePinDir();
+  t.teardown(() => removePins(pinDir));
+  const load = { pinDir, connEntries: 4096, eventsBytes: 1 << 16 };
+  const first = createForwarderInstance({ desired: standardDesired(), load });
+  first.run(syn);
+  first.close();
+  // Another ring size: the event ring holds no flow, so it is replaced rather than refused.
+  const again = createForwarderInstance({
+    desired: standardDesired(),
+    load: { ...load, eventsBytes: 1 << 17 },
+  });
+  t.teardown(() => again.destroy());
+  t.deepEqual(again.loaded.replaced, ['events']);
+  t.true(again.loaded.restored.includes('conns4'));
+  t.is(again.tables.countConns(), 1, 'the connection table was kept');
+  t.is(again.loaded.maps.events.maxEntries, 1 << 17);
+});
+
 t0('uninstall removes the pins and the directory', (t) => {
   const pinDir = uniquePinDir();
   t.teardown(() => removePins(pinDir));

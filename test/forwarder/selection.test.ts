@@ -187,7 +187,7 @@ t0('connection entries expire by state timeout and are then chosen anew', (t) =>
   t.is(fwd.stats.reasons().conn_reselect.packets, 1n);
 });
 
-t0('TCP state: SYN, established, closing; a new SYN on a closing flow is a new connection', (t) => {
+t0('TCP state: SYN, established, closing; a SYN always opens a new connection, without a lookup', (t) => {
   const fwd = instance(t);
   const s = spec({ sport: 46000 });
   const flow = flowOf(s);
@@ -199,16 +199,19 @@ t0('TCP state: SYN, established, closing; a new SYN on a closing flow is a new c
   t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_CLOSING);
   fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
   t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_CLOSING, 'ACKs after FIN keep it closing');
-  const reselects = fwd.stats.reasons().conn_reselect.packets;
+  const before = fwd.stats.reasons();
   fwd.run(buildFrame(s));
   t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_SYN);
-  t.is(fwd.stats.reasons().conn_reselect.packets, reselects + 1n);
-  // RST closes too; a mid-stream pickup (no SYN) starts established; UDP is UDP.
+  const after = fwd.stats.reasons();
+  t.is(after.conn_reselect.packets, before.conn_reselect.packets, 'no lookup, so nothing to reselect');
+  t.is(after.tx_new_flow.packets, before.tx_new_flow.packets + 1n);
+  // A SYN on an established entry is a new connection on reused ports, chosen afresh as well.
+  fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
+  fwd.run(buildFrame(s));
+  t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_SYN);
+  // RST closes too; UDP is UDP.
   fwd.run(buildFrame({ ...s, tcpFlags: TCP_RST }));
   t.is(fwd.tables.getConn(flow)!.state, DSR.CONN_TCP_CLOSING);
-  const mid = spec({ sport: 46001, tcpFlags: TCP_ACK });
-  fwd.run(buildFrame(mid));
-  t.is(fwd.tables.getConn(flowOf(mid))!.state, DSR.CONN_TCP_EST);
   const udp = spec({ sport: 46002, proto: 'udp', dport: 53 });
   fwd.run(buildFrame(udp));
   t.is(fwd.tables.getConn(flowOf(udp))!.state, DSR.CONN_UDP);
@@ -263,31 +266,66 @@ t0('new flows, state changes and persistence entries are reported through the ri
   t.is(events[3].type, DSR.EV_NEW_CONN);
 });
 
-t0('the event reader delivers events from the event loop (epoll fd polled by libuv)', async (t) => {
+t0('the event reader hands over every event queued when it is drained, in order', (t) => {
   const fwd = instance(t);
   const got: ForwarderEvent[] = [];
-  let wake: () => void = () => {};
-  const arrived = new Promise<void>((resolve) => {
-    wake = resolve;
-  });
-  const reader = fwd.events((e) => {
-    got.push(e);
-    if (got.length === 3) wake();
-  });
+  const reader = fwd.events((e) => got.push(e));
   t.teardown(() => reader.close());
-  reader.start();
   for (let i = 0; i < 3; i++) fwd.run(buildFrame(spec({ sport: 48000 + i })));
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
-  t.not(await Promise.race([arrived, timeout]), 'timeout');
+  fwd.run(buildFrame(spec({ sport: 48000, tcpFlags: TCP_ACK })));
+  t.is(got.length, 0, 'the program wakes no reader: events wait for the drain');
+  t.is(reader.drain(), 4);
   t.deepEqual(
-    got.map((e) => e.flow.sport),
-    [48000, 48001, 48002],
+    got.map((e) => [e.flow.sport, e.type]),
+    [
+      [48000, DSR.EV_NEW_CONN],
+      [48001, DSR.EV_NEW_CONN],
+      [48002, DSR.EV_NEW_CONN],
+      [48000, DSR.EV_CONN_UPDATE],
+    ],
   );
+  t.is(reader.drain(), 0);
 });
+
+t0(
+  'SYN-only: a TCP packet of an unknown flow other than a SYN is forwarded, makes no entry and no event',
+  (t) => {
+    const fwd = instance(t);
+    const reader = fwd.events(() => {});
+    t.teardown(() => reader.close());
+    const syn = spec({ sport: 48500 });
+    const chosen = dstMac(fwd.run(buildFrame(syn)).frame);
+    t.is(reader.drain(), 1);
+    // A flood of ACKs and RSTs from sources the table has never seen.
+    for (let i = 0; i < 200; i++) {
+      const r = fwd.run(
+        buildFrame(
+          spec({
+            src: `198.18.${2 + (i >> 8)}.${i & 255}`,
+            sport: 30000 + i,
+            tcpFlags: i % 2 ? TCP_ACK : TCP_RST,
+          }),
+        ),
+      );
+      t.is(r.verdict, 'tx');
+    }
+    t.is(fwd.tables.countConns(), 1, 'no entry for the flood');
+    t.is(reader.drain(), 0, 'no event for the flood');
+    t.is(fwd.stats.reasons().tx_stateless.packets, 200n);
+    // The same flow's later packets go where its SYN went, with or without an entry.
+    fwd.tables.deleteConn(flowOf(syn));
+    t.deepEqual(dstMac(fwd.run(buildFrame({ ...syn, tcpFlags: TCP_ACK })).frame), chosen);
+    // With SYN-only off, a packet picked up mid-stream makes an established entry, as before.
+    fwd.reconcile({ ...standardDesired(), settings: { synOnly: false } });
+    const mid = spec({ sport: 46001, tcpFlags: TCP_ACK });
+    fwd.run(buildFrame(mid));
+    t.is(fwd.tables.getConn(flowOf(mid))!.state, DSR.CONN_TCP_EST);
+  },
+);
 
 t0('the userspace sweep removes exactly the entries the program treats as expired', (t) => {
   const fwd = instance(t);
-  const specs = Array.from({ length: 10 }, (_, i) => spec({ sport: 49000 + i, tcpFlags: TCP_ACK }));
+  const specs = Array.from({ length: 10 }, (_, i) => spec({ sport: 49000 + i }));
   for (const s of specs) fwd.run(buildFrame(s));
   fwd.run(buildFrame(spec({ dst: VIP4_PERSIST, dport: 443, sport: 49100 })));
   const old = nowNs() - 901_000_000_000n;

@@ -10,8 +10,9 @@ import type { SyncEntry } from '../../sync/entries.ts';
 import { type SyncOptions, syncOptions } from '../../sync/options.ts';
 import { SyncReceiver } from '../../sync/receiver.ts';
 import { SyncSender } from '../../sync/sender.ts';
-import { MemorySyncTable, SyncApplier } from '../../sync/table.ts';
+import { SyncApplier } from '../../sync/table.ts';
 import { SyncCodec, type SyncDropReason } from '../../sync/wire.ts';
+import { MemoryTables } from './memory-tables.ts';
 
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -36,23 +37,36 @@ export interface NetFaults {
 
 export class Endpoint {
   readonly id: number;
-  /** The active's own table is authoritative: it never takes entries from a standby. */
-  active = false;
+  /**
+   * Which VIPs this director masters: for them its own table is authoritative and it takes no
+   * entries from its peer. `active` masters every VIP.
+   */
+  owns: (vip: Uint8Array) => boolean = () => false;
   codec!: SyncCodec;
   sender!: SyncSender;
   receiver!: SyncReceiver;
-  readonly store = new MemorySyncTable();
-  readonly table = this.store.map;
-  readonly applier = new SyncApplier(this.store);
+  readonly store: MemoryTables;
+  readonly applier: SyncApplier;
   readonly drops = new Map<SyncDropReason, number>();
   private readonly opts: SyncOptions;
   private readonly guard = new ReplayGuard({ maxClockSkewMs: Number.POSITIVE_INFINITY });
   private restarts = 0;
 
-  constructor(id: number, now: number, opts: SyncOptions) {
+  constructor(id: number, now: number, opts: SyncOptions, chunk?: number) {
     this.id = id;
     this.opts = opts;
+    this.store = new MemoryTables({ ours: (vip) => this.owns(vip), chunk });
+    this.applier = new SyncApplier(this.store, (vip) => !this.owns(vip), id * 1000);
     this.start(now);
+  }
+
+  set active(on: boolean) {
+    this.owns = () => on;
+  }
+
+  /** The table's entries by key. */
+  get table(): Map<string, SyncEntry> {
+    return this.store.entries();
   }
 
   /** A process (re)start: new session and fresh protocol state; the table (pinned maps) survives. */
@@ -72,9 +86,11 @@ export class Endpoint {
     this.receiver = new SyncReceiver(this.opts, now, this.id * 1000 + this.restarts);
   }
 
-  /** A local change (the forwarder saw a new flow or a close). */
-  apply(entries: readonly SyncEntry[]): void {
-    this.applier.apply(entries.map((entry) => ({ op: 'entry', entry })));
+  /** A local change (the forwarder saw a new flow or a close), streamed to the peer. */
+  change(entries: readonly SyncEntry[], now: number): void {
+    this.store.change(entries);
+    const c = this.store.changes();
+    this.sender.enqueue(c.entries, c.count, now);
   }
 }
 
@@ -94,11 +110,11 @@ export class SyncSim {
   private queue: InFlight[] = [];
   private readonly rand: () => number;
 
-  constructor(seed: number, opts: Partial<SyncOptions> = {}) {
+  constructor(seed: number, opts: Partial<SyncOptions> = {}, chunk?: number) {
     this.rand = prng(seed);
     const o = syncOptions(opts);
-    this.a = new Endpoint(1, 0, o);
-    this.b = new Endpoint(2, 0, o);
+    this.a = new Endpoint(1, 0, o, chunk);
+    this.b = new Endpoint(2, 0, o, chunk);
     this.a.active = true;
   }
 
@@ -108,8 +124,7 @@ export class SyncSim {
 
   /** A's table changes and is streamed live, as the forwarder's ring buffer would report it. */
   change(entries: SyncEntry[]): void {
-    this.a.apply(entries);
-    this.a.sender.enqueue(entries, this.now);
+    this.a.change(entries, this.now);
   }
 
   send(from: Endpoint, messages: Parameters<SyncCodec['encode']>[0][]): void {
@@ -137,11 +152,11 @@ export class SyncSim {
     const m = d.message;
     if (m.type === 'ack' || m.type === 'nack' || m.type === 'bulk-request') {
       const r = to.sender.step(this.now, m);
-      if (r.bulkRequested !== undefined) to.sender.bulk(r.bulkRequested, [...to.table.values()]);
+      if (r.bulkRequested !== undefined) to.sender.bulk(r.bulkRequested, () => to.store.openBulk());
       this.send(to, r.send);
     } else {
       const r = to.receiver.step(this.now, d.session, m);
-      if (!to.active) to.applier.apply(r.apply);
+      to.applier.apply(r.apply);
       this.send(to, r.send);
     }
   }
@@ -156,7 +171,7 @@ export class SyncSim {
       for (const e of [this.a, this.b]) {
         this.send(e, e.sender.tick(this.now));
         const r = e.receiver.tick(this.now);
-        if (!e.active) e.applier.apply(r.apply);
+        e.applier.apply(r.apply);
         this.send(e, r.send);
       }
     }

@@ -11,9 +11,9 @@ import { sleep, until } from '../../lab/wait.ts';
 import { MAX_STATE_PAYLOAD } from '../../sync/messages.ts';
 import { type SharedState, SyncService } from '../../sync/service.ts';
 import { newerThan, SharedStateVersion } from '../../sync/shared-state-version.ts';
-import { MemorySyncTable } from '../../sync/table.ts';
 import { SyncCodec } from '../../sync/wire.ts';
 import { SECRET } from './harness.ts';
+import { MemoryTables } from './memory-tables.ts';
 
 const WALL = 1_800_000_000_000;
 
@@ -95,8 +95,9 @@ test('SyncService: shared state reaches the peer now, and a peer started later a
       port,
       peers: [{ id: peer, address: '127.0.0.1', port: peerPort }],
       keyring,
-      table: new MemorySyncTable(),
-      acceptEntries: () => true,
+      tables: new MemoryTables(),
+      accepts: () => true,
+      refreshMs: 0,
       options: { stateResendMs: 100 },
       onSharedState: (_p, s) => onShared?.(s),
     });

@@ -114,7 +114,7 @@ test('a restarted standby pulls the tables again before it is in sync', (t) => {
   sim.change(Array.from({ length: 1000 }, () => conn(rand)));
   t.true(sim.settle());
   sim.b.start(sim.now);
-  sim.b.table.clear(); // worst case: its pinned maps were lost too
+  sim.b.store.map.clear(); // worst case: its pinned maps were lost too
   t.false(sim.b.receiver.inSync);
   churn(sim, rand, 500, 50);
   t.true(sim.settle());
@@ -169,7 +169,7 @@ test('a partition makes the peer lost; after healing the stream resumes without 
 });
 
 test('a queue overflow while the peer is away ends in a RESET and a bulk resync', (t) => {
-  const sim = new SyncSim(14, { maxQueuedEntries: 200, window: 4 });
+  const sim = new SyncSim(14, { maxQueuedBytes: 200 * 24, window: 4 });
   const rand = prng(15);
   sim.change(Array.from({ length: 50 }, () => conn(rand)));
   t.true(sim.settle());

@@ -67,10 +67,15 @@ const fake: Snapshots = {
     ],
     drops: { no_service: 3, ttl: 1 },
     passes: { not_ip: 99 },
+    eventsLost: 17,
+    stateless: 4096,
     connTable: { entries: 1200, capacity: 1_000_000 },
     persistenceTable: { entries: 30 },
   },
-  sync: { peers: [{ peer: 'dir-b', lagSeconds: 0.004, pendingEntries: 12, retransmits: 3, inSync: true }] },
+  sync: {
+    peers: [{ peer: 'dir-b', lagSeconds: 0.004, pendingEntries: 12, retransmits: 3, inSync: true }],
+    drops: { 'bad-mac': 2, 'unknown-source': 5 },
+  },
   health: {
     checks: [
       {
@@ -176,6 +181,9 @@ test('every family is exported with the provider values, in base units', async (
     ['dsr_sync_pending_entries', { peer: 'dir-b' }, 12],
     ['dsr_sync_retransmits_total', { peer: 'dir-b' }, 3],
     ['dsr_sync_in_sync', { peer: 'dir-b' }, 1],
+    ['dsr_sync_drops_total', { reason: 'unknown-source' }, 5],
+    ['dsr_forwarder_events_lost_total', {}, 17],
+    ['dsr_forwarder_stateless_packets_total', {}, 4096],
     ['dsr_health_check_up', { service: svc, real_server: '198.18.1.2' }, 0],
     ['dsr_health_check_latency_seconds', rs1, 0.0021],
     ['dsr_health_checks_total', { ...rs1, result: 'timeout' }, 2],
@@ -231,6 +239,7 @@ test('a counter provided as a growing total is exported as that total', async (t
   let total = 0;
   metrics.setProvider('sync', () => ({
     peers: [{ peer: 'p', lagSeconds: 0, pendingEntries: 0, retransmits: total, inSync: true }],
+    drops: {},
   }));
   for (const step of [5, 7, 100]) {
     total += step;
@@ -253,6 +262,7 @@ test('a failing, slow or invalid provider hides only its own families and is cou
       { peer: 'ok', lagSeconds: 1, pendingEntries: 0, retransmits: 1, inSync: true },
       { peer: 'bad', lagSeconds: Number.NaN, pendingEntries: 0, retransmits: -1, inSync: true },
     ],
+    drops: {},
   }));
   metrics.setProvider('info', () => fake.info);
   const e = await scrape(server.url);

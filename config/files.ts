@@ -48,16 +48,30 @@ export const nodeFileAccess: FileAccess = {
 /** An HMAC-SHA256 key shorter than the hash output weakens it (RFC 2104 §3). */
 export const MIN_KEY_BYTES = 32;
 
-/** Secret files hold the value on its own; the one trailing newline that `echo` and editors add is dropped. */
+/**
+ * Secret files hold the value on its own. A text file (printable ASCII, as `echo`, `openssl rand
+ * -hex` or an editor writes it) has the one trailing newline they add dropped; a binary key (`head
+ * -c 32 /dev/urandom`) is taken whole, since its last random byte may well be 0x0a.
+ */
 export function trimFinalNewline(bytes: Buffer): Buffer {
-  if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0a) {
+  if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0a && isText(bytes.subarray(0, -1))) {
     const end = bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? 2 : 1;
     return bytes.subarray(0, bytes.length - end);
   }
   return bytes;
 }
 
-/** Contents of the files read, by absolute path, with the final newline dropped. */
+/** Printable ASCII and tabs only (a carriage return may end it: CRLF). */
+function isText(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x0d && i === bytes.length - 1) continue;
+    if ((b < 0x20 || b > 0x7e) && b !== 0x09) return false;
+  }
+  return true;
+}
+
+/** Contents of the files read, by absolute path, with a text file's final newline dropped. */
 export type LoadedFiles = Map<string, Buffer>;
 
 export class FileChecker {

@@ -4,6 +4,11 @@
  * benchmarks share. Loads the program (unpinned unless a pin dir is given),
  * applies a desired state through the real reconciler and offers test runs
  * and bulk connection-table fills.
+ *
+ * Without a desired state it takes the tables as it finds them: opened on a
+ * running dsrd's pin directory, it is a second copy of the program over that
+ * daemon's own maps, which the lab uses to fill them and to put traffic
+ * through them. (It must not read their events: the daemon's sync does.)
  */
 
 import { DsrError } from '../core/errors.ts';
@@ -18,7 +23,8 @@ import { FlowTables } from './tables.ts';
 import { TestRunner, type TestRunResult } from './test-run.ts';
 
 export interface InstanceOptions {
-  desired: DesiredState;
+  /** Applied through the reconciler; absent: the tables are used as found (pins of a running dsrd). */
+  desired?: DesiredState;
   load?: LoadOptions;
   buildTable?: TableBuilder;
 }
@@ -49,7 +55,7 @@ export class ForwarderInstance {
       this.tables = new FlowTables(m);
       this.stats = new ForwarderStats(m);
       this.runner = new TestRunner(this.loaded.progFd);
-      this.reconciler.reconcile(opts.desired);
+      if (opts.desired !== undefined) this.reconciler.reconcile(opts.desired);
     } catch (e) {
       this.loaded.close();
       throw e;

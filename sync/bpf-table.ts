@@ -31,6 +31,7 @@ import { FlowTables } from '../forwarder/tables.ts';
 import { EntryPacker, type SyncEntry } from './entries.ts';
 import type { BulkSource } from './sender.ts';
 import type { LocalTables, Packed } from './table.ts';
+import type { VipSet } from './vip-set.ts';
 
 const MS = 1_000_000n;
 /** Entries read per syscall by a walk. */
@@ -47,8 +48,8 @@ export interface BpfTablesOptions {
   eventsFd: number | null;
   /** The ids in force (updated after every reconcile). */
   directory: () => Directory;
-  /** Whether this VIP's group is ours (we are its master): refreshed by us, never swept. */
-  ours: (vip: Uint8Array) => boolean;
+  /** The VIPs of the groups we master: their entries are refreshed by us and never swept. */
+  ours: () => VipSet;
   /** Extra lifetime given to entries written from a peer: the peer's refresh period. */
   marginMs: number;
   /** CLOCK_MONOTONIC ns, the program's clock. */
@@ -193,6 +194,7 @@ export class BpfTables implements LocalTables {
     onlyOurs: boolean,
   ): void {
     const dir = this.#o.directory();
+    const ours = this.#o.ours();
     const now = this.#now();
     const kv = new DataView(b.keys.buffer, b.keys.byteOffset, b.keys.byteLength);
     const vv = new DataView(b.values.buffer, b.values.byteOffset, b.values.byteLength);
@@ -210,7 +212,7 @@ export class BpfTables implements LocalTables {
         const family = b.keys[k + PK.family] === 4 ? 4 : 6;
         const a = family === 4 ? 4 : 16;
         const vip = svc.key.vip.subarray(0, a);
-        if (onlyOurs && !this.#o.ours(vip)) continue;
+        if (onlyOurs && !ours.has(vip)) continue;
         const left = remainingMs(now, vv.getBigUint64(v + P.last_seen_ns, true), svc.persistTimeoutNs);
         if (left === 0) continue;
         out.add({
@@ -240,7 +242,7 @@ export class BpfTables implements LocalTables {
       const left = remainingMs(now, vv.getBigUint64(v + C.last_seen_ns, true), dir.connTimeoutNs(state));
       if (left === 0) continue;
       const vip = b.keys.subarray(k + (v4 ? F4.dst : F6.dst), k + (v4 ? F4.dst : F6.dst) + a);
-      if (onlyOurs && !this.#o.ours(vip)) continue;
+      if (onlyOurs && !ours.has(vip)) continue;
       out.add({
         kind: 'conn',
         proto: b.keys[k + (v4 ? F4.proto : F6.proto)],
@@ -273,20 +275,27 @@ export class BpfTables implements LocalTables {
     };
   }
 
-  refresh(max: number): Packed & { passDone: boolean } {
+  /** Reads about `max` entries of the walk (sending only ours): the pace is in entries read. */
+  refresh(max: number): Packed & { passDone: boolean; read: number } {
     const out = new EntryPacker();
+    if (this.#o.ours().size === 0) {
+      this.#refresh = null; // nothing of ours to refresh: no walk at all
+      return { entries: out.take(), count: 0, passDone: true, read: 0 };
+    }
     this.#refresh ??= new TableWalk(this.#maps);
-    while (out.count < max) {
+    let read = 0;
+    while (read < max) {
       const b = this.#refresh.next();
       if (b === null) {
         this.#refresh = null;
         const count = out.count;
-        return { entries: out.take(), count, passDone: true };
+        return { entries: out.take(), count, passDone: true, read };
       }
+      read += b.count;
       this.#pack(b, out, true);
     }
     const count = out.count;
-    return { entries: out.take(), count, passDone: false };
+    return { entries: out.take(), count, passDone: false, read };
   }
 
   // ---- writing what peers send ----
@@ -297,9 +306,19 @@ export class BpfTables implements LocalTables {
     const margin = BigInt(this.#o.marginMs) * MS;
     const conns: [Flow, ConnEntry][] = [];
     const persists: [PersistKey, PersistEntry][] = [];
+    // The entries of a datagram mostly share a service and a few real servers: the last lookup is
+    // kept and reused while the next entry names the same, compared byte by byte.
+    let last: SyncEntry | undefined;
+    let svc: ReturnType<Directory['serviceFor']>;
+    let real: ReturnType<Directory['realIn']>;
     for (const e of entries) {
-      const svc = dir.serviceFor(e.vip, e.vport, e.proto);
-      const real = svc && e.realServer ? dir.realIn(svc.id, realAddress(e.realServer)) : undefined;
+      const sameSvc =
+        last !== undefined && e.vport === last.vport && e.proto === last.proto && same(e.vip, last.vip);
+      if (!sameSvc) svc = dir.serviceFor(e.vip, e.vport, e.proto);
+      if (!sameSvc || !same(e.realServer, last?.realServer)) {
+        real = svc && e.realServer ? dir.realIn(svc.id, realAddress(e.realServer)) : undefined;
+      }
+      last = e;
       if (svc === undefined || real === undefined) {
         this.counters.unknown++;
         continue;
@@ -362,6 +381,7 @@ export class BpfTables implements LocalTables {
     const job = this.#sweep;
     if (job === null) return;
     const dir = this.#o.directory();
+    const ours = this.#o.ours();
     for (let n = 0; n < batches; n++) {
       const b = job.walk.next();
       if (b === null) {
@@ -386,7 +406,7 @@ export class BpfTables implements LocalTables {
           const svc = dir.service(kv.getUint16(k + PK.svc_id, true));
           vip = svc?.key.vip.subarray(0, b.keys[k + PK.family] === 4 ? 4 : 16);
         }
-        if (vip !== undefined && this.#o.ours(vip)) continue;
+        if (vip !== undefined && ours.has(vip)) continue;
         doomed.push(b.keys.slice(k, k + ks));
       }
       if (doomed.length > 0) {
@@ -398,6 +418,12 @@ export class BpfTables implements LocalTables {
       }
     }
   }
+}
+
+function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A last-seen stamp that leaves `lifetimeMs` plus `margin` of `timeout` (it may lie ahead of now). */

@@ -142,7 +142,9 @@ export class SyncService {
   readonly #refresh = {
     passStartedAt: 0,
     passEntries: 0,
-    lastPassEntries: null as number | null,
+    passRead: 0,
+    /** Entries the last complete pass read: the table's size, which paces the next pass. */
+    lastPassRead: null as number | null,
     /** Entries the pace allows to read now, and when it was last topped up. */
     credit: 0,
     creditAt: 0,
@@ -351,7 +353,7 @@ export class SyncService {
     if (live.some((p) => p.sender.queuedBytes > REFRESH_BACKLOG_BYTES)) return;
     // The pace is time-based, not per tick: late timers neither slow a pass down nor bunch it up.
     const f = this.#refresh;
-    const known = f.lastPassEntries;
+    const known = f.lastPassRead;
     if (known === null) {
       f.credit = REFRESH_FIRST_PASS_CHUNK; // the first pass: as fast as the peers take it
     } else {
@@ -361,16 +363,20 @@ export class SyncService {
     f.creditAt = now;
     if (f.credit < REFRESH_MIN_CHUNK) return;
     const r = this.#o.tables.refresh(Math.floor(f.credit));
-    f.credit -= r.count;
-    this.#refresh.passEntries += r.count;
+    f.credit -= r.read;
+    f.passEntries += r.count;
+    f.passRead += r.read;
     if (r.count > 0) for (const p of live) p.sender.enqueue(r.entries, r.count, now);
     if (!r.passDone) return;
-    this.#refreshStatus.lastPassEntries = this.#refresh.passEntries;
-    this.#refreshStatus.lastPassMs = Math.round(now - this.#refresh.passStartedAt);
-    this.#refreshStatus.passes++;
-    this.#refresh.lastPassEntries = this.#refresh.passEntries;
-    this.#refresh.passEntries = 0;
-    this.#refresh.passStartedAt = now;
+    if (f.passRead > 0 || f.passEntries > 0) {
+      this.#refreshStatus.lastPassEntries = f.passEntries;
+      this.#refreshStatus.lastPassMs = Math.round(now - f.passStartedAt);
+      this.#refreshStatus.passes++;
+    }
+    f.lastPassRead = Math.max(f.passRead, REFRESH_MIN_CHUNK);
+    f.passEntries = 0;
+    f.passRead = 0;
+    f.passStartedAt = now;
   }
 
   #send(p: PeerState, messages: readonly SyncMessage[]): void {

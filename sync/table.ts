@@ -36,10 +36,11 @@ export interface LocalTables extends SyncTable {
   /** A reader of every live entry, a chunk at a time, for a bulk answer. */
   openBulk(): BulkSource;
   /**
-   * Up to about `max` live entries of our own VIPs, continuing a walk of the tables; `passDone`
-   * when the walk reached the end (the next call starts over).
+   * The live entries of our own VIPs among about `max` entries read, continuing a walk of the
+   * tables (`read` says how many were read); `passDone` when the walk reached the end (the next
+   * call starts over).
    */
-  refresh(max: number): Packed & { passDone: boolean };
+  refresh(max: number): Packed & { passDone: boolean; read: number };
   /** Continues background work (a sweep) a bounded step at a time. */
   work(): void;
 }

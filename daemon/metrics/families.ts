@@ -243,7 +243,7 @@ export const FAMILIES: readonly AnyFamily[] = [
   }),
   family({
     name: 'dsr_forwarder_events_lost_total',
-    help: "Events the XDP program could not report because its ring buffer was full (the sync missed them).",
+    help: 'Events the XDP program could not report because its ring buffer was full (the sync missed them).',
     type: 'counter',
     labelNames: [],
     provider: 'forwarder',

@@ -150,6 +150,11 @@ export class DirectorPair {
     return this.directors.find((d) => d.host.name === name);
   }
 
+  /** Where a director's dsrd pins its maps (forwarder.pin_dir). */
+  pinDir(d: Director): string {
+    return join(this.#bpffs, d.host.name);
+  }
+
   /** The backup's master-down interval (RFC 5798 §6.1): how long an unplanned takeover waits. */
   get masterDownMs(): number {
     return masterDownIntervalMs(this.b.priority, this.advertMs);
@@ -175,7 +180,7 @@ export class DirectorPair {
         sync: this.#opts.sync,
         alertTargets: this.#opts.alertTargets?.(this),
         keyFile: join(this.dir, 'election.key'),
-        pinDir: join(this.#bpffs, me.host.name),
+        pinDir: this.pinDir(me),
         alertsDir: join(this.dir, `alerts-${me.host.name}`),
         adminSocket: me.sock,
       });

@@ -6,8 +6,12 @@ export interface SyncPeerView {
   peer: string;
   state: string;
   inSync: boolean;
+  /** Why not in sync: waiting, resyncing, bulk-pending, gap, lost; null when in sync. */
+  notInSync: string | null;
   applied: number;
   bulksCompleted: number;
+  /** Entries the bulk under way, or the last one, carried. */
+  bulkEntries: number;
   behindMessages: number;
 }
 

@@ -14,15 +14,14 @@ import { Directory } from '../../forwarder/directory.ts';
 import { BpfTables } from '../bpf-table.ts';
 import { BulkTally } from '../bulk-tally.ts';
 import { SyncService } from '../service.ts';
+import { VipSet } from '../vip-set.ts';
 import type { FromSyncThread, SyncSnapshot, SyncThreadData, ToSyncThread } from './protocol.ts';
 
 const data = workerData as SyncThreadData;
 const port = parentPort;
 const post = (m: FromSyncThread): void => port?.postMessage(m);
-const vipKey = (vip: Uint8Array): string => Buffer.from(vip).toString('hex');
-
 let directory = new Directory(data.directory);
-let ours = new Set(data.ours.map(vipKey));
+let ours = new VipSet(data.ours);
 const tallies = new Map<number, { peer: number; tally: BulkTally }>();
 
 const tables = new BpfTables({
@@ -33,7 +32,7 @@ const tables = new BpfTables({
   },
   eventsFd: data.fds.events,
   directory: () => directory,
-  ours: (vip) => ours.has(vipKey(vip)),
+  ours: () => ours,
   marginMs: data.refreshMs,
 });
 
@@ -48,7 +47,7 @@ const service: SyncService = new SyncService({
   peers: data.peers,
   keyring: keyringFromMaterial(data.keys, SYNC_KEY_PURPOSE),
   tables,
-  accepts: (vip) => !ours.has(vipKey(vip)),
+  accepts: (vip) => !ours.has(vip),
   refreshMs: data.refreshMs,
   options: data.options,
   onPeerState: (peer, state) => post({ type: 'peer-state', peer, state, snapshot: snapshot() }),
@@ -73,7 +72,7 @@ port?.on('message', (m: ToSyncThread) => {
       directory = new Directory(m.directory);
       break;
     case 'ours':
-      ours = new Set(m.vips.map(vipKey));
+      ours = new VipSet(m.vips);
       break;
     case 'share-state':
       try {

@@ -13,6 +13,7 @@ import type { ForwarderInstance } from '../../forwarder/harness.ts';
 import { BpfTables } from '../../sync/bpf-table.ts';
 import { readEntries, type SyncEntry } from '../../sync/entries.ts';
 import type { Packed } from '../../sync/table.ts';
+import { VipSet } from '../../sync/vip-set.ts';
 import {
   CLIENT_MAC,
   DIRECTOR_MAC,
@@ -46,14 +47,14 @@ const spec = (over: Partial<FrameSpec> = {}): FrameSpec => ({
 function tables(
   t: ExecutionContext,
   fwd: ForwarderInstance,
-  opts: { events?: boolean; ours?: (vip: Uint8Array) => boolean } = {},
+  opts: { events?: boolean; ours?: readonly Uint8Array[] } = {},
 ): BpfTables {
   const m = fwd.loaded.maps;
   const bt = new BpfTables({
     maps: { conns4: m.conns4, conns6: m.conns6, persist: m.persist },
     eventsFd: opts.events ? m.events.fd : null,
     directory: () => new Directory(fwd.reconciler.directory()),
-    ours: opts.ours ?? (() => false),
+    ours: () => new VipSet(opts.ours ?? []),
     marginMs: MARGIN_MS,
   });
   t.teardown(() => bt.close());
@@ -164,8 +165,7 @@ t0("a sweep removes the peer's entries a bulk did not renew, and never ours", (t
   const bulk = readBulk(tables(t, a));
   const b = instance(t);
   // VIP6's group is B's own: its entries are B's, whatever the epoch.
-  const vip6 = parseIp(VIP6).bytes;
-  const tb = tables(t, b, { ours: (vip) => Buffer.compare(Buffer.from(vip), Buffer.from(vip6)) === 0 });
+  const tb = tables(t, b, { ours: [parseIp(VIP6).bytes] });
   tb.upsert(bulk, 1); // an earlier bulk
   tb.upsert(
     bulk.filter((e) => e.kind === 'conn' && e.clientPort < 47010),
@@ -182,8 +182,7 @@ t0('the refresh walk reads only our live entries, and starts over at the end', (
   const a = instance(t);
   for (let i = 0; i < 40; i++) a.run(buildFrame(spec({ sport: 48000 + i })));
   for (let i = 0; i < 10; i++) a.run(buildFrame(spec({ src: '2001:2::1:10', dst: VIP6, sport: 48100 + i })));
-  const vip4 = parseIp(VIP4).bytes;
-  const ta = tables(t, a, { ours: (vip) => Buffer.compare(Buffer.from(vip), Buffer.from(vip4)) === 0 });
+  const ta = tables(t, a, { ours: [parseIp(VIP4).bytes] });
   let got: SyncEntry[] = [];
   let r = ta.refresh(16);
   got.push(...decode(r));
@@ -196,4 +195,7 @@ t0('the refresh walk reads only our live entries, and starts over at the end', (
   t.true(got.every((e) => e.vip.length === 4));
   got = decode(ta.refresh(1000));
   t.is(got.length, 40, 'the next pass reads them again');
+  // A director that masters nothing has nothing to refresh: no walk at all.
+  const r2 = tables(t, a).refresh(1000);
+  t.deepEqual([r2.count, r2.read, r2.passDone], [0, 0, true]);
 });

@@ -67,11 +67,11 @@ export class MemoryTables implements LocalTables {
     };
   }
 
-  refresh(max: number): Packed & { passDone: boolean } {
-    this.#refresh ??= [...this.map.values()].filter((v) => this.#ours(v.entry.vip)).map((v) => v.entry);
+  refresh(max: number): Packed & { passDone: boolean; read: number } {
+    this.#refresh ??= [...this.map.values()].map((v) => v.entry);
     const out = new EntryPacker();
     const part = this.#refresh.slice(this.#refreshAt, this.#refreshAt + max);
-    for (const e of part) out.add(e);
+    for (const e of part) if (this.#ours(e.vip)) out.add(e);
     this.#refreshAt += part.length;
     const passDone = this.#refreshAt >= this.#refresh.length;
     if (passDone) {
@@ -79,7 +79,7 @@ export class MemoryTables implements LocalTables {
       this.#refreshAt = 0;
     }
     const count = out.count;
-    return { entries: out.take(), count, passDone };
+    return { entries: out.take(), count, passDone, read: part.length };
   }
 
   upsert(entries: readonly SyncEntry[], epoch: number): void {

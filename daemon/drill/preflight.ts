@@ -99,7 +99,7 @@ export function preflightChecks(f: PreflightFacts): DrillCheck[] {
           ? `${f.peer} is not a sync peer`
           : mine.inSync
             ? `receiving ${f.peer}'s tables: in sync`
-            : `receiving ${f.peer}'s tables: ${mine.state}`,
+            : `receiving ${f.peer}'s tables: not in sync (${mine.notInSync ?? mine.state})`,
     ),
   );
 

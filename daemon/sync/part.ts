@@ -350,11 +350,15 @@ export class SyncPart implements DaemonPart {
   status(): unknown {
     const s = this.#snapshot();
     if (!s) return { enabled: this.#enabled, ready: this.#ready };
+    const states = this.peerStates();
     return {
       enabled: true,
       ready: this.#ready,
       drains: this.#drainShare?.status(),
-      peers: this.peerStates().map((p, i) => {
+      // The peers table of `dsrctl status` (its Sync column), matched to the config's peers by id.
+      peers: states.map((p) => ({ id: p.peer, sync: p.inSync ? 'in sync' : (p.notInSync ?? p.state) })),
+      // Each peer's stream both ways, in full.
+      streams: states.map((p, i) => {
         const raw = s.service.peers[i];
         return {
           peer: p.peer,

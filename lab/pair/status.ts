@@ -23,7 +23,7 @@ export const syncStatus = (s: DaemonStatus): unknown =>
   s.parts.find((x) => x.name === 'sync')?.status ?? null;
 
 export function syncPeer(s: DaemonStatus): SyncPeerView | undefined {
-  return (syncStatus(s) as { peers?: SyncPeerView[] } | null)?.peers?.[0];
+  return (syncStatus(s) as { streams?: SyncPeerView[] } | null)?.streams?.[0];
 }
 
 /** Whether the director holds its peer's tables (its sync from the peer is in sync). */

@@ -17,7 +17,7 @@ import { type ConnEntry, DSR, type Flow, IPPROTO_TCP, parseMapAddress } from './
 import { type LoadedForwarder, type LoadOptions, loadForwarder } from './loader.ts';
 import { buildMaglevTable } from './maglev.ts';
 import { type DesiredState, type ReconcileReport, Reconciler, type TableBuilder } from './reconciler.ts';
-import { type EventListener, EventReader } from './ringbuf.ts';
+import { EventRing } from './ringbuf.ts';
 import { ForwarderStats } from './stats.ts';
 import { FlowTables } from './tables.ts';
 import { TestRunner, type TestRunResult } from './test-run.ts';
@@ -71,9 +71,15 @@ export class ForwarderInstance {
     return this.runner.run(frame, repeat);
   }
 
-  /** A reader of the program's events (call drain() after test runs). */
-  events(listener: EventListener): EventReader {
-    return new EventReader(this.loaded.maps.events.fd, listener);
+  /** Runs the program on `frame` once for its effect on the tables (traffic); returns the XDP verdict. */
+  send(frame: Uint8Array): number {
+    return this.runner.runOnly(frame);
+  }
+
+  /** A reader of the program's event ring (drain it after test runs; close it when done). */
+  ring(): EventRing {
+    const m = this.loaded.maps.events;
+    return new EventRing(m.fd, m.maxEntries);
   }
 
   /**

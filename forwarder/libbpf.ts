@@ -2,7 +2,7 @@
  * libbpf.so.1 (Debian libbpf1, 1.1) through koffi: the calls the forwarder
  * needs, wrapped so that failures become DsrError E_BPF_* with the errno.
  * Every call here returns at once (no blocking syscalls); the ring buffer is
- * consumed only when its epoll fd says so (forwarder/ringbuf.ts).
+ * read from memory mapped here, without a call per record (forwarder/ringbuf.ts).
  *
  * libbpf 1.x returns -errno from int functions and NULL + errno from pointer
  * functions (its "strict" mode is the default since 1.0).
@@ -17,7 +17,6 @@ const libc = koffi.load('libc.so.6');
 koffi.opaque('dsr_bpf_object');
 koffi.opaque('dsr_bpf_program');
 koffi.opaque('dsr_bpf_map');
-koffi.opaque('dsr_ring_buffer');
 
 /** struct bpf_test_run_opts (libbpf 1.1 bpf.h). */
 const TestRunOpts = koffi.struct('dsr_bpf_test_run_opts', {
@@ -37,6 +36,18 @@ const TestRunOpts = koffi.struct('dsr_bpf_test_run_opts', {
   cpu: 'uint32_t',
   batch_size: 'uint32_t',
 });
+
+/** Size and field offsets of struct bpf_test_run_opts, for callers that fill it in native memory. */
+export const TEST_RUN_OPTS = {
+  size: koffi.sizeof(TestRunOpts),
+  dataIn: koffi.offsetof(TestRunOpts, 'data_in'),
+  dataOut: koffi.offsetof(TestRunOpts, 'data_out'),
+  dataSizeIn: koffi.offsetof(TestRunOpts, 'data_size_in'),
+  dataSizeOut: koffi.offsetof(TestRunOpts, 'data_size_out'),
+  retval: koffi.offsetof(TestRunOpts, 'retval'),
+  repeat: koffi.offsetof(TestRunOpts, 'repeat'),
+  duration: koffi.offsetof(TestRunOpts, 'duration'),
+} as const;
 
 /** struct bpf_map_create_opts (libbpf 1.1 bpf.h). */
 const MapCreateOpts = koffi.struct('dsr_bpf_map_create_opts', {
@@ -58,8 +69,6 @@ const BatchOpts = koffi.struct('dsr_bpf_map_batch_opts', {
   elem_flags: 'uint64_t',
   flags: 'uint64_t',
 });
-
-export const RingSampleFn = koffi.proto('int dsr_ring_sample_fn(void *ctx, void *data, size_t size)');
 
 const fn = {
   objectOpenFile: lib.func('dsr_bpf_object *bpf_object__open_file(const char *path, void *opts)'),
@@ -104,13 +113,13 @@ const fn = {
     'int bpf_map_create(int type, const char *name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, const dsr_bpf_map_create_opts *opts)',
   ),
   testRun: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ dsr_bpf_test_run_opts *opts)'),
-  ringNew: lib.func(
-    'dsr_ring_buffer *ring_buffer__new(int map_fd, dsr_ring_sample_fn *sample_cb, void *ctx, void *opts)',
-  ),
-  ringFree: lib.func('void ring_buffer__free(dsr_ring_buffer *rb)'),
-  ringConsume: lib.func('int ring_buffer__consume(dsr_ring_buffer *rb)'),
+  // The same call on options the caller keeps in native memory (test-run.ts): no marshalling.
+  testRunRaw: lib.func('bpf_prog_test_run_opts', 'int', ['int', 'void *']),
   numPossibleCpus: lib.func('int libbpf_num_possible_cpus(void)'),
   close: libc.func('int close(int fd)'),
+  mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
+  munmap: libc.func('int munmap(void *addr, size_t length)'),
+  getpagesize: libc.func('int getpagesize(void)'),
   strerror: libc.func('const char *strerror(int errnum)'),
   ifNameToIndex: libc.func('unsigned int if_nametoindex(const char *name)'),
 };
@@ -326,16 +335,28 @@ export const libbpf = {
     opts.sz = koffi.sizeof(TestRunOpts);
     return fn.testRun(progFd, opts);
   },
-  ringNew(mapFd: number, callback: Pointer): Pointer {
-    return checkPtr('E_BPF_MAP', 'creating ring buffer reader', fn.ringNew(mapFd, callback, null, null), {
-      mapFd,
-    });
+  /** Maps `length` bytes of `fd` at `offset`; null when the kernel refuses (errno in koffi.errno()). */
+  mmap(length: number, writable: boolean, fd: number, offset: number): Pointer | null {
+    const PROT_READ = 1;
+    const PROT_WRITE = 2;
+    const MAP_SHARED = 1;
+    const p = fn.mmap(null, length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, offset);
+    // MAP_FAILED is (void *)-1.
+    return p === null || koffi.address(p) === 0xffffffffffffffffn ? null : p;
   },
-  ringFree(rb: Pointer): void {
-    fn.ringFree(rb);
+  munmap(ptr: Pointer, length: number): void {
+    fn.munmap(ptr, length);
   },
-  ringConsume(rb: Pointer): number {
-    return fn.ringConsume(rb);
+  pageSize(): number {
+    return fn.getpagesize();
+  },
+  /** The bytes at `ptr` as an ArrayBuffer (no copy: it stays valid while the memory is mapped). */
+  view(ptr: Pointer, length: number): ArrayBuffer {
+    return koffi.view(ptr, length);
+  },
+  /** One test run on a struct bpf_test_run_opts laid out at `opts` (TEST_RUN_OPTS offsets). */
+  testRunRaw(progFd: number, opts: Pointer): number {
+    return fn.testRunRaw(progFd, opts);
   },
   numPossibleCpus(): number {
     return check('E_BPF_MAP', 'counting possible CPUs', fn.numPossibleCpus());
@@ -350,6 +371,11 @@ export const libbpf = {
 };
 
 /** Native memory that does not move (for pointers kept inside structs). */
+/** The address of native memory, as a struct field holds it. */
+export function addressOf(ptr: Pointer): bigint {
+  return BigInt(koffi.address(ptr));
+}
+
 export function allocNative(bytes: number): { ptr: Pointer; view: Uint8Array; free(): void } {
   const ptr = koffi.alloc('uint8_t', bytes);
   const view = new Uint8Array(koffi.view(ptr, bytes));
@@ -364,20 +390,4 @@ export function allocNative(bytes: number): { ptr: Pointer; view: Uint8Array; fr
       }
     },
   };
-}
-
-/** Copies `size` bytes from a native pointer (e.g. a ring buffer sample). */
-export function copyNative(ptr: Pointer, size: number): Uint8Array {
-  return new Uint8Array(koffi.view(ptr, size)).slice();
-}
-
-export function registerRingCallback(cb: (data: Pointer, size: number) => number): {
-  ptr: Pointer;
-  unregister(): void;
-} {
-  const ptr = koffi.register(
-    (_ctx: Pointer, data: Pointer, size: number | bigint) => cb(data, Number(size)),
-    koffi.pointer(RingSampleFn),
-  );
-  return { ptr, unregister: () => koffi.unregister(ptr) };
 }

@@ -20,15 +20,14 @@ import {
   type ConnEntry,
   DSR,
   type Flow,
-  type ForwarderEvent,
   LAYOUT,
   mapBytes,
   type PersistEntry,
   type PersistKey,
 } from '../forwarder/layout.ts';
-import { EventReader } from '../forwarder/ringbuf.ts';
-import { FlowTables } from '../forwarder/tables.ts';
-import { EntryPacker, type SyncEntry } from './entries.ts';
+import { EventRing } from '../forwarder/ringbuf.ts';
+import { EntryWriter } from './bpf-writer.ts';
+import { ENTRY, EntryPacker, type SyncEntry } from './entries.ts';
 import type { BulkSource } from './sender.ts';
 import type { LocalTables, Packed } from './table.ts';
 import type { VipSet } from './vip-set.ts';
@@ -41,22 +40,21 @@ const P = LAYOUT.dsr_persist.fields;
 const PK = LAYOUT.dsr_persist_key.fields;
 const F4 = LAYOUT.dsr_flow4.fields;
 const F6 = LAYOUT.dsr_flow.fields;
+const EV = LAYOUT.dsr_event.fields;
 
 export interface BpfTablesOptions {
   maps: { conns4: BpfMap; conns6: BpfMap; persist: BpfMap };
-  /** The forwarder's event ring (its fd); null when no program reports here. */
-  eventsFd: number | null;
+  /** The forwarder's event ring; null when no program reports here. */
+  events: BpfMap | null;
   /** The ids in force (updated after every reconcile). */
   directory: () => Directory;
   /** The VIPs of the groups we master: their entries are refreshed by us and never swept. */
   ours: () => VipSet;
-  /** Extra lifetime given to entries written from a peer: the peer's refresh period. */
+  /** Extra lifetime given to entries written from a peer: twice the peers' refresh period. */
   marginMs: number;
   /** CLOCK_MONOTONIC ns, the program's clock. */
   now?: () => bigint;
 }
-
-const padded = (b: Uint8Array): Uint8Array => mapBytes(b);
 
 /** The wire bytes of a real server for a flow of `family` (v4-mapped for IPv4 in IPv6). */
 function wireReal(family: 4 | 6, real: { family: 4 | 6; addr: Uint8Array }): Uint8Array {
@@ -67,13 +65,6 @@ function wireReal(family: 4 | 6, real: { family: 4 | 6; addr: Uint8Array }): Uin
   mapped[11] = 0xff;
   mapped.set(real.addr.subarray(0, 4), 12);
   return mapped;
-}
-
-/** The real server's own address from wire bytes (v4-mapped back to IPv4). */
-function realAddress(bytes: Uint8Array): Uint8Array {
-  if (bytes.length === 4) return bytes;
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped ? bytes.subarray(12, 16) : bytes;
 }
 
 function remainingMs(now: bigint, lastSeen: bigint, timeout: bigint): number {
@@ -115,74 +106,87 @@ interface SweepJob {
 export class BpfTables implements LocalTables {
   readonly #o: BpfTablesOptions;
   readonly #maps: BpfTablesOptions['maps'];
-  readonly #tables: FlowTables;
   readonly #now: () => bigint;
-  readonly #events: EventReader | null;
+  readonly #events: EventRing | null;
   readonly #changes = new EntryPacker();
   #refresh: TableWalk | null = null;
   #sweep: SweepJob | null = null;
-  readonly counters = { unknown: 0, swept: 0, events: 0, eventsUnknown: 0 };
+  readonly #writer: EntryWriter;
+  readonly #counters = { swept: 0, events: 0, eventsUnknown: 0 };
 
   constructor(o: BpfTablesOptions) {
     this.#o = o;
     this.#maps = o.maps;
-    this.#tables = new FlowTables(o.maps);
+    this.#writer = new EntryWriter(o.maps);
     this.#now = o.now ?? (() => process.hrtime.bigint());
-    this.#events = o.eventsFd === null ? null : new EventReader(o.eventsFd, (ev) => this.#onEvent(ev));
+    this.#events = o.events === null ? null : new EventRing(o.events.fd, o.events.maxEntries);
   }
 
   close(): void {
     this.#events?.close();
   }
 
+  /** Peers' entries this director could not place, entries swept, events read and those it could not name. */
+  get counters(): { unknown: number; swept: number; events: number; eventsUnknown: number } {
+    return { unknown: this.#writer.unknown, ...this.#counters };
+  }
+
   // ---- what the forwarder reports ----
 
   changes(): Packed {
-    this.#events?.drain();
+    if (this.#events !== null) {
+      const dir = this.#o.directory();
+      let bytes: Uint8Array | undefined;
+      this.#events.drain((data, at, size) => {
+        bytes ??= new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        this.#event(dir, data, bytes, at, size);
+      });
+    }
     const count = this.#changes.count;
     return { entries: this.#changes.take(), count };
   }
 
-  #onEvent(ev: ForwarderEvent): void {
-    this.counters.events++;
-    const e = this.#eventEntry(ev);
-    if (e === null) this.counters.eventsUnknown++;
-    else this.#changes.add(e);
-  }
-
-  /** The sync entry for one of the program's events, or null when its ids are no longer known here. */
-  #eventEntry(ev: ForwarderEvent): SyncEntry | null {
-    const dir = this.#o.directory();
-    const real = dir.real(ev.realId);
-    if (real === undefined) return null;
-    const f = ev.flow;
-    const a = f.family === 4 ? 4 : 16;
-    if (ev.type === DSR.EV_NEW_PERSIST) {
-      const svc = dir.service(ev.svcId);
-      if (svc === undefined) return null;
-      return {
-        kind: 'persist',
-        proto: f.proto,
-        client: f.src.subarray(0, a),
-        clientPort: 0,
-        vip: f.dst.subarray(0, a),
-        vport: svc.key.port,
-        realServer: wireReal(f.family, real),
-        tcpState: 0,
-        lifetimeMs: remainingMs(0n, 0n, svc.persistTimeoutNs),
-      };
+  /**
+   * One of the program's events, encoded as a sync entry straight from the ring (entries.ts
+   * layout): no object per event, as there may be hundreds of thousands a second.
+   */
+  #event(dir: Directory, data: DataView, bytes: Uint8Array, at: number, size: number): void {
+    this.#counters.events++;
+    if (size < LAYOUT.dsr_event.size) {
+      this.#counters.eventsUnknown++;
+      return;
     }
-    return {
-      kind: 'conn',
-      proto: f.proto,
-      client: f.src.subarray(0, a),
-      clientPort: f.sport,
-      vip: f.dst.subarray(0, a),
-      vport: f.dport,
-      realServer: wireReal(f.family, real),
-      tcpState: ev.state,
-      lifetimeMs: remainingMs(0n, 0n, dir.connTimeoutNs(ev.state)),
-    };
+    const real = dir.real(data.getUint16(at + EV.real_id, true));
+    const type = data.getUint8(at + EV.type);
+    const persist = type === DSR.EV_NEW_PERSIST;
+    const svc = persist ? dir.service(data.getUint16(at + EV.svc_id, true)) : undefined;
+    if (real === undefined || (persist && svc === undefined)) {
+      this.#counters.eventsUnknown++;
+      return;
+    }
+    const flow = at + EV.flow;
+    const v4 = data.getUint8(flow + F6.family) === DSR.AF_INET;
+    const a = v4 ? 4 : 16;
+    const state = data.getUint8(at + EV.state);
+    const lifetime = remainingMs(0n, 0n, persist ? svc!.persistTimeoutNs : dir.connTimeoutNs(state));
+    const out = this.#changes;
+    const e = out.reserve(ENTRY.FIXED + 3 * a);
+    const buf = out.buffer;
+    buf[e] = (persist ? ENTRY.PERSIST : ENTRY.CONN) | (v4 ? 0 : ENTRY.V6);
+    buf[e + 1] = data.getUint8(flow + F6.proto);
+    buf[e + 2] = persist ? 0 : state;
+    buf[e + 3] = 0;
+    buf.writeUInt16BE(persist ? 0 : data.getUint16(flow + F6.sport, false), e + 4);
+    buf.writeUInt16BE(persist ? svc!.key.port : data.getUint16(flow + F6.dport, false), e + 6);
+    buf.writeUInt32BE(lifetime, e + 8);
+    const src = flow + F6.src;
+    const dst = flow + F6.dst;
+    const rs = wireReal(v4 ? 4 : 6, real);
+    for (let i = 0; i < a; i++) {
+      buf[e + ENTRY.FIXED + i] = bytes[src + i];
+      buf[e + ENTRY.FIXED + a + i] = bytes[dst + i];
+      buf[e + ENTRY.FIXED + 2 * a + i] = rs[i];
+    }
   }
 
   // ---- reading the tables ----
@@ -300,68 +304,14 @@ export class BpfTables implements LocalTables {
 
   // ---- writing what peers send ----
 
-  upsert(entries: readonly SyncEntry[], epoch: number): void {
-    const dir = this.#o.directory();
-    const now = this.#now();
-    const margin = BigInt(this.#o.marginMs) * MS;
-    const conns: [Flow, ConnEntry][] = [];
-    const persists: [PersistKey, PersistEntry][] = [];
-    // The entries of a datagram mostly share a service and a few real servers: the last lookup is
-    // kept and reused while the next entry names the same, compared byte by byte.
-    let last: SyncEntry | undefined;
-    let svc: ReturnType<Directory['serviceFor']>;
-    let real: ReturnType<Directory['realIn']>;
-    for (const e of entries) {
-      const sameSvc =
-        last !== undefined && e.vport === last.vport && e.proto === last.proto && same(e.vip, last.vip);
-      if (!sameSvc) svc = dir.serviceFor(e.vip, e.vport, e.proto);
-      if (!sameSvc || !same(e.realServer, last?.realServer)) {
-        real = svc && e.realServer ? dir.realIn(svc.id, realAddress(e.realServer)) : undefined;
-      }
-      last = e;
-      if (svc === undefined || real === undefined) {
-        this.counters.unknown++;
-        continue;
-      }
-      const family = e.client.length === 4 ? 4 : 6;
-      if (e.kind === 'persist') {
-        if (!(svc.flags & DSR.SVC_F_PERSIST)) {
-          this.counters.unknown++;
-          continue;
-        }
-        persists.push([
-          { client: maskBytes(padded(e.client), svc.mask), svcId: svc.id, family },
-          {
-            lastSeenNs: lastSeenFor(now, e.lifetimeMs, svc.persistTimeoutNs, margin),
-            realId: real.id,
-            realGen: real.gen,
-            svcGen: svc.gen,
-            syncEpoch: epoch,
-          },
-        ]);
-        continue;
-      }
-      const state = validState(e.tcpState, e.proto);
-      conns.push([
-        flowOf(e),
-        {
-          lastSeenNs: lastSeenFor(now, e.lifetimeMs, dir.connTimeoutNs(state), margin),
-          reportedNs: now,
-          realId: real.id,
-          realGen: real.gen,
-          svcId: svc.id,
-          svcGen: svc.gen,
-          state,
-          syncEpoch: epoch,
-        },
-      ]);
-    }
-    if (conns.length > 0) this.#tables.putConns(conns, Math.min(conns.length, 65536));
-    this.#tables.putPersists(persists);
-  }
-
-  remove(e: SyncEntry): void {
-    if (e.kind !== 'persist') this.#tables.deleteConn(flowOf(e));
+  write(entries: Buffer, epoch: number): void {
+    this.#writer.write(entries, {
+      dir: this.#o.directory(),
+      ours: this.#o.ours(),
+      epoch,
+      marginMs: this.#o.marginMs,
+      now: this.#now(),
+    });
   }
 
   sweep(epoch: number): void {
@@ -414,36 +364,8 @@ export class BpfTables implements LocalTables {
         doomed.forEach((k, i) => {
           packed.set(k, i * ks);
         });
-        this.counters.swept += map.deleteBatch(packed, doomed.length);
+        this.#counters.swept += map.deleteBatch(packed, doomed.length);
       }
     }
   }
-}
-
-function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** A last-seen stamp that leaves `lifetimeMs` plus `margin` of `timeout` (it may lie ahead of now). */
-function lastSeenFor(now: bigint, lifetimeMs: number, timeout: bigint, margin: bigint): bigint {
-  return now - (timeout - BigInt(lifetimeMs) * MS - margin);
-}
-
-function validState(state: number, proto: number): number {
-  if (state >= DSR.CONN_TCP_SYN && state <= DSR.CONN_UDP) return state;
-  return proto === 6 ? DSR.CONN_TCP_EST : DSR.CONN_UDP;
-}
-
-/** The flow of an entry; IPv4 keys read only the first 4 bytes, so no padded copies are made. */
-function flowOf(e: SyncEntry): Flow {
-  return {
-    src: e.client,
-    dst: e.vip,
-    sport: e.clientPort,
-    dport: e.vport,
-    proto: e.proto,
-    family: e.client.length === 4 ? 4 : 6,
-  };
 }

@@ -40,6 +40,9 @@ export interface SyncEntry {
   lifetimeMs: number;
 }
 
+/** The entry format's codes, for code that writes entries field by field (sync/bpf-table.ts). */
+export const ENTRY = { CONN: 1, PERSIST: 2, DELETE: 3, V6: 0x80, FIXED: 12 } as const;
+
 const KIND_CODE: Record<SyncEntryKind, number> = { conn: 1, persist: 2, 'conn-delete': 3 };
 const KIND_BY_CODE = new Map<number, SyncEntryKind>([
   [1, 'conn'],
@@ -177,14 +180,28 @@ export class EntryPacker {
   }
 
   add(e: SyncEntry): void {
-    const size = entrySize(e);
+    const at = this.reserve(entrySize(e));
+    writeEntry(this.#buf, at, e);
+  }
+
+  /**
+   * Room for one entry of `size` bytes, written by the caller at the returned offset of `buffer`
+   * (which may be a new buffer after the call: read it afterwards).
+   */
+  reserve(size: number): number {
     if (this.#used + size > this.#buf.length) {
       const bigger = Buffer.alloc(Math.max(this.#buf.length * 2, this.#used + size));
       this.#buf.copy(bigger, 0, 0, this.#used);
       this.#buf = bigger;
     }
-    this.#used = writeEntry(this.#buf, this.#used, e);
+    const at = this.#used;
+    this.#used += size;
     this.count++;
+    return at;
+  }
+
+  get buffer(): Buffer {
+    return this.#buf;
   }
 
   /** Everything added since the last take, as its own buffer; the packer starts empty again. */

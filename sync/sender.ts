@@ -187,12 +187,15 @@ export class SyncSender {
       case 'nack': {
         if (m.stream !== this.#stream) return { send: [] };
         // In-flight messages are kept until acknowledged, so every seq a NACK can name is held;
-        // seqs at or below the cumulative ACK are a stale NACK overtaken by an ACK: ignored.
+        // seqs at or below the cumulative ACK are a stale NACK overtaken by an ACK: ignored. A
+        // message sent again less than a round trip ago may still be on its way (the NACK crossed
+        // it): not sent a third time yet.
         const send: SyncMessage[] = [];
+        const guard = Math.min(this.#o.nackRetryMs / 2, this.#srtt ?? this.#o.nackRetryMs / 2);
         for (const [a, b] of m.ranges) {
           for (let s = Math.max(a, this.#ackedUpTo + 1); s <= Math.min(b, this.#nextSeq - 1); s++) {
             const f = this.#inFlight.get(s);
-            if (f && now - f.sentAt >= this.#o.nackRetryMs / 2) send.push(this.#resend(f, now));
+            if (f && (f.retries === 0 || now - f.sentAt >= guard)) send.push(this.#resend(f, now));
           }
         }
         if (send.length) this.#lastSentAt = now;

@@ -9,8 +9,8 @@
  * Every director streams what its forwarder reports (new flows, state
  * changes) and a refresh of its own live entries to every peer, and answers
  * every bulk request. Received entries are written to the local tables only
- * for VIPs this director does not master (`accepts`): for its own, its table
- * is the authority.
+ * for VIPs this director does not master (the tables know which): for its
+ * own, its table is the authority.
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -52,9 +52,8 @@ export interface SyncServiceOptions {
   peers: SyncPeer[];
   /** The operator's keyring; the sync derives its own keys from it. */
   keyring: Keyring;
+  /** The local tables; they skip peers' entries of the VIPs whose group we master. */
   tables: LocalTables;
-  /** Whether peers' entries of this VIP are written here (we are not master of its group). */
-  accepts: (vip: Uint8Array) => boolean;
   /** How often every live entry of ours is sent again (sync/README.md, "Refresh"); 0: never. */
   refreshMs: number;
   options?: Partial<SyncOptions>;
@@ -116,9 +115,9 @@ interface PeerState {
 const REFRESH_PACE = 0.8;
 /** No refresh entries are added while a peer has this many bytes of updates waiting already. */
 const REFRESH_BACKLOG_BYTES = 256 * 1024;
-/** Entries read at a time by a paced pass (fewer are not worth a walk step), and by the first pass. */
+/** Entries read at a time by a paced pass (fewer are not worth a walk step), and by a fast one. */
 const REFRESH_MIN_CHUNK = 64;
-const REFRESH_FIRST_PASS_CHUNK = 4096;
+const REFRESH_FAST_CHUNK = 4096;
 
 export class SyncService {
   readonly #o: SyncServiceOptions;
@@ -181,7 +180,7 @@ export class SyncService {
       });
     }
     this.#addresses = new Set(o.peers.map((p) => p.address));
-    this.#applier = new SyncApplier(o.tables, o.accepts, randomInt(0x10000));
+    this.#applier = new SyncApplier(o.tables, randomInt(0x10000));
     this.#drops = Object.fromEntries(
       [...SYNC_DROP_REASONS, 'unknown-source', 'unknown-peer', 'send-error'].map((r) => [r, 0]),
     ) as SyncServiceStatus['drops'];
@@ -352,10 +351,13 @@ export class SyncService {
     if (live.length === 0) return;
     if (live.some((p) => p.sender.queuedBytes > REFRESH_BACKLOG_BYTES)) return;
     // The pace is time-based, not per tick: late timers neither slow a pass down nor bunch it up.
+    // It follows the larger of the last pass and this one so far (the table may have grown since),
+    // and a pass that is still not done when its share of the period is up reads as fast as the
+    // peers take it: an entry is never left unsent for more than a period and a bit.
     const f = this.#refresh;
-    const known = f.lastPassRead;
-    if (known === null) {
-      f.credit = REFRESH_FIRST_PASS_CHUNK; // the first pass: as fast as the peers take it
+    const known = f.lastPassRead === null ? null : Math.max(f.lastPassRead, f.passRead);
+    if (known === null || now - f.passStartedAt >= REFRESH_PACE * this.#o.refreshMs) {
+      f.credit = Math.max(f.credit, REFRESH_FAST_CHUNK);
     } else {
       f.credit += (known * (now - f.creditAt)) / (REFRESH_PACE * this.#o.refreshMs);
       f.credit = Math.min(f.credit, Math.max(REFRESH_MIN_CHUNK, known / 4));

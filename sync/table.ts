@@ -10,15 +10,16 @@
  * update since the bulk began) are swept away. Stamps live in the entries
  * themselves, so the sweep needs no list of the keys a bulk carried.
  */
-import { readEntries, type SyncEntry } from './entries.ts';
 import type { ApplyOp } from './receiver.ts';
 import type { BulkSource } from './sender.ts';
 
 export interface SyncTable {
-  /** Creates or replaces these entries (conn or persist, no conn-delete), stamped with `epoch`. */
-  upsert(entries: readonly SyncEntry[], epoch: number): void;
-  /** Removes the entry with this key, if present. */
-  remove(entry: SyncEntry): void;
+  /**
+   * Writes a run of encoded entries in order: connections and persistence entries created or
+   * replaced, stamped with `epoch`; conn-deletes removed. Entries of the VIPs whose group we
+   * master are skipped: for them our own table is the authority.
+   */
+  write(entries: Buffer, epoch: number): void;
   /** Starts removing every entry the sync may own that is not stamped with `epoch` (it may finish later). */
   sweep(epoch: number): void;
 }
@@ -50,17 +51,15 @@ export function nextEpoch(epoch: number): number {
   return (epoch % 0xffff) + 1;
 }
 
-/** Applies ops in order; entries of VIPs this director does not take from peers are skipped. */
+/** Applies a receiver's ops in order, keeping the epoch: a new one begins with each bulk. */
 export class SyncApplier {
   readonly #table: SyncTable;
-  readonly #accepts: (vip: Uint8Array) => boolean;
   #epoch: number;
   #inBulk = false;
 
   /** @param firstEpoch a random start, so a restarted director does not reuse its last run's epoch. */
-  constructor(table: SyncTable, accepts: (vip: Uint8Array) => boolean, firstEpoch: number) {
+  constructor(table: SyncTable, firstEpoch: number) {
     this.#table = table;
-    this.#accepts = accepts;
     this.#epoch = (firstEpoch % 0xffff) + 1;
   }
 
@@ -77,30 +76,8 @@ export class SyncApplier {
         if (this.#inBulk) this.#table.sweep(this.#epoch);
         this.#inBulk = false;
       } else {
-        this.#entries(op.entries);
+        this.#table.write(op.entries, this.#epoch);
       }
     }
-  }
-
-  #entries(bytes: Buffer): void {
-    const decoded = readEntries(bytes, 0, bytes.length);
-    if (!decoded.ok) return; // checked on receipt: never here
-    // Consecutive upserts go to the table as one batch; a delete ends a batch, so the order of
-    // changes to any one key is kept.
-    let batch: SyncEntry[] = [];
-    const flush = () => {
-      if (batch.length > 0) this.#table.upsert(batch, this.#epoch);
-      batch = [];
-    };
-    for (const e of decoded.entries) {
-      if (!this.#accepts(e.vip)) continue;
-      if (e.kind === 'conn-delete') {
-        flush();
-        this.#table.remove(e);
-      } else {
-        batch.push(e);
-      }
-    }
-    flush();
   }
 }

@@ -15,9 +15,14 @@ export class VipSet {
   }
 
   has(vip: Uint8Array): boolean {
+    return this.hasAt(vip, 0, vip.length);
+  }
+
+  /** Whether the `length` bytes of `buf` at `at` are one of the VIPs. */
+  hasAt(buf: Uint8Array, at: number, length: number): boolean {
     outer: for (const v of this.#vips) {
-      if (v.length !== vip.length) continue;
-      for (let i = 0; i < v.length; i++) if (v[i] !== vip[i]) continue outer;
+      if (v.length !== length) continue;
+      for (let i = 0; i < length; i++) if (v[i] !== buf[at + i]) continue outer;
       return true;
     }
     return false;

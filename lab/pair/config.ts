@@ -58,6 +58,7 @@ export interface PairDirectorConfig {
   /** The lab's real-server addresses; a service takes the first n. */
   reals: readonly string[];
   sync?: SyncInput;
+  timers?: ConfigInput['timers'];
   alertTargets?: readonly AlertTargetInput[];
   /** Election key file (32+ bytes, mode 0600), shared by the directors. */
   keyFile: string;
@@ -80,6 +81,7 @@ export function pairDirectorConfig(o: PairDirectorConfig): ConfigInput {
     })),
     keys: { election: { keys: [{ id: 1, file: o.keyFile }] } },
     sync: o.sync,
+    timers: o.timers,
     metrics: { enabled: false },
     alerts: {
       queue_dir: o.alertsDir,

@@ -61,6 +61,8 @@ export interface PairOptions {
   vipGroup?: PairDirectorConfig['vipGroup'];
   /** The sync section; default dsrd's (enabled). */
   sync?: SyncInput;
+  /** Connection timeouts; default dsrd's. */
+  timers?: PairDirectorConfig['timers'];
   /** Alert targets, from the built pair (a receiver on its client, a secret file under `dir`). */
   alertTargets?: (pair: DirectorPair) => readonly AlertTargetInput[];
   /** A command dsrd is run under, per director (chrt, taskset); default none. */
@@ -178,6 +180,7 @@ export class DirectorPair {
         services: this.#services,
         reals: this.lab.realServers.map(address),
         sync: this.#opts.sync,
+        timers: this.#opts.timers,
         alertTargets: this.#opts.alertTargets?.(this),
         keyFile: join(this.dir, 'election.key'),
         pinDir: this.pinDir(me),

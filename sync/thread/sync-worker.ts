@@ -30,10 +30,12 @@ const tables = new BpfTables({
     conns6: new BpfMap('conns6', data.fds.conns6),
     persist: new BpfMap('persist', data.fds.persist),
   },
-  eventsFd: data.fds.events,
+  events: new BpfMap('events', data.fds.events),
   directory: () => directory,
   ours: () => ours,
-  marginMs: data.refreshMs,
+  // Two refresh periods: a pass is paced to end within one, and one more covers a pass that a busy
+  // link or host made late (sync/README.md, "Refresh").
+  marginMs: 2 * data.refreshMs,
 });
 
 function snapshot(): SyncSnapshot {
@@ -47,7 +49,6 @@ const service: SyncService = new SyncService({
   peers: data.peers,
   keyring: keyringFromMaterial(data.keys, SYNC_KEY_PURPOSE),
   tables,
-  accepts: (vip) => !ours.has(vip),
   refreshMs: data.refreshMs,
   options: data.options,
   onPeerState: (peer, state) => post({ type: 'peer-state', peer, state, snapshot: snapshot() }),

@@ -10,6 +10,7 @@ import {
   CLIENT_MAC,
   DIRECTOR_MAC,
   dstMac,
+  eventReader,
   instance,
   nowNs,
   REAL_MACS,
@@ -240,17 +241,14 @@ t0('a service whose real servers are all drained or unresolved drops new flows (
 
 t0('new flows, state changes and persistence entries are reported through the ring buffer', (t) => {
   const fwd = instance(t);
-  const events: ForwarderEvent[] = [];
-  const reader = fwd.events((e) => events.push(e));
-  t.teardown(() => reader.close());
+  const reader = eventReader(t, fwd);
   reader.drain();
-  events.length = 0;
   const s = spec({ sport: 47000 });
   const r = fwd.run(buildFrame(s));
   fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
   fwd.run(buildFrame({ ...s, tcpFlags: TCP_ACK }));
   fwd.run(buildFrame(spec({ dst: VIP4_PERSIST, dport: 443 })));
-  reader.drain();
+  const events = reader.drain();
   const real = fwd.reconciler.findReal(`tcp/${VIP4}:80`, REAL4[realIndex(r.frame)])!;
   t.is(events.length, 4);
   t.like(events[0], {
@@ -268,13 +266,11 @@ t0('new flows, state changes and persistence entries are reported through the ri
 
 t0('the event reader hands over every event queued when it is drained, in order', (t) => {
   const fwd = instance(t);
-  const got: ForwarderEvent[] = [];
-  const reader = fwd.events((e) => got.push(e));
-  t.teardown(() => reader.close());
+  const reader = eventReader(t, fwd);
   for (let i = 0; i < 3; i++) fwd.run(buildFrame(spec({ sport: 48000 + i })));
   fwd.run(buildFrame(spec({ sport: 48000, tcpFlags: TCP_ACK })));
-  t.is(got.length, 0, 'the program wakes no reader: events wait for the drain');
-  t.is(reader.drain(), 4);
+  const got = reader.drain();
+  t.is(got.length, 4, 'every event queued since, at the drain');
   t.deepEqual(
     got.map((e) => [e.flow.sport, e.type]),
     [
@@ -284,18 +280,17 @@ t0('the event reader hands over every event queued when it is drained, in order'
       [48000, DSR.EV_CONN_UPDATE],
     ],
   );
-  t.is(reader.drain(), 0);
+  t.is(reader.drain().length, 0, 'a drain frees what it read');
 });
 
 t0(
   'SYN-only: a TCP packet of an unknown flow other than a SYN is forwarded, makes no entry and no event',
   (t) => {
     const fwd = instance(t);
-    const reader = fwd.events(() => {});
-    t.teardown(() => reader.close());
+    const reader = eventReader(t, fwd);
     const syn = spec({ sport: 48500 });
     const chosen = dstMac(fwd.run(buildFrame(syn)).frame);
-    t.is(reader.drain(), 1);
+    t.is(reader.drain().length, 1);
     // A flood of ACKs and RSTs from sources the table has never seen.
     for (let i = 0; i < 200; i++) {
       const r = fwd.run(
@@ -310,7 +305,7 @@ t0(
       t.is(r.verdict, 'tx');
     }
     t.is(fwd.tables.countConns(), 1, 'no entry for the flood');
-    t.is(reader.drain(), 0, 'no event for the flood');
+    t.is(reader.drain().length, 0, 'no event for the flood');
     t.is(fwd.stats.reasons().tx_stateless.packets, 200n);
     // The same flow's later packets go where its SYN went, with or without an entry.
     fwd.tables.deleteConn(flowOf(syn));

@@ -6,6 +6,7 @@ import type { ExecutionContext } from 'ava';
 import { formatMac } from '../../core/net/mac.ts';
 import { buildBpf } from '../../forwarder/bpf-build.ts';
 import { createForwarderInstance, type ForwarderInstance } from '../../forwarder/harness.ts';
+import { decodeEvent, type ForwarderEvent } from '../../forwarder/layout.ts';
 import type { LoadOptions } from '../../forwarder/loader.ts';
 import type { DesiredService, DesiredState } from '../../forwarder/reconciler.ts';
 import { requireRoot } from '../../lab/require-root.ts';
@@ -72,3 +73,16 @@ export function realIndex(frame: Uint8Array): number {
 
 /** Program clock (bpf_ktime_get_ns is CLOCK_MONOTONIC, as is process.hrtime). */
 export const nowNs = (): bigint => process.hrtime.bigint();
+
+/** The program's events, read from its ring when asked (closed with the test). */
+export function eventReader(t: ExecutionContext, fwd: ForwarderInstance): { drain(): ForwarderEvent[] } {
+  const ring = fwd.ring();
+  t.teardown(() => ring.close());
+  return {
+    drain() {
+      const out: ForwarderEvent[] = [];
+      ring.drain((d, at, size) => out.push(decodeEvent(new Uint8Array(d.buffer, d.byteOffset + at, size))));
+      return out;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { Directory } from '../../forwarder/directory.ts';
 import { buildFrame, type FrameSpec, TCP_ACK, TCP_SYN } from '../../forwarder/frames.ts';
 import type { ForwarderInstance } from '../../forwarder/harness.ts';
 import { BpfTables } from '../../sync/bpf-table.ts';
-import { readEntries, type SyncEntry } from '../../sync/entries.ts';
+import { packEntries, readEntries, type SyncEntry } from '../../sync/entries.ts';
 import type { Packed } from '../../sync/table.ts';
 import { VipSet } from '../../sync/vip-set.ts';
 import {
@@ -52,7 +52,7 @@ function tables(
   const m = fwd.loaded.maps;
   const bt = new BpfTables({
     maps: { conns4: m.conns4, conns6: m.conns6, persist: m.persist },
-    eventsFd: opts.events ? m.events.fd : null,
+    events: opts.events ? m.events : null,
     directory: () => new Directory(fwd.reconciler.directory()),
     ours: () => new VipSet(opts.ours ?? []),
     marginMs: MARGIN_MS,
@@ -95,7 +95,7 @@ t0('what the active reports, applied on a standby, steers its program to the sam
   weights[(persisted + 1) % 3] = 0;
   const standby = instance(t, standardDesired(weights));
   const sink = tables(t, standby);
-  sink.upsert(decode(reported), 7);
+  sink.write(reported.entries, 7);
   t.is(sink.counters.unknown, 0);
   const after = flows.map((f) => realIndex(standby.run(buildFrame({ ...f, tcpFlags: TCP_ACK })).frame));
   t.deepEqual(after, chosen);
@@ -118,16 +118,16 @@ t0(
     for (const e of bulk) t.true(e.lifetimeMs > 0 && e.lifetimeMs <= 900_000, `lifetime ${e.lifetimeMs}`);
     const b = instance(t);
     const tb = tables(t, b);
-    tb.upsert(bulk, 3);
+    tb.write(packEntries(bulk), 3);
     t.is(b.tables.countConns(), 21);
     const first = bulk.find((e) => e.kind === 'conn' && e.clientPort === 44000)!;
     t.deepEqual(
       dstMac(b.run(buildFrame(spec({ sport: 44000, tcpFlags: TCP_ACK }))).frame),
       dstMac(a.run(buildFrame(spec({ sport: 44000, tcpFlags: TCP_ACK }))).frame),
     );
-    tb.remove({ ...first, kind: 'conn-delete' });
+    tb.write(packEntries([{ ...first, kind: 'conn-delete', realServer: undefined, lifetimeMs: 0 }]), 3);
     t.is(b.tables.countConns(), 20);
-    tb.upsert([{ ...first, clientPort: 45000, realServer: parseIp('198.18.0.99').bytes }], 3);
+    tb.write(packEntries([{ ...first, clientPort: 45000, realServer: parseIp('198.18.0.99').bytes }]), 3);
     t.is(
       tb.counters.unknown,
       1,
@@ -142,7 +142,7 @@ t0('a copy lives a refresh period longer than the original had left', (t) => {
   a.run(buildFrame(spec({ sport: 46000 })));
   const [entry] = readBulk(tables(t, a));
   const b = instance(t);
-  tables(t, b).upsert([entry], 1);
+  tables(t, b).write(packEntries([entry]), 1);
   const flow = {
     src: parseIp('198.18.1.10').bytes,
     dst: parseIp(VIP4).bytes,
@@ -161,16 +161,14 @@ t0('a copy lives a refresh period longer than the original had left', (t) => {
 t0("a sweep removes the peer's entries a bulk did not renew, and never ours", (t) => {
   const a = instance(t);
   for (let i = 0; i < 30; i++) a.run(buildFrame(spec({ sport: 47000 + i })));
-  for (let i = 0; i < 5; i++) a.run(buildFrame(spec({ src: '2001:2::1:10', dst: VIP6, sport: 47100 + i })));
   const bulk = readBulk(tables(t, a));
   const b = instance(t);
-  // VIP6's group is B's own: its entries are B's, whatever the epoch.
+  // VIP6's group is B's own: the flows B's program made for it are B's, whatever the epoch, and
+  // a peer's entries for it are not taken.
+  for (let i = 0; i < 5; i++) b.run(buildFrame(spec({ src: '2001:2::1:10', dst: VIP6, sport: 47100 + i })));
   const tb = tables(t, b, { ours: [parseIp(VIP6).bytes] });
-  tb.upsert(bulk, 1); // an earlier bulk
-  tb.upsert(
-    bulk.filter((e) => e.kind === 'conn' && e.clientPort < 47010),
-    2,
-  ); // renewed by the last one
+  tb.write(packEntries(bulk), 1); // an earlier bulk
+  tb.write(packEntries(bulk.filter((e) => e.kind === 'conn' && e.clientPort < 47010)), 2); // renewed by the last one
   tb.sweep(2);
   for (let n = 0; n < 10 && tb.sweeping; n++) tb.work();
   t.false(tb.sweeping);

@@ -56,7 +56,7 @@ export class Endpoint {
     this.id = id;
     this.opts = opts;
     this.store = new MemoryTables({ ours: (vip) => this.owns(vip), chunk });
-    this.applier = new SyncApplier(this.store, (vip) => !this.owns(vip), id * 1000);
+    this.applier = new SyncApplier(this.store, id * 1000);
     this.start(now);
   }
 

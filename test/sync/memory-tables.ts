@@ -3,7 +3,7 @@
  * them; `change()` plays the forwarder reporting new flows (the ring buffer), and the walks read
  * the map in chunks as the BPF tables would.
  */
-import { EntryPacker, entryKey, type SyncEntry } from '../../sync/entries.ts';
+import { EntryPacker, entryKey, readEntries, type SyncEntry } from '../../sync/entries.ts';
 import type { BulkSource } from '../../sync/sender.ts';
 import type { LocalTables, Packed } from '../../sync/table.ts';
 
@@ -70,7 +70,9 @@ export class MemoryTables implements LocalTables {
   refresh(max: number): Packed & { passDone: boolean; read: number } {
     this.#refresh ??= [...this.map.values()].map((v) => v.entry);
     const out = new EntryPacker();
-    const part = this.#refresh.slice(this.#refreshAt, this.#refreshAt + max);
+    // Whole chunks, as a walk of a BPF map reads whole batches: at least one, maybe more than `max`.
+    const n = Math.max(1, Math.ceil(max / this.#chunk)) * this.#chunk;
+    const part = this.#refresh.slice(this.#refreshAt, this.#refreshAt + n);
     for (const e of part) if (this.#ours(e.vip)) out.add(e);
     this.#refreshAt += part.length;
     const passDone = this.#refreshAt >= this.#refresh.length;
@@ -82,12 +84,14 @@ export class MemoryTables implements LocalTables {
     return { entries: out.take(), count, passDone, read: part.length };
   }
 
-  upsert(entries: readonly SyncEntry[], epoch: number): void {
-    for (const e of entries) this.map.set(entryKey(e), { entry: copy(e), epoch });
-  }
-
-  remove(entry: SyncEntry): void {
-    this.map.delete(entryKey(entry));
+  write(entries: Buffer, epoch: number): void {
+    const d = readEntries(entries, 0, entries.length);
+    if (!d.ok) throw new Error(d.reason);
+    for (const e of d.entries) {
+      if (this.#ours(e.vip)) continue;
+      if (e.kind === 'conn-delete') this.map.delete(entryKey(e));
+      else this.map.set(entryKey(e), { entry: copy(e), epoch });
+    }
   }
 
   sweep(epoch: number): void {

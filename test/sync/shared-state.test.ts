@@ -96,7 +96,6 @@ test('SyncService: shared state reaches the peer now, and a peer started later a
       peers: [{ id: peer, address: '127.0.0.1', port: peerPort }],
       keyring,
       tables: new MemoryTables(),
-      accepts: () => true,
       refreshMs: 0,
       options: { stateResendMs: 100 },
       onSharedState: (_p, s) => onShared?.(s),

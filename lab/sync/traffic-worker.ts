@@ -1,0 +1,139 @@
+/**
+ * Traffic for the sync benchmark, on a thread of its own: a second copy of the forwarder's program
+ * over a running dsrd's pinned maps (forwarder/harness.ts), fed frames by BPF_PROG_TEST_RUN. The
+ * program really runs: it makes the connection entries and reports them through the daemon's own
+ * ring, which the daemon's sync reads. Frames are patched in place (addresses, ports, flags): the
+ * program checks no checksum, and the frames go nowhere.
+ *
+ * Commands (workerData: TrafficData; messages: TrafficCommand) and what it posts back:
+ *   tcp: connections from..from+count, each SYN, ACK, FIN, paced to `rate` per second;
+ *        every `sampleEvery`th one's SYN time (CLOCK_MONOTONIC ns) posted as a sample
+ *   udp: one datagram on each of flows from..from+count
+ *   syn: one SYN from each of clients from..from+count to the persistent service (new port each time)
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildFrame, TCP_ACK, TCP_FIN, TCP_SYN } from '../../forwarder/frames.ts';
+import { createForwarderInstance } from '../../forwarder/harness.ts';
+import { clientOf } from './flows.ts';
+
+export interface TrafficData {
+  pinDir: string;
+  directorMac: string;
+  vip: string;
+  tcpPort: number;
+  udpPort: number;
+  persistPort: number;
+}
+
+export type TrafficCommand =
+  | { op: 'tcp'; from: number; count: number; rate: number; sampleEvery: number }
+  | { op: 'udp'; from: number; count: number }
+  | { op: 'syn'; from: number; count: number; round: number }
+  | { op: 'stop' };
+
+export type TrafficReport =
+  | { type: 'ready' }
+  | { type: 'samples'; samples: [number, string][] }
+  | { type: 'done'; op: string; sent: number; seconds: number; notForwarded: number };
+
+const data = workerData as TrafficData;
+const fwd = createForwarderInstance({ load: { pinDir: data.pinDir } });
+const port = parentPort;
+
+// Offsets in an untagged IPv4 frame without options: source address, source port, TCP flags.
+const SRC = 26;
+const SPORT = 34;
+const FLAGS = 47;
+const frame = (proto: 'tcp' | 'udp', dport: number): Uint8Array =>
+  buildFrame({
+    srcMac: '02:d5:00:00:ff:01',
+    dstMac: data.directorMac,
+    src: '198.19.0.1',
+    dst: data.vip,
+    proto,
+    sport: 1024,
+    dport,
+    ...(proto === 'tcp' ? { tcpFlags: TCP_SYN } : {}),
+  });
+const tcp = frame('tcp', data.tcpPort);
+const udp = frame('udp', data.udpPort);
+const persist = frame('tcp', data.persistPort);
+let notForwarded = 0;
+/** A sleep of under a millisecond on this thread (nothing ever wakes it early). */
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+function address(f: Uint8Array, i: number, sport: number): void {
+  f.set(clientOf(i).addr, SRC);
+  f[SPORT] = sport >> 8;
+  f[SPORT + 1] = sport & 255;
+}
+
+function send(f: Uint8Array): void {
+  if (fwd.send(f) !== 3 /* XDP_TX */) notForwarded++;
+}
+
+function tcpConnections(c: Extract<TrafficCommand, { op: 'tcp' }>): number {
+  const t0 = process.hrtime.bigint();
+  const perNs = c.rate / 1e9;
+  let samples: [number, string][] = [];
+  for (let k = 0; k < c.count; k++) {
+    // Paced: never ahead of the rate (a burst would measure the queue, not the rate), and asleep
+    // while ahead, so the daemons have the CPU the generator does not need.
+    if ((k & 63) === 0) {
+      const aheadMs = k / (perNs * 1e6) - Number(process.hrtime.bigint() - t0) / 1e6;
+      if (aheadMs > 0.2) Atomics.wait(nap, 0, 0, aheadMs);
+    }
+    const i = c.from + k;
+    address(tcp, i, clientOf(i).port);
+    tcp[FLAGS] = TCP_SYN;
+    if (k % c.sampleEvery === 0) samples.push([i, process.hrtime.bigint().toString()]);
+    send(tcp);
+    tcp[FLAGS] = TCP_ACK;
+    send(tcp);
+    tcp[FLAGS] = TCP_FIN | TCP_ACK;
+    send(tcp);
+    if (samples.length > 0) {
+      port?.postMessage({ type: 'samples', samples } satisfies TrafficReport);
+      samples = [];
+    }
+  }
+  if (samples.length > 0) port?.postMessage({ type: 'samples', samples } satisfies TrafficReport);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+port?.on('message', (c: TrafficCommand) => {
+  const t0 = performance.now();
+  notForwarded = 0;
+  let sent = 0;
+  if (c.op === 'stop') {
+    fwd.close();
+    port?.close();
+    return;
+  }
+  if (c.op === 'tcp') {
+    const seconds = tcpConnections(c);
+    port?.postMessage({
+      type: 'done',
+      op: c.op,
+      sent: c.count,
+      seconds,
+      notForwarded,
+    } satisfies TrafficReport);
+    return;
+  }
+  for (let k = 0; k < c.count; k++) {
+    const i = c.from + k;
+    if (c.op === 'udp') {
+      address(udp, i, clientOf(i).port);
+      send(udp);
+    } else {
+      // A new connection of the same client each round: a persistence hit that extends its entry.
+      address(persist, i, 1024 + (c.round % 60000));
+      send(persist);
+    }
+    sent++;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  port?.postMessage({ type: 'done', op: c.op, sent, seconds, notForwarded } satisfies TrafficReport);
+});
+port?.postMessage({ type: 'ready' } satisfies TrafficReport);

@@ -225,7 +225,7 @@ notes.push(
 );
 process.stdout.write(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
 
-printFigures({
+printFigures('failover', {
   ...failoverFigures({
     advertMs,
     trials,

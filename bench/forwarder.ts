@@ -116,13 +116,16 @@ if (withLab) {
   );
 }
 
-printFigures({
+printFigures('forwarder', {
   established_ns: ns.established,
   new_flow_ns: ns.newFlow,
   persistence_ns: ns.persistence,
   pass_ns: ns.pass,
+  stateless_ns: ns.stateless,
   floor_ns: ns.floor,
   established_ratio: ratio(ns.established, ns.floor),
+  new_flow_ratio: ratio(ns.newFlow, ns.floor),
+  pass_ratio: ratio(ns.pass, ns.floor),
   established_full_ns: ns.establishedFull,
   full_table_entries: ns.fullTableEntries,
   full_table_ratio: ratio(ns.establishedFull, ns.established),

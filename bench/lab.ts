@@ -88,7 +88,7 @@ printTable(
     ['baseline down', s.baseDown.min, s.baseDown.median, s.baseDown.p95, s.baseDown.max],
   ],
 );
-printFigures({
+printFigures('lab', {
   runs,
   hosts: HOSTS,
   lab_up_ms: Number(s.labUp.median.toFixed(1)),

@@ -322,7 +322,7 @@ printTable(
 const ok = results.filter((r) => r.lag.n > 0 && r.lag.p99 <= 50 && r.ringLost === 0 && r.unseen === 0);
 const best = ok.sort((x, y) => y.achieved - x.achieved)[0];
 const at = (r: RateResult | undefined) => (r === undefined ? null : Number(r.lag.p99.toFixed(2)));
-printFigures({
+printFigures('sync', {
   flows_per_s: best ? Math.round(best.achieved) : 0,
   lag_p50_ms: best ? Number(best.lag.median.toFixed(2)) : null,
   lag_p99_ms: at(best),

@@ -2,6 +2,10 @@
  * Benchmark output contract (design brief §5): a readable table for people,
  * then, as the very last line, one JSON object of the figures for machines.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 export type Cell = string | number | null | undefined;
 
@@ -41,9 +45,28 @@ export function printTable(
   process.stdout.write(`\n${title}\n${formatTable(header, rows)}\n`);
 }
 
-/** Must be the last thing a benchmark prints. */
-export function printFigures(figures: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
+/**
+ * The commit the tree is at, with `-dirty` when tracked files differ from it: a figure quoted in the
+ * docs names what it was measured on (docs/figures/). Null outside a git checkout.
+ */
+function measuredAt(): string | null {
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
+    return `${git(['rev-parse', 'HEAD'])}${dirty ? '-dirty' : ''}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Must be the last thing a benchmark prints: the figures, after the benchmark's name, the date and
+ * the commit they were measured at, so the line can be committed under docs/figures/ as it is.
+ */
+export function printFigures(bench: string, figures: Record<string, unknown>): void {
+  const line = { bench, date: new Date().toISOString(), commit: measuredAt(), ...figures };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
 /** min / median / p95 / max of a sample, for the tables. */

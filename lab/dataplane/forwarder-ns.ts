@@ -10,13 +10,14 @@
  * only add time, so each figure is the best (lowest) of its trials; every
  * trial is printed next to it.
  *
- * Established hit and non-service pass repeat one frame `repeat` times. A new
- * flow and a persistence hit cannot be repeated that way: the first run
- * records the flow, so every later repetition is an established hit. Those
- * two run K distinct flows once each (repeat = 1), and the kernel's time for
- * a single run carries a fixed extra cost (timer reads, cold start). That
- * extra is measured on the same K flows run once more, now established, and
- * subtracted: new_flow = median(first runs) - (median(second runs) - established).
+ * Established hit, non-service pass and a stateless packet (an ACK of no known
+ * flow: what a spoofed flood costs with forwarder.syn_only) repeat one frame
+ * `repeat` times. A new flow and a persistence hit cannot be repeated that way:
+ * a TCP flow opens with a SYN, which makes its entry. Those two run K distinct
+ * SYNs once each (repeat = 1), and the kernel's time for a single run carries a
+ * fixed extra cost (timer reads, cold start). That extra is measured on the
+ * same K flows run once more as ACKs, now established, and subtracted:
+ * new_flow = median(SYN runs) - (median(ACK runs) - established).
  * Counters in reason_stats check that each path really was taken.
  */
 import { DsrError } from '../../core/errors.ts';
@@ -49,6 +50,7 @@ export interface TestRunFigures {
   newFlow: number;
   persistence: number;
   pass: number;
+  stateless: number;
   establishedFull: number;
   fullTableEntries: number;
   rows: NsRow[];
@@ -75,7 +77,10 @@ const PORT_PLAIN = 80;
 const PORT_PERSIST = 443;
 const PORT_NONE = 22;
 
-function frame(srcIp: string, sport: number, dport: number): Buffer {
+const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
+
+function frame(srcIp: string, sport: number, dport: number, tcpFlags = TCP_ACK): Buffer {
   return buildFrame4({
     srcMac: CLIENT_MAC,
     dstMac: DIRECTOR_MAC,
@@ -84,6 +89,7 @@ function frame(srcIp: string, sport: number, dport: number): Buffer {
     proto: 'tcp',
     sport,
     dport,
+    tcpFlags,
   });
 }
 
@@ -114,6 +120,13 @@ function recordFlow(fwd: ForwarderInstance, f: Buffer): void {
   }
 }
 
+/** Opens the flow of an ACK frame with its SYN, as a client does. */
+const syn = (ack: Buffer): Buffer => {
+  const f = Buffer.from(ack);
+  f[14 + 20 + 13] = TCP_SYN;
+  return f;
+};
+
 /** Runs `frames` once each; returns the median kernel-reported ns (robust to a preempted run). */
 function medianSingleRuns(fwd: ForwarderInstance, frames: readonly Buffer[], label: string): number {
   const ns: number[] = [];
@@ -136,11 +149,11 @@ function firstRunNs(
   reason: Reason,
   established: number,
 ): { ns: number; detail: string } {
-  const frames = Array.from({ length: k }, (_, i) => frame(srcIp, 1024 + i, dport));
+  const acks = Array.from({ length: k }, (_, i) => frame(srcIp, 1024 + i, dport));
   const before = reasonCount(fwd, reason);
-  const raw = medianSingleRuns(fwd, frames, reason);
+  const raw = medianSingleRuns(fwd, acks.map(syn), reason);
   const counted = reasonCount(fwd, reason) - before;
-  const again = medianSingleRuns(fwd, frames, `${reason}, second pass`);
+  const again = medianSingleRuns(fwd, acks, `${reason}, second pass`);
   if (counted !== BigInt(k)) {
     throw new DsrError('E_BENCH', `expected ${k} packets on path ${reason}, the program counted ${counted}`, {
       reason,
@@ -148,7 +161,7 @@ function firstRunNs(
   }
   return {
     ns: raw - (again - established),
-    detail: `median of ${k} flows: ${raw} first run, ${again} when established`,
+    detail: `median of ${k} flows: ${raw} the SYN, ${again} an ACK when established`,
   };
 }
 
@@ -170,20 +183,29 @@ export function measureTestRuns(o: TestRunOptions): TestRunFigures {
       real: '198.18.0.100',
     });
     const fullTableEntries = full.tables.countConns();
-    recordFlow(few, est);
-    recordFlow(full, est);
+    // Stateless: an ACK of a flow no SYN opened (forwarder.syn_only, the default).
+    const stray = frame(CLIENT_IP, 40001, PORT_PLAIN);
+    recordFlow(few, syn(est));
+    recordFlow(full, syn(est));
 
-    const t = { floor: [] as number[], est: [] as number[], full: [] as number[], pass: [] as number[] };
+    const t = {
+      floor: [] as number[],
+      est: [] as number[],
+      full: [] as number[],
+      pass: [] as number[],
+      stateless: [] as number[],
+    };
     for (let i = 0; i < o.trials; i++) {
       t.floor.push(trialNs(floor.progFd, est, o.repeat, XDP_TX, 'floor'));
       t.est.push(trialNs(few.loaded.progFd, est, o.repeat, XDP_TX, 'established'));
       t.full.push(trialNs(full.loaded.progFd, est, o.repeat, XDP_TX, 'established, full table'));
       t.pass.push(trialNs(few.loaded.progFd, none, o.repeat, XDP_PASS, 'non-service pass'));
+      t.stateless.push(trialNs(few.loaded.progFd, stray, o.repeat, XDP_TX, 'stateless'));
     }
     const best = (v: number[]) => summarize(v).min;
     const established = best(t.est);
     const newFlow = firstRunNs(few, NEW_FLOW_CLIENT, PORT_PLAIN, o.newFlows, 'tx_new_flow', established);
-    recordFlow(few, frame(PERSIST_CLIENT, 999, PORT_PERSIST)); // creates the persistence entry
+    recordFlow(few, frame(PERSIST_CLIENT, 999, PORT_PERSIST, TCP_SYN)); // creates the persistence entry
     const persistence = firstRunNs(
       few,
       PERSIST_CLIENT,
@@ -200,6 +222,7 @@ export function measureTestRuns(o: TestRunOptions): TestRunFigures {
       { label: 'dsr-director: new flow', ns: newFlow.ns, detail: newFlow.detail },
       { label: 'dsr-director: persistence hit', ns: persistence.ns, detail: persistence.detail },
       { label: 'dsr-director: non-service pass', ns: best(t.pass), detail: trials(t.pass) },
+      { label: 'dsr-director: stateless (ACK, no flow)', ns: best(t.stateless), detail: trials(t.stateless) },
       {
         label: `dsr-director: established, ${fullTableEntries} conns`,
         ns: best(t.full),
@@ -212,6 +235,7 @@ export function measureTestRuns(o: TestRunOptions): TestRunFigures {
       newFlow: newFlow.ns,
       persistence: persistence.ns,
       pass: best(t.pass),
+      stateless: best(t.stateless),
       establishedFull: best(t.full),
       fullTableEntries,
       rows,

@@ -13,21 +13,12 @@
  * address family per entry: an IPv4 real server of an IPv6 service travels v4-mapped
  * (::ffff:a.b.c.d, RFC 4291 section 2.5.5.2).
  */
-import { maskBytes } from '../core/net/prefix.ts';
 import { BatchCursor, type BpfMap } from '../forwarder/bpf-map.ts';
 import type { Directory } from '../forwarder/directory.ts';
-import {
-  type ConnEntry,
-  DSR,
-  type Flow,
-  LAYOUT,
-  mapBytes,
-  type PersistEntry,
-  type PersistKey,
-} from '../forwarder/layout.ts';
+import { DSR, LAYOUT } from '../forwarder/layout.ts';
 import { EventRing } from '../forwarder/ringbuf.ts';
 import { EntryWriter } from './bpf-writer.ts';
-import { ENTRY, EntryPacker, type SyncEntry } from './entries.ts';
+import { ENTRY, EntryPacker } from './entries.ts';
 import type { BulkSource } from './sender.ts';
 import type { LocalTables, Packed } from './table.ts';
 import type { VipSet } from './vip-set.ts';

@@ -132,6 +132,9 @@ export class SyncSender {
     if (this.#lastBulkId === id) return false;
     this.#lastBulkId = id;
     this.#bulk?.source.close();
+    // Updates not sent yet are in the tables the bulk reads (or gone from them, and then swept on
+    // the peer at the bulk's end): sending them as well would only make the peer write them twice.
+    this.#clearLive();
     this.#bulk = { id, source: open(), begun: false, chunk: Buffer.alloc(0) };
     this.#bulkEntriesSent = 0;
     this.#counters.bulksServed++;
@@ -143,6 +146,11 @@ export class SyncSender {
     this.#bulk?.source.close();
     this.#bulk = undefined;
     this.#lastBulkId = undefined;
+  }
+
+  /** Whether a bulk answer is being read and sent: every entry of ours is on its way to the peer. */
+  get sendingBulk(): boolean {
+    return this.#bulk !== undefined;
   }
 
   /** Bytes of live entries waiting. */
@@ -357,11 +365,15 @@ export class SyncSender {
    */
   #overflow(): void {
     this.#counters.droppedEntries += this.#liveEntries;
+    this.#clearLive();
+    this.dropBulk();
+    this.#resetOutstanding = true;
+  }
+
+  #clearLive(): void {
     this.#live = [];
     this.#liveHead = 0;
     this.#liveBytes = 0;
     this.#liveEntries = 0;
-    this.dropBulk();
-    this.#resetOutstanding = true;
   }
 }

@@ -143,7 +143,7 @@ export class SyncService {
     passEntries: 0,
     passRead: 0,
     /** Entries the last complete pass read: the table's size, which paces the next pass. */
-    lastPassRead: null as number | null,
+    lastPassRead: 0,
     /** Entries the pace allows to read now, and when it was last topped up. */
     credit: 0,
     creditAt: 0,
@@ -347,16 +347,26 @@ export class SyncService {
    */
   #refreshStep(now: number): void {
     if (this.#o.refreshMs <= 0) return;
-    const live = [...this.#peers.values()].filter((p) => p.receiver.state !== 'lost');
-    if (live.length === 0) return;
+    // Refreshed: the peers we hear from. One not heard yet or gone silent asks for a bulk when it
+    // is back, and one being sent a bulk gets every entry by it: refreshing them would only send the
+    // table twice.
+    const live = [...this.#peers.values()].filter(
+      (p) => p.receiver.state !== 'waiting' && p.receiver.state !== 'lost' && !p.sender.sendingBulk,
+    );
+    const f = this.#refresh;
+    if (live.length === 0) {
+      // Nobody to refresh: the period starts again when somebody is (a bulk refreshed them all).
+      f.passStartedAt = now;
+      f.creditAt = now;
+      return;
+    }
     if (live.some((p) => p.sender.queuedBytes > REFRESH_BACKLOG_BYTES)) return;
     // The pace is time-based, not per tick: late timers neither slow a pass down nor bunch it up.
     // It follows the larger of the last pass and this one so far (the table may have grown since),
     // and a pass that is still not done when its share of the period is up reads as fast as the
     // peers take it: an entry is never left unsent for more than a period and a bit.
-    const f = this.#refresh;
-    const known = f.lastPassRead === null ? null : Math.max(f.lastPassRead, f.passRead);
-    if (known === null || now - f.passStartedAt >= REFRESH_PACE * this.#o.refreshMs) {
+    const known = Math.max(f.lastPassRead, f.passRead, REFRESH_MIN_CHUNK);
+    if (now - f.passStartedAt >= REFRESH_PACE * this.#o.refreshMs) {
       f.credit = Math.max(f.credit, REFRESH_FAST_CHUNK);
     } else {
       f.credit += (known * (now - f.creditAt)) / (REFRESH_PACE * this.#o.refreshMs);
@@ -375,7 +385,7 @@ export class SyncService {
       this.#refreshStatus.lastPassMs = Math.round(now - f.passStartedAt);
       this.#refreshStatus.passes++;
     }
-    f.lastPassRead = Math.max(f.passRead, REFRESH_MIN_CHUNK);
+    f.lastPassRead = f.passRead;
     f.passEntries = 0;
     f.passRead = 0;
     f.passStartedAt = now;

@@ -35,7 +35,7 @@ class ActiveWatch {
   readonly #stop: AbortController = new AbortController();
   readonly #done: Promise<void>;
 
-  constructor(pair: DirectorPair, d: Director) {
+  constructor(d: Director) {
     const pid = d.proc!.pid;
     this.#done = (async () => {
       while (!this.#stop.signal.aborted) {
@@ -85,7 +85,7 @@ serial(
       await pair.startBoth();
       await fill(t, pair);
       const rss0 = rssMb(a.proc!.pid);
-      const watch = new ActiveWatch(pair, a);
+      const watch = new ActiveWatch(a);
       const t0 = performance.now();
       try {
         for (let i = 0; i < RESTARTS; i++) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 /** loadConfig and checkConfigFile against real files, and the shipped example. */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { buildFrame, type FrameSpec, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../forwarder/frames.ts';
-import { DSR, type Flow, type ForwarderEvent, IPPROTO_TCP, parseMapAddress } from '../../forwarder/layout.ts';
+import { DSR, type Flow, IPPROTO_TCP, parseMapAddress } from '../../forwarder/layout.ts';
 import {
   CLIENT_MAC,
   DIRECTOR_MAC,

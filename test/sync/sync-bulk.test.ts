@@ -5,7 +5,7 @@
  * table (stale entries swept by epoch), and two directors each the master of one group.
  */
 import test from 'ava';
-import type { SyncEntry } from '../../sync/entries.ts';
+import { EntryPacker, type SyncEntry } from '../../sync/entries.ts';
 import { syncOptions } from '../../sync/options.ts';
 import { SyncSender } from '../../sync/sender.ts';
 import { conn, prng, SyncSim, sameTable } from './harness.ts';
@@ -31,6 +31,17 @@ test('a bulk asked for again with the same id is the same request; another id re
   t.true(sender.bulk(8, source(8)), 'another id: the standby restarted or lost its table');
   t.deepEqual(opened, [7, 8]);
   t.deepEqual(closed, [7], 'the bulk it replaced was released');
+});
+
+test('updates not sent yet when a bulk begins are left to the bulk, not sent twice', (t) => {
+  const sender = new SyncSender(syncOptions(), 1n, 0);
+  const packer = new EntryPacker();
+  for (const e of table(100, 23)) packer.add(e);
+  sender.enqueue(packer.take(), 100, 0);
+  t.is(sender.status(0).queued, 100);
+  sender.bulk(7, () => ({ next: () => null, close: () => {} }));
+  t.is(sender.status(0).queued, 0, 'the bulk reads the tables these updates are in');
+  t.is(sender.status(0).droppedEntries, 0, 'nothing was lost: no RESET is owed');
 });
 
 test('an unanswered bulk request is repeated with the same id', (t) => {

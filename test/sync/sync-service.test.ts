@@ -147,6 +147,25 @@ test('a datagram from an address that is no peer is dropped before its MAC is ch
 });
 
 // Serial: its pace is measured on this process's timers, which the other tests here would crowd.
+// Serial, as above. A bulk carries every entry: the refresh walk leaves the peer alone meanwhile.
+test.serial('a peer being sent a bulk is not refreshed as well', async (t) => {
+  // A period longer than the bulk: a pass that is due after it is no double sending.
+  const { a, b: makeB, ta } = pair(2000);
+  const rand = prng(31);
+  ta.load(Array.from({ length: 20_000 }, () => conn(rand)));
+  await a.start();
+  const b = makeB();
+  await b.start();
+  try {
+    await until('in sync', () => inSync(b), WAIT);
+    const sent = a.status().peers[0].sending.entriesSent;
+    t.true(sent < 22_000, `${sent} entries sent for a table of 20000`);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
 // Serial, as above. The pace follows the last pass; a table that grew since must not stretch the
 // next pass (a pass read in whole batches from a nearly empty table once left its entries unsent).
 test.serial('a table that grows after a pass is still refreshed within a period', async (t) => {

@@ -26,7 +26,7 @@ import { DSR, type Reason } from '../../forwarder/layout.ts';
 import { XDP_PASS, XDP_TX } from '../../forwarder/libbpf.ts';
 import { summarize } from '../report.ts';
 import { benchDesired, benchService, benchServiceName } from './forwarder-setup.ts';
-import { buildFrame4, macBytes } from './frames.ts';
+import { buildFrame4, macBytes, TCP_ACK, TCP_SYN } from './frames.ts';
 import { loadFloor, trialNs } from './testrun-ns.ts';
 
 export interface TestRunOptions {
@@ -76,9 +76,6 @@ const VIP = '198.18.0.200';
 const PORT_PLAIN = 80;
 const PORT_PERSIST = 443;
 const PORT_NONE = 22;
-
-const TCP_SYN = 0x02;
-const TCP_ACK = 0x10;
 
 function frame(srcIp: string, sport: number, dport: number, tcpFlags = TCP_ACK): Buffer {
   return buildFrame4({

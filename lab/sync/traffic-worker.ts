@@ -6,14 +6,22 @@
  * program checks no checksum, and the frames go nowhere.
  *
  * Commands (workerData: TrafficData; messages: TrafficCommand) and what it posts back:
- *   tcp: connections from..from+count, each SYN, ACK, FIN, paced to `rate` per second;
- *        every `sampleEvery`th one's SYN time (CLOCK_MONOTONIC ns) posted as a sample
+ *   tcp: connections from..from+count, each SYN, ACK, FIN, paced to `rate` per second; played by
+ *        the kernel a chunk at a time (forwarder/bpf/flow_gen.c tail-calls the program), so the
+ *        generator costs little of the CPU the directors share with it here; every
+ *        `sampleEvery`th one's SYN time (CLOCK_MONOTONIC ns, as the generator took it) posted
  *   udp: one datagram on each of flows from..from+count
  *   syn: one SYN from each of clients from..from+count to the persistent service (new port each time)
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildFrame, TCP_ACK, TCP_FIN, TCP_SYN } from '../../forwarder/frames.ts';
+import { parseMac } from '../../core/net/mac.ts';
+import { BpfMap } from '../../forwarder/bpf-map.ts';
+import { buildFrame, TCP_SYN } from '../../forwarder/frames.ts';
 import { createForwarderInstance } from '../../forwarder/harness.ts';
+import { XDP_TX } from '../../forwarder/libbpf.ts';
+import { TestRunner } from '../../forwarder/test-run.ts';
+import { productBpfObject } from '../dataplane/bench-bpf.ts';
+import { BenchBpfObject, mapUpdate } from '../dataplane/bpf.ts';
 import { clientOf } from './flows.ts';
 
 export interface TrafficData {
@@ -34,16 +42,16 @@ export type TrafficCommand =
 export type TrafficReport =
   | { type: 'ready' }
   | { type: 'samples'; samples: [number, string][] }
+  /** notForwarded: frames the program did not send on (tcp: chunks whose last frame it did not). */
   | { type: 'done'; op: string; sent: number; seconds: number; notForwarded: number };
 
 const data = workerData as TrafficData;
 const fwd = createForwarderInstance({ load: { pinDir: data.pinDir } });
 const port = parentPort;
 
-// Offsets in an untagged IPv4 frame without options: source address, source port, TCP flags.
+// Offsets in an untagged IPv4 frame without options: source address, source port.
 const SRC = 26;
 const SPORT = 34;
-const FLAGS = 47;
 const frame = (proto: 'tcp' | 'udp', dport: number): Uint8Array =>
   buildFrame({
     srcMac: '02:d5:00:00:ff:01',
@@ -56,11 +64,38 @@ const frame = (proto: 'tcp' | 'udp', dport: number): Uint8Array =>
     ...(proto === 'tcp' ? { tcpFlags: TCP_SYN } : {}),
   });
 const tcp = frame('tcp', data.tcpPort);
+/**
+ * Connections per test run of the generator: about CHUNK_MS of the rate. A run with repeat > 1
+ * spends milliseconds asleep switching the kernel's XDP dispatcher (flow_gen.c), so smaller chunks
+ * could not keep up with high rates; FLOW_GEN_MAX_CHUNK in flow_gen.c bounds them.
+ */
+const CHUNK_MS = 20;
+const MAX_CHUNK = 4096;
+const gen = new BenchBpfObject(productBpfObject('flow_gen'));
+const synTimes = new BpfMap('flow_gen_syn_ns', gen.mapFd('flow_gen_syn_ns'));
+mapUpdate(gen.mapFd('flow_gen_target'), new Uint8Array(4), u32(fwd.loaded.progFd));
+const genRunner = new TestRunner(gen.progFd('flow_gen'));
+const genState = gen.mapFd('flow_gen_state');
 const udp = frame('udp', data.udpPort);
 const persist = frame('tcp', data.persistPort);
 let notForwarded = 0;
 /** A sleep of under a millisecond on this thread (nothing ever wakes it early). */
 const nap = new Int32Array(new SharedArrayBuffer(4));
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
+
+/** Plays connections base..base+n (SYN, ACK, FIN each) in one test run; false if the last was not sent on. */
+function playConnections(base: number, n: number): boolean {
+  const st = new Uint8Array(24); // struct flow_gen_state: next (u64), base (u32), director_mac
+  new DataView(st.buffer).setUint32(8, base, true);
+  st.set(parseMac(data.directorMac), 12);
+  mapUpdate(genState, new Uint8Array(4), st);
+  return genRunner.runOnly(tcp, 3 * n) === XDP_TX;
+}
 
 function address(f: Uint8Array, i: number, sport: number): void {
   f.set(clientOf(i).addr, SRC);
@@ -76,22 +111,23 @@ function tcpConnections(c: Extract<TrafficCommand, { op: 'tcp' }>): number {
   const t0 = process.hrtime.bigint();
   const perNs = c.rate / 1e9;
   let samples: [number, string][] = [];
-  for (let k = 0; k < c.count; k++) {
+  const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.round((c.rate * CHUNK_MS) / 1000)));
+  for (let k = 0; k < c.count; k += chunk) {
     // Paced: never ahead of the rate (a burst would measure the queue, not the rate), and asleep
     // while ahead, so the daemons have the CPU the generator does not need.
-    if ((k & 63) === 0) {
-      const aheadMs = k / (perNs * 1e6) - Number(process.hrtime.bigint() - t0) / 1e6;
-      if (aheadMs > 0.2) Atomics.wait(nap, 0, 0, aheadMs);
+    const aheadMs = k / (perNs * 1e6) - Number(process.hrtime.bigint() - t0) / 1e6;
+    if (aheadMs > 0.2) Atomics.wait(nap, 0, 0, aheadMs);
+    const n = Math.min(chunk, c.count - k);
+    if (!playConnections(c.from + k, n)) notForwarded++;
+    for (let j = 0; j < n; j++) {
+      if ((k + j) % c.sampleEvery !== 0) continue;
+      const at = synTimes.lookup(u32(j));
+      if (at !== null)
+        samples.push([
+          c.from + k + j,
+          new DataView(at.buffer, at.byteOffset).getBigUint64(0, true).toString(),
+        ]);
     }
-    const i = c.from + k;
-    address(tcp, i, clientOf(i).port);
-    tcp[FLAGS] = TCP_SYN;
-    if (k % c.sampleEvery === 0) samples.push([i, process.hrtime.bigint().toString()]);
-    send(tcp);
-    tcp[FLAGS] = TCP_ACK;
-    send(tcp);
-    tcp[FLAGS] = TCP_FIN | TCP_ACK;
-    send(tcp);
     if (samples.length > 0) {
       port?.postMessage({ type: 'samples', samples } satisfies TrafficReport);
       samples = [];
@@ -106,6 +142,8 @@ port?.on('message', (c: TrafficCommand) => {
   notForwarded = 0;
   let sent = 0;
   if (c.op === 'stop') {
+    genRunner.close();
+    gen.close();
     fwd.close();
     port?.close();
     return;

@@ -86,7 +86,7 @@ export class Forwarder {
       const svc = this.reconciler.serviceById(svcId) ? this.store.getService(svcId) : null;
       return svc ? svc.persistTimeoutNs : null;
     }, now);
-    return { conns, persist };
+    return { conns, persist: persist.removed };
   }
 
   status(): ForwarderStatus {

@@ -4,9 +4,10 @@
  * them (standby directors insert the active's entries); tools count them.
  */
 import type { BpfMap } from './bpf-map.ts';
-import { connTimeout, isExpired } from './conn-state.ts';
+import { connTimeout } from './conn-state.ts';
 import {
   type ConnEntry,
+  DSR,
   decodeConn,
   decodeFlow,
   decodeFlow4,
@@ -140,19 +141,30 @@ export class FlowTables {
    * Deletes connection entries that the program would treat as expired (the
    * same rules, forwarder/conn-state.ts), so counts mean live flows and the
    * LRU keeps its room for them. `now` is CLOCK_MONOTONIC ns (the program's
-   * clock). Returns how many went.
+   * clock). Returns how many went; `liveByReal`, when given, counts those that
+   * stay by real id (one walk for both: a table of a million is swept often).
+   * Values are read in place, no object per entry.
    */
-  sweepConns(cfg: ForwarderConfig, now: bigint): number {
+  sweepConns(cfg: ForwarderConfig, now: bigint, liveByReal?: Map<number, number>): number {
     let removed = 0;
     const vs = LAYOUT.dsr_conn.size;
+    const C = LAYOUT.dsr_conn.fields;
+    const timeouts = [0, 1, 2, 3, 4].map((state) => Number(connTimeout(cfg, state)));
+    const at = stampOf(now);
     for (const map of [this.conns4, this.conns6]) {
       const ks = map.keySize;
       const doomed: Uint8Array[] = [];
       map.forEachBatch((keys, values, count) => {
+        const v = new DataView(values.buffer, values.byteOffset, values.byteLength);
         for (let i = 0; i < count; i++) {
-          const c = decodeConn(values.subarray(i * vs, (i + 1) * vs));
-          if (isExpired(now, c.lastSeenNs, connTimeout(cfg, c.state)))
-            doomed.push(keys.slice(i * ks, (i + 1) * ks));
+          const o = i * vs;
+          const state = values[o + C.state];
+          const timeout = timeouts[state] ?? timeouts[DSR.CONN_UDP];
+          if (ageNs(at, v, o + C.last_seen_ns) > timeout) doomed.push(keys.slice(i * ks, (i + 1) * ks));
+          else if (liveByReal !== undefined) {
+            const real = v.getUint16(o + C.real_id, true);
+            liveByReal.set(real, (liveByReal.get(real) ?? 0) + 1);
+          }
         }
       });
       removed += deleteKeys(map, doomed);
@@ -160,20 +172,36 @@ export class FlowTables {
     return removed;
   }
 
-  /** Deletes persistence entries older than their service's timeout (`timeoutOf(svcId)`, null = gone). */
-  sweepPersist(timeoutOf: (svcId: number) => bigint | null, now: bigint): number {
+  /**
+   * Deletes persistence entries older than their service's timeout (`timeoutOf(svcId)`, null =
+   * gone). Returns how many went and how many stay.
+   */
+  sweepPersist(timeoutOf: (svcId: number) => bigint | null, now: bigint): { removed: number; kept: number } {
     const ks = LAYOUT.dsr_persist_key.size;
     const vs = LAYOUT.dsr_persist.size;
+    const PK = LAYOUT.dsr_persist_key.fields;
+    const P = LAYOUT.dsr_persist.fields;
+    const at = stampOf(now);
+    const timeouts = new Map<number, number | null>();
     const doomed: Uint8Array[] = [];
+    let kept = 0;
     this.persist.forEachBatch((keys, values, count) => {
+      const k = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+      const v = new DataView(values.buffer, values.byteOffset, values.byteLength);
       for (let i = 0; i < count; i++) {
-        const key = keys.subarray(i * ks, (i + 1) * ks);
-        const timeout = timeoutOf(decodePersistKey(key).svcId);
-        const p = decodePersist(values.subarray(i * vs, (i + 1) * vs));
-        if (timeout === null || isExpired(now, p.lastSeenNs, timeout)) doomed.push(key.slice());
+        const svcId = k.getUint16(i * ks + PK.svc_id, true);
+        let timeout = timeouts.get(svcId);
+        if (timeout === undefined) {
+          const t = timeoutOf(svcId);
+          timeout = t === null ? null : Number(t);
+          timeouts.set(svcId, timeout);
+        }
+        if (timeout === null || ageNs(at, v, i * vs + P.last_seen_ns) > timeout)
+          doomed.push(keys.slice(i * ks, (i + 1) * ks));
+        else kept++;
       }
     });
-    return deleteKeys(this.persist, doomed);
+    return { removed: deleteKeys(this.persist, doomed), kept };
   }
 
   getPersist(key: PersistKey): PersistEntry | null {
@@ -215,6 +243,21 @@ export class FlowTables {
       }
     });
   }
+}
+
+/** A CLOCK_MONOTONIC stamp as two u32 halves. */
+function stampOf(ns: bigint): { hi: number; lo: number } {
+  const u = BigInt.asUintN(64, ns);
+  return { hi: Number(u >> 32n), lo: Number(u & 0xffffffffn) };
+}
+
+/**
+ * `now` minus the u64 stamp at `at` (little-endian), in ns, negative for a stamp ahead of `now` (a
+ * synced entry's margin): isExpired's signed difference in Number arithmetic, exact while it is
+ * under 2^53 ns (104 days), which covers every stamp the program or the sync writes.
+ */
+function ageNs(now: { hi: number; lo: number }, v: DataView, at: number): number {
+  return (now.hi - v.getUint32(at + 4, true)) * 4294967296 + (now.lo - v.getUint32(at, true));
 }
 
 function deleteKeys(map: BpfMap, keys: Uint8Array[]): number {

@@ -47,20 +47,6 @@ function forEachLive(
   });
 }
 
-export function countTables(tables: FlowTables, cfg: ForwarderConfig, now: bigint): TableCounts {
-  const perRealId = new Map<number, number>();
-  let total = 0;
-  forEachLive(tables, cfg, now, (_flow, e) => {
-    total++;
-    perRealId.set(e.realId, (perRealId.get(e.realId) ?? 0) + 1);
-  });
-  let persistent = 0;
-  tables.forEachPersist(() => {
-    persistent++;
-  });
-  return { perRealId, total, persistent };
-}
-
 /**
  * The drill's census: live flows, and those with more than `minRemainingNs` to live. A flow that
  * close to expiry may legitimately be gone on a peer a moment later; the others may not.

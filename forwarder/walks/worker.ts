@@ -9,7 +9,7 @@ import type { ParsedArgsOf } from '../../admin/catalogue/commands.ts';
 import { BpfMap } from '../bpf-map.ts';
 import type { ForwarderConfig } from '../layout.ts';
 import { FlowTables } from '../tables.ts';
-import { censusTables, countTables, listTables, type RealNames } from './flows.ts';
+import { censusTables, listTables, type RealNames } from './flows.ts';
 
 export interface TableWorkerData {
   conns4: number;
@@ -36,13 +36,20 @@ parentPort?.on('message', (req: TableRequest) => {
   try {
     const now = process.hrtime.bigint();
     if (req.op === 'tick') {
-      const conns = tables.sweepConns(req.cfg, now);
+      // One walk sweeps and counts what stays.
+      const perRealId = new Map<number, number>();
+      const conns = tables.sweepConns(req.cfg, now, perRealId);
       // A service that is gone has no timeout: its persistence entries go.
       const persist = tables.sweepPersist((svcId) => req.persistTimeouts.get(svcId) ?? null, now);
+      let total = 0;
+      for (const n of perRealId.values()) total += n;
       reply = {
         id: req.id,
         ok: true,
-        result: { swept: { conns, persist }, counts: countTables(tables, req.cfg, now) },
+        result: {
+          swept: { conns, persist: persist.removed },
+          counts: { perRealId, total, persistent: persist.kept },
+        },
       };
     } else if (req.op === 'census') {
       reply = { id: req.id, ok: true, result: censusTables(tables, req.cfg, now, req.minRemainingNs) };

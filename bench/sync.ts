@@ -174,12 +174,10 @@ async function measureBulk(pair: DirectorPair): Promise<{
   let carried = 0;
   try {
     await pair.start(b);
-    console.error(new Date().toISOString(), 'started', ((performance.now() - t0) / 1000).toFixed(2));
     await pair.until(
       b,
       (s) => {
         carried = syncPeer(s)?.bulkEntries ?? 0;
-        console.error(((performance.now() - t0) / 1000).toFixed(2), JSON.stringify(syncPeer(s)));
         return syncPeer(s)?.inSync === true && carried >= bulkFlows;
       },
       120_000,

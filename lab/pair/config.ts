@@ -59,6 +59,7 @@ export interface PairDirectorConfig {
   reals: readonly string[];
   sync?: SyncInput;
   timers?: ConfigInput['timers'];
+  tables?: ConfigInput['tables'];
   alertTargets?: readonly AlertTargetInput[];
   /** Election key file (32+ bytes, mode 0600), shared by the directors. */
   keyFile: string;
@@ -82,6 +83,7 @@ export function pairDirectorConfig(o: PairDirectorConfig): ConfigInput {
     keys: { election: { keys: [{ id: 1, file: o.keyFile }] } },
     sync: o.sync,
     timers: o.timers,
+    tables: o.tables,
     metrics: { enabled: false },
     alerts: {
       queue_dir: o.alertsDir,

@@ -63,6 +63,8 @@ export interface PairOptions {
   sync?: SyncInput;
   /** Connection timeouts; default dsrd's. */
   timers?: PairDirectorConfig['timers'];
+  /** Table sizes; default dsrd's. */
+  tables?: PairDirectorConfig['tables'];
   /** Alert targets, from the built pair (a receiver on its client, a secret file under `dir`). */
   alertTargets?: (pair: DirectorPair) => readonly AlertTargetInput[];
   /** A command dsrd is run under, per director (chrt, taskset); default none. */
@@ -181,6 +183,7 @@ export class DirectorPair {
         reals: this.lab.realServers.map(address),
         sync: this.#opts.sync,
         timers: this.#opts.timers,
+        tables: this.#opts.tables,
         alertTargets: this.#opts.alertTargets?.(this),
         keyFile: join(this.dir, 'election.key'),
         pinDir: this.pinDir(me),

@@ -82,7 +82,7 @@ const rssMb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 function openPins(pair: DirectorPair, d: Director): ForwarderInstance {
-  return createForwarderInstance({ load: { pinDir: pair.pinDir(d) } });
+  return createForwarderInstance({ load: pair.pins(d) });
 }
 
 async function measureRate(
@@ -229,7 +229,7 @@ async function withPair<T>(
   try {
     await pair.startBoth();
     const traffic = await Traffic.start({
-      pinDir: pair.pinDir(pair.a),
+      ...pair.pins(pair.a),
       directorMac: pair.a.host.mac,
       vip: pair.vip,
       tcpPort: TCP_ECHO.port,

@@ -14,7 +14,7 @@
  * /run (unmounted by destroy()).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExplainResult } from '../../admin/catalogue/flows.ts';
@@ -157,6 +157,11 @@ export class DirectorPair {
   /** Where a director's dsrd pins its maps (forwarder.pin_dir). */
   pinDir(d: Director): string {
     return join(this.#bpffs, d.host.name);
+  }
+
+  /** How to open a director's pinned maps from outside (forwarder/harness.ts): where, and their size. */
+  pins(d: Director): { pinDir: string; connEntries?: number } {
+    return { pinDir: this.pinDir(d), connEntries: this.#opts.tables?.conn_table_size };
   }
 
   /** The backup's master-down interval (RFC 5798 §6.1): how long an unplanned takeover waits. */
@@ -373,16 +378,22 @@ export class DirectorPair {
   }
 
   /** Stops every dsrd, tears the lab down, removes pins, the bpffs mount and the scratch directory. */
+  /** Stops everything and removes what the pair made; every step runs even when one fails. */
   async destroy(): Promise<void> {
-    await Promise.all(this.#procs.map((p) => p.stop()));
-    await this.lab.destroy();
-    for (const d of this.lab.directors) removePins(join(this.#bpffs, d.name));
-    if (this.#mounted) await run('umount', [this.#bpffs], { allowFailure: true });
-    try {
-      rmdirSync(this.#bpffs);
-    } catch {
-      // never created
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    const failures: unknown[] = [];
+    const step = async (f: () => unknown): Promise<void> => {
+      try {
+        await f();
+      } catch (e) {
+        failures.push(e);
+      }
+    };
+    await step(() => Promise.all(this.#procs.map((p) => p.stop())));
+    await step(() => this.lab.destroy());
+    for (const d of this.lab.directors) await step(() => removePins(join(this.#bpffs, d.name)));
+    if (this.#mounted) await step(() => run('umount', [this.#bpffs], { allowFailure: true }));
+    await step(() => rmSync(this.#bpffs, { recursive: true, force: true }));
+    await step(() => rmSync(this.dir, { recursive: true, force: true }));
+    if (failures.length > 0) throw failures[0];
   }
 }

@@ -26,6 +26,8 @@ import { clientOf } from './flows.ts';
 
 export interface TrafficData {
   pinDir: string;
+  /** The pinned connection tables' size, when not dsrd's default. */
+  connEntries?: number;
   directorMac: string;
   vip: string;
   tcpPort: number;
@@ -46,7 +48,7 @@ export type TrafficReport =
   | { type: 'done'; op: string; sent: number; seconds: number; notForwarded: number };
 
 const data = workerData as TrafficData;
-const fwd = createForwarderInstance({ load: { pinDir: data.pinDir } });
+const fwd = createForwarderInstance({ load: { pinDir: data.pinDir, connEntries: data.connEntries } });
 const port = parentPort;
 
 // Offsets in an untagged IPv4 frame without options: source address, source port.

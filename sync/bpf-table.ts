@@ -21,7 +21,7 @@ import { EntryWriter } from './bpf-writer.ts';
 import { ENTRY, EntryPacker } from './entries.ts';
 import type { BulkSource } from './sender.ts';
 import type { LocalTables, Packed } from './table.ts';
-import type { VipSet } from './vip-set.ts';
+import { VipSet } from './vip-set.ts';
 
 const MS = 1_000_000n;
 /** Entries read per syscall by a walk. */
@@ -32,6 +32,7 @@ const PK = LAYOUT.dsr_persist_key.fields;
 const F4 = LAYOUT.dsr_flow4.fields;
 const F6 = LAYOUT.dsr_flow.fields;
 const EV = LAYOUT.dsr_event.fields;
+const NO_VIPS = new VipSet();
 
 export interface BpfTablesOptions {
   maps: { conns4: BpfMap; conns6: BpfMap; persist: BpfMap };
@@ -295,10 +296,10 @@ export class BpfTables implements LocalTables {
 
   // ---- writing what peers send ----
 
-  write(entries: Buffer, epoch: number): void {
+  write(entries: Buffer, epoch: number, fromBulk: boolean): void {
     this.#writer.write(entries, {
       dir: this.#o.directory(),
-      ours: this.#o.ours(),
+      skip: fromBulk ? this.#o.ours() : NO_VIPS,
       epoch,
       marginMs: this.#o.marginMs,
       now: this.#now(),

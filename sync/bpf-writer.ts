@@ -113,11 +113,11 @@ export class EntryWriter {
   /**
    * Writes the entries of `buf` (whole entries back to back), in order: connections and persistence
    * entries created or replaced with `marginMs` more to live than they had, stamped with `epoch`;
-   * conn-deletes removed. Entries of a VIP `ours` holds are skipped: our own table is the authority.
+   * conn-deletes removed. Entries of a VIP in `skip` are left out (table.ts says when).
    */
   write(
     buf: Buffer,
-    o: { dir: Directory; ours: VipSet; epoch: number; marginMs: number; now: bigint },
+    o: { dir: Directory; skip: VipSet; epoch: number; marginMs: number; now: bigint },
   ): void {
     const margin = BigInt(o.marginMs) * MS;
     // last-seen = now - timeout + margin + lifetime (it may lie ahead of now), per state.
@@ -133,7 +133,7 @@ export class EntryWriter {
       const a = buf[at] & ENTRY.V6 ? 16 : 4;
       const client = at + ENTRY.FIXED;
       const vip = client + a;
-      if (o.ours.hasAt(buf, vip, a)) continue;
+      if (o.skip.hasAt(buf, vip, a)) continue;
       if (kind === ENTRY.DELETE) {
         this.#flushAll();
         this.#delete(buf, at, a);

@@ -39,7 +39,9 @@ export type NotInSync = 'waiting' | 'resyncing' | 'bulk-pending' | 'gap' | 'lost
  * is bracketed so the table can drop, at its end, entries the bulk did not mention (deleted on the
  * peer while we were not listening).
  */
-export type ApplyOp = { op: 'entries'; entries: Buffer } | { op: 'bulk-begin' } | { op: 'bulk-end' };
+export type ApplyOp =
+  /** `bulk`: the entries came in a bulk answer (the peer's whole tables), not as live updates. */
+  { op: 'entries'; entries: Buffer; bulk: boolean } | { op: 'bulk-begin' } | { op: 'bulk-end' };
 
 export interface ReceiverStep {
   send: SyncMessage[];
@@ -250,7 +252,7 @@ export class SyncReceiver {
       out.apply.push({ op: 'bulk-begin' });
     }
     const count = entryCount(m.entries);
-    if (count > 0) out.apply.push({ op: 'entries', entries: m.entries });
+    if (count > 0) out.apply.push({ op: 'entries', entries: m.entries, bulk: m.bulkId !== 0 });
     this.#c.applied += count;
     if (this.#bulkStarted) this.#c.bulkEntries += count;
     if (m.flags & BULK_END && m.bulkId === this.#bulkId && this.#bulkStarted) {
@@ -268,7 +270,7 @@ export class SyncReceiver {
       if (m) {
         this.#buffer.delete(s);
         const count = entryCount(m.entries);
-        if (count > 0) out.apply.push({ op: 'entries', entries: m.entries });
+        if (count > 0) out.apply.push({ op: 'entries', entries: m.entries, bulk: m.bulkId !== 0 });
         this.#c.applied += count;
       }
     }

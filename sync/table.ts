@@ -16,10 +16,13 @@ import type { BulkSource } from './sender.ts';
 export interface SyncTable {
   /**
    * Writes a run of encoded entries in order: connections and persistence entries created or
-   * replaced, stamped with `epoch`; conn-deletes removed. Entries of the VIPs whose group we
-   * master are skipped: for them our own table is the authority.
+   * replaced, stamped with `epoch`; conn-deletes removed. In a bulk (`fromBulk`), entries of the
+   * VIPs whose group we master are skipped: for them our own table is the authority, and the
+   * peer's copies may be older. Live updates are written whatever the VIP: a peer makes them only
+   * for flows it forwarded, as the master of a moment ago (a handover back, frames still sent to
+   * it), and they are new to us.
    */
-  write(entries: Buffer, epoch: number): void;
+  write(entries: Buffer, epoch: number, fromBulk: boolean): void;
   /** Starts removing every entry the sync may own that is not stamped with `epoch` (it may finish later). */
   sweep(epoch: number): void;
 }
@@ -76,7 +79,7 @@ export class SyncApplier {
         if (this.#inBulk) this.#table.sweep(this.#epoch);
         this.#inBulk = false;
       } else {
-        this.#table.write(op.entries, this.#epoch);
+        this.#table.write(op.entries, this.#epoch, op.bulk);
       }
     }
   }

@@ -95,7 +95,7 @@ t0('what the active reports, applied on a standby, steers its program to the sam
   weights[(persisted + 1) % 3] = 0;
   const standby = instance(t, standardDesired(weights));
   const sink = tables(t, standby);
-  sink.write(reported.entries, 7);
+  sink.write(reported.entries, 7, false);
   t.is(sink.counters.unknown, 0);
   const after = flows.map((f) => realIndex(standby.run(buildFrame({ ...f, tcpFlags: TCP_ACK })).frame));
   t.deepEqual(after, chosen);
@@ -118,16 +118,24 @@ t0(
     for (const e of bulk) t.true(e.lifetimeMs > 0 && e.lifetimeMs <= 900_000, `lifetime ${e.lifetimeMs}`);
     const b = instance(t);
     const tb = tables(t, b);
-    tb.write(packEntries(bulk), 3);
+    tb.write(packEntries(bulk), 3, true);
     t.is(b.tables.countConns(), 21);
     const first = bulk.find((e) => e.kind === 'conn' && e.clientPort === 44000)!;
     t.deepEqual(
       dstMac(b.run(buildFrame(spec({ sport: 44000, tcpFlags: TCP_ACK }))).frame),
       dstMac(a.run(buildFrame(spec({ sport: 44000, tcpFlags: TCP_ACK }))).frame),
     );
-    tb.write(packEntries([{ ...first, kind: 'conn-delete', realServer: undefined, lifetimeMs: 0 }]), 3);
+    tb.write(
+      packEntries([{ ...first, kind: 'conn-delete', realServer: undefined, lifetimeMs: 0 }]),
+      3,
+      false,
+    );
     t.is(b.tables.countConns(), 20);
-    tb.write(packEntries([{ ...first, clientPort: 45000, realServer: parseIp('198.18.0.99').bytes }]), 3);
+    tb.write(
+      packEntries([{ ...first, clientPort: 45000, realServer: parseIp('198.18.0.99').bytes }]),
+      3,
+      false,
+    );
     t.is(
       tb.counters.unknown,
       1,
@@ -142,7 +150,7 @@ t0('a copy lives a refresh period longer than the original had left', (t) => {
   a.run(buildFrame(spec({ sport: 46000 })));
   const [entry] = readBulk(tables(t, a));
   const b = instance(t);
-  tables(t, b).write(packEntries([entry]), 1);
+  tables(t, b).write(packEntries([entry]), 1, false);
   const flow = {
     src: parseIp('198.18.1.10').bytes,
     dst: parseIp(VIP4).bytes,
@@ -167,14 +175,33 @@ t0("a sweep removes the peer's entries a bulk did not renew, and never ours", (t
   // a peer's entries for it are not taken.
   for (let i = 0; i < 5; i++) b.run(buildFrame(spec({ src: '2001:2::1:10', dst: VIP6, sport: 47100 + i })));
   const tb = tables(t, b, { ours: [parseIp(VIP6).bytes] });
-  tb.write(packEntries(bulk), 1); // an earlier bulk
-  tb.write(packEntries(bulk.filter((e) => e.kind === 'conn' && e.clientPort < 47010)), 2); // renewed by the last one
+  tb.write(packEntries(bulk), 1, true); // an earlier bulk
+  tb.write(packEntries(bulk.filter((e) => e.kind === 'conn' && e.clientPort < 47010)), 2, true); // renewed by the last one
   tb.sweep(2);
   for (let n = 0; n < 10 && tb.sweeping; n++) tb.work();
   t.false(tb.sweeping);
   t.is(tb.counters.swept, 20, 'the 20 IPv4 entries of epoch 1 went');
   t.is(b.tables.countConns(), 15, '10 renewed and the 5 of our own VIP stay');
 });
+
+t0(
+  "a bulk's copies of our own VIP's entries are left out; the peer's live updates for it are written",
+  (t) => {
+    const a = instance(t);
+    for (let i = 0; i < 5; i++) a.run(buildFrame(spec({ src: '2001:2::1:10', dst: VIP6, sport: 47200 + i })));
+    const entries = packEntries(readBulk(tables(t, a)));
+    const b = instance(t);
+    const tb = tables(t, b, { ours: [parseIp(VIP6).bytes] });
+    tb.write(entries, 1, true);
+    t.is(b.tables.countConns(), 0, 'our table is the authority for our VIPs: the peer may hold old copies');
+    tb.write(entries, 1, false);
+    t.is(
+      b.tables.countConns(),
+      5,
+      'flows the peer forwarded for our VIP a moment ago (a handover back) are new to us',
+    );
+  },
+);
 
 t0('the refresh walk reads only our live entries, and starts over at the end', (t) => {
   const a = instance(t);

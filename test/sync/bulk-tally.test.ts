@@ -7,6 +7,7 @@ import type { ApplyOp } from '../../sync/receiver.ts';
 const b = (n: number) => new Uint8Array([198, 18, 0, n]);
 const entry = (kind: SyncEntry['kind'], lifetimeMs: number): ApplyOp => ({
   op: 'entries',
+  bulk: true,
   entries: packEntries([
     {
       kind,

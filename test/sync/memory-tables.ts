@@ -84,11 +84,11 @@ export class MemoryTables implements LocalTables {
     return { entries: out.take(), count, passDone, read: part.length };
   }
 
-  write(entries: Buffer, epoch: number): void {
+  write(entries: Buffer, epoch: number, fromBulk: boolean): void {
     const d = readEntries(entries, 0, entries.length);
     if (!d.ok) throw new Error(d.reason);
     for (const e of d.entries) {
-      if (this.#ours(e.vip)) continue;
+      if (fromBulk && this.#ours(e.vip)) continue;
       if (e.kind === 'conn-delete') this.map.delete(entryKey(e));
       else this.map.set(entryKey(e), { entry: copy(e), epoch });
     }

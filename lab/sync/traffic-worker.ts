@@ -71,7 +71,7 @@ const tcp = frame('tcp', data.tcpPort);
  * spends milliseconds asleep switching the kernel's XDP dispatcher (flow_gen.c), so smaller chunks
  * could not keep up with high rates; FLOW_GEN_MAX_CHUNK in flow_gen.c bounds them.
  */
-const CHUNK_MS = 20;
+const CHUNK_MS = 40;
 const MAX_CHUNK = 4096;
 const gen = new BenchBpfObject(productBpfObject('flow_gen'));
 const synTimes = new BpfMap('flow_gen_syn_ns', gen.mapFd('flow_gen_syn_ns'));

@@ -230,6 +230,7 @@ async function withPair<T>(
     await pair.startBoth();
     const traffic = await Traffic.start({
       ...pair.pins(pair.a),
+      dispatcherNetns: pair.lab.clients[0].netns,
       directorMac: pair.a.host.mac,
       vip: pair.vip,
       tcpPort: TCP_ECHO.port,

@@ -13,19 +13,28 @@
  *   udp: one datagram on each of flows from..from+count
  *   syn: one SYN from each of clients from..from+count to the persistent service (new port each time)
  */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseMac } from '../../core/net/mac.ts';
 import { BpfMap } from '../../forwarder/bpf-map.ts';
 import { buildFrame, TCP_SYN } from '../../forwarder/frames.ts';
 import { createForwarderInstance } from '../../forwarder/harness.ts';
-import { XDP_TX } from '../../forwarder/libbpf.ts';
+import { libbpf, XDP_TX } from '../../forwarder/libbpf.ts';
 import { TestRunner } from '../../forwarder/test-run.ts';
 import { productBpfObject } from '../dataplane/bench-bpf.ts';
 import { BenchBpfObject, mapUpdate } from '../dataplane/bpf.ts';
 import { clientOf } from './flows.ts';
 
 export interface TrafficData {
+  /** The active's pins (in the lab's bpffs, under /run). */
   pinDir: string;
+  /**
+   * A namespace of the lab's where an idle veth may hold the generator in the kernel's XDP
+   * dispatcher, so that connections are played in short, smooth chunks; without it, in long ones.
+   */
+  dispatcherNetns?: string;
   /** The pinned connection tables' size, when not dsrd's default. */
   connEntries?: number;
   directorMac: string;
@@ -66,23 +75,47 @@ const frame = (proto: 'tcp' | 'udp', dport: number): Uint8Array =>
     ...(proto === 'tcp' ? { tcpFlags: TCP_SYN } : {}),
   });
 const tcp = frame('tcp', data.tcpPort);
-/**
- * Connections per test run of the generator: about CHUNK_MS of the rate. A run with repeat > 1
- * spends milliseconds asleep switching the kernel's XDP dispatcher (flow_gen.c), so smaller chunks
- * could not keep up with high rates; FLOW_GEN_MAX_CHUNK in flow_gen.c bounds them.
- */
-const CHUNK_MS = 40;
-const MAX_CHUNK = 4096;
+/** The idle veth that holds the generator in the dispatcher. */
+const GEN_LINK = 'dsrgen0';
 const gen = new BenchBpfObject(productBpfObject('flow_gen'));
 const synTimes = new BpfMap('flow_gen_syn_ns', gen.mapFd('flow_gen_syn_ns'));
 mapUpdate(gen.mapFd('flow_gen_target'), new Uint8Array(4), u32(fwd.loaded.progFd));
 const genRunner = new TestRunner(gen.progFd('flow_gen'));
 const genState = gen.mapFd('flow_gen_state');
+const releaseDispatcher = data.dispatcherNetns === undefined ? null : holdInDispatcher(data.dispatcherNetns);
+/**
+ * Connections per test run of the generator: about CHUNK_MS of the rate, so the traffic is as
+ * smooth as the runs are short. A run with repeat > 1 of a program the kernel's XDP dispatcher does
+ * not hold spends milliseconds asleep updating it, and then only long chunks keep up with high
+ * rates. FLOW_GEN_MAX_CHUNK in flow_gen.c bounds them.
+ */
+const CHUNK_MS = releaseDispatcher === null ? 40 : 2;
+const MAX_CHUNK = 4096;
 const udp = frame('udp', data.udpPort);
 const persist = frame('tcp', data.persistPort);
 let notForwarded = 0;
 /** A sleep of under a millisecond on this thread (nothing ever wakes it early). */
 const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Attaches flow_gen (native mode) to an idle veth in the lab's namespace `netns`: the dispatcher
+ * then holds it, and a test run skips the update. Returns how to undo it.
+ */
+function holdInDispatcher(netns: string): () => void {
+  const ip = (...args: string[]) => execFileSync('ip', ['-n', netns, ...args], { stdio: 'pipe' });
+  // `ip -n` sees /run (where the lab's bpffs is) but not this process's /sys/fs/bpf.
+  const pin = join(data.pinDir, 'flow_gen');
+  libbpf.objPin(gen.progFd('flow_gen'), pin);
+  try {
+    ip('link', 'add', GEN_LINK, 'type', 'veth', 'peer', 'name', `${GEN_LINK}p`);
+    ip('link', 'set', GEN_LINK, 'up');
+    ip('link', 'set', `${GEN_LINK}p`, 'up');
+    ip('link', 'set', 'dev', GEN_LINK, 'xdpdrv', 'pinned', pin);
+  } finally {
+    rmSync(pin); // the attachment holds the program
+  }
+  return () => ip('link', 'del', GEN_LINK);
+}
 
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -144,6 +177,7 @@ port?.on('message', (c: TrafficCommand) => {
   notForwarded = 0;
   let sent = 0;
   if (c.op === 'stop') {
+    releaseDispatcher?.();
     genRunner.close();
     gen.close();
     fwd.close();

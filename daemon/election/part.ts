@@ -100,7 +100,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
   readonly #cleanup: (() => void)[] = [];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #outputListeners = new Set<(group: string, out: ReportedOutput) => void>();
-  readonly #mastershipListeners = new Set<(lost: string[]) => void>();
+  readonly #mastershipListeners = new Set<() => void>();
   #names: NodeNames = new Map();
   #nodeId = 0;
   #peerAlerts = new PeerAlertMemory();
@@ -282,7 +282,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     for (const l of this.#outputListeners) l(name, out);
     const entered = out.transitions.some((t) => t.to === 'master' && t.from !== 'master');
     const left = out.transitions.some((t) => t.from === 'master' && t.to !== 'master');
-    if (entered || left) for (const l of this.#mastershipListeners) l(left ? [name] : []);
+    if (entered || left) for (const l of this.#mastershipListeners) l();
   }
 
   #takeOver(name: string, e: BecomeMaster, log: Logger | undefined): void {
@@ -323,11 +323,8 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     return this.#status(groupId)?.state === 'master';
   }
 
-  /**
-   * Called whenever the groups this director masters change, with the group it stopped mastering
-   * (the sync then writes peers' entries for it again, and pulls their tables).
-   */
-  onMastership(listener: (lost: string[]) => void): () => void {
+  /** Called whenever the groups this director masters change (the sync refreshes only those). */
+  onMastership(listener: () => void): () => void {
     this.#mastershipListeners.add(listener);
     return () => this.#mastershipListeners.delete(listener);
   }

@@ -38,8 +38,8 @@ export interface SyncForwarderView {
 export interface SyncElectionView {
   /** Names of the VIP groups this director masters now. */
   masterGroups(): string[];
-  /** Called whenever the groups we master change, with those we stopped mastering. */
-  onMastership(listener: (lost: string[]) => void): () => void;
+  /** Called whenever the groups we master change. */
+  onMastership(listener: () => void): () => void;
 }
 
 export interface SyncAlerts {
@@ -169,11 +169,9 @@ export class SyncPart implements DaemonPart {
     const election = this.#o.election;
     if (election !== undefined) {
       this.#cleanup.push(
-        election.onMastership((lost) => {
-          thread.setOurs(this.#ourVips());
-          // While we mastered these groups we ignored the peers' entries for them: pull them again.
-          if (lost.length > 0) thread.resync();
-        }),
+        // No resync when a group is lost: the peer's live updates for it were written all along
+        // (sync/README.md, "Per group").
+        election.onMastership(() => thread.setOurs(this.#ourVips())),
       );
     }
     // Lag grows while nothing new is published too (a peer stopped acknowledging): check on a clock.
@@ -310,11 +308,6 @@ export class SyncPart implements DaemonPart {
   /** The refresh period in force: how much longer than on the peer a copied entry lives here. */
   get refreshMs(): number {
     return (this.#config?.sync.refreshS ?? 0) * 1000;
-  }
-
-  /** Pulls every peer's whole tables again (a bulk resync). */
-  resync(): void {
-    this.#thread?.resync();
   }
 
   /** Pulls `peer`'s whole tables and counts them (conns, those with more than `longLivedMs` left, persistence). */

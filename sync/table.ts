@@ -11,6 +11,14 @@
  * themselves, so the sweep needs no list of the keys a bulk carried.
  */
 import type { ApplyOp } from './receiver.ts';
+
+/**
+ * How much longer than on the peer an entry written from the sync lives here: two refresh periods.
+ * A refresh pass is paced to end within one, and one more covers a pass that a busy link or host
+ * made late (sync/README.md, "Refresh").
+ */
+export const copyMarginMs = (refreshMs: number): number => 2 * refreshMs;
+
 import type { BulkSource } from './sender.ts';
 
 export interface SyncTable {

@@ -16,11 +16,13 @@
  *      at least the peer's long-lived flows.
  *
  * The flow tolerance: entries carry their remaining lifetime, and a standby's copy of a flow lives
- * at least as long as the original (the sync gives copies a refresh period more: sync/README.md).
+ * at least as long as the original (the sync gives copies `copyMargin` more: sync/table.ts).
  * A flow with more than `horizon` left at the census is therefore still in the other director's
  * table when it is counted there, as long as the count comes within `horizon` of the census
  * (enforced). Those flows must all be there: the check is new ≥ that count (new flows opened
- * meanwhile only add; a flow that closed meanwhile stays in its closing state).
+ * meanwhile only add; a flow that closed meanwhile stays in its closing state). Coming back, the
+ * peer's table holds its copies of our flows, which outlive ours by up to `copyMargin`: what must
+ * be here again is what the peer holds with more than `horizon` + `copyMargin` left.
  */
 import type {
   DrillCheck,
@@ -207,7 +209,7 @@ class DrillRun {
     // The peer's whole tables, pulled and counted while the other checks run.
     let counted: TableTally | string | undefined;
     if (sync.enabled()) {
-      sync.countTables(peer, margin, this.#t.bulkMs).then(
+      sync.countTables(peer, margin + sync.copyMarginMs(), this.#t.bulkMs).then(
         (t) => {
           counted = t;
         },
@@ -414,7 +416,7 @@ class DrillRun {
     return this.#check(
       name,
       after.live >= t.longLived,
-      `${after.live} flows here; ${t.longLived} long-lived flows of ${this.#r.peer} had to be here`,
+      `${after.live} flows here; ${t.longLived} flows of ${this.#r.peer} with more than ${sec(this.#report.flows.marginMs + this.#d.sync.copyMarginMs())} left had to be here`,
     );
   }
 

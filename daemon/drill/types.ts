@@ -56,6 +56,8 @@ export interface DrillSync {
   enabled(): boolean;
   /** sync.lag_alert_ms: more unacknowledged than this and the peer is behind. */
   lagLimitMs(): number;
+  /** How much longer than the original a director's copy of a peer's flow lives (sync/table.ts). */
+  copyMarginMs(): number;
   peer(name: string): SyncPeerState | undefined;
   /**
    * Pulls the peer's whole tables and counts them (entries with more than `longLivedMs` left

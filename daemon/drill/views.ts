@@ -81,6 +81,7 @@ export function syncView(sync: SyncPart, config: () => Config): DrillSync {
   return {
     enabled: () => sync.enabled,
     lagLimitMs: () => config().sync.lagAlertMs,
+    copyMarginMs: () => sync.copyMarginMs,
     peer: (name) => sync.peerStates().find((p) => p.peer === name),
     countTables: (peer, longLivedMs, limitMs) => sync.countPeerTables(peer, longLivedMs, limitMs),
   };

@@ -19,6 +19,7 @@ import { nodeIdFromName } from '../../failover/index.ts';
 import type { Forwarder } from '../../forwarder/forwarder.ts';
 import type { NotInSync, ReceiverState } from '../../sync/receiver.ts';
 import type { PeerSyncState, SyncPeer } from '../../sync/service.ts';
+import { copyMarginMs } from '../../sync/table.ts';
 import type { SyncSnapshot } from '../../sync/thread/protocol.ts';
 import { SyncThread } from '../../sync/thread/sync-thread.ts';
 import { type ConfigChange, touches } from '../change.ts';
@@ -305,9 +306,9 @@ export class SyncPart implements DaemonPart {
     });
   }
 
-  /** The refresh period in force: how much longer than on the peer a copied entry lives here. */
-  get refreshMs(): number {
-    return (this.#config?.sync.refreshS ?? 0) * 1000;
+  /** How much longer than on the peer a copied entry lives here (and there: the same config). */
+  get copyMarginMs(): number {
+    return copyMarginMs((this.#config?.sync.refreshS ?? 0) * 1000);
   }
 
   /** Pulls `peer`'s whole tables and counts them (conns, those with more than `longLivedMs` left, persistence). */

@@ -14,6 +14,7 @@ import { Directory } from '../../forwarder/directory.ts';
 import { BpfTables } from '../bpf-table.ts';
 import { BulkTally } from '../bulk-tally.ts';
 import { SyncService } from '../service.ts';
+import { copyMarginMs } from '../table.ts';
 import { VipSet } from '../vip-set.ts';
 import type { FromSyncThread, SyncSnapshot, SyncThreadData, ToSyncThread } from './protocol.ts';
 
@@ -33,9 +34,7 @@ const tables = new BpfTables({
   events: new BpfMap('events', data.fds.events),
   directory: () => directory,
   ours: () => ours,
-  // Two refresh periods: a pass is paced to end within one, and one more covers a pass that a busy
-  // link or host made late (sync/README.md, "Refresh").
-  marginMs: 2 * data.refreshMs,
+  marginMs: copyMarginMs(data.refreshMs),
 });
 
 function snapshot(): SyncSnapshot {

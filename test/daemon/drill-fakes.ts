@@ -42,6 +42,11 @@ export interface Knobs {
   /** The long-lived flows the peer's bulk carries, and short-lived ones besides. */
   peerLongLived: number;
   peerShortLived: number;
+  /**
+   * The peer's copies of flows about to end here: 150 s left there (the sync's copy margin on top
+   * of what they have here), more than the horizon.
+   */
+  peerCopies: number;
   handover: 'completes' | 'throws' | 'fails';
   /** ms after the handover request until the peer's first master advert. */
   handoverMs: number;
@@ -64,6 +69,7 @@ export const DEFAULT_KNOBS: Knobs = {
   census: { live: 12, longLived: 10 },
   peerLongLived: 11,
   peerShortLived: 1,
+  peerCopies: 0,
   handover: 'completes',
   handoverMs: 40,
   announceMac: PEER_MAC,
@@ -124,7 +130,9 @@ export class FakePair {
         this.receiving = 'in-sync';
         const long = 800_000 > longLivedMs ? this.k.peerLongLived : 0;
         const short = 5_000 > longLivedMs ? this.k.peerShortLived : 0;
-        resolve({ conns: this.k.peerLongLived + this.k.peerShortLived, longLived: long + short, persist: 0 });
+        const copies = 150_000 > longLivedMs ? this.k.peerCopies : 0;
+        const conns = this.k.peerLongLived + this.k.peerShortLived + this.k.peerCopies;
+        resolve({ conns, longLived: long + short + copies, persist: 0 });
       });
     });
   }
@@ -180,6 +188,7 @@ export class FakePair {
       sync: {
         enabled: () => this.k.sync.enabled ?? true,
         lagLimitMs: () => 1000,
+        copyMarginMs: () => 120_000,
         peer: (name) =>
           name === PEER
             ? {

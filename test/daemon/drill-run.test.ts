@@ -193,6 +193,17 @@ test('short-lived flows may go: the check counts only long-lived ones', async (t
   t.is(check(report, 1, 'flows carried back')?.status, 'pass');
 });
 
+test("the peer's copies outlive our flows by the sync's margin: not required back", async (t) => {
+  // 3 flows end here soon; the peer's copies of them have 150 s left, more than the 60 s horizon,
+  // less than the horizon and the 120 s copy margin.
+  const { report } = await drill({ census: { live: 12, longLived: 10 }, peerLongLived: 11, peerCopies: 3 });
+  t.true(report.ok, report.summary);
+  t.is(
+    check(report, 1, 'flows carried back')?.detail,
+    '12 flows here; 11 flows of d2 with more than 180 s left had to be here',
+  );
+});
+
 test("the new master's tables never arrive: flows cannot be verified", async (t) => {
   const { report } = await drill({ bulkMs: null }, { back: false });
   t.false(report.ok);

@@ -94,6 +94,11 @@ export class SyncReceiver {
   #bulkId = 0;
   #bulkRequestedAt: number | undefined;
   #bulkStarted = false;
+  /**
+   * The outstanding request was sent before we followed the stream we now follow: if its bulk began
+   * before the first message we saw, we will never see it begin, and its retry must be a new one.
+   */
+  #requestPredatesStream = false;
   #nextBulkId: number;
   readonly #c = {
     applied: 0,
@@ -182,7 +187,7 @@ export class SyncReceiver {
       !this.#bulkStarted &&
       now - this.#bulkRequestedAt >= this.#o.bulkRetryMs
     ) {
-      this.#requestBulk(now, out, false);
+      this.#requestBulk(now, out, this.#requestPredatesStream);
     }
     this.#nackGaps(now, out, false);
     this.#maybeAck(now, out, false);
@@ -216,10 +221,17 @@ export class SyncReceiver {
     this.#expected = m.type === 'data' ? m.seq : m.type === 'keepalive' ? m.highest + 1 : m.from;
     this.#highestKnown = this.#expected - 1;
     this.#complete = false;
-    // A new id, even for a request still unanswered: the stream may have begun our bulk in a message
-    // we will never see (we follow it from this message on), and a sender ignores a repeated id.
+    // A request still unanswered (a receiver asks before it has heard the peer, to save a round
+    // trip) is usually answered further on in this stream: we wait for it, and its retry asks anew
+    // (the stream may have begun our bulk in a message we will never see, and a sender ignores a
+    // repeated id). Asking anew at once would make the peer start a second bulk at every start.
+    // Otherwise (the peer restarted), a new bulk.
     const startsOurBulk = m.type === 'data' && m.flags & BULK_BEGIN && m.bulkId === this.#bulkId;
-    if (!startsOurBulk) this.#requestBulk(now, out, true);
+    const midBulk = m.type === 'data' && m.bulkId !== 0 && m.bulkId === this.#bulkId;
+    const waiting = this.#bulkRequestedAt !== undefined && !this.#bulkStarted;
+    if (startsOurBulk) return;
+    if (waiting && !midBulk) this.#requestPredatesStream = true;
+    else this.#requestBulk(now, out, true);
   }
 
   #data(now: number, m: Data, out: ReceiverStep): void {
@@ -285,6 +297,7 @@ export class SyncReceiver {
     }
     this.#bulkRequestedAt = now;
     this.#bulkStarted = false;
+    this.#requestPredatesStream = false;
     this.#c.bulkRequests++;
     this.#complete = false;
     out.send.push({ type: 'bulk-request', bulkId: this.#bulkId });

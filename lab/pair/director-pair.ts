@@ -14,7 +14,7 @@
  * /run (unmounted by destroy()).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExplainResult } from '../../admin/catalogue/flows.ts';
@@ -83,8 +83,6 @@ export interface PairOptions {
   family?: 4 | 6;
 }
 
-let pairs = 0;
-
 export class DirectorPair {
   readonly lab: Lab;
   readonly a: Director;
@@ -104,7 +102,9 @@ export class DirectorPair {
     this.#opts = opts;
     this.#services = (opts.services ?? [UDP_ECHO]).map((s) => ({ ...s }));
     this.dir = mkdtempSync(join(tmpdir(), 'dsr-lab-pair-'));
-    this.#bpffs = `/run/dsrl-pair-${process.pid}-${pairs++}`;
+    // Under the lab's own prefix: unique across processes and the worker threads a test runner
+    // runs files in (a pid and a per-module counter were not, and two pairs shared one bpffs).
+    this.#bpffs = `/run/${lab.prefix}-bpf`;
     this.advertMs = opts.advertMs ?? 100;
     this.vip = opts.family === 6 ? lab.vip6 : lab.vips4[0];
     const [pa, pb] = opts.priorities ?? [150, 100];
@@ -391,8 +391,11 @@ export class DirectorPair {
     await step(() => Promise.all(this.#procs.map((p) => p.stop())));
     await step(() => this.lab.destroy());
     for (const d of this.lab.directors) await step(() => removePins(join(this.#bpffs, d.name)));
-    if (this.#mounted) await step(() => run('umount', [this.#bpffs], { allowFailure: true }));
-    await step(() => rmSync(this.#bpffs, { recursive: true, force: true }));
+    if (this.#mounted) await step(() => run('umount', [this.#bpffs]));
+    // Not recursive: were it still mounted, this fails (and says so) rather than empty the bpffs.
+    await step(() => {
+      if (existsSync(this.#bpffs)) rmdirSync(this.#bpffs);
+    });
     await step(() => rmSync(this.dir, { recursive: true, force: true }));
     if (failures.length > 0) throw failures[0];
   }

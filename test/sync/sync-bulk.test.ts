@@ -6,7 +6,9 @@
  */
 import test from 'ava';
 import { EntryPacker, type SyncEntry } from '../../sync/entries.ts';
+import { BULK_BEGIN, type SyncMessage } from '../../sync/messages.ts';
 import { syncOptions } from '../../sync/options.ts';
+import { SyncReceiver } from '../../sync/receiver.ts';
 import { SyncSender } from '../../sync/sender.ts';
 import { conn, prng, SyncSim, sameTable } from './harness.ts';
 
@@ -42,6 +44,39 @@ test('updates not sent yet when a bulk begins are left to the bulk, not sent twi
   sender.bulk(7, () => ({ next: () => null, close: () => {} }));
   t.is(sender.status(0).queued, 0, 'the bulk reads the tables these updates are in');
   t.is(sender.status(0).droppedEntries, 0, 'nothing was lost: no RESET is owed');
+});
+
+test('a receiver that asked before hearing the peer waits for that bulk rather than ask a second one', (t) => {
+  const opts = syncOptions({ bulkRetryMs: 100 });
+  const requests = (out: { send: SyncMessage[] }) =>
+    out.send.flatMap((m) => (m.type === 'bulk-request' ? [m.bulkId] : []));
+  const r = new SyncReceiver(opts, 0, 500);
+  const [first] = requests(r.tick(0));
+  t.is(first, 500, 'asked at once, before any word from the peer');
+  // The peer's keepalive, sent before our request reached it, is the first we hear of its stream.
+  t.deepEqual(requests(r.step(1, 9n, { type: 'keepalive', highest: 4 })), [], 'no second request');
+  const begun = r.step(2, 9n, {
+    type: 'data',
+    seq: 5,
+    flags: BULK_BEGIN,
+    bulkId: first,
+    entries: Buffer.alloc(0),
+  });
+  t.deepEqual(begun.apply, [{ op: 'bulk-begin' }], 'our bulk begins in the stream we follow');
+
+  // Had the stream begun our bulk before the first message we saw, its retry asks anew.
+  const late = new SyncReceiver(opts, 0, 600);
+  requests(late.tick(0));
+  late.step(1, 9n, { type: 'keepalive', highest: 40 });
+  t.deepEqual(requests(late.tick(50)), [], 'within the retry interval: waiting');
+  t.deepEqual(requests(late.tick(150)), [601], 'then a new id: a repeated one would be ignored');
+  // A message of our bulk past its beginning: we missed the beginning, a new bulk at once.
+  const mid = new SyncReceiver(opts, 0, 700);
+  requests(mid.tick(0));
+  t.deepEqual(
+    requests(mid.step(1, 9n, { type: 'data', seq: 8, flags: 0, bulkId: 700, entries: Buffer.alloc(0) })),
+    [701],
+  );
 });
 
 test('an unanswered bulk request is repeated with the same id', (t) => {

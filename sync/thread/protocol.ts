@@ -5,6 +5,17 @@ import type { DirectoryData } from '../../forwarder/directory.ts';
 import type { SyncOptions } from '../options.ts';
 import type { PeerSyncState, SharedState, SyncPeer, SyncServiceStatus } from '../service.ts';
 
+/**
+ * Shared operator state as it crosses the thread boundary: a Buffer arrives as a plain Uint8Array
+ * (structured clone), so the payload is typed as that and turned back on arrival (`receivedState`).
+ */
+export type PostedState = Omit<SharedState, 'payload'> & { payload: Uint8Array };
+
+export const receivedState = (s: PostedState): SharedState => ({
+  ...s,
+  payload: Buffer.from(s.payload.buffer, s.payload.byteOffset, s.payload.byteLength),
+});
+
 export interface SyncThreadData {
   nodeId: number;
   bindAddress: string;
@@ -43,7 +54,7 @@ export interface SyncSnapshot {
 export type ToSyncThread =
   | { type: 'directory'; directory: DirectoryData }
   | { type: 'ours'; vips: Uint8Array[] }
-  | { type: 'share-state'; state: SharedState }
+  | { type: 'share-state'; state: PostedState }
   | { type: 'resync' }
   | { type: 'tally'; id: number; peer: number; longLivedMs: number }
   | { type: 'stop' };
@@ -53,6 +64,6 @@ export type FromSyncThread =
   | { type: 'start-failed'; message: string; code: string | null }
   | { type: 'peer-state'; peer: number; state: PeerSyncState; snapshot: SyncSnapshot }
   | { type: 'snapshot'; snapshot: SyncSnapshot }
-  | { type: 'shared-state'; peer: number; state: SharedState }
+  | { type: 'shared-state'; peer: number; state: PostedState }
   | { type: 'tally-done'; id: number; tally: TableTally }
   | { type: 'error'; message: string };

@@ -14,7 +14,13 @@ import type { TableTally } from '../../admin/catalogue/drill.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { DirectoryData } from '../../forwarder/directory.ts';
 import type { PeerSyncState, SharedState } from '../service.ts';
-import type { FromSyncThread, SyncSnapshot, SyncThreadData, ToSyncThread } from './protocol.ts';
+import {
+  type FromSyncThread,
+  receivedState,
+  type SyncSnapshot,
+  type SyncThreadData,
+  type ToSyncThread,
+} from './protocol.ts';
 
 export interface SyncThreadHandlers {
   readonly onPeerState: (peer: number, state: PeerSyncState) => void;
@@ -143,7 +149,7 @@ export class SyncThread {
         this.#handlers.onPeerState(m.peer, m.state);
         break;
       case 'shared-state':
-        this.#handlers.onSharedState(m.peer, m.state);
+        this.#handlers.onSharedState(m.peer, receivedState(m.state));
         break;
       case 'tally-done':
         this.#tallies.get(m.id)?.resolve(m.tally);

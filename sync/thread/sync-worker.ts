@@ -16,7 +16,13 @@ import { BulkTally } from '../bulk-tally.ts';
 import { SyncService } from '../service.ts';
 import { copyMarginMs } from '../table.ts';
 import { VipSet } from '../vip-set.ts';
-import type { FromSyncThread, SyncSnapshot, SyncThreadData, ToSyncThread } from './protocol.ts';
+import {
+  type FromSyncThread,
+  receivedState,
+  type SyncSnapshot,
+  type SyncThreadData,
+  type ToSyncThread,
+} from './protocol.ts';
 
 const data = workerData as SyncThreadData;
 const port = parentPort;
@@ -76,7 +82,7 @@ port?.on('message', (m: ToSyncThread) => {
       break;
     case 'share-state':
       try {
-        service.shareState(m.state);
+        service.shareState(receivedState(m.state));
       } catch (e) {
         post({ type: 'error', message: (e as Error).message });
       }

@@ -18,8 +18,9 @@ export function registerFailoverCommand(registry: CommandRegistry, election: Han
           : undefined
         : groups.find((x) => x.config.name === group);
     if (g === undefined) {
+      // A wrong name on the command line is a usage error (exit 2), as for `dsrctl drill`.
       throw new DsrError(
-        'E_ADMIN_REQUEST',
+        'E_USAGE',
         group === undefined
           ? `name the VIP group with --group (${groups.map((x) => x.config.name).join(', ')})`
           : `no VIP group named "${group}"`,
@@ -32,7 +33,7 @@ export function registerFailoverCommand(registry: CommandRegistry, election: Han
       to === undefined ? (peers.length === 1 ? peers[0] : undefined) : peers.find(([, n]) => n === to);
     if (target === undefined) {
       throw new DsrError(
-        'E_ADMIN_REQUEST',
+        'E_USAGE',
         to === undefined
           ? `name the target with --to (${peers.map(([, n]) => n).join(', ')})`
           : `"${to}" is not a peer of this director`,

@@ -182,6 +182,13 @@ maybe(
     t.is(alert.code, 1);
     t.regex(alert.stderr, /E_ALERT_TARGET_UNKNOWN: no alert target named "nope"/);
 
+    // A group that does not exist is a usage error (exit 2) for failover and drill alike.
+    for (const cmd of ['failover', 'drill']) {
+      const wrong = await dsrctl(['-s', sock, cmd, '--group', 'nope']);
+      t.is(wrong.code, 2, `${cmd}: ${wrong.stderr}`);
+      t.regex(wrong.stderr, /no VIP group named "nope"/);
+    }
+
     // A good reload through dsrctl.
     writeFileSync(path, config(dir, 4));
     const good = await dsrctl(['-s', sock, 'config', 'reload']);

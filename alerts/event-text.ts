@@ -92,11 +92,18 @@ export function describeEvent(e: AlertEvent): EventText {
       };
     case 'service_up':
       return { title: `Service ${e.service} is UP`, detail: `${e.realServersUp} real server(s) healthy.` };
-    case 'drain_complete':
-      return {
-        title: `Drain of ${e.realServer} from ${e.service} complete`,
-        detail: `Took ${secs(e.durationSeconds)}; ${e.remainingFlows} flow(s) remained.`,
-      };
+    case 'drain_complete': {
+      const closing = e.closingFlows > 0 ? ` ${e.closingFlows} closing flow(s) time out on their own.` : '';
+      return e.outcome === 'timed_out'
+        ? {
+            title: `Drain of ${e.realServer} from ${e.service} TIMED OUT`,
+            detail: `Gave up after ${secs(e.durationSeconds)} with ${e.remainingFlows} open flow(s) left.${closing}`,
+          }
+        : {
+            title: `Drain of ${e.realServer} from ${e.service} complete`,
+            detail: `No open flow left after ${secs(e.durationSeconds)}.${closing}`,
+          };
+    }
     case 'sync_lag_high':
       return {
         title: `Sync lag high ${on}${e.peer ? ` towards ${e.peer}` : ''}`,

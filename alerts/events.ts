@@ -70,8 +70,12 @@ export const AlertEventSchema = z.discriminatedUnion('type', [
   event('drain_complete', {
     service: name,
     realServer: name,
+    /** no_flows: no open flow left; timed_out: the drain's timeout passed first. */
+    outcome: z.enum(['no_flows', 'timed_out']),
     durationSeconds: seconds,
+    /** Open flows left (0 unless timed out), and closing ones (forwarded until they time out). */
     remainingFlows: z.number().int().nonnegative(),
+    closingFlows: z.number().int().nonnegative(),
   }),
   event('sync_lag_high', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),
   event('sync_lag_normal', { peer: name.optional(), lagSeconds: seconds, thresholdSeconds: seconds }),

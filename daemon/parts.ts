@@ -87,9 +87,11 @@ export function buildParts(deps: PartDeps): BuiltParts {
   // Drains count the forwarder's flows; the forwarder programs the health part's weights. The
   // counter is only called once the parts run, after both exist.
   let forwarder!: ForwarderPart;
-  const health = new HealthPart({ remainingFlows: (rs, svc) => forwarder.remainingFlows(rs, svc) });
+  const health = new HealthPart({
+    remainingFlows: (rs, svc) => forwarder.remainingFlows(rs, svc),
+    metrics: metrics.metrics,
+  });
   forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
-  bridgeHealthAlerts(health, alerts);
   const vip = new VipPart();
   // The sync and the election each need the other: late-bound through the election variable.
   let election: ElectionPart | undefined;
@@ -114,6 +116,7 @@ export function buildParts(deps: PartDeps): BuiltParts {
     syncLag: sync,
   });
   alerts.setMasterGroups(() => election.masterGroups());
+  bridgeHealthAlerts(health, alerts, election);
   const drill = new DrillPart({ election, sync, forwarder, vip, alerts });
   const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election, drill];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);

@@ -132,7 +132,7 @@ export const LAYOUT = {
       pad: 62,
     },
   },
-  dsr_traffic: { size: 16, fields: { packets: 0, bytes: 8 } },
+  dsr_traffic: { size: 24, fields: { packets: 0, bytes: 8, flows: 16 } },
   dsr_event: {
     size: 56,
     fields: { ts_ns: 0, flow: 8, real_id: 48, svc_id: 50, type: 52, state: 53, pad: 54 },
@@ -239,6 +239,8 @@ export interface ForwarderConfig {
 export interface Traffic {
   packets: bigint;
   bytes: bigint;
+  /** Connection entries made (new flows); 0 for the reason counters. */
+  flows: bigint;
 }
 
 export interface ForwarderEvent {
@@ -569,17 +571,20 @@ export function decodeConfig(b: Uint8Array): ForwarderConfig {
   };
 }
 
-/** Sums a per-CPU dsr_traffic value (one 16-byte slot per possible CPU). */
+/** Sums a per-CPU dsr_traffic value (one slot per possible CPU). */
 export function decodeTrafficPerCpu(b: Uint8Array, cpus: number): Traffic {
-  need(b, cpus * S.dsr_traffic.size, 'dsr_traffic[]');
+  const { size, fields: f } = S.dsr_traffic;
+  need(b, cpus * size, 'dsr_traffic[]');
   const v = view(b);
   let packets = 0n;
   let bytes = 0n;
+  let flows = 0n;
   for (let i = 0; i < cpus; i++) {
-    packets += v.getBigUint64(i * S.dsr_traffic.size + S.dsr_traffic.fields.packets, true);
-    bytes += v.getBigUint64(i * S.dsr_traffic.size + S.dsr_traffic.fields.bytes, true);
+    packets += v.getBigUint64(i * size + f.packets, true);
+    bytes += v.getBigUint64(i * size + f.bytes, true);
+    flows += v.getBigUint64(i * size + f.flows, true);
   }
-  return { packets, bytes };
+  return { packets, bytes, flows };
 }
 
 export function decodeEvent(b: Uint8Array): ForwarderEvent {

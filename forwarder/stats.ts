@@ -17,7 +17,7 @@ export class ForwarderStats {
 
   private read(map: BpfMap, index: number): Traffic {
     const v = map.lookup(u32Key(index));
-    return v ? decodeTrafficPerCpu(v, this.cpus) : { packets: 0n, bytes: 0n };
+    return v ? decodeTrafficPerCpu(v, this.cpus) : { packets: 0n, bytes: 0n, flows: 0n };
   }
 
   service(svcId: number): Traffic {

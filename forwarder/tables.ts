@@ -25,6 +25,12 @@ import {
   type PersistKey,
 } from './layout.ts';
 
+/** Live connection entries by real id: open (SYN, established, UDP) and closing TCP apart. */
+export interface FlowCountsByReal {
+  open: Map<number, number>;
+  closing: Map<number, number>;
+}
+
 export class FlowTables {
   private readonly conns4: BpfMap;
   private readonly conns6: BpfMap;
@@ -141,11 +147,12 @@ export class FlowTables {
    * Deletes connection entries that the program would treat as expired (the
    * same rules, forwarder/conn-state.ts), so counts mean live flows and the
    * LRU keeps its room for them. `now` is CLOCK_MONOTONIC ns (the program's
-   * clock). Returns how many went; `liveByReal`, when given, counts those that
-   * stay by real id (one walk for both: a table of a million is swept often).
-   * Values are read in place, no object per entry.
+   * clock). Returns how many went; `counts`, when given, counts those that
+   * stay by real id, closing TCP flows apart from the open ones (one walk for
+   * both: a table of a million is swept often). Values are read in place, no
+   * object per entry.
    */
-  sweepConns(cfg: ForwarderConfig, now: bigint, liveByReal?: Map<number, number>): number {
+  sweepConns(cfg: ForwarderConfig, now: bigint, counts?: FlowCountsByReal): number {
     let removed = 0;
     const vs = LAYOUT.dsr_conn.size;
     const C = LAYOUT.dsr_conn.fields;
@@ -161,9 +168,10 @@ export class FlowTables {
           const state = values[o + C.state];
           const timeout = timeouts[state] ?? timeouts[DSR.CONN_UDP];
           if (ageNs(at, v, o + C.last_seen_ns) > timeout) doomed.push(keys.slice(i * ks, (i + 1) * ks));
-          else if (liveByReal !== undefined) {
+          else if (counts !== undefined) {
             const real = v.getUint16(o + C.real_id, true);
-            liveByReal.set(real, (liveByReal.get(real) ?? 0) + 1);
+            const m = state === DSR.CONN_TCP_CLOSING ? counts.closing : counts.open;
+            m.set(real, (m.get(real) ?? 0) + 1);
           }
         }
       });
@@ -174,9 +182,14 @@ export class FlowTables {
 
   /**
    * Deletes persistence entries older than their service's timeout (`timeoutOf(svcId)`, null =
-   * gone). Returns how many went and how many stay.
+   * gone). Returns how many went and how many stay; `keptByReal`, when given, counts those that
+   * stay by real id (the clients each real server holds).
    */
-  sweepPersist(timeoutOf: (svcId: number) => bigint | null, now: bigint): { removed: number; kept: number } {
+  sweepPersist(
+    timeoutOf: (svcId: number) => bigint | null,
+    now: bigint,
+    keptByReal?: Map<number, number>,
+  ): { removed: number; kept: number } {
     const ks = LAYOUT.dsr_persist_key.size;
     const vs = LAYOUT.dsr_persist.size;
     const PK = LAYOUT.dsr_persist_key.fields;
@@ -198,7 +211,13 @@ export class FlowTables {
         }
         if (timeout === null || ageNs(at, v, i * vs + P.last_seen_ns) > timeout)
           doomed.push(keys.slice(i * ks, (i + 1) * ks));
-        else kept++;
+        else {
+          kept++;
+          if (keptByReal !== undefined) {
+            const real = v.getUint16(i * vs + P.real_id, true);
+            keptByReal.set(real, (keptByReal.get(real) ?? 0) + 1);
+          }
+        }
       }
     });
     return { removed: deleteKeys(this.persist, doomed), kept };

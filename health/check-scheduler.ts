@@ -218,6 +218,7 @@ function stuckResult(slot: Slot, now: number): CheckResult {
     ok: false,
     latencyMs: now - slot.startedAt,
     detail: `check has not finished ${Math.round(now - slot.startedAt)} ms after it started (timeout ${slot.job.timeoutMs} ms)`,
+    timedOut: true,
   };
 }
 

@@ -25,6 +25,8 @@ export interface CheckResult {
   latencyMs: number;
   /** Why it failed, or a short description of the success; never contains secrets. */
   detail: string;
+  /** A failure because the check ran out of time (counted apart in metrics). */
+  timedOut?: boolean;
 }
 
 export interface Checker {
@@ -76,12 +78,14 @@ export async function timedCheck(
   const started = performance.now();
   const dl = deadline(outer, timeoutMs);
   try {
-    if (dl.signal.aborted) return { ok: false, latencyMs: 0, detail: abortDetail(dl, timeoutMs) };
+    if (dl.signal.aborted) {
+      return { ok: false, latencyMs: 0, detail: abortDetail(dl, timeoutMs), timedOut: dl.timedOut() };
+    }
     const verdict = await body(dl.signal);
     return { ok: verdict.ok, latencyMs: performance.now() - started, detail: verdict.detail };
   } catch (err) {
     const detail = dl.signal.aborted ? abortDetail(dl, timeoutMs) : errorDetail(err);
-    return { ok: false, latencyMs: performance.now() - started, detail };
+    return { ok: false, latencyMs: performance.now() - started, detail, timedOut: dl.timedOut() };
   } finally {
     dl.dispose();
   }

@@ -28,10 +28,18 @@ export interface DrainEntry {
   timeoutMs: number;
   /** Refuse new persistence entries for this real server while drained. */
   stopPersistence: boolean;
-  /** Flows left at the last tick; null before the first. */
+  /** Open flows left at the last tick (the drain waits for these); null before the first. */
   remaining: number | null;
+  /** Closing TCP flows at the last tick: forwarded until they time out, not waited for. */
+  closing: number | null;
   finishedAt: number | null;
   outcome: 'no-flows' | 'timeout' | null;
+}
+
+/** Flows of a real server: open (SYN, established, UDP) and closing (FIN or RST seen). */
+export interface FlowsLeft {
+  open: number;
+  closing: number;
 }
 
 export interface WeightOverride {
@@ -48,6 +56,7 @@ export type DrainEvent =
       service: string | null;
       at: number;
       remaining: number;
+      closing: number;
       /** Time left before the timeout; null without one. */
       msLeft: number | null;
     }
@@ -58,6 +67,7 @@ export type DrainEvent =
       at: number;
       outcome: 'no-flows' | 'timeout';
       remaining: number;
+      closing: number;
       durationMs: number;
     }
   | { type: 'drain.ended'; rs: string; service: string | null; at: number; completed: boolean }
@@ -67,7 +77,7 @@ export type DrainEvent =
  * Remaining flows to `rs` (in `service`, or in all services when null); undefined when there is
  * no count to trust yet (e.g. none taken since the drain began): no progress, no completion.
  */
-export type FlowCounter = (rs: string, service: string | null) => number | undefined;
+export type FlowCounter = (rs: string, service: string | null) => FlowsLeft | undefined;
 
 export interface DrainOptions {
   service?: string | null;
@@ -153,6 +163,7 @@ export class DrainTracker {
       timeoutMs: options.timeoutMs,
       stopPersistence,
       remaining: null,
+      closing: null,
       finishedAt: null,
       outcome: null,
     });
@@ -189,24 +200,30 @@ export class DrainTracker {
     return [{ type: 'weight.set', rs, service: scope, weight, at: this.#now() }];
   }
 
-  /** Polls flow counts for running drains: countdown events, then completion. */
+  /**
+   * Polls flow counts for running drains: countdown events, then completion. A drain is complete
+   * when no open flow is left, as operators read ipvsadm's ActiveConn: closing flows still reach
+   * the real server (it is up) until they time out, and are reported apart.
+   */
   tick(): DrainEvent[] {
     const events: DrainEvent[] = [];
     const now = this.#now();
     for (const d of this.#drains.values()) {
       if (d.state !== 'draining') continue;
-      let remaining: number | undefined;
+      let left: FlowsLeft | undefined;
       try {
-        remaining = this.#flows(d.rs, d.service);
+        left = this.#flows(d.rs, d.service);
       } catch {
         continue; // no count this time: neither progress nor a completion we did not see
       }
-      if (remaining === undefined || !Number.isFinite(remaining) || remaining < 0) continue;
+      if (left === undefined || !isCount(left.open) || !isCount(left.closing)) continue;
+      const { open: remaining, closing } = left;
       const deadline = d.timeoutMs > 0 ? d.startedAt + d.timeoutMs : null;
       const timedOut = deadline !== null && now >= deadline;
       if (remaining === 0 || timedOut) {
         d.state = 'drained';
         d.remaining = remaining;
+        d.closing = closing;
         d.finishedAt = now;
         d.outcome = remaining === 0 ? 'no-flows' : 'timeout';
         events.push({
@@ -216,16 +233,19 @@ export class DrainTracker {
           at: now,
           outcome: d.outcome,
           remaining,
+          closing,
           durationMs: now - d.startedAt,
         });
-      } else if (remaining !== d.remaining) {
+      } else if (remaining !== d.remaining || closing !== d.closing) {
         d.remaining = remaining;
+        d.closing = closing;
         events.push({
           type: 'drain.progress',
           rs: d.rs,
           service: d.service,
           at: now,
           remaining,
+          closing,
           msLeft: deadline === null ? null : deadline - now,
         });
       }
@@ -271,8 +291,10 @@ export class DrainTracker {
     return [...this.#weights.values()].map((w) => ({ ...w }));
   }
 
+  /** The state peers share (closing counts are this director's own, and stay out). */
   snapshot(): DrainSnapshot {
-    return { version: 1, drains: this.entries(), weights: this.weights() };
+    const drains = this.entries().map(({ closing: _, ...d }) => d);
+    return { version: 1, drains, weights: this.weights() };
   }
 
   /** Replaces the state with a snapshot (from a peer or disk); a bad one changes nothing. */
@@ -288,10 +310,14 @@ export class DrainTracker {
       );
     }
     const drains = new Map<string, DrainEntry>();
-    for (const d of parsed.data.drains) drains.set(keyOf(d.rs, d.service), { ...d });
+    for (const d of parsed.data.drains) drains.set(keyOf(d.rs, d.service), { ...d, closing: null });
     const weights = new Map<string, WeightOverride>();
     for (const w of parsed.data.weights) weights.set(keyOf(w.rs, w.service), { ...w });
     this.#drains = drains;
     this.#weights = weights;
   }
+}
+
+function isCount(n: number): boolean {
+  return Number.isFinite(n) && n >= 0;
 }

@@ -7,7 +7,7 @@ import type { SchedulerStats } from './check-scheduler.ts';
 import type { DrainEntry, WeightOverride } from './drain-tracker.ts';
 import type { HealthServiceSpec } from './health-spec.ts';
 import type { ServiceView } from './service-health.ts';
-import type { Health, TargetHealthState } from './target-health.ts';
+import type { CheckOutcome, Health, TargetHealthState } from './target-health.ts';
 import type { PlannedTarget } from './target-plan.ts';
 
 export interface CheckStatus {
@@ -22,6 +22,8 @@ export interface CheckStatus {
   sinceMs: number;
   last: { ok: boolean; latencyMs: number; detail: string; agoMs: number } | null;
   lastFailure: string | null;
+  /** Checks run, by result. */
+  results: Readonly<Record<CheckOutcome, number>>;
   intervalMs: number;
   rise: number;
   fall: number;
@@ -107,6 +109,7 @@ export function buildStatus(input: StatusInput): HealthStatus {
                 }
               : null,
             lastFailure: state.lastFailure,
+            results: state.results,
             intervalMs: plan.timing.intervalMs,
             rise: plan.timing.rise,
             fall: plan.timing.fall,

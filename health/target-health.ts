@@ -54,6 +54,15 @@ export interface TargetHealthState {
   since: number;
   /** Falls counted since the target was created. */
   falls: number;
+  /** Checks run since the target was created, by result. */
+  results: Readonly<Record<CheckOutcome, number>>;
+}
+
+export type CheckOutcome = 'success' | 'failure' | 'timeout';
+
+export function outcomeOf(result: CheckResult): CheckOutcome {
+  if (result.ok) return 'success';
+  return result.timedOut === true ? 'timeout' : 'failure';
 }
 
 export type TargetEvent =
@@ -84,6 +93,7 @@ export function initialTargetState(cfg: TargetHealthConfig, now: number): Target
     lastFailure: null,
     since: now,
     falls: 0,
+    results: { success: 0, failure: 0, timeout: 0 },
   };
 }
 
@@ -107,6 +117,7 @@ export function observe(
     failures: result.ok ? 0 : prev.failures + 1,
     last: { ok: result.ok, latencyMs: result.latencyMs, detail: result.detail, at: now },
     lastFailure: result.ok ? prev.lastFailure : result.detail,
+    results: { ...prev.results, [outcomeOf(result)]: prev.results[outcomeOf(result)] + 1 },
   };
   const events: TargetEvent[] = [];
   const raw = nextRaw(cfg, s);

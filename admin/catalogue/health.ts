@@ -15,8 +15,10 @@ export interface DrainEntry {
   timeoutMs: number;
   /** Refuse new persistence entries for this real server while drained. */
   stopPersistence: boolean;
-  /** Flows left at the last tick; null before the first. */
+  /** Open flows left at the last tick (the drain waits for these); null before the first. */
   remaining: number | null;
+  /** Closing TCP flows at the last tick: still forwarded until they time out, not waited for. */
+  closing: number | null;
   finishedAt: number | null;
   outcome: 'no-flows' | 'timeout' | null;
 }
@@ -25,7 +27,10 @@ export interface DrainEntry {
 export interface DrainProgress {
   rs: string;
   service: string | null;
+  /** Open flows left. */
   remaining: number;
+  /** Closing TCP flows (not waited for). */
+  closing: number;
   /** Seconds left before the timeout; null without one. */
   secondsLeft: number | null;
 }

@@ -38,13 +38,19 @@ export interface RealServerStatus {
   weight: number;
   configuredWeight: number;
   state: RealServerState;
-  /** Flows in the connection table to this real server; null when no forwarder reports it. */
+  /**
+   * Open flows in the connection table to this real server (SYN, established, UDP: ipvsadm's
+   * ActiveConn); null when no forwarder reports it.
+   */
   activeFlows: number | null;
+  /** Closing TCP flows (FIN or RST seen), still forwarded until they time out: InActConn. */
+  closingFlows: number | null;
   /**
    * The forwarder's view: 'active', 'draining' (weight 0), 'unresolved' (no MAC yet: no new
    * flows), 'stale-mac'; absent when no forwarder reports it.
    */
   forwarding?: string;
+  /** Source-IP persistence entries pointing at this real server; null when none is reported. */
   persistentClients: number | null;
   /** The service's sorry server: 'up' with new flows while the service is down, else 'disabled'. */
   sorry?: boolean;

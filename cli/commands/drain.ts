@@ -31,20 +31,28 @@ function scope(service: string | null): string {
   return service === null ? 'every service' : `service ${service}`;
 }
 
+/** ", 3 closing" when closing flows remain: forwarded until they time out, not waited for. */
+function closingNote(closing: number | null): string {
+  return closing === null || closing === 0 ? '' : `, ${closing} closing`;
+}
+
 export function formatDrain(e: DrainEntry): string {
   if (e.state === 'draining') {
-    const left = e.remaining === null ? 'counting flows' : `${e.remaining} flow(s) left`;
+    const left =
+      e.remaining === null ? 'counting flows' : `${e.remaining} flow(s) left${closingNote(e.closing)}`;
     return `draining ${e.rs} (${scope(e.service)}): ${left}\n`;
   }
   return e.outcome === 'timeout'
-    ? `drain of ${e.rs} (${scope(e.service)}) TIMED OUT with ${e.remaining ?? '?'} flow(s) left\n`
-    : `drain of ${e.rs} (${scope(e.service)}) complete: no flows left\n`;
+    ? `drain of ${e.rs} (${scope(e.service)}) TIMED OUT with ${e.remaining ?? '?'} flow(s) left${closingNote(e.closing)}\n`
+    : `drain of ${e.rs} (${scope(e.service)}) complete: no flows left${closingNote(e.closing)}\n`;
 }
 
 export const drainCommands: CommandModule = (program, ctx) => {
   program
     .command('drain')
-    .description('stop new flows to a real server; with --wait, until its established flows are gone')
+    .description(
+      'stop new flows to a real server; with --wait, until no open flow is left (closing ones are counted apart)',
+    )
     .argument('<rs>', 'real server address', address)
     .option('--service <name>', 'only in this service (default: every service it is in)')
     .option(
@@ -60,7 +68,7 @@ export const drainCommands: CommandModule = (program, ctx) => {
         const entry = await ctx.call('drain', args, (p) => {
           if (opts.json === true) return;
           const t = p.secondsLeft === null ? '' : `, ${p.secondsLeft}s before the timeout`;
-          ctx.io.out(`  ${p.remaining} flow(s) left${t}\n`);
+          ctx.io.out(`  ${p.remaining} flow(s) left${closingNote(p.closing)}${t}\n`);
         });
         ctx.print(opts.json === true, entry, () => formatDrain(entry));
         if (entry.outcome === 'timeout') ctx.setExit(EXIT_FAILED);

@@ -10,20 +10,22 @@ function services(list: readonly ServiceStatus[]): string {
   if (list.length === 0) return 'Services: none configured\n';
   // One column per meaning, service lines and "->" real-server lines alike (as ipvsadm -L -n).
   const rows: string[][] = [
-    ['Prot', 'VIP:Port / -> Real server', 'State', 'Weight', 'Flows', 'Persistent', 'Service'],
+    ['Prot', 'VIP:Port / -> Real server', 'State', 'Weight', 'Flows', 'Closing', 'Persistent', 'Service'],
   ];
-  for (const s of list) {
-    const flows = s.realServers.every((r) => r.activeFlows === null)
+  const sum = (s: ServiceStatus, field: 'activeFlows' | 'closingFlows' | 'persistentClients'): string =>
+    s.realServers.every((r) => r[field] === null)
       ? '-'
-      : String(s.realServers.reduce((n, r) => n + (r.activeFlows ?? 0), 0));
+      : String(s.realServers.reduce((n, r) => n + (r[field] ?? 0), 0));
+  for (const s of list) {
     const persist = s.persistenceTimeoutS === null ? '' : ` persistence ${s.persistenceTimeoutS}s`;
     rows.push([
       s.protocol.toUpperCase(),
       hostPort(s.vip, s.port),
       s.state,
       '',
-      flows,
-      '',
+      sum(s, 'activeFlows'),
+      sum(s, 'closingFlows'),
+      s.persistenceTimeoutS === null ? '' : sum(s, 'persistentClients'),
       `${s.name} ${s.scheduler}${persist}`,
     ]);
     for (const r of s.realServers) {
@@ -38,7 +40,8 @@ function services(list: readonly ServiceStatus[]): string {
         `${r.state}${fwd}`,
         weight,
         orDash(r.activeFlows),
-        orDash(r.persistentClients),
+        orDash(r.closingFlows),
+        s.persistenceTimeoutS === null ? '' : orDash(r.persistentClients),
         '',
       ]);
     }

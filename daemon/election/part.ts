@@ -313,6 +313,18 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     return [...this.#groups.values()].filter((g) => this.#isMaster(g.id)).map((g) => g.config.name);
   }
 
+  /**
+   * Whether this director speaks for `service` in alerts about it (health transitions, drains):
+   * the master of the VIP group holding the service's VIP, so a pair raises each event once. A
+   * service no group holds, or none named (a drain of every service), goes to the master of any.
+   */
+  speaksFor(service: string | null): boolean {
+    const vip = this.#config?.services.find((s) => s.name === service)?.vip;
+    const group =
+      vip === undefined ? undefined : [...this.#groups.values()].find((g) => g.config.vips.includes(vip));
+    return group === undefined ? this.isMasterOfAny() : this.#isMaster(group.id);
+  }
+
   /** True while this director is master of at least one VIP group. */
   isMasterOfAny(): boolean {
     return [...this.#groups.keys()].some((id) => this.#isMaster(id));

@@ -25,24 +25,37 @@ import { flowsByName, type RealNames } from '../../forwarder/walks/flows.ts';
 import { TableThread } from '../../forwarder/walks/thread.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { ForwarderAttachment } from '../election/conditions.ts';
+import type { FlowsLeft } from '../../health/drain-tracker.ts';
 import type { HealthPart } from '../health/part.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import { backendAddresses, desiredState, forwarderServiceName, healthBackends } from './desired.ts';
 import { FlowCountFreshness } from './flow-count-freshness.ts';
 
+/** By config service name and real server address. */
+type ByReal = Map<string, Map<string, number>>;
+
 interface FlowCounts {
-  /** Live flows by config service name and real server address. */
-  perReal: Map<string, Map<string, number>>;
+  /** Live flows: open (SYN, established, UDP) and closing TCP apart. */
+  open: ByReal;
+  closing: ByReal;
+  /** Persistence entries (clients held). */
+  persistent: ByReal;
   total: number;
-  persistent: number;
+  persistentTotal: number;
 }
+
+/** The sweep and count repeat at least this often, and at most this often... */
+const SWEEP_MIN_MS = 1000;
+const SWEEP_MAX_MS = 10_000;
+/** ...spending at most 1/SWEEP_DUTY of a core on it (a million entries take about half a second). */
+const SWEEP_DUTY = 20;
 
 export interface ForwarderPartOptions {
   /** Source of effective weights (health checks, drains, sorry server); config weights without it. */
   health?: HealthPart;
   metrics?: DsrMetrics;
-  /** Period of the expired-entry sweep and flow count. */
+  /** Fixed period of the expired-entry sweep and flow count; default: paced by the walk's cost. */
   sweepMs?: number;
 }
 
@@ -62,7 +75,14 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   #directorMac = '';
   #ifindex = 0;
   #log: Logger | undefined;
-  #flows: FlowCounts = { perReal: new Map(), total: 0, persistent: 0 };
+  #flows: FlowCounts = {
+    open: new Map(),
+    closing: new Map(),
+    persistent: new Map(),
+    total: 0,
+    persistentTotal: 0,
+  };
+  #lastWalkMs = 0;
   readonly #freshness = new FlowCountFreshness();
   #attached = false;
   #reconcileQueued = false;
@@ -149,7 +169,20 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     this.#o.metrics?.setProvider('forwarder', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('forwarder', undefined));
     this.#tick();
-    this.#timer = setInterval(() => this.#tick(), this.#o.sweepMs ?? 10_000);
+    this.#scheduleTick();
+  }
+
+  /**
+   * Flow counts (status, drains, metrics) are at most a second old on tables that walk fast; a
+   * big table is walked less often, so the walks never take more than 1/SWEEP_DUTY of a core.
+   */
+  #scheduleTick(): void {
+    const every =
+      this.#o.sweepMs ?? Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, SWEEP_DUTY * this.#lastWalkMs));
+    this.#timer = setTimeout(() => {
+      this.#tick();
+      this.#scheduleTick();
+    }, every);
   }
 
   async #macOf(ifindex: number, name: string): Promise<string> {
@@ -247,10 +280,13 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       .tick()
       .then((r) => {
         this.#freshness.counted(walkStartedAt);
+        this.#lastWalkMs = performance.now() - walkStartedAt;
         this.#flows = {
-          perReal: flowsByName(r.counts.perRealId, names),
+          open: flowsByName(r.counts.open, names),
+          closing: flowsByName(r.counts.closing, names),
+          persistent: flowsByName(r.counts.persistent, names),
           total: r.counts.total,
-          persistent: r.counts.persistent,
+          persistentTotal: r.counts.persistentTotal,
         };
         if (r.swept.conns + r.swept.persist > 0) this.#log?.debug(r.swept, 'expired entries swept');
       })
@@ -287,15 +323,12 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
    * Live flows of a real server (in one service, or all), as of the last count; undefined while
    * that count began before the latest drain did (a new count is then under way).
    */
-  remainingFlows(rs: string, service: string | null): number | undefined {
+  remainingFlows(rs: string, service: string | null): FlowsLeft | undefined {
     if (!this.#freshness.fresh) {
       this.#tick(); // no-op while a walk is running
       return undefined;
     }
-    if (service !== null) return this.#flows.perReal.get(service)?.get(rs) ?? 0;
-    let n = 0;
-    for (const m of this.#flows.perReal.values()) n += m.get(rs) ?? 0;
-    return n;
+    return { open: countOf(this.#flows.open, rs, service), closing: countOf(this.#flows.closing, rs, service) };
   }
 
   /** Walks the connection table (in the worker): live flows, and those with more than `minRemainingMs` left. */
@@ -304,7 +337,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#tables?.close();
     this.#tables = undefined;
@@ -359,13 +392,14 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     return {
       services: c.services.map((s) => {
         const f = byName.get(forwarderServiceName(s));
-        const flows = this.#flows.perReal.get(s.name);
         return {
           name: s.name,
           realServers: (f?.reals ?? []).map((r) => ({
             address: r.address,
             forwarding: r.state,
-            activeFlows: flows?.get(r.address) ?? 0,
+            activeFlows: countOf(this.#flows.open, r.address, s.name),
+            closingFlows: countOf(this.#flows.closing, r.address, s.name),
+            persistentClients: countOf(this.#flows.persistent, r.address, s.name),
           })),
         };
       }),
@@ -396,6 +430,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
           realServer: r.address,
           packets: Number(r.traffic.packets),
           bytes: Number(r.traffic.bytes),
+          flows: Number(r.traffic.flows),
           weight: r.weight,
         })),
       ),
@@ -405,9 +440,17 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       stateless: Number(st.reasons.tx_stateless.packets),
       connTable: { entries: this.#flows.total, capacity: this.#config?.tables.connTableSize },
       persistenceTable: {
-        entries: this.#flows.persistent,
+        entries: this.#flows.persistentTotal,
         capacity: this.#config?.tables.persistenceTableSize,
       },
     };
   }
+}
+
+/** Entries of `rs` in `service`, or in every service when null. */
+function countOf(counts: ByReal, rs: string, service: string | null): number {
+  if (service !== null) return counts.get(service)?.get(rs) ?? 0;
+  let n = 0;
+  for (const m of counts.values()) n += m.get(rs) ?? 0;
+  return n;
 }

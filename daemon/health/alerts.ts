@@ -2,6 +2,9 @@
  * Health transitions raised as alert events (issue 8): real server and service down/up, drain
  * complete. "Up" is raised only as a recovery (from down): the first verdict after a start or a
  * reload is not news, and a restart would otherwise send one "up" per real server.
+ *
+ * Every director checks every real server and holds the same drains, so each would raise the same
+ * event: only the one that speaks for the service (the master of its VIP group) does.
  */
 
 import type { HealthEvent } from '../../health/index.ts';
@@ -9,6 +12,11 @@ import type { AlertsPart } from '../alerts/part.ts';
 import type { HealthPart } from './part.ts';
 
 type AlertSink = Pick<AlertsPart, 'emit'>;
+
+/** Who raises a service's alerts (the election part: the master of the service's VIP group). */
+export interface AlertSpeaker {
+  speaksFor(service: string | null): boolean;
+}
 
 export function raiseHealthAlert(alerts: AlertSink, e: HealthEvent): void {
   switch (e.type) {
@@ -30,8 +38,10 @@ export function raiseHealthAlert(alerts: AlertSink, e: HealthEvent): void {
       alerts.emit('drain_complete', {
         service: e.service ?? '*',
         realServer: e.rs,
+        outcome: e.outcome === 'timeout' ? 'timed_out' : 'no_flows',
         durationSeconds: e.durationMs / 1000,
         remainingFlows: e.remaining,
+        closingFlows: e.closing,
       });
       return;
     default:
@@ -39,7 +49,10 @@ export function raiseHealthAlert(alerts: AlertSink, e: HealthEvent): void {
   }
 }
 
-/** Subscribes for the life of the process (both objects live as long as the daemon). */
-export function bridgeHealthAlerts(health: HealthPart, alerts: AlertSink): void {
-  health.on('event', (e) => raiseHealthAlert(alerts, e));
+/** Subscribes for the life of the process (the three objects live as long as the daemon). */
+export function bridgeHealthAlerts(health: HealthPart, alerts: AlertSink, speaker: AlertSpeaker): void {
+  health.on('event', (e) => {
+    if ('service' in e && !speaker.speaksFor(e.service)) return;
+    raiseHealthAlert(alerts, e);
+  });
 }

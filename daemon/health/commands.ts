@@ -27,6 +27,7 @@ export function registerHealthCommands(registry: CommandRegistry, part: () => He
           rs: e.rs,
           service: e.service,
           remaining: e.remaining,
+          closing: e.closing,
           secondsLeft: e.msLeft === null ? null : Math.ceil(e.msLeft / 1000),
         });
       };

@@ -19,14 +19,17 @@ import type { Backend } from '../../health/service-health.ts';
 import type { Health } from '../../health/target-health.ts';
 import type { ConfigChange } from '../change.ts';
 import { touches } from '../change.ts';
+import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 import type { StatusContribution } from '../status.ts';
 import { notRunning, registerHealthCommands } from './commands.ts';
+import { healthSnapshot } from './metrics.ts';
 
 export interface HealthPartOptions extends Omit<HealthEngineOptions, 'remainingFlows'> {
   /** Remaining flows per real server (the forwarder's connection table). */
   remainingFlows: FlowCounter;
   readFile?: TextFileReader;
+  metrics?: DsrMetrics;
 }
 
 export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> implements DaemonPart {
@@ -54,12 +57,14 @@ export class HealthPart extends EventEmitter<{ event: [HealthEvent] }> implement
     });
     this.#engine = engine;
     this.#unregister = registerHealthCommands(ctx.admin, () => this.#engine ?? notRunning());
+    this.#options.metrics?.setProvider('health', () => healthSnapshot(this.#engine?.status() ?? null));
     engine.start();
   }
 
   async stop(): Promise<void> {
     this.#unregister?.();
     this.#unregister = null;
+    this.#options.metrics?.setProvider('health', undefined);
     const engine = this.#engine;
     this.#engine = null;
     await engine?.stop();

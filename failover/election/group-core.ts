@@ -102,7 +102,12 @@ export class GroupCore {
   relearning = false;
   handover: PendingHandover | null = null;
   yielding: ExpectedYield | null = null;
-  readonly splitPeers = new Set<number>();
+  /** Other masters we outrank and wait to step down; true when the meeting was reported as a split brain. */
+  readonly splitPeers = new Map<number, boolean>();
+  /** When we last became master. */
+  masterSince: number | null = null;
+  /** Whether any master advert was heard since we started (master-advert.ts startupRace). */
+  heardMaster = false;
   readonly drops: DropCounters = {};
   readonly history: Transition[] = [];
   readonly counters = {
@@ -200,6 +205,7 @@ export class GroupCore {
     });
     this.formerMaster = null;
     this.masterId = this.nodeId;
+    this.masterSince = now;
     this.masterDownAt = null;
     this.relearning = false;
     this.preemptHold = false;
@@ -228,6 +234,13 @@ export class GroupCore {
     this.masterAdverIntervalMs = this.advertIntervalMs;
     this.masterDownAt = to === 'backup' ? now + this.masterDownIntervalMs : null;
     this.advertAt = now;
+  }
+
+  /** The other master stepped down or went silent: a reported split brain is resolved. */
+  endSplit(peer: number, out: OutputBuilder): void {
+    const reported = this.splitPeers.get(peer);
+    this.splitPeers.delete(peer);
+    if (reported === true) out.alert({ kind: 'split-brain-resolved', peer });
   }
 
   transition(now: number, to: ElectionState, reason: TransitionReason, out: OutputBuilder): void {
@@ -352,7 +365,7 @@ export class GroupCore {
     for (const alert of this.peers.checkTimeouts(now)) {
       out.alert(alert);
       if (alert.kind !== 'peer-lost') continue;
-      if (this.splitPeers.delete(alert.peer)) out.alert({ kind: 'split-brain-resolved', peer: alert.peer });
+      this.endSplit(alert.peer, out);
       if (this.masterId === alert.peer) this.masterId = null;
       if (this.handover?.target === alert.peer) this.failHandover('target-lost', out);
     }

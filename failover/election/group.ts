@@ -160,7 +160,7 @@ export class ElectionGroup {
     const alerts = core.peers.observe(now, message, core.fingerprint);
     out.alerts(alerts);
     if (message.state !== 'master') {
-      if (core.splitPeers.delete(from)) out.alert({ kind: 'split-brain-resolved', peer: from });
+      core.endSplit(from, out);
       if (core.yielding?.peer === from) core.yielding = null;
       if (core.masterId === from) core.masterId = null;
     }

@@ -9,6 +9,8 @@ import type { OutputBuilder } from './output.ts';
 import { skewTimeMs } from './timing.ts';
 
 export function onMasterAdvert(core: GroupCore, now: number, m: AdvertMessage, out: OutputBuilder): void {
+  const firstMasterHeard = !core.heardMaster;
+  core.heardMaster = true;
   // Whichever rule applies below, this peer is the master we would be taking over from.
   if (core.state !== 'master') core.formerMaster = m.from;
   if (core.state === 'fault') {
@@ -16,8 +18,21 @@ export function onMasterAdvert(core: GroupCore, now: number, m: AdvertMessage, o
   } else if (core.state === 'backup') {
     backupHearsMaster(core, now, m);
   } else if (core.state === 'master') {
-    masterHearsMaster(core, now, m, out);
+    masterHearsMaster(core, now, m, out, firstMasterHeard);
   }
+}
+
+/**
+ * Two directors started together each end their first listen (§6.4.1, one master-down interval)
+ * with no master heard, claim at the same moment, and meet as masters: a start-up race the rules
+ * settle at once, not a split brain. It is one when this is the first master advert we hear since
+ * we started and we became master within a master-down interval; two masters that met after
+ * either had been master for longer (a partition that healed) are a split brain.
+ */
+function startupRace(core: GroupCore, now: number, firstMasterHeard: boolean): boolean {
+  return (
+    firstMasterHeard && core.masterSince !== null && now - core.masterSince <= core.masterDownIntervalMs
+  );
 }
 
 function backupHearsMaster(core: GroupCore, now: number, m: AdvertMessage): void {
@@ -62,7 +77,13 @@ function mayPreempt(core: GroupCore, now: number, m: SenderStatus): boolean {
   return now - core.preemptSince >= core.preemptDelayMs;
 }
 
-function masterHearsMaster(core: GroupCore, now: number, m: AdvertMessage, out: OutputBuilder): void {
+function masterHearsMaster(
+  core: GroupCore,
+  now: number,
+  m: AdvertMessage,
+  out: OutputBuilder,
+  firstMasterHeard: boolean,
+): void {
   const peer = m.from;
   // Make-before-break overlap: the master we just took over from steps down when it hears us.
   if (core.yielding?.peer === peer && now < core.yielding.until) return;
@@ -87,21 +108,26 @@ function masterHearsMaster(core: GroupCore, now: number, m: AdvertMessage, out: 
     // A live backup with a higher priority preempting is the rules at work (equal priorities never
     // preempt, §6.4.2); any other master we did not know of is a split brain.
     const preempted = m.priority > priority && core.peers.wasRecentlyBackup(peer, now);
-    if (!preempted) {
+    const race = !preempted && startupRace(core, now, firstMasterHeard);
+    if (!preempted && !race) {
       core.counters.splitBrains++;
       out.alert({ kind: 'split-brain-detected', peer, winner: peer });
       out.alert({ kind: 'split-brain-resolved', peer });
     }
     core.failHandover('preempted', out);
-    core.leaveMaster(now, 'backup', preempted ? 'higher-priority-master' : 'split-brain-lost', out);
+    const reason = preempted ? 'higher-priority-master' : race ? 'startup-race-lost' : 'split-brain-lost';
+    core.leaveMaster(now, 'backup', reason, out);
     core.followMaster(now, m);
     return;
   }
   // We win. Tell the other master at once and announce the VIPs again: it may have moved caches.
   if (core.splitPeers.has(peer)) return;
-  core.splitPeers.add(peer);
-  core.counters.splitBrains++;
-  out.alert({ kind: 'split-brain-detected', peer, winner: core.nodeId });
+  const report = !startupRace(core, now, firstMasterHeard);
+  core.splitPeers.set(peer, report);
+  if (report) {
+    core.counters.splitBrains++;
+    out.alert({ kind: 'split-brain-detected', peer, winner: core.nodeId });
+  }
   out.effect({ type: 'reannounce', reason: 'split-brain' });
   core.advertAt = now;
 }

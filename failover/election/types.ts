@@ -43,6 +43,8 @@ export type TransitionReason =
   | 'master-resigned'
   | 'higher-priority-master'
   | 'split-brain-lost'
+  /** Met another master that started with us (master-advert.ts startupRace), and it won. */
+  | 'startup-race-lost'
   | 'resign'
   | 'handover'
   | 'stall'

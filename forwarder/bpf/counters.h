@@ -8,19 +8,21 @@
 
 #include "maps.h"
 
-static __always_inline void dsr_count(void *map, __u32 idx, __u64 bytes)
+/* new_flow is 1 on the packet that made a connection entry: the same lookup counts flows. */
+static __always_inline void dsr_count(void *map, __u32 idx, __u64 bytes, __u64 new_flow)
 {
 	struct dsr_traffic *t = bpf_map_lookup_elem(map, &idx);
 
 	if (t) {
 		t->packets++;
 		t->bytes += bytes;
+		t->flows += new_flow;
 	}
 }
 
 static __always_inline void dsr_count_reason(__u32 reason, __u64 bytes)
 {
-	dsr_count(&reason_stats, reason, bytes);
+	dsr_count(&reason_stats, reason, bytes, 0);
 }
 
 #endif /* DSR_COUNTERS_H */

@@ -202,10 +202,11 @@ struct dsr_config {
 	__u16 pad;
 };
 
-/* Packet and byte counters (per CPU). */
+/* Packet, byte and new-flow counters (per CPU). flows: connection entries made. */
 struct dsr_traffic {
 	__u64 packets;
 	__u64 bytes;
+	__u64 flows;
 };
 
 /* Ring buffer record. For DSR_EV_NEW_PERSIST, flow.src is the masked

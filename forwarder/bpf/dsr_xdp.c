@@ -76,7 +76,7 @@ static __always_inline int dsr_handle_flow(struct xdp_md *ctx, const struct dsr_
 			r = dsr_real_get(c->real_id, c->real_gen);
 			if (r && dsr_conn_alive(c, cfg, now, p)) {
 				dsr_conn_touch(c, cfg, now, p);
-				return dsr_deliver(ctx, p, c->svc_id, c->svc_gen, c->real_id, r, bytes, now);
+				return dsr_deliver(ctx, p, c->svc_id, c->svc_gen, c->real_id, r, bytes, now, 0);
 			}
 			dsr_count_reason(DSR_R_CONN_RESELECT, 0);
 		}
@@ -99,7 +99,7 @@ static __always_inline int dsr_handle_flow(struct xdp_md *ctx, const struct dsr_
 			return XDP_DROP;
 		}
 		dsr_count_reason(DSR_R_TX_STATELESS, 0);
-		return dsr_deliver(ctx, p, svc_id, s->gen, real_id, r, bytes, now);
+		return dsr_deliver(ctx, p, svc_id, s->gen, real_id, r, bytes, now, 0);
 	}
 
 	r = dsr_choose(p, svc_id, s, cfg, now, 1, &real_id);
@@ -123,7 +123,7 @@ static __always_inline int dsr_handle_flow(struct xdp_md *ctx, const struct dsr_
 		dsr_report(DSR_EV_NEW_CONN, &p->flow, real_id, svc_id, val.state, now);
 	}
 	dsr_count_reason(DSR_R_TX_NEW_FLOW, 0);
-	return dsr_deliver(ctx, p, svc_id, s->gen, real_id, r, bytes, now);
+	return dsr_deliver(ctx, p, svc_id, s->gen, real_id, r, bytes, now, 1);
 }
 
 static __always_inline int dsr_handle_later_fragment(struct xdp_md *ctx, const struct dsr_pkt *p, __u64 bytes)
@@ -147,7 +147,7 @@ static __always_inline int dsr_handle_later_fragment(struct xdp_md *ctx, const s
 	if (!r)
 		return dsr_pass(DSR_R_PASS_FRAGMENT, bytes);
 	dsr_count_reason(DSR_R_TX_FRAGMENT, 0);
-	return dsr_deliver(ctx, p, f->svc_id, f->svc_gen, f->real_id, r, bytes, now);
+	return dsr_deliver(ctx, p, f->svc_id, f->svc_gen, f->real_id, r, bytes, now, 0);
 }
 
 static __always_inline int dsr_handle_icmp(struct xdp_md *ctx, const struct dsr_pkt *p, __u64 bytes)
@@ -174,7 +174,7 @@ static __always_inline int dsr_handle_icmp(struct xdp_md *ctx, const struct dsr_
 		r = s ? dsr_real_get(c->real_id, c->real_gen) : 0;
 		if (r) {
 			dsr_count_reason(DSR_R_TX_ICMP, 0);
-			return dsr_deliver(ctx, &q, c->svc_id, c->svc_gen, c->real_id, r, bytes, now);
+			return dsr_deliver(ctx, &q, c->svc_id, c->svc_gen, c->real_id, r, bytes, now, 0);
 		}
 	}
 	/* A flow this director has not seen (e.g. placed by a peer): hashing gives its real. */
@@ -185,7 +185,7 @@ static __always_inline int dsr_handle_icmp(struct xdp_md *ctx, const struct dsr_
 	if (!r)
 		return dsr_pass(DSR_R_PASS_ICMP, bytes);
 	dsr_count_reason(DSR_R_TX_ICMP, 0);
-	return dsr_deliver(ctx, &q, svc_id, s->gen, real_id, r, bytes, now);
+	return dsr_deliver(ctx, &q, svc_id, s->gen, real_id, r, bytes, now, 0);
 }
 
 /*

@@ -12,7 +12,7 @@ import { DsrError } from '../../core/errors.ts';
 import { type IpAddress, parseIp } from '../../core/net/ip.ts';
 import { connTimeout, isExpired } from '../conn-state.ts';
 import { DSR, type ForwarderConfig, formatMapAddress, IPPROTO_TCP } from '../layout.ts';
-import type { FlowTables } from '../tables.ts';
+import type { FlowCountsByReal, FlowTables } from '../tables.ts';
 
 const STATE_NAMES: Record<number, string> = {
   [DSR.CONN_TCP_SYN]: 'syn',
@@ -24,12 +24,13 @@ const STATE_NAMES: Record<number, string> = {
 /** Real id → the config's service name and the real server's address. */
 export type RealNames = ReadonlyMap<number, { service: string; address: string }>;
 
-export interface TableCounts {
-  /** Live flows by real id. */
-  perRealId: Map<number, number>;
+export interface TableCounts extends FlowCountsByReal {
+  /** Persistence entries by real id. */
+  persistent: Map<number, number>;
+  /** Live connection entries. */
   total: number;
   /** Entries of the persistence table. */
-  persistent: number;
+  persistentTotal: number;
 }
 
 type Flow = Parameters<Parameters<FlowTables['forEachConn']>[0]>[0];

@@ -9,7 +9,7 @@ import type { ParsedArgsOf } from '../../admin/catalogue/commands.ts';
 import { BpfMap } from '../bpf-map.ts';
 import type { ForwarderConfig } from '../layout.ts';
 import { FlowTables } from '../tables.ts';
-import { censusTables, listTables, type RealNames } from './flows.ts';
+import { censusTables, listTables, type RealNames, type TableCounts } from './flows.ts';
 
 export interface TableWorkerData {
   conns4: number;
@@ -36,21 +36,24 @@ parentPort?.on('message', (req: TableRequest) => {
   try {
     const now = process.hrtime.bigint();
     if (req.op === 'tick') {
-      // One walk sweeps and counts what stays.
-      const perRealId = new Map<number, number>();
-      const conns = tables.sweepConns(req.cfg, now, perRealId);
-      // A service that is gone has no timeout: its persistence entries go.
-      const persist = tables.sweepPersist((svcId) => req.persistTimeouts.get(svcId) ?? null, now);
-      let total = 0;
-      for (const n of perRealId.values()) total += n;
-      reply = {
-        id: req.id,
-        ok: true,
-        result: {
-          swept: { conns, persist: persist.removed },
-          counts: { perRealId, total, persistent: persist.kept },
-        },
+      // One walk per table sweeps and counts what stays.
+      const counts: TableCounts = {
+        open: new Map(),
+        closing: new Map(),
+        persistent: new Map(),
+        total: 0,
+        persistentTotal: 0,
       };
+      const conns = tables.sweepConns(req.cfg, now, counts);
+      // A service that is gone has no timeout: its persistence entries go.
+      const persist = tables.sweepPersist(
+        (svcId) => req.persistTimeouts.get(svcId) ?? null,
+        now,
+        counts.persistent,
+      );
+      for (const m of [counts.open, counts.closing]) for (const n of m.values()) counts.total += n;
+      counts.persistentTotal = persist.kept;
+      reply = { id: req.id, ok: true, result: { swept: { conns, persist: persist.removed }, counts } };
     } else if (req.op === 'census') {
       reply = { id: req.id, ok: true, result: censusTables(tables, req.cfg, now, req.minRemainingNs) };
     } else {

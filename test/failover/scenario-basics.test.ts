@@ -194,7 +194,7 @@ scenario(
 );
 
 scenario(
-  'equal priorities: started together, both claim; the higher node id wins at once',
+  'equal priorities: started together, both claim; the higher node id wins at once, and no split brain is raised',
   `
   node A id=1 prio=100
   node B id=2 prio=100
@@ -209,13 +209,9 @@ scenario(
       360.9 A effect become-master
       360.9 B backup -> master (master-down)
       360.9 B effect become-master
-      361.9 B alert split-brain-detected peer=A winner=B
       361.9 B effect reannounce
-      361.9 A master -> backup (split-brain-lost)
-      361.9 A alert split-brain-detected peer=B winner=B
-      361.9 A alert split-brain-resolved peer=B
+      361.9 A master -> backup (startup-race-lost)
       361.9 A effect become-backup
-      362.9 B alert split-brain-resolved peer=A
         500 > expect A=backup B=master
         500   ok
   `,

@@ -414,6 +414,35 @@ scenario(
 );
 
 scenario(
+  'started apart by a partition: the meeting of two long-standing masters is a split brain, not a start-up race',
+  `
+  node A id=1 prio=200
+  node B id=2 prio=100
+  at 0 partition A | B
+  at 0 start A B
+  at 2000 heal
+  at 2100 expect A=master B=backup
+  `,
+  `
+          0 > partition A | B
+          0 > start A B
+          0 A initialize -> backup (startup)
+          0 B initialize -> backup (startup)
+      321.9 A backup -> master (master-down)
+      321.9 A effect become-master
+      360.9 B backup -> master (master-down)
+      360.9 B effect become-master
+       2000 > heal
+     2022.9 B master -> backup (split-brain-lost)
+     2022.9 B alert split-brain-detected peer=A winner=A
+     2022.9 B alert split-brain-resolved peer=A
+     2022.9 B effect become-backup
+       2100 > expect A=master B=backup
+       2100   ok
+  `,
+);
+
+scenario(
   'one-way failure: the master sees the second master, wins, re-announces; resolved when the link heals',
   `
   node A id=1 prio=200

@@ -29,6 +29,9 @@ export function registerFailoverCommand(registry: CommandRegistry, election: Han
     }
     const names = election.names;
     const peers = [...names].filter(([, n]) => n !== names.get(election.nodeId));
+    if (peers.length === 0) {
+      throw new DsrError('E_ADMIN_REQUEST', 'this director has no peer to hand over to (config peers)');
+    }
     const target =
       to === undefined ? (peers.length === 1 ? peers[0] : undefined) : peers.find(([, n]) => n === to);
     if (target === undefined) {

@@ -23,9 +23,9 @@ import { RealServerNeighbours } from '../../forwarder/neighbours.ts';
 import type { ReconcileReport } from '../../forwarder/reconciler.ts';
 import { flowsByName, type RealNames } from '../../forwarder/walks/flows.ts';
 import { TableThread } from '../../forwarder/walks/thread.ts';
+import type { FlowsLeft } from '../../health/drain-tracker.ts';
 import { type ConfigChange, touches } from '../change.ts';
 import type { ForwarderAttachment } from '../election/conditions.ts';
-import type { FlowsLeft } from '../../health/drain-tracker.ts';
 import type { HealthPart } from '../health/part.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
@@ -328,7 +328,10 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       this.#tick(); // no-op while a walk is running
       return undefined;
     }
-    return { open: countOf(this.#flows.open, rs, service), closing: countOf(this.#flows.closing, rs, service) };
+    return {
+      open: countOf(this.#flows.open, rs, service),
+      closing: countOf(this.#flows.closing, rs, service),
+    };
   }
 
   /** Walks the connection table (in the worker): live flows, and those with more than `minRemainingMs` left. */

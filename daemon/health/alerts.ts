@@ -9,7 +9,6 @@
 
 import type { HealthEvent } from '../../health/index.ts';
 import type { AlertsPart } from '../alerts/part.ts';
-import type { HealthPart } from './part.ts';
 
 type AlertSink = Pick<AlertsPart, 'emit'>;
 
@@ -50,7 +49,11 @@ export function raiseHealthAlert(alerts: AlertSink, e: HealthEvent): void {
 }
 
 /** Subscribes for the life of the process (the three objects live as long as the daemon). */
-export function bridgeHealthAlerts(health: HealthPart, alerts: AlertSink, speaker: AlertSpeaker): void {
+export function bridgeHealthAlerts(
+  health: { on(event: 'event', listener: (e: HealthEvent) => void): unknown },
+  alerts: AlertSink,
+  speaker: AlertSpeaker,
+): void {
   health.on('event', (e) => {
     if ('service' in e && !speaker.speaksFor(e.service)) return;
     raiseHealthAlert(alerts, e);

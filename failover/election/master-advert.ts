@@ -30,9 +30,7 @@ export function onMasterAdvert(core: GroupCore, now: number, m: AdvertMessage, o
  * either had been master for longer (a partition that healed) are a split brain.
  */
 function startupRace(core: GroupCore, now: number, firstMasterHeard: boolean): boolean {
-  return (
-    firstMasterHeard && core.masterSince !== null && now - core.masterSince <= core.masterDownIntervalMs
-  );
+  return firstMasterHeard && core.masterSince !== null && now - core.masterSince <= core.masterDownIntervalMs;
 }
 
 function backupHearsMaster(core: GroupCore, now: number, m: AdvertMessage): void {

@@ -23,7 +23,7 @@ test('handle() registers the entry: its summary is listed, its schema checks and
   const seen: unknown[] = [];
   const off = registry.handle(CATALOGUE.drain, (args, ctx) => {
     seen.push(args);
-    ctx.progress({ rs: args.rs, service: null, remaining: 1, secondsLeft: null });
+    ctx.progress({ rs: args.rs, service: null, remaining: 1, closing: 0, secondsLeft: null });
     return {
       rs: args.rs,
       service: args.service ?? null,
@@ -32,6 +32,7 @@ test('handle() registers the entry: its summary is listed, its schema checks and
       timeoutMs: 0,
       stopPersistence: true,
       remaining: 1,
+      closing: 0,
       finishedAt: null,
       outcome: null,
     };

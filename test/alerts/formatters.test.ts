@@ -143,7 +143,14 @@ test('every label name is valid for Prometheus and every value is a string', (t)
     f.make('peer_lost', { peer: 'p' }),
     f.make('sync_lag_high', { lagSeconds: 3, thresholdSeconds: 1 }),
     f.make('heartbeat', { groups: ['g1', 'g2'] }),
-    f.make('drain_complete', { service: 's', realServer: 'r', durationSeconds: 1, remainingFlows: 0 }),
+    f.make('drain_complete', {
+      service: 's',
+      realServer: 'r',
+      outcome: 'timed_out',
+      durationSeconds: 1,
+      remainingFlows: 3,
+      closingFlows: 0,
+    }),
   ];
   for (const e of samples) {
     for (const a of alertmanagerAlerts(e, DEFAULT_ALERTMANAGER_TIMES)) {

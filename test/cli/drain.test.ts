@@ -61,7 +61,10 @@ admin:
     destination: new Writable({ write: (_c, _e, done) => done() }),
   });
   const notifier = new NoNotifier();
-  const health = new HealthPart({ remainingFlows: (rs) => (rs === RS ? flows : 0), drainTickMs: 50 });
+  const health = new HealthPart({
+    remainingFlows: (rs) => ({ open: rs === RS ? flows : 0, closing: rs === RS ? 2 : 0 }),
+    drainTickMs: 50,
+  });
   const daemon = new Daemon({
     configPath: path,
     config: await loadConfig(path),
@@ -100,11 +103,14 @@ admin:
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   t.is(code, 0, err);
-  t.regex(out, /^ {2}3 flow\(s\) left, \d+s before the timeout\n/);
+  // The closing flows are shown apart, and not waited for.
+  t.regex(out, /^ {2}3 flow\(s\) left, 2 closing, \d+s before the timeout\n/);
   t.regex(out, / {2}1 flow\(s\) left/);
   t.regex(
     out,
-    new RegExp(`drain of ${RS.replaceAll('.', '\\.')} \\(every service\\) complete: no flows left\\n$`),
+    new RegExp(
+      `drain of ${RS.replaceAll('.', '\\.')} \\(every service\\) complete: no flows left, 2 closing\\n$`,
+    ),
   );
   status = (await callDaemon(sock, 'status')) as DaemonStatus;
   t.is(rs().state, 'draining');

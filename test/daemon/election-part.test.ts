@@ -170,7 +170,7 @@ admin:
   // A planned handover needs a peer: a clear refusal.
   const err = await t.throwsAsync(callDaemon(join(dir, 'dsrd.sock'), 'failover', {}));
   t.true(isDsrError(err, 'E_ADMIN_REQUEST'));
-  t.regex(err.message, /name the target with --to/);
+  t.regex(err.message, /no peer to hand over to/);
 
   await daemon.stop('SIGTERM');
   t.deepEqual(vips(), [], 'stop released the VIPs');

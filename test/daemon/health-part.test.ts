@@ -48,7 +48,7 @@ function setup() {
   const part = new HealthPart({
     timers,
     random: () => 0,
-    remainingFlows: (rs) => flows.get(rs) ?? 0,
+    remainingFlows: (rs) => ({ open: flows.get(rs) ?? 0, closing: 0 }),
     checkerFactory: (s: CheckSpec): Checker => ({
       kind: s.kind,
       timeoutMs: 500,
@@ -102,8 +102,8 @@ test('drain --wait streams the countdown and answers on completion; enable and w
     result: { rs: '198.18.200.1', state: 'drained', outcome: 'no-flows', timeoutMs: 30_000 },
   });
   t.deepEqual(progress, [
-    { rs: '198.18.200.1', service: null, remaining: 2, secondsLeft: 29 },
-    { rs: '198.18.200.1', service: null, remaining: 1, secondsLeft: 28 },
+    { rs: '198.18.200.1', service: null, remaining: 2, closing: 0, secondsLeft: 29 },
+    { rs: '198.18.200.1', service: null, remaining: 1, closing: 0, secondsLeft: 28 },
   ]);
   t.deepEqual(
     h.part.backends('http').map((b) => b.weight),

@@ -21,7 +21,7 @@ class Director implements SyncDrainView {
   peer: Director | undefined;
 
   constructor(id: number, clock: () => number) {
-    this.tracker = new DrainTracker({ now: clock, remainingFlows: () => 1 });
+    this.tracker = new DrainTracker({ now: clock, remainingFlows: () => ({ open: 1, closing: 0 }) });
     this.share = new DrainShare({ view: this, selfNodeId: id, wallNow: clock });
     this.share.attach({
       shareState: (s) => {

@@ -312,7 +312,7 @@ t0('a double-tagged (QinQ) frame is not ours: passed', (t) => {
   t.deepEqual(r.frame, frame);
 });
 
-t0('packets and bytes are counted per service and per real server', (t) => {
+t0('packets, bytes and new flows are counted per service and per real server', (t) => {
   const fwd = instance(t);
   const frame = buildFrame(tcp4());
   const first = fwd.run(frame);
@@ -320,6 +320,11 @@ t0('packets and bytes are counted per service and per real server', (t) => {
   fwd.run(buildFrame(tcp4({ tcpFlags: TCP_ACK })));
   const ids = fwd.reconciler.findReal(`tcp/${VIP4}:80`, REAL4[realIndex(first.frame)]);
   t.truthy(ids);
-  t.deepEqual(fwd.stats.service(ids!.svcId), { packets: 3n, bytes: BigInt(3 * frame.length) });
-  t.deepEqual(fwd.stats.real(ids!.realId), { packets: 3n, bytes: BigInt(3 * frame.length) });
+  // One flow: the SYN made its entry; the ACKs found it.
+  const three = { packets: 3n, bytes: BigInt(3 * frame.length), flows: 1n };
+  t.deepEqual(fwd.stats.service(ids!.svcId), three);
+  t.deepEqual(fwd.stats.real(ids!.realId), three);
+  fwd.run(buildFrame(tcp4({ sport: 40001 })));
+  fwd.run(buildFrame(tcp4({ sport: 40002 })));
+  t.is(fwd.stats.service(ids!.svcId).flows, 3n, 'two more SYNs: two more flows');
 });

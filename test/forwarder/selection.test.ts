@@ -327,21 +327,26 @@ t0('the userspace sweep removes exactly the entries the program treats as expire
   for (const s of specs.slice(0, 4))
     fwd.tables.putConn(flowOf(s), { ...fwd.tables.getConn(flowOf(s))!, lastSeenNs: old });
   t.is(fwd.tables.countConns(), 11);
-  const live = new Map<number, number>();
+  // One that stays is closing (a FIN was seen): counted apart.
+  fwd.tables.putConn(flowOf(specs[9]), {
+    ...fwd.tables.getConn(flowOf(specs[9]))!,
+    state: DSR.CONN_TCP_CLOSING,
+  });
+  const live = { open: new Map<number, number>(), closing: new Map<number, number>() };
   t.is(fwd.tables.sweepConns(fwd.store.getConfig(), nowNs(), live), 4);
-  t.is(
-    [...live.values()].reduce((a, b) => a + b, 0),
-    7,
-    'the ones that stay, counted by real id',
-  );
+  const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  t.is(sum(live.open), 6, 'the open ones that stay, counted by real id');
+  t.is(sum(live.closing), 1, 'the closing one apart');
   t.is(fwd.tables.countConns(), 7);
   t.is(fwd.tables.getConn(flowOf(specs[0])), null);
   t.truthy(fwd.tables.getConn(flowOf(specs[9])));
   // Persistence: entries of a service that is gone, or older than its timeout, go.
+  const clients = new Map<number, number>();
   t.deepEqual(
-    fwd.tables.sweepPersist(() => 600_000_000_000n, nowNs()),
+    fwd.tables.sweepPersist(() => 600_000_000_000n, nowNs(), clients),
     { removed: 0, kept: 1 },
   );
+  t.is(sum(clients), 1, 'the persistence entry that stays, counted by real id');
   t.deepEqual(
     fwd.tables.sweepPersist(() => null, nowNs()),
     { removed: 1, kept: 0 },

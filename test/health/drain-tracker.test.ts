@@ -8,7 +8,7 @@ function setup() {
   const flows = new Map<string, number>();
   const tracker = new DrainTracker({
     now: () => now,
-    remainingFlows: (rs, service) => flows.get(`${rs}/${service ?? '*'}`) ?? 0,
+    remainingFlows: (rs, service) => ({ open: flows.get(`${rs}/${service ?? '*'}`) ?? 0, closing: 0 }),
   });
   return {
     tracker,
@@ -145,7 +145,7 @@ test('a flow counter that throws or lies produces no event and no completion', (
     now: () => 0,
     remainingFlows: () => {
       if (mode === 'throw') throw new Error('map read failed');
-      return mode === 'nan' ? Number.NaN : 0;
+      return { open: mode === 'nan' ? Number.NaN : 0, closing: 0 };
     },
   });
   tracker.drain('rs1', { timeoutMs: 0 });
@@ -160,7 +160,10 @@ test('a flow counter that throws or lies produces no event and no completion', (
 test('no count yet (undefined) is neither progress nor completion, even past the timeout', (t) => {
   let count: number | undefined;
   let now = 0;
-  const tracker = new DrainTracker({ now: () => now, remainingFlows: () => count });
+  const tracker = new DrainTracker({
+    now: () => now,
+    remainingFlows: () => (count === undefined ? undefined : { open: count, closing: 0 }),
+  });
   tracker.drain('rs1', { timeoutMs: 0 });
   t.deepEqual(tracker.tick(), [], 'a drain started on a stale count waits for a fresh one');
   t.true(tracker.active);

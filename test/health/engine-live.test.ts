@@ -74,7 +74,7 @@ test('a real server whose service stops is taken out, and put back when it retur
         },
       ],
     },
-    { remainingFlows: () => 0 },
+    { remainingFlows: () => ({ open: 0, closing: 0 }) },
   );
   // The HTTP server listens on 127.0.0.1 only, so the ::1 real server is refused: down at once.
   const httpDown = nextEvent(part, (e) => e.type === 'realserver.down' && e.realserver === 'http-rs');

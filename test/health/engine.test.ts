@@ -50,7 +50,7 @@ function setup(spec: HealthSpec = { services: [service()], damping: null }) {
     timers,
     random: seededRandom(1),
     checkerFactory: factory,
-    remainingFlows: (rs, svc) => flows.get(`${rs}/${svc ?? '*'}`) ?? 0,
+    remainingFlows: (rs, svc) => ({ open: flows.get(`${rs}/${svc ?? '*'}`) ?? 0, closing: 0 }),
     drainTickMs: 1000,
   });
   const events: HealthEvent[] = [];

@@ -97,6 +97,7 @@ test('http: a server that accepts and never answers times out, and the connectio
   );
   t.false(r.ok);
   t.is(r.detail, 'timeout after 150 ms');
+  t.true(r.timedOut, 'told apart from a failure (dsr_health_checks_total{result="timeout"})');
   await server.allClosed();
   t.is(server.open(), 0);
 });
@@ -121,6 +122,7 @@ test('http: connection refused', async (t) => {
   const r = await createChecker(http()).check({ address: '127.0.0.1', port }, never);
   t.false(r.ok);
   t.regex(r.detail, /ECONNREFUSED/);
+  t.falsy(r.timedOut, 'a refusal is a failure, not a timeout');
 });
 
 test('http: a bad body regex is a config error at build time', (t) => {

@@ -10,7 +10,7 @@ import { HealthEngine } from '../../health/engine.ts';
 import type { HealthSpec } from '../../health/health-spec.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '') as HealthSpec;
-const part = new HealthEngine(spec, { remainingFlows: () => 0 });
+const part = new HealthEngine(spec, { remainingFlows: () => ({ open: 0, closing: 0 }) });
 part.on('event', (e) => {
   process.stdout.write(`${JSON.stringify(e)}\n`);
 });

@@ -188,3 +188,14 @@ test('property: events are transitions only and status follows raw unless suppre
   );
   t.pass();
 });
+
+test('results are counted by outcome: success, failure, and timeout apart', (t) => {
+  const timedOut: CheckResult = {
+    ok: false,
+    latencyMs: 1000,
+    detail: 'timeout after 1000 ms',
+    timedOut: true,
+  };
+  const { state } = run(plain, [ok, ok, fail(), timedOut, ok]);
+  t.deepEqual(state.results, { success: 3, failure: 1, timeout: 1 });
+});

@@ -152,7 +152,8 @@ export const DEFAULTS = {
     flush_interval_ms: 2,
     // Every live entry is sent again this often; copies live this much longer than the original.
     refresh_s: 60,
-    keepalive_ms: 1000,
+    // A silent peer is out of sync after 3.5 keepalives (sync/options.ts): 350 ms.
+    keepalive_ms: 100,
     lag_alert_ms: 500,
     // null: every peer, at its election address and sync.port
     peers: null,

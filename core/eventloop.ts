@@ -1,11 +1,14 @@
 /**
- * Event-loop health: how late our timers run, and whether the process was not scheduled at all.
+ * Event-loop health: how late our timers run, and why they ran late: the thread was busy (a long
+ * task on the event loop) or it was not scheduled at all.
  *
  * Two signals, for two uses:
  * - a delay histogram (perf_hooks.monitorEventLoopDelay) for status and metrics;
  * - a stall detector: a timer that should fire every `tickMs`; a gap between two firings far above
- *   that means the process did not run (CPU starvation, a blocking call, SIGSTOP, a VM pause).
- *   Reported in status and metrics. The election does not use these for self-fencing: it runs on
+ *   that means the loop did not turn. The thread's own CPU time over the gap tells the two causes
+ *   apart: most of the gap on CPU is a busy loop (a long synchronous task: ours to fix); little is
+ *   a thread that was not scheduled (CPU starvation, SIGSTOP, a VM pause). Reported in status,
+ *   logs and metrics. The election does not use these for self-fencing: it runs on
  *   its own thread and measures its own stalls (failover/election, failover/thread).
  */
 import { type ELDHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -15,12 +18,17 @@ export interface Stall {
   at: number;
   /** Time between the two timer firings around the stall (ms). */
   gapMs: number;
+  /** CPU time this thread used over the gap (ms); null without a CPU clock. */
+  cpuMs: number | null;
+  /** busy: the thread ran for at least half the gap; not-scheduled: it did not; null: unknown. */
+  cause: 'busy' | 'not-scheduled' | null;
 }
 
 /** The pure part of the stall detector: fed the monotonic time of each tick, says if it was a stall. */
 export class StallDetector {
   readonly thresholdMs: number;
   #last: number | undefined;
+  #lastCpu: number | undefined;
   #maxGapMs = 0;
   #stalls = 0;
   #lastStall: Stall | undefined;
@@ -30,22 +38,30 @@ export class StallDetector {
     this.thresholdMs = thresholdMs;
   }
 
-  /** Records a tick; returns the stall if the gap since the previous tick exceeds the threshold. */
-  tick(now: number): Stall | undefined {
+  /**
+   * Records a tick at `now`, with the thread's CPU time so far (`cpuMs`, when known); returns the
+   * stall if the gap since the previous tick exceeds the threshold.
+   */
+  tick(now: number, cpuMs?: number): Stall | undefined {
     const last = this.#last;
+    const lastCpu = this.#lastCpu;
     this.#last = now;
+    this.#lastCpu = cpuMs;
     if (last === undefined) return undefined;
     const gapMs = now - last;
     if (gapMs > this.#maxGapMs) this.#maxGapMs = gapMs;
     if (gapMs <= this.thresholdMs) return undefined;
     this.#stalls++;
-    this.#lastStall = { at: now, gapMs };
+    const used = cpuMs === undefined || lastCpu === undefined ? null : cpuMs - lastCpu;
+    const cause = used === null ? null : used >= gapMs / 2 ? 'busy' : 'not-scheduled';
+    this.#lastStall = { at: now, gapMs, cpuMs: used, cause };
     return this.#lastStall;
   }
 
   /** Forgets the last tick, so time spent stopped on purpose does not count as a stall. */
   reset(): void {
     this.#last = undefined;
+    this.#lastCpu = undefined;
   }
 
   get stalls(): number {
@@ -77,7 +93,7 @@ export interface EventLoopStatus {
   stallThresholdMs: number;
   stalls: number;
   maxGapMs: number;
-  lastStall: { agoMs: number; gapMs: number } | null;
+  lastStall: { agoMs: number; gapMs: number; cause: Stall['cause'] } | null;
 }
 
 export interface EventLoopMonitorOptions {
@@ -89,6 +105,14 @@ export interface EventLoopMonitorOptions {
   windowMs?: number;
   /** Monotonic clock in ms. */
   now?: () => number;
+  /** CPU time of this thread in ms (user + system); null: no cause is told. */
+  cpuNow?: (() => number) | null;
+}
+
+/** This thread's CPU time in ms. */
+function threadCpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export type StallListener = (stall: Stall) => void;
@@ -112,6 +136,7 @@ export class EventLoopMonitor {
   readonly windowMs: number;
   readonly #detector: StallDetector;
   readonly #now: () => number;
+  readonly #cpuNow: (() => number) | null;
   readonly #listeners = new Set<StallListener>();
   #histogram: ELDHistogram | undefined;
   #lastWindow: DelaySummary | undefined;
@@ -123,6 +148,7 @@ export class EventLoopMonitor {
     this.windowMs = options.windowMs ?? 10_000;
     this.#detector = new StallDetector(options.stallThresholdMs ?? 250);
     this.#now = options.now ?? (() => performance.now());
+    this.#cpuNow = options.cpuNow === undefined ? threadCpuMs : options.cpuNow;
   }
 
   get running(): boolean {
@@ -134,7 +160,7 @@ export class EventLoopMonitor {
     this.#histogram = monitorEventLoopDelay({ resolution: 10 });
     this.#histogram.enable();
     this.#detector.reset();
-    this.#detector.tick(this.#now());
+    this.#detector.tick(this.#now(), this.#cpuNow?.());
     this.#tickTimer = setInterval(() => this.#onTick(), this.tickMs);
     this.#windowTimer = setInterval(() => this.#rollWindow(), this.windowMs);
     // The monitor alone must not keep a process alive.
@@ -169,12 +195,12 @@ export class EventLoopMonitor {
       lastStall:
         last === undefined
           ? null
-          : { agoMs: Math.round(this.#now() - last.at), gapMs: Math.round(last.gapMs) },
+          : { agoMs: Math.round(this.#now() - last.at), gapMs: Math.round(last.gapMs), cause: last.cause },
     };
   }
 
   #onTick(): void {
-    const stall = this.#detector.tick(this.#now());
+    const stall = this.#detector.tick(this.#now(), this.#cpuNow?.());
     if (stall === undefined) return;
     for (const listener of this.#listeners) listener(stall);
   }

@@ -10,6 +10,7 @@
 import { DsrError } from '../core/errors.ts';
 import { BpfMap, u32Key } from './bpf-map.ts';
 import {
+  DSR,
   decodeConfig,
   decodeReal,
   decodeSvc,
@@ -73,6 +74,18 @@ export class BpfMapStore implements ForwarderMapStore {
         for (let i = 0; i < count; i++) table[readU32(keys, i * 4)] = readU32(values, i * 4);
       });
       return table;
+    } finally {
+      libbpf.closeFd(fd);
+    }
+  }
+
+  getMaglevSlot(svcId: number, slot: number): number | null {
+    const v = this.m.maglev_tables.lookup(u32Key(svcId));
+    if (!v) return null;
+    const fd = libbpf.mapFdById(readU32(v));
+    try {
+      const value = new BpfMap('maglev_inner', fd).lookup(u32Key(slot));
+      return value === null ? DSR.NO_REAL : readU32(value);
     } finally {
       libbpf.closeFd(fd);
     }

@@ -54,6 +54,11 @@ export class FakeMapStore implements ForwarderMapStore {
     return this.tables.get(svcId) ?? null;
   }
 
+  getMaglevSlot(svcId: number, slot: number): number | null {
+    const table = this.tables.get(svcId);
+    return table === undefined ? null : (table[slot] ?? DSR.NO_REAL);
+  }
+
   getConfig(): ForwarderConfig {
     return decodeConfig(this.config);
   }

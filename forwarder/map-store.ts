@@ -14,12 +14,17 @@ export interface ForwarderView {
   lookupServiceId(key: SvcKey): number | null;
   getService(id: number): SvcEntry | null;
   getReal(id: number): RealEntry | null;
-  /** Real id per slot (DSR.NO_REAL where none), or null when the service has no table. */
-  getMaglevTable(svcId: number): Uint32Array | null;
+  /**
+   * The real id in one slot of the service's Maglev table (DSR.NO_REAL where none), or null when
+   * the service has no table: one lookup, as the program makes (`dsrctl explain` asks per flow).
+   */
+  getMaglevSlot(svcId: number, slot: number): number | null;
   getConfig(): ForwarderConfig;
 }
 
 export interface ForwarderMapStore extends ForwarderView {
+  /** Real id per slot (DSR.NO_REAL where none), or null when the service has no table. */
+  getMaglevTable(svcId: number): Uint32Array | null;
   listServiceIds(): Array<{ key: SvcKey; id: number }>;
   putServiceId(key: SvcKey, id: number): void;
   deleteServiceId(key: SvcKey): void;

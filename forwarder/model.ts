@@ -172,10 +172,9 @@ export class SelectionModel {
   }
 
   private maglevReal(svcId: number, svc: SvcEntry, hash: number): { realId: number; real: RealEntry } | null {
-    const table = this.view.getMaglevTable(svcId);
-    if (!table || svc.maglevSize === 0) return null;
-    const realId = table[hash % svc.maglevSize];
-    if (realId === undefined || realId === DSR.NO_REAL) return null;
+    if (svc.maglevSize === 0) return null;
+    const realId = this.view.getMaglevSlot(svcId, hash % svc.maglevSize);
+    if (realId === null || realId === DSR.NO_REAL) return null;
     const real = this.view.getReal(realId);
     return real && real.flags & DSR.REAL_F_VALID ? { realId, real } : null;
   }

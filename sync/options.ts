@@ -46,15 +46,16 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   nackRetryMs: 30,
   reorderBuffer: 4096,
   bulkRetryMs: 1000,
-  peerDeadMs: 1000,
+  peerDeadMs: 350,
   stateResendMs: 1000,
 };
 
 export function syncOptions(partial: Partial<SyncOptions> = {}): SyncOptions {
   const o = { ...DEFAULT_SYNC_OPTIONS, ...partial };
-  // A peer is lost once three keepalives in a row are missing (as VRRP's Master_Down_Interval, RFC
-  // 5798 §6.1), never sooner: dsrd's keepalive is 1 s, and with the 1 s default every keepalive a
-  // little late ended "in sync" (and so the readiness that gates preemption and handovers).
-  if (partial.peerDeadMs === undefined) o.peerDeadMs = Math.max(o.peerDeadMs, 3 * o.keepaliveMs);
+  // A peer is lost once three keepalives in a row are missing, plus half of one for a late timer
+  // (as VRRP's Master_Down_Interval, RFC 5798 §6.1: three intervals and a skew): sooner, a keepalive
+  // a little late would end "in sync" (the readiness that gates preemption and handovers); later,
+  // a dead peer would read as in sync for longer than its takeover takes.
+  if (partial.peerDeadMs === undefined) o.peerDeadMs = 3.5 * o.keepaliveMs;
   return o;
 }

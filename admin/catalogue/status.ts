@@ -95,7 +95,8 @@ export interface DaemonStatus extends ClusterView {
     delayMaxMs: number;
     stalls: number;
     maxGapMs: number;
-    lastStall: { agoMs: number; gapMs: number } | null;
+    /** cause: busy (the main thread ran a long task) or not-scheduled (starved, stopped, paused). */
+    lastStall: { agoMs: number; gapMs: number; cause: 'busy' | 'not-scheduled' | null } | null;
   };
   /** A part's status is its own JSON; the election's carries an ElectionThreadStatus (election.ts). */
   parts: { name: string; state: string; error?: string; status?: unknown }[];

@@ -59,7 +59,9 @@ export function formatStatus(s: DaemonStatus): string {
   const el = s.eventLoop;
   out += `Event loop delay p99 ${el.delayP99Ms} ms, max ${el.delayMaxMs} ms; stalls ${el.stalls}`;
   out +=
-    el.lastStall === null ? '\n' : ` (last ${duration(el.lastStall.agoMs)} ago, ${el.lastStall.gapMs} ms)\n`;
+    el.lastStall === null
+      ? '\n'
+      : ` (last ${duration(el.lastStall.agoMs)} ago, ${el.lastStall.gapMs} ms${el.lastStall.cause === null ? '' : `, ${el.lastStall.cause}`})\n`;
   const broken = s.parts.filter((p) => p.state !== 'running');
   out += `Parts ${s.parts.map((p) => p.name).join(', ')}`;
   out +=

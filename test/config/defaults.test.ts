@@ -58,7 +58,7 @@ test('a minimal config gets every default', (t) => {
     maxDatagramBytes: 1400,
     flushIntervalMs: 2,
     refreshS: 60,
-    keepaliveMs: 1000,
+    keepaliveMs: 100,
     lagAlertMs: 500,
     peers: [],
   });

@@ -280,7 +280,7 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
       .tick()
       .then((r) => {
         this.#freshness.counted(walkStartedAt);
-        this.#lastWalkMs = performance.now() - walkStartedAt;
+        this.#lastWalkMs = r.walkMs;
         this.#flows = {
           open: flowsByName(r.counts.open, names),
           closing: flowsByName(r.counts.closing, names),

@@ -13,6 +13,8 @@ type Request = TableRequest extends infer R ? (R extends { id: number } ? Omit<R
 export interface TickResult {
   swept: { conns: number; persist: number };
   counts: TableCounts;
+  /** How long the walks took in the worker (not counting the wait for it). */
+  walkMs: number;
 }
 
 export class TableThread {

@@ -36,6 +36,7 @@ parentPort?.on('message', (req: TableRequest) => {
   try {
     const now = process.hrtime.bigint();
     if (req.op === 'tick') {
+      const started = performance.now();
       // One walk per table sweeps and counts what stays.
       const counts: TableCounts = {
         open: new Map(),
@@ -53,7 +54,12 @@ parentPort?.on('message', (req: TableRequest) => {
       );
       for (const m of [counts.open, counts.closing]) for (const n of m.values()) counts.total += n;
       counts.persistentTotal = persist.kept;
-      reply = { id: req.id, ok: true, result: { swept: { conns, persist: persist.removed }, counts } };
+      const walkMs = performance.now() - started;
+      reply = {
+        id: req.id,
+        ok: true,
+        result: { swept: { conns, persist: persist.removed }, counts, walkMs },
+      };
     } else if (req.op === 'census') {
       reply = { id: req.id, ok: true, result: censusTables(tables, req.cfg, now, req.minRemainingNs) };
     } else {

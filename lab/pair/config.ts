@@ -4,8 +4,8 @@
  *
  * Paths that are host-wide by default (admin socket, alert spool, bpffs pin directory) are per
  * director and under the pair's scratch directory or bpffs, so two directors on one host do not
- * collide and nothing outside the lab is touched. Metrics are off: two daemons on one loopback
- * would want one port.
+ * collide and nothing outside the lab is touched. Metrics are off unless asked for; then each
+ * director serves them on its own lab address (METRICS_PORT).
  */
 import type { ConfigInput } from '../../config/index.ts';
 
@@ -47,6 +47,14 @@ export function syncServices(reals: { echo: number; http: number } = { echo: 3, 
   ];
 }
 
+/** Where a pair director serves its metrics when asked to (dsrd's default port). */
+export const METRICS_PORT = 9779;
+
+/** "198.18.0.2:9779", "[2001:2::2]:9779". */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 export interface PairDirectorConfig {
   self: { id: string; address: string; priority: number };
   peer: { id: string; address: string };
@@ -61,6 +69,8 @@ export interface PairDirectorConfig {
   timers?: ConfigInput['timers'];
   tables?: ConfigInput['tables'];
   alertTargets?: readonly AlertTargetInput[];
+  /** Serve Prometheus metrics on the director's own address, METRICS_PORT; default off. */
+  metrics?: boolean;
   /** Election key file (32+ bytes, mode 0600), shared by the directors. */
   keyFile: string;
   pinDir: string;
@@ -84,7 +94,10 @@ export function pairDirectorConfig(o: PairDirectorConfig): ConfigInput {
     sync: o.sync,
     timers: o.timers,
     tables: o.tables,
-    metrics: { enabled: false },
+    metrics:
+      o.metrics === true
+        ? { enabled: true, listen: hostPort(o.self.address, METRICS_PORT) }
+        : { enabled: false },
     alerts: {
       queue_dir: o.alertsDir,
       targets: o.alertTargets === undefined ? undefined : [...o.alertTargets],

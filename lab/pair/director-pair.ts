@@ -30,6 +30,8 @@ import { createLab, type Host, type Lab } from '../topology.ts';
 import { until as waitUntil } from '../wait.ts';
 import {
   type AlertTargetInput,
+  hostPort,
+  METRICS_PORT,
   type PairDirectorConfig,
   type PairService,
   pairDirectorConfig,
@@ -65,6 +67,8 @@ export interface PairOptions {
   timers?: PairDirectorConfig['timers'];
   /** Table sizes; default dsrd's. */
   tables?: PairDirectorConfig['tables'];
+  /** Prometheus metrics on each director's lab address (scrape()); default off. */
+  metrics?: boolean;
   /** Alert targets, from the built pair (a receiver on its client, a secret file under `dir`). */
   alertTargets?: (pair: DirectorPair) => readonly AlertTargetInput[];
   /** A command dsrd is run under, per director (chrt, taskset); default none. */
@@ -190,6 +194,7 @@ export class DirectorPair {
         timers: this.#opts.timers,
         tables: this.#opts.tables,
         alertTargets: this.#opts.alertTargets?.(this),
+        metrics: this.#opts.metrics,
         keyFile: join(this.dir, 'election.key'),
         pinDir: this.pinDir(me),
         alertsDir: join(this.dir, `alerts-${me.host.name}`),
@@ -226,6 +231,17 @@ export class DirectorPair {
       (s) => role(s) === 'backup' && s.groups[0].master === this.a.host.name && ready(s),
       30_000,
     );
+  }
+
+  /** A scrape of a director's metrics (pair made with `metrics: true`), from the client as Prometheus would. */
+  async scrape(d: Director): Promise<string> {
+    const address = this.#opts.family === 6 ? d.host.ipv6 : d.host.ipv4;
+    const url = `http://${hostPort(address, METRICS_PORT)}/metrics`;
+    const script = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    const { stdout } = await this.lab.exec(this.lab.clients[0], process.execPath, ['-e', script], {
+      timeoutMs: 10_000,
+    });
+    return stdout;
   }
 
   /** Status over the admin socket, in-process (no dsrctl spawn): for polling. null if it does not answer. */

@@ -8,14 +8,26 @@ export type TrafficDone = Extract<TrafficReport, { type: 'done' }>;
 export class Traffic {
   readonly #worker: Worker;
   #onSamples: (samples: [number, bigint][]) => void = () => {};
-  #pending: ((d: TrafficDone) => void) | undefined;
+  #pending: { resolve: (d: TrafficDone) => void; reject: (e: Error) => void } | undefined;
+  /** Why the thread is gone, once it is: a run then fails at once rather than waiting for ever. */
+  #gone: Error | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
     worker.on('message', (m: TrafficReport) => {
       if (m.type === 'samples') this.#onSamples(m.samples.map(([i, t]) => [i, BigInt(t)]));
-      else if (m.type === 'done') this.#pending?.(m);
+      else if (m.type === 'done') {
+        this.#pending?.resolve(m);
+        this.#pending = undefined;
+      }
     });
+    const fail = (e: Error): void => {
+      this.#gone ??= e;
+      this.#pending?.reject(e);
+      this.#pending = undefined;
+    };
+    worker.on('error', (e) => fail(new DsrError('E_BENCH', `the traffic thread failed: ${e.message}`)));
+    worker.on('exit', (code) => fail(new DsrError('E_BENCH', `the traffic thread exited (${code})`)));
   }
 
   static start(data: TrafficData): Promise<Traffic> {
@@ -25,6 +37,7 @@ export class Traffic {
         m.type === 'ready' ? resolve(new Traffic(worker)) : reject(new DsrError('E_BENCH', 'traffic thread')),
       );
       worker.once('error', reject);
+      worker.once('exit', (code) => reject(new DsrError('E_BENCH', `the traffic thread exited (${code})`)));
     });
   }
 
@@ -34,13 +47,18 @@ export class Traffic {
     onSamples?: (s: [number, bigint][]) => void,
   ): Promise<TrafficDone> {
     this.#onSamples = onSamples ?? (() => {});
-    return new Promise((resolve) => {
-      this.#pending = resolve;
+    return new Promise((resolve, reject) => {
+      if (this.#gone !== undefined) {
+        reject(this.#gone);
+        return;
+      }
+      this.#pending = { resolve, reject };
       this.#worker.postMessage(c);
     });
   }
 
   async stop(): Promise<void> {
+    if (this.#gone !== undefined) return;
     this.#worker.postMessage({ op: 'stop' } satisfies TrafficCommand);
     await new Promise<void>((r) => {
       const timer = setTimeout(() => void this.#worker.terminate().then(() => r()), 5000);

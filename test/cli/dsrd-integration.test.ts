@@ -174,8 +174,12 @@ maybe(
     const text = await dsrctl(['-s', sock, 'status']);
     t.regex(text.stdout, /web\s+51\s+master\s+100\s+lb-test\s+198\.18\.0\.200 2001:2::200/);
     // No health checks configured: up; no real server answers ARP in this namespace: unresolved.
-    t.regex(text.stdout, /TCP\s+198\.18\.0\.200:80\s+up\s+0\s+web-http maglev\/65537 persistence 120s/);
-    t.regex(text.stdout, /->\s+198\.18\.0\.100:80\s+up\/unresolved\s+1\s+0/);
+    // Flows, closing flows, persistent clients: none yet.
+    t.regex(
+      text.stdout,
+      /TCP\s+198\.18\.0\.200:80\s+up\s+0\s+0\s+0\s+web-http maglev\/65537 persistence 120s/,
+    );
+    t.regex(text.stdout, /->\s+198\.18\.0\.100:80\s+up\/unresolved\s+1\s+0\s+0\s+0/);
     t.regex(text.stdout, /->\s+\[2001:2::100\]:53/);
 
     const alert = await dsrctl(['-s', sock, 'alerts', 'test', 'nope']);

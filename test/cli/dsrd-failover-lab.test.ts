@@ -60,6 +60,13 @@ if (skip) console.log(`dsrd failover lab test skipped: ${skip}`);
       t.false(await pair.holdsVip(b));
       t.is(await pair.vipMac(), a.host.mac);
 
+      // An unknown group: a usage error (exit 2) for failover and drill alike; nothing moves.
+      for (const cmd of ['failover', 'drill']) {
+        const wrong = await dsrctl(['-s', a.sock, cmd, '--group', 'nope']);
+        t.is(wrong.code, 2, `${cmd}: ${wrong.stderr}`);
+        t.regex(wrong.stderr, /no VIP group named "nope"/);
+      }
+
       // Planned handover, make-before-break: b takes the VIP, a lets it go.
       const fo = await dsrctl(['-s', a.sock, 'failover', '--json']);
       t.is(fo.code, 0, fo.stderr);

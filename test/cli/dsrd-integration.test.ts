@@ -186,11 +186,15 @@ maybe(
     t.is(alert.code, 1);
     t.regex(alert.stderr, /E_ALERT_TARGET_UNKNOWN: no alert target named "nope"/);
 
-    // A group that does not exist is a usage error (exit 2) for failover and drill alike.
-    for (const cmd of ['failover', 'drill']) {
+    // A group that does not exist is a usage error (exit 2) for failover and drill alike (the
+    // drill of this lone director says first that it has no peer).
+    for (const [cmd, message] of [
+      ['failover', /no VIP group named "nope"/],
+      ['drill', /no peers/],
+    ] as const) {
       const wrong = await dsrctl(['-s', sock, cmd, '--group', 'nope']);
       t.is(wrong.code, 2, `${cmd}: ${wrong.stderr}`);
-      t.regex(wrong.stderr, /no VIP group named "nope"/);
+      t.regex(wrong.stderr, message);
     }
 
     // A good reload through dsrctl.

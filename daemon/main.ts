@@ -3,6 +3,8 @@
  *
  *   dsrd [--config FILE]          run the daemon
  *   dsrd --check [--config FILE]  validate the config and exit 0 (valid) or 1 (errors as file:line:col)
+ *   dsrd --cleanup [--config FILE]  remove the VIPs a director that ended without releasing left
+ *                                 (the unit's ExecStopPost=; cleanup.ts)
  *
  * Exit status: 0 clean stop; 1 bad config, a part failed to start or to stop; 2 bad command line.
  */
@@ -15,15 +17,18 @@ import { EventLoopMonitor } from '../core/eventloop.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../core/exit.ts';
 import { errorFields, LogRoot } from '../core/log.ts';
 import { notifierFromEnv } from '../core/systemd/notify.ts';
+import { type CleanupReport, cleanup, formatCleanup } from './cleanup.ts';
 import { Daemon } from './daemon.ts';
 import { buildParts } from './parts.ts';
 import { installSignalHandlers } from './signals.ts';
 
-const USAGE = `usage: dsrd [--config FILE] [--check] [--json]
+const USAGE = `usage: dsrd [--config FILE] [--check | --cleanup] [--json]
 
   -c, --config FILE   config file (default ${DEFAULT_CONFIG_PATH})
   -t, --check         validate the config file and exit: 0 valid, 1 errors (file:line:col)
-      --json          with --check: print the result as JSON
+      --cleanup       remove this director's VIPs from their interfaces (after it ended without
+                      releasing them: kill -9, a crash) and exit: 0 done, 1 failed
+      --json          with --check or --cleanup: print the result as JSON
   -h, --help          this help
   -v, --version       print the version
 `;
@@ -47,6 +52,18 @@ async function check(path: string, json: boolean): Promise<number> {
     process.stderr.write(`${[r.summary, ...r.lines].join('\n')}\n`);
   }
   return r.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+async function runCleanup(path: string, json: boolean): Promise<number> {
+  let report: CleanupReport;
+  try {
+    report = await cleanup(await loadConfig(path));
+  } catch (err) {
+    process.stderr.write(`dsrd --cleanup: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_FAILED;
+  }
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanup(report));
+  return report.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 async function run(path: string): Promise<number> {
@@ -108,13 +125,21 @@ async function run(path: string): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values: { config?: string; check?: boolean; json?: boolean; help?: boolean; version?: boolean };
+  let values: {
+    config?: string;
+    check?: boolean;
+    cleanup?: boolean;
+    json?: boolean;
+    help?: boolean;
+    version?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         config: { type: 'string', short: 'c' },
         check: { type: 'boolean', short: 't' },
+        cleanup: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -134,11 +159,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`dsrd ${version()}\n`);
     return EXIT_OK;
   }
-  if (values.json && !values.check) {
-    process.stderr.write(`dsrd: --json goes with --check\n${USAGE}`);
+  if (values.check && values.cleanup) {
+    process.stderr.write(`dsrd: --check and --cleanup are separate runs\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.json && !values.check && !values.cleanup) {
+    process.stderr.write(`dsrd: --json goes with --check or --cleanup\n${USAGE}`);
     return EXIT_USAGE;
   }
   const path = values.config ?? DEFAULT_CONFIG_PATH;
+  if (values.cleanup) return runCleanup(path, values.json === true);
   return values.check ? check(path, values.json === true) : run(path);
 }
 

@@ -62,6 +62,24 @@ export function rtnlVipKernel(): VipKernel {
   };
 }
 
+/** The owner of one VIP group's addresses on its interface. */
+export function vipOwnerFor(g: VipGroupConfig, kernel: VipKernel, log?: Logger): VipOwner {
+  const ifindex = kernel.ifindex(g.interface);
+  return new VipOwner({
+    group: g.name,
+    vips: g.vips.map((address) => ({
+      address,
+      prefixLength: parseIp(address).family === 4 ? 32 : 128,
+      ifindex,
+    })),
+    addresses: kernel.addresses,
+    announcer: kernel.announcer,
+    links: kernel.links,
+    announce: { count: g.garp.count, intervalMs: g.garp.intervalMs, refreshMs: g.garp.refreshS * 1000 },
+    log: log?.child({ group: g.name }),
+  });
+}
+
 export class VipPart implements DaemonPart {
   readonly name = 'vip';
   readonly #openKernel: () => VipKernel;
@@ -88,7 +106,7 @@ export class VipPart implements DaemonPart {
     this.#log = ctx.log;
     const kernel = this.#openKernel();
     this.#kernel = kernel;
-    for (const g of ctx.config.vipGroups) this.#owners.set(g.name, this.#owner(g, kernel));
+    for (const g of ctx.config.vipGroups) this.#owners.set(g.name, vipOwnerFor(g, kernel, this.#log));
     for (const [group, owner] of this.#owners) {
       const r = await owner.removeLeftovers();
       if (!r.ok) {
@@ -98,23 +116,6 @@ export class VipPart implements DaemonPart {
         });
       }
     }
-  }
-
-  #owner(g: VipGroupConfig, kernel: VipKernel): VipOwner {
-    const ifindex = kernel.ifindex(g.interface);
-    return new VipOwner({
-      group: g.name,
-      vips: g.vips.map((address) => ({
-        address,
-        prefixLength: parseIp(address).family === 4 ? 32 : 128,
-        ifindex,
-      })),
-      addresses: kernel.addresses,
-      announcer: kernel.announcer,
-      links: kernel.links,
-      announce: { count: g.garp.count, intervalMs: g.garp.intervalMs, refreshMs: g.garp.refreshS * 1000 },
-      log: this.#log?.child({ group: g.name }),
-    });
   }
 
   #get(group: string): VipOwner {

@@ -106,9 +106,15 @@ test.serial('dsrd: --check exit codes, usage errors exit 2', async (t) => {
   t.is(u.code, 2);
   t.regex(u.stderr, /Unknown option '--bogus'[\s\S]*usage: dsrd/);
   t.is((await dsrd(['--json'])).code, 2);
+  t.is((await dsrd(['--check', '--cleanup'])).code, 2);
+  // A cleanup that cannot read its config says so and fails (the unit's ExecStopPost= logs it).
+  const noConfig = await dsrd(['--cleanup', '--config', join(dir, 'none.yaml')]);
+  t.is(noConfig.code, 1);
+  t.regex(noConfig.stderr, /^dsrd --cleanup: E_CONFIG_READ[\s\S]*cannot read the config file: ENOENT/);
   const h = await dsrd(['--help']);
   t.is(h.code, 0);
   t.regex(h.stdout, /--check/);
+  t.regex(h.stdout, /--cleanup/);
 });
 
 const oldNode = '/usr/bin/node';

@@ -36,6 +36,13 @@ test('dsrd.service: notify type with watchdog, reload by SIGHUP, config checked 
   t.is(one('RuntimeDirectory'), 'dsr-director');
 });
 
+test('dsrd.service: the VIPs are taken away however dsrd ended (ExecStopPost= runs after a kill too)', (t) => {
+  t.regex(
+    one('ExecStopPost') ?? '',
+    /node_modules\/\.bin\/node \S+\/bin\/dsrd\.js --cleanup --config \/etc\/dsr-director\/dsrd\.yaml$/,
+  );
+});
+
 test('dsrd.service: exactly the capabilities the daemon needs', (t) => {
   t.deepEqual((one('CapabilityBoundingSet') ?? '').split(/\s+/).sort(), [
     'CAP_BPF',

@@ -16,6 +16,10 @@ export const DROP_REASONS = {
   replay: 'already seen, older than the replay window, or from an earlier session of the peer',
   stale: 'held back too long, or a new session whose timestamp is outside the clock-skew window',
   'decoder-error': 'the decoder hit an unexpected condition (a bug: report it)',
+  // transport, before authentication
+  'unknown-source': 'not from the address of any configured peer (dropped before the MAC)',
+  'over-budget':
+    "more datagrams from a peer's address than its groups send: a flood (dropped before the MAC)",
   // transport
   'unknown-peer': 'sender node id is not in the peer list',
   'source-mismatch': 'sender address does not match the configured address of that node id',

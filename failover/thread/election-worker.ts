@@ -28,6 +28,7 @@ import { ElectionGroup } from '../election/group.ts';
 import type { ElectionOutput } from '../election/types.ts';
 import { ElectionRunner } from '../transport/election-runner.ts';
 import { ElectionTransport } from '../transport/election-transport.ts';
+import { budgetFor } from '../transport/source-budget.ts';
 import { PacketAnnouncer } from '../vip/announcer.ts';
 import { DEFAULT_COVER_LIMIT_MS } from './advert-cover.ts';
 import { AdvertKeeper, keeperOff } from './advert-keeper.ts';
@@ -186,6 +187,7 @@ async function start(): Promise<void> {
       keyring: keyringFromMaterial(t.keys, t.keyPurpose),
       session,
       clock: { mono: now, wall: () => Date.now() },
+      budget: budgetFor(data.groups.map((g) => g.advertIntervalMs)),
       onMessage: (m) => runner?.deliver(m),
       onDrop: (reason, info) => runner?.recordDrop(reason, info.groupId),
       onError: (err) => post({ type: 'socket-error', message: err.message }),

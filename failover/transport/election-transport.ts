@@ -19,6 +19,7 @@ import { countDrop, type DropCounters, type DropReason } from '../drop-reasons.t
 import type { ElectionMessage, Outgoing } from '../election/messages.ts';
 import { ElectionDecoder } from '../wire/decode.ts';
 import { ElectionEncoder } from '../wire/encode.ts';
+import { type BudgetRate, budgetFor, SourceBudget } from './source-budget.ts';
 
 export interface TransportPeer {
   readonly nodeId: number;
@@ -62,6 +63,8 @@ export interface ElectionTransportOptions {
   readonly session: SenderSession;
   readonly guard?: ReplayGuardOptions;
   readonly clock: TransportClock;
+  /** What each peer address may make us verify (source-budget.ts); default one 10 ms group's worth. */
+  readonly budget?: BudgetRate;
   readonly onMessage: (message: ElectionMessage, peer: TransportPeer) => void;
   readonly onDrop?: (reason: DropReason, info: DropInfo) => void;
   /** Socket errors (send failures are counted, not thrown). */
@@ -85,6 +88,8 @@ export class ElectionTransport {
   readonly #encoder: ElectionEncoder;
   readonly #decoder: ElectionDecoder;
   #peers = new Map<number, TransportPeer>();
+  /** Peer addresses (plain), each with its budget: the only sources whose datagrams are verified. */
+  #sources = new Map<string, SourceBudget>();
   #socket: Socket | null = null;
   #multicastTarget: { address: string; port: number } | null = null;
   readonly #drops: DropCounters = {};
@@ -165,6 +170,13 @@ export class ElectionTransport {
       map.set(peer.nodeId, peer);
     }
     this.#peers = map;
+    const sources = new Map<string, SourceBudget>();
+    const rate = this.#options.budget ?? budgetFor([10]);
+    for (const peer of peers) {
+      const address = plainAddress(peer.address);
+      sources.set(address, this.#sources.get(address) ?? new SourceBudget(rate));
+    }
+    this.#sources = sources;
   }
 
   send(outgoing: readonly Outgoing[]): void {
@@ -208,6 +220,15 @@ export class ElectionTransport {
   #receive(buf: Buffer, rinfo: RemoteInfo): void {
     this.#received++;
     const clock = this.#options.clock;
+    // The source first, then its budget, and only then the MAC: a flood costs a map lookup each.
+    const budget = this.#sources.get(plainAddress(rinfo.address));
+    if (budget === undefined || !budget.take(clock.mono())) {
+      this.#drop(budget === undefined ? 'unknown-source' : 'over-budget', {
+        address: rinfo.address,
+        port: rinfo.port,
+      });
+      return;
+    }
     let peer: TransportPeer | undefined;
     const admit = (message: ElectionMessage): DropReason | null => {
       if (message.from === this.#options.nodeId) return 'self';

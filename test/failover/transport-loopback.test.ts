@@ -196,3 +196,63 @@ test('two directors elect over real UDP; a graceful stop hands over with priorit
   t.is(a.group.state, 'initialize');
   t.deepEqual(b.transport.stats().drops, {});
 });
+
+test('the source before the MAC: other addresses and a flood over a peer address budget are dropped unverified', async (t) => {
+  const received: ElectionMessage[] = [];
+  // A keyring that counts what it is asked to verify: what reaches the HMAC.
+  let verified = 0;
+  const counting = new Proxy(ring, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (key === 'verify') verified++;
+        return v.apply(target, args);
+      };
+    },
+  });
+  const b = new ElectionTransport({
+    nodeId: 2,
+    bind: { address: '127.0.0.1', port: 0, family: 'ipv4' },
+    peers: [],
+    keyring: counting,
+    session: session(),
+    clock,
+    budget: { perSecond: 100, burst: 20 },
+    onMessage: (m) => received.push(m),
+  });
+  const raw = await rawSocket();
+  t.teardown(async () => {
+    raw.close();
+    await b.close();
+  });
+  await b.start();
+  const honest = new ElectionEncoder(ring, session());
+  const sendRaw = (bytes: Buffer) => raw.send(bytes, b.address().port, '127.0.0.1');
+
+  // No peer at 127.0.0.1 yet: dropped by address, nothing verified.
+  b.setPeers([{ nodeId: 1, name: 'a', address: '127.0.0.9', port: 9 }]);
+  for (let i = 0; i < 50; i++) sendRaw(honest.encode(advert(1), clock.mono()));
+  await until('fifty unknown-source drops', () => (b.stats().drops['unknown-source'] ?? 0) === 50, WAIT);
+  t.is(verified, 0, 'no MAC computed for another source');
+
+  // The peer is at 127.0.0.1: a burst of 150 (in three sends of 50, which the socket buffer holds)
+  // passes its budget's burst of 20 and what the rate adds meanwhile, no more.
+  b.setPeers([{ nodeId: 1, name: 'a', address: '127.0.0.1', port: 9 }]);
+  const started = clock.mono();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 50; i++) sendRaw(honest.encode(advert(1), clock.mono()));
+    await until(`round ${round} handled`, () => b.stats().received === 100 + 50 * round, WAIT);
+  }
+  const over = b.stats().drops['over-budget'] ?? 0;
+  const refill = Math.ceil(((clock.mono() - started) * 100) / 1000);
+  t.log(`burst of 150: ${received.length} verified and accepted, ${over} over budget`);
+  t.true(received.length >= 20 && received.length <= 20 + refill, `${received.length} accepted`);
+  t.is(received.length + over, 150);
+
+  // After a quiet spell the peer's adverts pass again.
+  await new Promise((r) => setTimeout(r, 300));
+  const before = received.length;
+  sendRaw(honest.encode(advert(1), clock.mono()));
+  await until('the next advert accepted', () => received.length === before + 1, WAIT);
+});

@@ -198,6 +198,8 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     this.#cleanup.push(...(await feedConditions(this.#groups, this.#o, feed, ctx.log)));
     starting = false;
     await Promise.all(initial);
+    // Only now do the groups start (and arm their takeover timers): on known conditions.
+    t.startGroups();
     this.#cleanup.push(registerFailoverCommand(ctx.admin, this));
     this.#o.metrics?.setProvider('election', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('election', undefined));

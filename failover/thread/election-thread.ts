@@ -3,6 +3,8 @@
  * inputs, keeps the latest status snapshot it sent, and hands its outputs to the daemon.
  *
  *   const thread = await ElectionThread.start(data, { onOutput, onSocketError, onFailure });
+ *   await thread.input(groupId, { kind: 'set-condition', name: 'link:eth0', failing: false });
+ *   thread.startGroups();   // once the tracked conditions are known: the groups' startup
  *   await thread.input(groupId, { kind: 'set-priority', priority: 120 });
  *   thread.snapshot();      // as of the last output, input or periodic snapshot
  *   await thread.stop();    // masters resign; every output is delivered before this resolves
@@ -116,6 +118,15 @@ export class ElectionThread {
       this.#pending.set(id, { resolve, reject });
       this.#post({ type: 'input', id, groupId, input });
     });
+  }
+
+  /**
+   * Starts every group (RFC 5798 §6.4.1), after the inputs sent before it: the caller feeds the
+   * tracked conditions first, so a group whose link is down starts in Fault and never arms a
+   * takeover timer on a state it does not know yet.
+   */
+  startGroups(): void {
+    if (this.#dead === undefined && this.#stopping === undefined) this.#post({ type: 'start-groups' });
   }
 
   /** Graceful stop: masters resign, their adverts are flushed, and every output is delivered. */

@@ -212,10 +212,11 @@ async function start(): Promise<void> {
   } catch (err) {
     keeperStatus = keeperOff(`the keeper did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
-  runner.start();
   const timer = setInterval(() => post({ type: 'snapshot', snapshot: snapshot() }), data.snapshotIntervalMs);
   port.on('message', (m: ToThread) => {
-    if (m.type === 'input') {
+    if (m.type === 'start-groups') {
+      if (!runner?.running) runner?.start();
+    } else if (m.type === 'input') {
       let error: SerializedError | null = null;
       try {
         runner?.input(m.groupId, m.input);

@@ -89,6 +89,8 @@ export interface SerializedError {
 
 export type ToThread =
   | { readonly type: 'input'; readonly id: number; readonly groupId: number; readonly input: ControlInput }
+  /** RFC 5798 §6.4.1 Startup of every group: sent once their tracked conditions are known. */
+  | { readonly type: 'start-groups' }
   | { readonly type: 'stop' };
 
 export type FromThread =

@@ -94,6 +94,10 @@ export class ElectionRunner {
     this.#timers = options.timers ?? libuvTimers();
   }
 
+  get running(): boolean {
+    return this.#running;
+  }
+
   start(): void {
     if (this.#running) throw new DsrError('E_PART_START', 'the election runner is already running');
     this.#running = true;

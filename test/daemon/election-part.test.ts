@@ -236,3 +236,71 @@ admin:
   t.true(calls >= 2, 'readiness read again after subscribing');
   t.not(daemon.status().groups[0].reason, 'not in sync');
 });
+
+test('a group whose interface is down at start starts in Fault: no takeover timer on an unknown link', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsr-election-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dsrd.yaml');
+  writeFileSync(
+    path,
+    `node:
+  id: lb1
+interfaces:
+  - name: eth0
+vip_groups:
+  - name: web
+    id: 51
+    vips: [198.18.0.200]
+    advert_interval_ms: 20
+alerts:
+  queue_dir: ${join(dir, 'alerts')}
+metrics:
+  enabled: false
+admin:
+  socket: ${join(dir, 'dsrd.sock')}
+`,
+  );
+  const addresses = new FakeAddressManager([ETH0]);
+  const links = new FakeLinkMonitor([{ ...fakeLink(ETH0, 'eth0', '02:00:00:00:00:02'), lowerUp: false }]);
+  const vip = new VipPart(() => ({
+    addresses,
+    links,
+    announcer: new FakeAnnouncer(),
+    ifindex: () => ETH0,
+    close: () => {},
+  }));
+  const election = new ElectionPart({ vip, forwarder: new FakeForwarder() });
+  const registry = new CommandRegistry();
+  const eventLoop = new EventLoopMonitor();
+  const notifier = new NoNotifier();
+  const lines: string[] = [];
+  const logRoot = new LogRoot({
+    level: 'info',
+    destination: new Writable({
+      write: (c, _e, done) => {
+        lines.push(String(c));
+        done();
+      },
+    }),
+  });
+  const daemon = new Daemon({
+    configPath: path,
+    config: await loadConfig(path),
+    load: (p) => loadConfig(p),
+    logRoot,
+    notifier,
+    eventLoop,
+    registry,
+    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), vip, election],
+    version: 'test',
+  });
+  t.teardown(() => daemon.stop('test end'));
+  await daemon.start();
+  await until('fault', () => daemon.status().groups[0].role === 'fault', WAIT);
+  // Past a master-down interval (3 × 20 ms + skew): still Fault, never Backup or Master first.
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(daemon.status().groups[0].role, 'fault');
+  const transitions = lines.filter((l) => l.includes('VIP group web:')).map((l) => JSON.parse(l).msg);
+  t.deepEqual(transitions, ['VIP group web: initialize -> fault']);
+  t.deepEqual(addresses.current(ETH0), []);
+});

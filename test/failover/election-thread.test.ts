@@ -8,6 +8,7 @@ import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import { ElectionThread, mainClockOriginNs } from '../../failover/thread/election-thread.ts';
 import type { ElectionThreadData, ReportedOutput } from '../../failover/thread/protocol.ts';
+import { sleep } from '../../lab/wait.ts';
 
 const group = (groupId: number): ElectionThreadData['groups'][number] => ({
   groupId,
@@ -69,6 +70,9 @@ test('a lone director becomes master on its thread; inputs, errors and snapshots
   const r = recorder();
   const thread = await ElectionThread.start(data(), r.handlers);
   t.teardown(() => thread.stop());
+  await sleep(50);
+  t.is(r.outputs.length, 0, 'no group starts before it is told to (its conditions first)');
+  thread.startGroups();
   const first = await r.until(becameMaster);
   t.is(first.state, 'master');
   t.true(r.outputs.every((o) => o.groupId === 7));
@@ -97,6 +101,7 @@ test('a lone director becomes master on its thread; inputs, errors and snapshots
 test('stop: a master resigns and its become-backup arrives before stop resolves', async (t) => {
   const r = recorder();
   const thread = await ElectionThread.start(data(), r.handlers);
+  thread.startGroups();
   await r.until(becameMaster);
   await thread.stop();
   const last = r.outputs.at(-1)?.output;
@@ -137,6 +142,7 @@ test('a scheduling the kernel refuses leaves the election running at the default
   t.teardown(() => thread.stop());
   t.regex(thread.schedulingError ?? '', /priority 100 is not valid/);
   t.is(thread.scheduling, 'other');
+  thread.startGroups();
   await r.until(becameMaster);
 });
 
@@ -149,5 +155,6 @@ test('a thread given real-time scheduling runs with it (root, as dsrd in the lab
   t.teardown(() => thread.stop());
   t.is(thread.schedulingError, null);
   t.is(thread.scheduling, 'fifo 3, reset on fork');
+  thread.startGroups();
   await r.until(becameMaster);
 });

@@ -238,6 +238,7 @@ labTest('takeover: the election thread announces as it decides, before any VIP i
   );
   t.teardown(() => thread.stop());
   t.is(thread.announceError, null);
+  thread.startGroups();
   await until(
     'a become-master effect',
     () => outputs.some((o) => o.effects.some((e) => e.type === 'become-master')),

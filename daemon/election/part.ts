@@ -22,13 +22,16 @@ import { RepeatLimiter } from '../../core/repeat-limiter.ts';
 import {
   ADVERTS_PER_INTERVAL,
   advertFingerprint,
+  BEAT_MS,
   type ControlInput,
   type ElectionStatus,
   ElectionThread,
   type ElectionThreadData,
+  MainHeartbeat,
   mainClockOriginNs,
   nodeIds,
   type ReportedOutput,
+  STALE_AFTER_MS,
 } from '../../failover/index.ts';
 import type { AlertsPart } from '../alerts/part.ts';
 import { type ConfigChange, touches } from '../change.ts';
@@ -148,6 +151,11 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       this.#groups.set(g.id, { config: g, id: g.id, links, transitions: {} });
     }
 
+    // The main thread's heartbeat: the election makes every group Fault while it is stale.
+    const heartbeat = new MainHeartbeat();
+    heartbeat.beat(performance.now());
+    const beating = setInterval(() => heartbeat.beat(performance.now()), BEAT_MS);
+    this.#cleanup.push(() => clearInterval(beating));
     const scheduling = electionThreadScheduling(threadScheduling());
     this.#thread = await ElectionThread.start(
       {
@@ -157,6 +165,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
         clockOriginNs: mainClockOriginNs(),
         scheduling,
         snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
+        heartbeat: heartbeat.buffer,
         announce: {
           arpForms: VIP_ARP_FORMS,
           groups: Object.fromEntries(c.vipGroups.map((g) => [g.id, this.#o.vip.announceTargets(g.name)])),
@@ -170,6 +179,14 @@ export class ElectionPart implements DaemonPart, HandoverElection {
           if (log) this.#log?.error({ err: message, suppressed }, 'election socket error');
         },
         onFailure: (err) => ctx.fatal(new DsrError('E_INTERNAL', 'the election thread failed', {}, err)),
+        onMainThread: (stale) => {
+          if (stale) {
+            this.#log?.error(
+              { staleAfterMs: STALE_AFTER_MS },
+              'the main thread did not run: every VIP group was made Fault until it did',
+            );
+          } else this.#log?.warn('the main thread runs again: the VIP groups leave Fault');
+        },
       },
     );
     const t = this.#thread;

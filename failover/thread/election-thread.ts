@@ -26,6 +26,8 @@ export interface ElectionThreadHandlers {
   /** Every output with effects or transitions, in order; the snapshot is already updated. */
   readonly onOutput: (groupId: number, output: ReportedOutput) => void;
   readonly onSocketError: (message: string) => void;
+  /** The main thread's heartbeat went stale (every group made Fault) or came back. */
+  readonly onMainThread?: (stale: boolean) => void;
   /** The thread died (an exception, or it exited): the election no longer runs. */
   readonly onFailure: (error: Error) => void;
 }
@@ -166,6 +168,9 @@ export class ElectionThread {
         break;
       case 'socket-error':
         this.#handlers.onSocketError(m.message);
+        break;
+      case 'main-thread':
+        this.#handlers.onMainThread?.(m.stale);
         break;
     }
   }

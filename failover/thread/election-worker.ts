@@ -33,6 +33,7 @@ import { PacketAnnouncer } from '../vip/announcer.ts';
 import { DEFAULT_COVER_LIMIT_MS } from './advert-cover.ts';
 import { AdvertKeeper, keeperOff } from './advert-keeper.ts';
 import { CoverBoard } from './cover-board.ts';
+import { BEAT_MS, HeartbeatWatch, MAIN_THREAD_CONDITION } from './main-heartbeat.ts';
 import { preciseTimers } from './precise-timers.ts';
 import type {
   ElectionSnapshot,
@@ -166,7 +167,15 @@ function report(groupId: number, output: ElectionOutput): void {
 async function start(): Promise<void> {
   const sched = applyScheduling();
   const announceError = openAnnouncer();
-  const groups = data.groups.map((o) => new ElectionGroup({ ...o, random: Math.random }));
+  const watched = data.heartbeat !== null;
+  const groups = data.groups.map(
+    (o) =>
+      new ElectionGroup({
+        ...o,
+        tracked: watched ? [...(o.tracked ?? []), { name: MAIN_THREAD_CONDITION, fault: true }] : o.tracked,
+        random: Math.random,
+      }),
+  );
   const t = data.transport;
   // Session ids grow with the wall clock across restarts (core/auth/session.ts). The keeper signs
   // as the same sender, so the sequence number lives on the board both threads share.
@@ -213,6 +222,7 @@ async function start(): Promise<void> {
     keeperStatus = keeperOff(`the keeper did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
   const timer = setInterval(() => post({ type: 'snapshot', snapshot: snapshot() }), data.snapshotIntervalMs);
+  const heartbeat = data.heartbeat === null ? undefined : watchMainThread(data.heartbeat, groups);
   port.on('message', (m: ToThread) => {
     if (m.type === 'start-groups') {
       if (!runner?.running) runner?.start();
@@ -226,6 +236,7 @@ async function start(): Promise<void> {
       post({ type: 'input-done', id: m.id, error, snapshot: snapshot() });
     } else if (m.type === 'stop') {
       clearInterval(timer);
+      clearInterval(heartbeat);
       // The keeper goes quiet first (its stop moves the epoch at once), then masters send
       // priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
       const keeperStopped = keeper?.stop() ?? Promise.resolve();
@@ -237,6 +248,21 @@ async function start(): Promise<void> {
     }
   });
   post({ type: 'ready', ...sched, announceError });
+}
+
+/** Every BEAT_MS: a stale main thread makes every group Fault, a live one clears it. */
+function watchMainThread(buffer: SharedArrayBuffer, groups: readonly ElectionGroup[]): NodeJS.Timeout {
+  const watch = new HeartbeatWatch(buffer);
+  let failing = false;
+  return setInterval(() => {
+    const stale = watch.stale(now());
+    if (stale === failing) return;
+    failing = stale;
+    post({ type: 'main-thread', stale });
+    for (const g of groups) {
+      runner?.input(g.groupId, { kind: 'set-condition', name: MAIN_THREAD_CONDITION, failing: stale });
+    }
+  }, BEAT_MS);
 }
 
 start().catch((err: unknown) => {

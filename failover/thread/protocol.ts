@@ -40,6 +40,11 @@ export interface ElectionThreadData {
   /** Status snapshots are also sent this often (besides with every output). */
   readonly snapshotIntervalMs: number;
   /**
+   * The main thread's heartbeat (main-heartbeat.ts): while it is stale every group is Fault
+   * (condition MAIN_THREAD_CONDITION). null: not watched.
+   */
+  readonly heartbeat: SharedArrayBuffer | null;
+  /**
    * A takeover's first announcement, sent by the thread as it decides (takeover-announcer.ts):
    * the group id's targets. null: the main thread announces alone.
    */
@@ -115,7 +120,9 @@ export type FromThread =
       readonly snapshot: ElectionSnapshot;
     }
   | { readonly type: 'snapshot'; readonly snapshot: ElectionSnapshot }
-  | { readonly type: 'socket-error'; readonly message: string };
+  | { readonly type: 'socket-error'; readonly message: string }
+  /** The main thread's heartbeat went stale (every group Fault) or came back. */
+  | { readonly type: 'main-thread'; readonly stale: boolean };
 
 // ---- the advert keeper ----
 

@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import { ElectionThread, mainClockOriginNs } from '../../failover/thread/election-thread.ts';
+import { BEAT_MS, MainHeartbeat, STALE_AFTER_MS } from '../../failover/thread/main-heartbeat.ts';
 import type { ElectionThreadData, ReportedOutput } from '../../failover/thread/protocol.ts';
-import { sleep } from '../../lab/wait.ts';
+import { sleep, until } from '../../lab/wait.ts';
 
 const group = (groupId: number): ElectionThreadData['groups'][number] => ({
   groupId,
@@ -28,6 +29,7 @@ const data = (over: Partial<ElectionThreadData> = {}): ElectionThreadData => ({
   scheduling: null,
   snapshotIntervalMs: 50,
   announce: null,
+  heartbeat: null,
   ...over,
 });
 
@@ -157,4 +159,40 @@ test('a thread given real-time scheduling runs with it (root, as dsrd in the lab
   t.is(thread.scheduling, 'fifo 3, reset on fork');
   thread.startGroups();
   await r.until(becameMaster);
+});
+
+test('a main thread that stops beating makes every group Fault on the election thread, and back', async (t) => {
+  const r = recorder();
+  const heartbeat = new MainHeartbeat();
+  heartbeat.beat(performance.now());
+  const stale: boolean[] = [];
+  const thread = await ElectionThread.start(data({ heartbeat: heartbeat.buffer }), {
+    ...r.handlers,
+    onMainThread: (s) => stale.push(s),
+  });
+  t.teardown(() => thread.stop());
+  thread.startGroups();
+  await r.until(becameMaster);
+  // This thread blocks past the bound without beating (as a hung main thread would).
+  const blocked = performance.now();
+  while (performance.now() - blocked < STALE_AFTER_MS + 500) {
+    // busy: no beat, no event loop
+  }
+  // Beating again, the thread's reports arrive: Fault while stale, then master again.
+  const beating = setInterval(() => heartbeat.beat(performance.now()), BEAT_MS);
+  t.teardown(() => clearInterval(beating));
+  await until(
+    'fault, then master again',
+    () => stale.length === 2 && thread.snapshot().groups[0].state === 'master',
+    {
+      limitMs: 5000,
+      everyMs: 20,
+    },
+  );
+  t.deepEqual(stale, [true, false]);
+  const fault = r.outputs.find((x) => x.output.state === 'fault')!.output;
+  t.true(
+    fault.effects.some((e) => e.type === 'become-backup'),
+    'the master left at once',
+  );
 });

@@ -232,6 +232,7 @@ labTest('takeover: the election thread announces as it decides, before any VIP i
         scheduling: null,
         snapshotIntervalMs: 50,
         announce: { arpForms: ['request', 'reply'], groups: { 9: targets } },
+        heartbeat: null,
       },
       { onOutput: (_id, o) => outputs.push(o), onSocketError: () => {}, onFailure: () => {} },
     ),

@@ -76,6 +76,10 @@ export class GroupCore {
   fingerprint: Uint8Array;
   /** Preemption suspended after a resign or a planned handover, until released or we are master again. */
   preemptHold = false;
+  /** When a hold set by a one-way partition yield ends on its own (null: held until released). */
+  preemptHoldUntil: number | null = null;
+  /** One-way yields in a row (master-advert.ts yieldOneWay): each holds twice as long. */
+  oneWayYields = 0;
   masterId: number | null = null;
   masterAdverIntervalMs: number;
   masterDownAt: number | null = null;
@@ -102,8 +106,11 @@ export class GroupCore {
   relearning = false;
   handover: PendingHandover | null = null;
   yielding: ExpectedYield | null = null;
-  /** Other masters we outrank and wait to step down; true when the meeting was reported as a split brain. */
-  readonly splitPeers = new Map<number, boolean>();
+  /**
+   * Other masters we outrank and wait to step down: since when, and whether the meeting was
+   * reported as a split brain (master-advert.ts).
+   */
+  readonly splitPeers = new Map<number, { since: number; reported: boolean }>();
   /** When we last became master. */
   masterSince: number | null = null;
   /** Whether any master advert was heard since we started (master-advert.ts startupRace). */
@@ -209,6 +216,7 @@ export class GroupCore {
     this.masterDownAt = null;
     this.relearning = false;
     this.preemptHold = false;
+    this.preemptHoldUntil = null;
     this.preemptSince = null;
     this.discarding = null;
     this.resigned = null;
@@ -238,9 +246,15 @@ export class GroupCore {
 
   /** The other master stepped down or went silent: a reported split brain is resolved. */
   endSplit(peer: number, out: OutputBuilder): void {
-    const reported = this.splitPeers.get(peer);
+    const split = this.splitPeers.get(peer);
     this.splitPeers.delete(peer);
-    if (reported === true) out.alert({ kind: 'split-brain-resolved', peer });
+    if (split?.reported === true) out.alert({ kind: 'split-brain-resolved', peer });
+  }
+
+  /** The other master stepped down on hearing us: the path to it works, no one-way cut now. */
+  splitResolvedByPeer(peer: number, out: OutputBuilder): void {
+    if (this.splitPeers.has(peer)) this.oneWayYields = 0;
+    this.endSplit(peer, out);
   }
 
   transition(now: number, to: ElectionState, reason: TransitionReason, out: OutputBuilder): void {

@@ -160,7 +160,7 @@ export class ElectionGroup {
     const alerts = core.peers.observe(now, message, core.fingerprint);
     out.alerts(alerts);
     if (message.state !== 'master') {
-      core.endSplit(from, out);
+      core.splitResolvedByPeer(from, out);
       if (core.yielding?.peer === from) core.yielding = null;
       if (core.masterId === from) core.masterId = null;
     }

@@ -66,6 +66,10 @@ function backupHearsMaster(core: GroupCore, now: number, m: AdvertMessage): void
  * passed since we first could.
  */
 function mayPreempt(core: GroupCore, now: number, m: SenderStatus): boolean {
+  if (core.preemptHold && core.preemptHoldUntil !== null && now >= core.preemptHoldUntil) {
+    core.preemptHold = false;
+    core.preemptHoldUntil = null;
+  }
   const eligible = core.preempt && !core.preemptHold && core.syncReady && m.priority < core.effectivePriority;
   if (!eligible) {
     core.preemptSince = null;
@@ -119,13 +123,45 @@ function masterHearsMaster(
     return;
   }
   // We win. Tell the other master at once and announce the VIPs again: it may have moved caches.
-  if (core.splitPeers.has(peer)) return;
+  const split = core.splitPeers.get(peer);
+  if (split !== undefined) {
+    if (now - split.since >= ONE_WAY_ADVERTS * core.advertIntervalMs) yieldOneWay(core, now, m, out);
+    return;
+  }
   const report = !startupRace(core, now, firstMasterHeard);
-  core.splitPeers.set(peer, report);
+  core.splitPeers.set(peer, { since: now, reported: report });
   if (report) {
     core.counters.splitBrains++;
     out.alert({ kind: 'split-brain-detected', peer, winner: core.nodeId });
   }
   out.effect({ type: 'reannounce', reason: 'split-brain' });
   core.advertAt = now;
+}
+
+/**
+ * One-way partitions (issue 21, item 4). A master that outranks another master it hears tells it
+ * so at once (an advert now, then one every interval); a peer that hears any of them steps down
+ * within an interval (§6.4.3). One still master after ONE_WAY_ADVERTS of our intervals evidently
+ * does not hear us: the path from us to it is cut while its path to us works, and the rules alone
+ * would leave two owners for as long as that lasts. Only we can see it, so we resolve it: we
+ * yield (leave Master, follow it) and hold off preempting it for ONE_WAY_HOLD master-down
+ * intervals. Then we claim again by the rules: if the path has healed it hears us and steps down
+ * (the streak ends), and if not we yield again, holding twice as long each time up to
+ * 2^ONE_WAY_MAX_DOUBLINGS times. Each retry of a lasting cut costs an overlap of about a
+ * master-down interval and ONE_WAY_ADVERTS intervals, ever rarer; a healed path is found by the
+ * next retry.
+ */
+export const ONE_WAY_ADVERTS = 3;
+export const ONE_WAY_HOLD = 10;
+export const ONE_WAY_MAX_DOUBLINGS = 5;
+
+function yieldOneWay(core: GroupCore, now: number, m: AdvertMessage, out: OutputBuilder): void {
+  core.endSplit(m.from, out);
+  core.failHandover('preempted', out);
+  core.leaveMaster(now, 'backup', 'one-way-partition', out);
+  core.preemptHold = true;
+  const doublings = Math.min(core.oneWayYields, ONE_WAY_MAX_DOUBLINGS);
+  core.preemptHoldUntil = now + ONE_WAY_HOLD * 2 ** doublings * core.masterDownIntervalMs;
+  core.oneWayYields++;
+  core.followMaster(now, m);
 }

@@ -45,6 +45,8 @@ export type TransitionReason =
   | 'split-brain-lost'
   /** Met another master that started with us (master-advert.ts startupRace), and it won. */
   | 'startup-race-lost'
+  /** Kept hearing another master that evidently could not hear us, and yielded (master-advert.ts). */
+  | 'one-way-partition'
   | 'resign'
   | 'handover'
   | 'stall'

@@ -443,15 +443,16 @@ scenario(
 );
 
 scenario(
-  'one-way failure: the master sees the second master, wins, re-announces; resolved when the link heals',
+  'one-way failure: the master that hears the other and is not heard yields after 3 adverts; after its hold it takes back a healed link',
   `
   node A id=1 prio=200
   node B id=2 prio=100
   at 0 start A B
   at 1000 cut A > B
-  at 2000 expect A=master B=master
+  at 2000 expect A=backup B=master
   at 2500 heal
-  at 2700 expect A=master B=backup
+  at 3000 expect A=backup B=master
+  at 5500 expect A=master B=backup
   `,
   `
           0 > start A B
@@ -465,16 +466,73 @@ scenario(
      1283.8 B effect become-master
      1284.8 A alert split-brain-detected peer=B winner=A
      1284.8 A effect reannounce
-       2000 > expect A=master B=master
+     1584.8 A master -> backup (one-way-partition)
+     1584.8 A alert split-brain-resolved peer=B
+     1584.8 A effect become-backup
+       2000 > expect A=backup B=master
        2000   ok
        2500 > heal
-     2585.8 B master -> backup (split-brain-lost)
      2585.8 B alert peer-recovered peer=A
-     2585.8 B alert split-brain-detected peer=A winner=A
-     2585.8 B alert split-brain-resolved peer=A
-     2585.8 B effect become-backup
-     2586.8 A alert split-brain-resolved peer=B
-       2700 > expect A=master B=backup
-       2700   ok
+     2585.8 B effect reannounce
+       3000 > expect A=backup B=master
+       3000   ok
+     5106.7 A backup -> master (preempt)
+     5106.7 A effect become-master
+     5107.7 B master -> backup (higher-priority-master)
+     5107.7 B effect become-backup
+       5500 > expect A=master B=backup
+       5500   ok
+  `,
+);
+
+scenario(
+  'a lasting one-way cut: one owner but for a short overlap each time the hold ends',
+  `
+  node A id=1 prio=200
+  node B id=2 prio=100
+  at 0 start A B
+  at 1000 cut A > B
+  at 2000 expect A=backup B=master
+  at 6000 expect A=backup B=master
+  at 10000 expect A=backup B=master
+  at 13500 expect A=backup B=master
+  `,
+  `
+      0 > start A B
+      0 A initialize -> backup (startup)
+      0 B initialize -> backup (startup)
+      321.9 A backup -> master (master-down)
+      321.9 A effect become-master
+      1000 > cut A > B
+      1244.8 B alert peer-lost peer=A silentMs=321.9
+      1283.8 B backup -> master (master-down)
+      1283.8 B effect become-master
+      1284.8 A alert split-brain-detected peer=B winner=A
+      1284.8 A effect reannounce
+      1584.8 A master -> backup (one-way-partition)
+      1584.8 A alert split-brain-resolved peer=B
+      1584.8 A effect become-backup
+      2000 > expect A=backup B=master
+      2000   ok
+      5106.7 A backup -> master (preempt)
+      5106.7 A effect become-master
+      5484.8 A alert split-brain-detected peer=B winner=A
+      5484.8 A effect reannounce
+      5784.8 A master -> backup (one-way-partition)
+      5784.8 A alert split-brain-resolved peer=B
+      5784.8 A effect become-backup
+      6000 > expect A=backup B=master
+      6000   ok
+      10000 > expect A=backup B=master
+      10000   ok
+      12506.7 A backup -> master (preempt)
+      12506.7 A effect become-master
+      12884.8 A alert split-brain-detected peer=B winner=A
+      12884.8 A effect reannounce
+      13184.8 A master -> backup (one-way-partition)
+      13184.8 A alert split-brain-resolved peer=B
+      13184.8 A effect become-backup
+      13500 > expect A=backup B=master
+      13500   ok
   `,
 );

@@ -96,6 +96,14 @@ export interface Group {
 /** How often the election thread sends a status snapshot besides the ones with its outputs. */
 const SNAPSHOT_INTERVAL_MS = 200;
 
+/**
+ * How long a master that a live peer took over from keeps its VIPs, quiet, after stepping down:
+ * the new master adds them on its main thread after deciding on its election thread, which took
+ * up to 56 ms on a loaded lab (issue 21, item 7); 100 ms covers that with margin and is far below
+ * any ARP cache's life.
+ */
+const HANDOFF_GRACE_MS = 100;
+
 export class ElectionPart implements DaemonPart, HandoverElection {
   readonly name = 'election';
   readonly #o: ElectionPartOptions;
@@ -277,13 +285,19 @@ export class ElectionPart implements DaemonPart, HandoverElection {
         case 'become-master':
           if (!e.inSync) log?.warn({ reason: e.reason }, 'taking over while not in sync');
           break;
-        case 'become-backup':
+        case 'become-backup': {
+          // A live peer took over (it preempted us, or our handover): make-before-break, its VIP
+          // add and first announcement come before our release. Otherwise (stall, fault, split
+          // brain, shutdown) we let go at once.
+          const planned = e.reason === 'higher-priority-master' || e.reason === 'handover';
+          const released = planned ? this.#o.vip.handOff(name, HANDOFF_GRACE_MS) : this.#o.vip.release(name);
           this.#track(
-            this.#o.vip.release(name).then((r) => {
+            released.then((r) => {
               if (!r.ok) log?.error({ errors: r.errors }, 'VIP release incomplete');
             }),
           );
           break;
+        }
         case 'reannounce':
           this.#o.vip.reannounce(name);
           break;

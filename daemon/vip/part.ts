@@ -132,6 +132,11 @@ export class VipPart implements DaemonPart {
     return this.#get(group).release();
   }
 
+  /** A live peer took the group over: quiet now, the addresses go after `graceMs` (VipOwner.handOff). */
+  handOff(group: string, graceMs: number): Promise<VipResult> {
+    return this.#get(group).handOff(graceMs);
+  }
+
   reannounce(group: string): void {
     this.#get(group).reannounce();
   }

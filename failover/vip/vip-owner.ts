@@ -118,6 +118,8 @@ export class VipOwner {
   /** Counts takeOver/release calls: a queued call with an older number was overtaken and skips. */
   #calls = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** A release deferred by handOff(), until its grace ends or a takeOver cancels it. */
+  #handOff: { timer: unknown; cancel: () => void } | undefined;
   #held: VipSpec[] = [];
   readonly #macs = new Map<number, string>();
   readonly #usable = new Map<number, boolean>();
@@ -161,6 +163,7 @@ export class VipOwner {
   }
 
   takeOver(): Promise<VipResult> {
+    this.#cancelHandOff();
     this.#wantOwner = true;
     const call = ++this.#calls;
     return this.#serial(async () => {
@@ -196,7 +199,39 @@ export class VipOwner {
     });
   }
 
+  /**
+   * A peer took over alive (it preempted us, or a planned handover): stop announcing at once, and
+   * remove the addresses only `graceMs` later, once the new owner has added and announced them.
+   * Make-before-break: at no instant does nobody answer ARP / ND for the VIP (for those few ms both
+   * do, and both forward: the sync gave the new owner the flows, and our forwarder keeps running).
+   * A takeOver() meanwhile cancels it.
+   */
+  handOff(graceMs: number): Promise<VipResult> {
+    this.#wantOwner = false;
+    this.#stopAnnouncing();
+    this.#cancelHandOff();
+    return new Promise((resolve) => {
+      const timer = this.#timers.setTimeout(() => {
+        this.#handOff = undefined;
+        void this.release().then(resolve);
+      }, graceMs);
+      this.#handOff = {
+        timer,
+        cancel: () => resolve({ ok: true, changed: [], errors: [], superseded: true }),
+      };
+    });
+  }
+
+  #cancelHandOff(): void {
+    const h = this.#handOff;
+    if (h === undefined) return;
+    this.#handOff = undefined;
+    this.#timers.clearTimeout(h.timer);
+    h.cancel();
+  }
+
   release(): Promise<VipResult> {
+    this.#cancelHandOff();
     this.#wantOwner = false;
     this.#stopAnnouncing();
     const call = ++this.#calls;
@@ -358,6 +393,7 @@ export class VipOwner {
 
   /** Stops timers and the link subscription. Leaves addresses as they are (release() removes). */
   close(): void {
+    this.#cancelHandOff();
     this.#wantOwner = false;
     this.#stopAnnouncing();
     this.#unsubscribe();

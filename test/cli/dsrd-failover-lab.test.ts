@@ -8,6 +8,7 @@
 import test from 'ava';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { dsrctl } from '../../lab/binaries.ts';
+import { VipWatch } from '../../lab/failover/vip-watch.ts';
 import { requireRoot } from '../../lab/index.ts';
 import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
 import { role } from '../../lab/pair/status.ts';
@@ -67,7 +68,10 @@ if (skip) console.log(`dsrd failover lab test skipped: ${skip}`);
         t.regex(wrong.stderr, /no VIP group named "nope"/);
       }
 
-      // Planned handover, make-before-break: b takes the VIP, a lets it go.
+      // Planned handover, make-before-break: b takes the VIP, a lets it go after.
+      const watch = await VipWatch.start(pair.lab, pair.lab.directors, pair.vip);
+      t.teardown(() => watch.stop());
+      const handoverAt = Date.now();
       const fo = await dsrctl(['-s', a.sock, 'failover', '--json']);
       t.is(fo.code, 0, fo.stderr);
       const r = JSON.parse(fo.stdout);
@@ -75,6 +79,14 @@ if (skip) console.log(`dsrd failover lab test skipped: ${skip}`);
       await ctlUntil(pair, b, (s) => role(s) === 'master');
       await ctlUntil(pair, a, (s) => role(s) === 'backup');
       t.true(await pair.holdsVip(b));
+      await watch.waitFor((h) => h.length === 1 && h[0] === b.host.name, 5000, 'b alone');
+      const moves = watch.holders.changes.filter((c) => c.at >= handoverAt);
+      const added = moves.find((c) => c.host === b.host.name && c.present);
+      const removed = moves.find((c) => c.host === a.host.name && !c.present);
+      t.log(
+        `handover: b added the VIP ${added!.at - handoverAt} ms in, a removed it ${removed!.at - added!.at} ms after`,
+      );
+      t.true(added!.at <= removed!.at, 'make-before-break: no instant without an owner');
       t.false(await pair.holdsVip(a));
       t.is(await pair.vipMac(), b.host.mac);
 

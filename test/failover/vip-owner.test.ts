@@ -247,3 +247,27 @@ test('refreshMs 0: the burst only; close() stops timers and leaves addresses alo
   t.is(announcer.rounds.length, 3);
   t.is(addresses.current(1).length, 2);
 });
+
+test('handOff: quiet at once, the VIPs stay for the grace and then go; a takeOver meanwhile keeps them', async (t) => {
+  const { addresses, announcer, timers, owner } = setup();
+  await owner.takeOver();
+  const rounds = announcer.rounds.length;
+  const released = owner.handOff(100);
+  timers.advance(99);
+  await Promise.resolve();
+  t.deepEqual(addresses.current(1), ['198.18.0.200/32', '2001:2::200/128'], 'still held in the grace');
+  t.is(announcer.rounds.length, rounds, 'no announcement in the grace (they would pull caches back)');
+  timers.advance(1);
+  const r = await released;
+  t.deepEqual(r.changed, ['198.18.0.200/32', '2001:2::200/128']);
+  t.deepEqual(addresses.current(1), []);
+
+  // Taken over again within a grace: the release is cancelled, the VIPs stay.
+  await owner.takeOver();
+  const cancelled = owner.handOff(100);
+  timers.advance(50);
+  await owner.takeOver();
+  t.like(await cancelled, { superseded: true });
+  timers.advance(1000);
+  t.deepEqual(addresses.current(1), ['198.18.0.200/32', '2001:2::200/128']);
+});

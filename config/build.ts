@@ -227,6 +227,7 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
       id: raw.node.id,
       priority: raw.node.priority,
       address: raw.node.address === undefined ? null : canonicalIp(raw.node.address),
+      stateDir: raw.node.state_dir,
     },
     election: {
       transport: raw.election.transport,

@@ -25,6 +25,9 @@ export const DEFAULTS = {
   node: {
     priority: 100,
     address: null,
+    // The session ids this director sends under (core/auth/session-store.ts); systemd's
+    // StateDirectory=dsr-director.
+    state_dir: '/var/lib/dsr-director',
   },
   election: {
     transport: 'unicast',

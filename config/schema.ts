@@ -38,6 +38,7 @@ const NodeSchema = z.strictObject({
   id: name(),
   priority: intIn(1, 254).default(D.node.priority),
   address: unicastAddress().optional(),
+  state_dir: absolutePath().default(D.node.state_dir),
 });
 
 const ElectionSchema = z.strictObject({

@@ -91,6 +91,7 @@ export function configToRaw(config: Config, opts: SerializeOptions = {}): Config
       id: c.node.id,
       priority: c.node.priority,
       ...(c.node.address === null ? {} : { address: c.node.address }),
+      state_dir: c.node.stateDir,
     },
     election: {
       transport: c.election.transport,

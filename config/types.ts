@@ -20,6 +20,8 @@ export interface NodeConfig {
   priority: number;
   /** Local address the election and sync sockets bind to; null = any address. */
   address: string | null;
+  /** Where this director keeps what must survive a restart (its last session ids). */
+  stateDir: string;
 }
 
 export interface MulticastConfig {

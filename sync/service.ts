@@ -59,6 +59,11 @@ export interface SyncServiceOptions {
   options?: Partial<SyncOptions>;
   /** Timer period for the protocol cores, ms (default 2). */
   tickMs?: number;
+  /**
+   * The session id to send under: in dsrd greater than any this director used before (recorded on
+   * disk first, core/auth/session-store.ts); default from the wall clock alone.
+   */
+  sessionId?: bigint;
   /** Monotonic and wall clocks, injectable for tests. */
   monoNow?: () => number;
   wallNow?: () => number;
@@ -158,7 +163,7 @@ export class SyncService {
     this.#tickMs = o.tickMs ?? 2;
     const now = this.#mono();
     const session = new SenderSession(
-      newSessionId(Math.floor(this.#wall()), randomInt(0x10000)),
+      o.sessionId ?? newSessionId(Math.floor(this.#wall()), randomInt(0x10000)),
       this.#wall(),
       now,
     );

@@ -11,10 +11,12 @@
  * It starts last and so stops first: stop() shuts the groups down (a master sends priority 0 so a
  * backup takes over at once), flushes those adverts, and waits for the VIPs to be released.
  */
+import { randomInt } from 'node:crypto';
 import type { ElectionThreadStatus } from '../../admin/catalogue/election.ts';
 import { type Config, configFingerprint, type VipGroupConfig } from '../../config/index.ts';
 import { keyMaterialFromConfig } from '../../core/auth/key-material.ts';
 import { ELECTION_KEY_PURPOSE } from '../../core/auth/keyring.ts';
+import { nextSessionId } from '../../core/auth/session-store.ts';
 import { DsrError } from '../../core/errors.ts';
 import { threadScheduling } from '../../core/kernel/sched.ts';
 import { errorFields, type Logger } from '../../core/log.ts';
@@ -240,6 +242,8 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       multicast: c.election.multicast,
       keys: keyMaterialFromConfig(c.keys.election),
       keyPurpose: ELECTION_KEY_PURPOSE,
+      // On disk before the thread sends anything under it (core/auth/session-store.ts).
+      sessionId: nextSessionId(c.node.stateDir, 'election', Date.now(), randomInt(0x10000)),
     };
   }
 

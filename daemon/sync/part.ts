@@ -9,10 +9,12 @@
  *   handovers (takeover gating). An unplanned takeover proceeds regardless and the election
  *   reports how far behind we were.
  */
+import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TableTally } from '../../admin/catalogue/drill.ts';
 import type { Config } from '../../config/index.ts';
 import { keyMaterialFromConfig } from '../../core/auth/key-material.ts';
+import { nextSessionId } from '../../core/auth/session-store.ts';
 import { DsrError } from '../../core/errors.ts';
 import { parseIp } from '../../core/net/ip.ts';
 import { nodeIdFromName } from '../../failover/index.ts';
@@ -151,6 +153,7 @@ export class SyncPart implements DaemonPart {
         ours: this.#ourVips(),
         refreshMs: c.sync.refreshS * 1000,
         options: { maxDatagram: c.sync.maxDatagramBytes, keepaliveMs: c.sync.keepaliveMs },
+        sessionId: nextSessionId(c.node.stateDir, 'sync', Date.now(), randomInt(0x10000)),
         statusMs: STATUS_MS,
       },
       {

@@ -15,7 +15,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromMaterial } from '../../core/auth/key-material.ts';
-import { newSessionId, SenderSession } from '../../core/auth/session.ts';
+import { SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
 import {
   describeScheduling,
@@ -177,17 +177,13 @@ async function start(): Promise<void> {
       }),
   );
   const t = data.transport;
-  // Session ids grow with the wall clock across restarts (core/auth/session.ts). The keeper signs
-  // as the same sender, so the sequence number lives on the board both threads share.
+  // The session id grows across restarts whatever the wall clock does (the main thread recorded
+  // it: core/auth/session-store.ts). The keeper signs as the same sender, so the sequence number
+  // lives on the board both threads share.
   const board = new CoverBoard(data.groups.length);
-  const session = new SenderSession(
-    newSessionId(Date.now(), Math.floor(Math.random() * 65536)),
-    Date.now(),
-    now(),
-    board.sequence,
-  );
-  keeperStarting = startKeeper(board, session);
   if (t !== null) {
+    const session = new SenderSession(t.sessionId, Date.now(), now(), board.sequence);
+    keeperStarting = startKeeper(board, session);
     transport = new ElectionTransport({
       nodeId: data.nodeId,
       bind: t.bind,

@@ -22,6 +22,11 @@ export interface ThreadTransportOptions {
   /** The operator's election keys; the thread derives the protocol's keys and zeroes these. */
   readonly keys: KeyMaterial;
   readonly keyPurpose: string;
+  /**
+   * The session id to send under, greater than any this director used before (recorded on disk
+   * by the main thread before the thread starts: core/auth/session-store.ts).
+   */
+  readonly sessionId: bigint;
 }
 
 export interface ElectionThreadData {

@@ -28,13 +28,15 @@ export interface DsrdConfOptions {
   adminSocket: string;
   pinDir: string;
   alertsDir: string;
+  /** node.state_dir: the director's session ids (never the host's /var/lib). */
+  stateDir: string;
   iface?: string;
 }
 
 /** The config document (snake_case keys, as in config/README.md). */
 function dsrdConfObject(o: DsrdConfOptions): ConfigInput {
   return {
-    node: { id: o.self.id, priority: o.self.priority, address: o.self.address },
+    node: { id: o.self.id, priority: o.self.priority, address: o.self.address, state_dir: o.stateDir },
     peers: o.peers.map((p) => ({ id: p.id, address: p.address })),
     election: { transport: 'unicast' },
     interfaces: [{ name: o.iface ?? 'eth0' }],

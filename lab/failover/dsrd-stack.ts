@@ -161,6 +161,7 @@ export class DsrdStack implements DirectorStack {
           adminSocket: this.socket(d),
           pinDir,
           alertsDir,
+          stateDir: join(opts.workDir, `state-${d.name}`),
         }),
       );
     });

@@ -75,12 +75,14 @@ export interface PairDirectorConfig {
   keyFile: string;
   pinDir: string;
   alertsDir: string;
+  /** node.state_dir: the director's session ids (never the host's /var/lib). */
+  stateDir: string;
   adminSocket: string;
 }
 
 export function pairDirectorConfig(o: PairDirectorConfig): ConfigInput {
   return {
-    node: o.self,
+    node: { ...o.self, state_dir: o.stateDir },
     peers: [o.peer],
     interfaces: [{ name: 'eth0' }],
     forwarder: { pin_dir: o.pinDir },

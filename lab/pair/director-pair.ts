@@ -198,6 +198,7 @@ export class DirectorPair {
         keyFile: join(this.dir, 'election.key'),
         pinDir: this.pinDir(me),
         alertsDir: join(this.dir, `alerts-${me.host.name}`),
+        stateDir: join(this.dir, `state-${me.host.name}`),
         adminSocket: me.sock,
       });
       writeFileSync(me.configPath, serializeConfigInput(doc));

@@ -29,6 +29,8 @@ export interface SyncThreadData {
   ours: Uint8Array[];
   refreshMs: number;
   options: Partial<SyncOptions>;
+  /** The session id to send under (recorded on disk first: core/auth/session-store.ts). */
+  sessionId: bigint;
   /** How often the thread sends a status snapshot, ms. */
   statusMs: number;
 }

@@ -56,6 +56,7 @@ const service: SyncService = new SyncService({
   tables,
   refreshMs: data.refreshMs,
   options: data.options,
+  sessionId: data.sessionId,
   onPeerState: (peer, state) => post({ type: 'peer-state', peer, state, snapshot: snapshot() }),
   onOps: (peer, ops) => {
     for (const [id, t] of tallies) {

@@ -29,7 +29,7 @@ test('the README defaults table lists exactly the values of defaults.ts', (t) =>
 
 test('a minimal config gets every default', (t) => {
   const c = parseOk(MINIMAL);
-  t.deepEqual(c.node, { id: 'lb1', priority: 100, address: null });
+  t.deepEqual(c.node, { id: 'lb1', priority: 100, address: null, stateDir: '/var/lib/dsr-director' });
   t.deepEqual(c.election, { transport: 'unicast', port: 9777, multicast: null });
   t.deepEqual(c.peers, []);
   t.deepEqual(c.interfaces, [{ name: 'eth0', xdpMode: 'auto' }]);

@@ -91,6 +91,7 @@ function configText(dir: string, me: string, port: number, peer: string, peerPor
   id: ${me}
   priority: ${prio}
   address: 198.18.0.1
+  state_dir: ${join(dir, `state-${me}`)}
 peers:
   - id: ${peer}
     address: 198.18.0.2

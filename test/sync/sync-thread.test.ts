@@ -35,6 +35,7 @@ serial(
           ours: [],
           refreshMs: 60_000,
           options: { keepaliveMs: 50, stateResendMs: 100 },
+          sessionId: BigInt(Date.now()) << 16n,
           statusMs: 50,
         },
         {

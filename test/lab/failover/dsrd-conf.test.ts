@@ -22,6 +22,7 @@ function conf(advertMs = 100) {
     adminSocket: '/tmp/dsrl-bench/dsrd-d1.sock',
     pinDir: '/sys/fs/bpf/dsrlabcd-d1',
     alertsDir: '/tmp/dsrl-bench/alerts-d1',
+    stateDir: '/tmp/dsrl-bench/state-d1',
   });
 }
 

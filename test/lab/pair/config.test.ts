@@ -30,6 +30,7 @@ function load(extra: Partial<PairDirectorConfig> = {}) {
     keyFile: KEY,
     pinDir: '/run/dsrl-pair-1-0/d1',
     alertsDir: '/tmp/dsr-lab-pair-x/alerts-d1',
+    stateDir: '/tmp/dsr-lab-pair-x/state-d1',
     adminSocket: '/tmp/dsr-lab-pair-x/d1.sock',
     ...extra,
   });
@@ -54,7 +55,7 @@ test('a director of the pair: its peer, the VIP group, the UDP echo with its che
   t.false(config.metrics.enabled);
   t.true(config.sync.enabled, "dsrd's default");
   t.false(text.includes('/run/dsr-director'), 'no host-wide admin socket');
-  t.false(text.includes('/var/lib/dsr-director'), 'no host-wide alert spool');
+  t.false(text.includes('/var/lib/dsr-director'), 'no host-wide alert spool or state directory');
   t.false(text.includes('/sys/fs/bpf/dsr-director'), 'no host-wide pin directory');
 });
 

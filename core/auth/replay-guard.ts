@@ -148,6 +148,24 @@ export class ReplayGuard {
     return 'ok';
   }
 
+  /**
+   * Takes back what an earlier run of this receiver recorded for a peer (its session and the
+   * highest sequence number accepted): that session's messages up to that number are replays, so
+   * a stream recorded before our restart cannot be played back to us as if we had never heard it
+   * (issue 21, item 3). A greater session is the peer's restart, as always. The relative staleness
+   * baseline starts again with the next message.
+   */
+  seed(peer: number, stream: string, session: bigint, highestSeq: bigint, nowMono: number): void {
+    this.#store(`${peer}/${stream}`, {
+      session,
+      highest: highestSeq,
+      bitmap: this.#mask,
+      baseline: Number.POSITIVE_INFINITY,
+      baselineAt: nowMono,
+      lastAccepted: nowMono,
+    });
+  }
+
   /** Drops what we hold for a peer (operator action, e.g. after a peer's clock was reset). */
   forget(peer: number): void {
     for (const key of [...this.#entries.keys()]) {

@@ -6,26 +6,20 @@
  * a replay: the peer would take over, and two directors would own the VIPs.
  *
  * The new id is written before it is returned, so no message that depends on it is sent before
- * it is on disk: a temporary file, fsync, rename over the old, fsync of the directory (the usual
- * atomic replace; a crash leaves the old file or the new, never a torn one).
+ * it is on disk (state-file.ts: an atomic replace).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsrError } from '../errors.ts';
 import { newSessionId } from './session.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
 
 export type SessionStream = 'election' | 'sync';
 
 const FILE = 'sessions.json';
 
-function readIds(path: string): Partial<Record<SessionStream, bigint>> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new DsrError('E_STATE_FILE', `cannot read ${path}: ${(e as Error).message}`, { path });
-  }
+function readIds(dir: string): Partial<Record<SessionStream, bigint>> {
+  const text = readStateFile(dir, FILE);
+  if (text === null) return {};
   try {
     const raw = JSON.parse(text) as Record<string, unknown>;
     const out: Partial<Record<SessionStream, bigint>> = {};
@@ -37,29 +31,12 @@ function readIds(path: string): Partial<Record<SessionStream, bigint>> {
     }
     return out;
   } catch (e) {
+    const path = join(dir, FILE);
     throw new DsrError(
       'E_STATE_FILE',
       `${path} is not a session file (${(e as Error).message}); remove it to start afresh (peers then take this director's next session as new only if its clock is ahead of the last)`,
       { path },
     );
-  }
-}
-
-function writeAtomically(dir: string, name: string, text: string): void {
-  const tmp = join(dir, `.${name}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, name));
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
   }
 }
 
@@ -70,19 +47,10 @@ function writeAtomically(dir: string, name: string, text: string): void {
  * @param random16 0..65535 from a CSPRNG
  */
 export function nextSessionId(dir: string, stream: SessionStream, wallMs: number, random16: number): bigint {
-  const path = join(dir, FILE);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
-    const ids = readIds(path);
-    const id = newSessionId(wallMs, random16, ids[stream]);
-    const next = { ...ids, [stream]: id };
-    const json = Object.fromEntries(Object.entries(next).map(([k, v]) => [k, (v as bigint).toString(16)]));
-    writeAtomically(dir, FILE, `${JSON.stringify(json)}\n`);
-    return id;
-  } catch (e) {
-    if (e instanceof DsrError) throw e;
-    throw new DsrError('E_STATE_FILE', `cannot record the session in ${path}: ${(e as Error).message}`, {
-      path,
-    });
-  }
+  const ids = readIds(dir);
+  const id = newSessionId(wallMs, random16, ids[stream]);
+  const next = { ...ids, [stream]: id };
+  const json = Object.fromEntries(Object.entries(next).map(([k, v]) => [k, (v as bigint).toString(16)]));
+  writeStateFile(dir, FILE, `${JSON.stringify(json)}\n`);
+  return id;
 }

@@ -56,6 +56,7 @@ import {
   takeoverStart,
 } from './failover.ts';
 import type { HandoverElection } from './handover.ts';
+import { loadReplaySeeds, ReplayRecorder } from './replay-record.ts';
 import {
   directorRole,
   groupStatus,
@@ -200,6 +201,12 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       },
     );
     const t = this.#thread;
+    if (c.peers.length > 0) {
+      // What the replay guard accepted, for the next run (replay-record.ts).
+      const recorder = new ReplayRecorder(c.node.stateDir, () => t.snapshot().replay, ctx.log);
+      recorder.start();
+      this.#cleanup.push(() => recorder.stop());
+    }
     if (t.schedulingError !== null) {
       ctx.log.warn(
         { wanted: scheduling, error: t.schedulingError, running: t.scheduling },
@@ -244,6 +251,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       keyPurpose: ELECTION_KEY_PURPOSE,
       // On disk before the thread sends anything under it (core/auth/session-store.ts).
       sessionId: nextSessionId(c.node.stateDir, 'election', Date.now(), randomInt(0x10000)),
+      replaySeeds: loadReplaySeeds(c.node.stateDir, this.#log),
     };
   }
 

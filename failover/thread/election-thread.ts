@@ -47,7 +47,7 @@ export class ElectionThread {
   readonly #worker: Worker;
   readonly #handlers: ElectionThreadHandlers;
   readonly #pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  #snapshot: ElectionSnapshot = { at: 0, groups: [], drops: {}, transport: null, keeper: null };
+  #snapshot: ElectionSnapshot = { at: 0, groups: [], drops: {}, transport: null, replay: [], keeper: null };
   #nextId = 1;
   #scheduling = 'unknown';
   #schedulingError: string | null = null;

@@ -148,6 +148,7 @@ function snapshot(): ElectionSnapshot {
     groups: s.groups,
     drops: s.drops,
     transport: transport?.stats() ?? null,
+    replay: transport?.replayState() ?? [],
     keeper: keeper?.status() ?? keeperStatus,
   };
 }
@@ -192,6 +193,7 @@ async function start(): Promise<void> {
       keyring: keyringFromMaterial(t.keys, t.keyPurpose),
       session,
       clock: { mono: now, wall: () => Date.now() },
+      replaySeeds: t.replaySeeds,
       budget: budgetFor(data.groups.map((g) => g.advertIntervalMs)),
       onMessage: (m) => runner?.deliver(m),
       onDrop: (reason, info) => runner?.recordDrop(reason, info.groupId),

@@ -10,7 +10,12 @@ import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { DropCounters } from '../drop-reasons.ts';
 import type { ControlInput } from '../election/input.ts';
 import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../election/types.ts';
-import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
+import type {
+  MulticastOptions,
+  ReplaySeed,
+  TransportPeer,
+  TransportStats,
+} from '../transport/election-transport.ts';
 import type { AnnounceResult, AnnounceTarget } from '../vip/announcer.ts';
 import type { ArpForm } from '../vip/frames.ts';
 import type { CoverTemplate } from './advert-cover.ts';
@@ -27,6 +32,8 @@ export interface ThreadTransportOptions {
    * by the main thread before the thread starts: core/auth/session-store.ts).
    */
   readonly sessionId: bigint;
+  /** What the last run accepted from each peer (its replay guard, recorded by the main thread). */
+  readonly replaySeeds: readonly ReplaySeed[];
 }
 
 export interface ElectionThreadData {
@@ -72,6 +79,8 @@ export interface ElectionSnapshot {
   readonly groups: ElectionStatus[];
   readonly drops: DropCounters;
   readonly transport: TransportStats | null;
+  /** The replay guard's state per peer, for the main thread to record (next run's seeds). */
+  readonly replay: readonly ReplaySeed[];
   /** The advert keeper (./advert-keeper.ts); null before the thread's first snapshot. */
   readonly keeper: KeeperStatus | null;
 }

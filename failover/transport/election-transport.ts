@@ -17,7 +17,7 @@ import type { SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
 import { countDrop, type DropCounters, type DropReason } from '../drop-reasons.ts';
 import type { ElectionMessage, Outgoing } from '../election/messages.ts';
-import { ElectionDecoder } from '../wire/decode.ts';
+import { ELECTION_STREAM, ElectionDecoder } from '../wire/decode.ts';
 import { ElectionEncoder } from '../wire/encode.ts';
 import { type BudgetRate, budgetFor, SourceBudget } from './source-budget.ts';
 
@@ -63,12 +63,21 @@ export interface ElectionTransportOptions {
   readonly session: SenderSession;
   readonly guard?: ReplayGuardOptions;
   readonly clock: TransportClock;
+  /** What an earlier run accepted from each peer (the replay guard's state, persisted by dsrd). */
+  readonly replaySeeds?: readonly ReplaySeed[];
   /** What each peer address may make us verify (source-budget.ts); default one 10 ms group's worth. */
   readonly budget?: BudgetRate;
   readonly onMessage: (message: ElectionMessage, peer: TransportPeer) => void;
   readonly onDrop?: (reason: DropReason, info: DropInfo) => void;
   /** Socket errors (send failures are counted, not thrown). */
   readonly onError?: (error: Error) => void;
+}
+
+/** A peer's session and the highest sequence number accepted from it. */
+export interface ReplaySeed {
+  readonly peer: number;
+  readonly session: bigint;
+  readonly highestSeq: bigint;
 }
 
 export interface TransportStats {
@@ -102,7 +111,11 @@ export class ElectionTransport {
   constructor(options: ElectionTransportOptions) {
     this.#options = options;
     this.#encoder = new ElectionEncoder(options.keyring, options.session);
-    this.#decoder = new ElectionDecoder(options.keyring, new ReplayGuard(options.guard));
+    const guard = new ReplayGuard(options.guard);
+    for (const s of options.replaySeeds ?? []) {
+      guard.seed(s.peer, ELECTION_STREAM, s.session, s.highestSeq, options.clock.mono());
+    }
+    this.#decoder = new ElectionDecoder(options.keyring, guard);
     this.setPeers(options.peers);
   }
 
@@ -193,6 +206,14 @@ export class ElectionTransport {
         if (peer !== undefined) this.#transmit(socket, bytes, peer.address, peer.port);
       }
     }
+  }
+
+  /** What the replay guard holds per peer: what the next run seeds from. */
+  replayState(): ReplaySeed[] {
+    return this.#decoder.guard
+      .snapshot()
+      .filter((e) => e.stream === ELECTION_STREAM)
+      .map((e) => ({ peer: e.peer, session: BigInt(`0x${e.session}`), highestSeq: BigInt(e.highestSeq) }));
   }
 
   stats(): TransportStats {

@@ -146,3 +146,23 @@ test('property: every (session, seq) is accepted at most once, whatever the orde
   );
   t.pass();
 });
+
+test('a guard seeded with what an earlier run accepted drops that session up to its highest number', (t) => {
+  const g = new ReplayGuard();
+  const now = { mono: 1000, wall: Date.now() };
+  g.seed(7, 'election', 50n, 100n, now.mono);
+  const msg = (session: bigint, seq: bigint) => ({
+    peer: 7,
+    stream: 'election',
+    session,
+    seq,
+    timestampMs: now.wall,
+  });
+  t.is(g.accept(msg(50n, 100n), now), 'replay', 'the last one accepted before the restart');
+  t.is(g.accept(msg(50n, 40n), now), 'replay', 'older than the window');
+  t.is(g.accept(msg(50n, 99n), now), 'replay', 'inside the window');
+  t.is(g.accept(msg(49n, 500n), now), 'replay', 'an older session');
+  t.is(g.accept(msg(50n, 101n), now), 'ok', 'the peer carries on in its session');
+  t.is(g.accept(msg(50n, 101n), now), 'replay');
+  t.is(g.accept(msg(51n, 1n), now), 'ok', 'the peer restarted');
+});

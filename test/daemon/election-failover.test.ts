@@ -6,7 +6,7 @@
  * old one, the reason and the sync lag. Bounded waits, no root, no timed assertions.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -234,4 +234,11 @@ test('two election parts: handover and resign each raise failover_completed on t
   await until('lb1 failover_completed', () => a.failovers().length === 1, WAIT);
   t.like(a.failovers()[0].fields, { group: 'web', previousMaster: 'lb2', reason: 'master-resigned' });
   t.true(a.held());
+
+  // What must survive a restart is in lb2's state directory: its session id, and what it heard.
+  const state = (name: string) => JSON.parse(readFileSync(join(dir, 'state-lb2', name), 'utf8'));
+  t.regex(state('sessions.json').election, /^[0-9a-f]+$/);
+  const heard = state('replay-election.json').peers;
+  t.is(heard.length, 1);
+  t.true(BigInt(heard[0].highestSeq) > 0n, 'the highest advert number it accepted from lb1');
 });

@@ -128,6 +128,7 @@ test('a socket that cannot bind fails the start with the thread error', async (t
           keys: { keys: [{ id: 1, secret: new Uint8Array(32).fill(7) }], sendId: 1 },
           keyPurpose: 'election',
           sessionId: 1n,
+          replaySeeds: [],
         },
       }),
       r.handlers,

@@ -256,3 +256,54 @@ test('the source before the MAC: other addresses and a flood over a peer address
   sendRaw(honest.encode(advert(1), clock.mono()));
   await until('the next advert accepted', () => received.length === before + 1, WAIT);
 });
+
+test('after a restart seeded with what the last run accepted, a recorded stream played back is dropped', async (t) => {
+  const sender = session();
+  const honest = new ElectionEncoder(ring, sender);
+  const captured = [1, 2, 3].map(() => honest.encode(advert(1), clock.mono()));
+  const raw = await rawSocket();
+  t.teardown(() => raw.close());
+  const make = (replaySeeds?: { peer: number; session: bigint; highestSeq: bigint }[]) => {
+    const received: ElectionMessage[] = [];
+    const drops: DropReason[] = [];
+    const transport = new ElectionTransport({
+      nodeId: 2,
+      bind: { address: '127.0.0.1', port: 0, family: 'ipv4' },
+      peers: [],
+      keyring: ring,
+      session: session(),
+      clock,
+      replaySeeds,
+      onMessage: (m) => received.push(m),
+      onDrop: (reason) => drops.push(reason),
+    });
+    return { transport, received, drops };
+  };
+  const playTo = async (b: ReturnType<typeof make>, packets: Buffer[], total: number) => {
+    await b.transport.start();
+    b.transport.setPeers([{ nodeId: 1, name: 'a', address: '127.0.0.1', port: 9 }]);
+    for (const p of packets) raw.send(p, b.transport.address().port, '127.0.0.1');
+    await until('handled', () => b.received.length + b.drops.length === total, WAIT);
+  };
+
+  // The first run hears the stream, and records what its guard holds.
+  const first = make();
+  await playTo(first, captured, 3);
+  t.is(first.received.length, 3);
+  const state = first.transport.replayState();
+  t.deepEqual(state, [{ peer: 1, session: sender.id, highestSeq: 3n }]);
+  await first.transport.close();
+
+  // Restarted without that state, the replay passes as a peer first heard (what issue 21 found).
+  const forgetful = make();
+  await playTo(forgetful, captured, 3);
+  t.is(forgetful.received.length, 3);
+  await forgetful.transport.close();
+
+  // Seeded with it, the replay is dropped; the peer's next message still passes.
+  const seeded = make(state);
+  t.teardown(() => seeded.transport.close());
+  await playTo(seeded, [...captured, honest.encode(advert(1), clock.mono())], 4);
+  t.deepEqual(seeded.drops, ['replay', 'replay', 'replay']);
+  t.is(seeded.received.length, 1);
+});

@@ -60,6 +60,11 @@ export function describeEvent(e: AlertEvent): EventText {
         title: `Split brain in group ${e.group}`,
         detail: `More than one master: ${e.masters.join(', ')}.`,
       };
+    case 'vip_conflict':
+      return {
+        title: `Another MAC claims VIP ${e.vip} of group ${e.group}`,
+        detail: `${e.mac} answers ARP for ${e.vip}, which ${e.node} holds as master; announced again. A zombie director, or a real server answering ARP for the VIP (arp_ignore/arp_announce)?`,
+      };
     case 'split_brain_resolved':
       return {
         title: `Split brain in group ${e.group} resolved`,

@@ -88,6 +88,15 @@ function mappings(e: AlertEvent): Mapping[] {
           labels: { group: e.group },
         },
       ];
+    case 'vip_conflict':
+      return [
+        {
+          alertname: 'DsrVipConflict',
+          severity: 'critical',
+          status: 'oneshot',
+          labels: { group: e.group, vip: e.vip, mac: e.mac },
+        },
+      ];
     case 'fingerprint_mismatch':
     case 'fingerprint_match':
       return [

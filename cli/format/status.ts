@@ -5,6 +5,7 @@
 import type { DaemonStatus, ServiceStatus } from '../../admin/catalogue/status.ts';
 import { electionLine } from './election.ts';
 import { duration, hostPort, orDash, table } from './table.ts';
+import { vipConflictLine } from './vip.ts';
 
 function services(list: readonly ServiceStatus[]): string {
   if (list.length === 0) return 'Services: none configured\n';
@@ -67,6 +68,7 @@ export function formatStatus(s: DaemonStatus): string {
   out +=
     broken.length === 0 ? '\n' : `; NOT RUNNING: ${broken.map((p) => `${p.name} (${p.state})`).join(', ')}\n`;
   out += electionLine(s.parts);
+  out += vipConflictLine(s.parts);
   out += '\n';
   if (s.groups.length > 0) {
     out += 'VIP groups\n';

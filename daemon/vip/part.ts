@@ -20,6 +20,8 @@ import {
   type VipResult,
   type VipStatus,
 } from '../../failover/index.ts';
+import { ConflictGuard, type ConflictReport } from '../../failover/vip/conflict-guard.ts';
+import { type ConflictWatch, PacketConflictWatch } from '../../failover/vip/conflict-watch.ts';
 import type { ConfigChange } from '../change.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
 
@@ -32,6 +34,8 @@ export interface VipKernel {
   links: LinkMonitor;
   announcer: ConstructorParameters<typeof VipOwner>[0]['announcer'];
   ifindex(name: string): number;
+  /** Opens a watch for ARP claims of our VIPs by other MACs; absent: no conflict detection. */
+  openConflictWatch?: () => ConflictWatch;
   close(): void;
 }
 
@@ -54,6 +58,7 @@ export function rtnlVipKernel(): VipKernel {
     links,
     announcer,
     ifindex: interfaceIndex,
+    openConflictWatch: () => new PacketConflictWatch(),
     close: () => {
       announcer.close();
       links.close();
@@ -86,6 +91,8 @@ export class VipPart implements DaemonPart {
   readonly #owners = new Map<string, VipOwner>();
   #kernel: VipKernel | undefined;
   #log: Logger | undefined;
+  #guard: ConflictGuard | undefined;
+  readonly #conflictListeners = new Set<(r: ConflictReport) => void>();
 
   constructor(openKernel: () => VipKernel = rtnlVipKernel) {
     this.#openKernel = openKernel;
@@ -106,6 +113,14 @@ export class VipPart implements DaemonPart {
     this.#log = ctx.log;
     const kernel = this.#openKernel();
     this.#kernel = kernel;
+    const open = kernel.openConflictWatch;
+    if (open !== undefined) {
+      this.#guard = new ConflictGuard({ open });
+      this.#guard.onConflict((r) => {
+        this.#log?.warn({ ...r }, 'another MAC claims a VIP we hold: announced again');
+        for (const l of this.#conflictListeners) l(r);
+      });
+    }
     for (const g of ctx.config.vipGroups) this.#owners.set(g.name, vipOwnerFor(g, kernel, this.#log));
     for (const [group, owner] of this.#owners) {
       const r = await owner.removeLeftovers();
@@ -124,16 +139,38 @@ export class VipPart implements DaemonPart {
     return owner;
   }
 
-  takeOver(group: string): Promise<VipResult> {
-    return this.#get(group).takeOver();
+  async takeOver(group: string): Promise<VipResult> {
+    const owner = this.#get(group);
+    const r = await owner.takeOver();
+    if (r.ok && r.superseded !== true && owner.status().owner) this.#watch(group, owner);
+    return r;
   }
 
   release(group: string): Promise<VipResult> {
+    this.#guard?.stop(group);
     return this.#get(group).release();
+  }
+
+  /** Called with every conflict answered (another MAC claiming a VIP we own: conflict-guard.ts). */
+  onConflict(listener: (r: ConflictReport) => void): () => void {
+    this.#conflictListeners.add(listener);
+    return () => this.#conflictListeners.delete(listener);
+  }
+
+  #watch(group: string, owner: VipOwner): void {
+    try {
+      this.#guard?.start(group, owner.announceTargets(), {
+        owns: () => owner.status().owner,
+        reannounce: () => owner.reannounce(),
+      });
+    } catch (err) {
+      this.#log?.warn({ group, err: String(err) }, 'cannot watch for other owners of the VIPs');
+    }
   }
 
   /** A live peer took the group over: quiet now, the addresses go after `graceMs` (VipOwner.handOff). */
   handOff(group: string, graceMs: number): Promise<VipResult> {
+    this.#guard?.stop(group);
     return this.#get(group).handOff(graceMs);
   }
 
@@ -162,6 +199,8 @@ export class VipPart implements DaemonPart {
       owners.map((o) => (o.status().owner || o.status().held.length > 0 ? o.release() : undefined)),
     );
     for (const o of owners) o.close();
+    this.#guard?.close();
+    this.#guard = undefined;
     this.#owners.clear();
     this.#kernel?.close();
     this.#kernel = undefined;
@@ -177,6 +216,11 @@ export class VipPart implements DaemonPart {
   }
 
   status(): unknown {
-    return { owners: [...this.#owners.values()].map((o) => o.status()) };
+    return {
+      owners: [...this.#owners.entries()].map(([group, o]) => ({
+        ...o.status(),
+        conflicts: this.#guard?.status(group) ?? null,
+      })),
+    };
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * Lab (issue 21, cases 4 and 5 with real daemons): one owner per VIP under a one-way partition,
+ * and no false failover under a flood of datagrams at the election port.
+ *
+ * - One-way: the adverts from the master a to the backup b are dropped (nftables on b's input, from
+ *   a's address), b's to a still arrive. b takes over; a, hearing a master it outranks and is not
+ *   heard by, yields after 3 adverts. Sampled every 20 ms, two directors hold the VIP only for a
+ *   bounded time; then b alone. Healed, a takes the VIP back after its hold.
+ * - Flood: the client sends 100k datagrams to the master's election port as fast as it can; they
+ *   are dropped by source before any MAC and nothing moves.
+ *
+ * Needs root; about 40 s.
+ */
+import test from 'ava';
+import { DEFAULTS } from '../../config/index.ts';
+import { runIn } from '../../lab/exec.ts';
+import { requireRoot } from '../../lab/index.ts';
+import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
+import { role } from '../../lab/pair/status.ts';
+import { sleep } from '../../lab/wait.ts';
+
+const skip = requireRoot();
+if (skip) console.log(`dsrd ownership lab test skipped: ${skip}`);
+
+const PORT = DEFAULTS.election.port;
+
+/** Who holds the VIP, every 20 ms for `ms`: the longest time both held it, and who holds it at the end. */
+async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxMs: number; last: string[] }> {
+  let bothSince: number | null = null;
+  let bothMaxMs = 0;
+  let last: string[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const held = await Promise.all(pair.directors.map((d) => pair.holdsVip(d)));
+    last = pair.directors.filter((_, i) => held[i]).map((d) => d.host.name);
+    const now = performance.now();
+    if (last.length === 2) {
+      bothSince ??= now;
+      bothMaxMs = Math.max(bothMaxMs, now - bothSince);
+    } else bothSince = null;
+    await sleep(20);
+  }
+  return { bothMaxMs, last };
+}
+
+async function dropAdvertsFrom(from: Director, at: Director): Promise<void> {
+  const rules = `table inet dsrl_oneway {
+  chain input { type filter hook input priority 0; policy accept; ip saddr ${from.host.ipv4} udp dport ${PORT} drop; }
+}
+`;
+  await runIn(at.host.netns, 'nft', ['-f', '-'], { input: rules });
+}
+
+(skip ? test.skip : test.serial)(
+  'one owner per VIP: a one-way partition resolves to one owner, a datagram flood moves nothing',
+  async (t) => {
+    t.timeout(120_000);
+    const pair = await DirectorPair.create({ realServers: 1, sync: { enabled: false } });
+    try {
+      const { a, b, lab } = pair;
+      await pair.startBoth();
+      await pair.settled(a, b);
+
+      // ---- 4. one-way: a's adverts never reach b ----
+      const cutAt = performance.now();
+      await dropAdvertsFrom(a, b);
+      const cut = await sampleHolders(pair, 3000);
+      t.log(`one-way cut: both held the VIP for at most ${cut.bothMaxMs.toFixed(0)} ms; at 3 s: ${cut.last}`);
+      t.deepEqual(cut.last, [b.host.name], 'b alone: it cannot hear a, and a yielded');
+      // b's master-down interval (~360 ms) plus a's 3 adverts after it heard b, with polling slack.
+      t.true(cut.bothMaxMs < 1000, `two owners for ${cut.bothMaxMs.toFixed(0)} ms`);
+      t.true(
+        pair.logs(a).some((l) => l.includes('"reason":"one-way-partition"')),
+        'a says why it yielded',
+      );
+      await runIn(b.host.netns, 'nft', ['delete', 'table', 'inet', 'dsrl_oneway']);
+      // a's hold: 10 master-down intervals; then it preempts, and b, hearing it, steps down.
+      const healedAt = performance.now();
+      await pair.until(a, (s) => role(s) === 'master', 15_000);
+      await pair.until(b, (s) => role(s) === 'backup', 5000);
+      t.log(
+        `healed: a master again ${(performance.now() - healedAt).toFixed(0)} ms later (${((performance.now() - cutAt) / 1000).toFixed(1)} s after the cut)`,
+      );
+
+      // ---- 5. a flood at the master's election port from a non-peer ----
+      const before = (await pair.status(a))!;
+      const transitionsBefore = JSON.stringify(before.groups[0]);
+      const flood = `
+        import { createSocket } from 'node:dgram';
+        const s = createSocket('udp4');
+        const body = Buffer.alloc(120, 0x5a);
+        let sent = 0;
+        const started = performance.now();
+        await new Promise((done) => {
+          const burst = () => {
+            for (let i = 0; i < 500 && sent < 100000; i++, sent++) s.send(body, ${PORT}, ${JSON.stringify(a.host.ipv4)});
+            if (sent < 100000) setImmediate(burst); else done();
+          };
+          burst();
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        s.close();
+        console.log(JSON.stringify({ sent, ms: performance.now() - started }));`;
+      const out = await lab.exec(lab.clients[0], process.execPath, ['--input-type=module', '-e', flood], {
+        timeoutMs: 60_000,
+      });
+      const { sent, ms } = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as {
+        sent: number;
+        ms: number;
+      };
+      await sleep(1000);
+      const after = (await pair.status(a))!;
+      t.log(`flood: ${sent} datagrams in ${ms.toFixed(0)} ms (${Math.round(sent / (ms / 1000))}/s)`);
+      t.is(role(after), 'master', 'a still master');
+      t.is(role((await pair.status(b))!), 'backup', 'b still backup');
+      t.is(JSON.stringify(after.groups[0]), transitionsBefore, 'nothing moved');
+      t.true(await pair.holdsVip(a));
+      t.false(await pair.holdsVip(b));
+    } catch (e) {
+      for (const d of pair.directors) t.log(`${d.host.name}:\n${pair.logTail(d, 15).join('\n')}`);
+      throw e;
+    } finally {
+      await pair.destroy();
+    }
+  },
+);

@@ -62,7 +62,8 @@ test('every event type round-trips through the schema and has wording', (t) => {
     t.true(d.title.length > 0 && d.detail.length > 0, s.type);
   }
   t.is(severityOf('drill_result', { passed: true }), 'info');
-  t.is(samples[17].severity, 'warning');
+  t.is(samples.find((x) => x.type === 'drill_result')?.severity, 'warning');
+  t.is(samples.find((x) => x.type === 'vip_conflict')?.severity, 'critical');
 });
 
 test('parseAlertEvent rejects what does not fit', (t) => {

@@ -6,6 +6,7 @@
  * old one, the reason and the sync lag. Bounded waits, no root, no timed assertions.
  */
 import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,14 +187,27 @@ async function director(dir: string, me: string, port: number, peer: string, pee
   return { daemon, raised, failovers, role, held, lagAsked, sock: join(dir, `${me}.sock`) };
 }
 
+async function freeUdpPorts(n: number): Promise<number[]> {
+  const sockets = await Promise.all(
+    Array.from({ length: n }, () => {
+      const s = createSocket('udp4');
+      return new Promise<Socket>((resolve) => s.bind(0, '127.0.0.1', () => resolve(s)));
+    }),
+  );
+  const ports = sockets.map((s) => s.address().port);
+  for (const s of sockets) s.close();
+  return ports;
+}
+
 test('two election parts: handover and resign each raise failover_completed on the new master', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dsr-failover-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'election.key'), randomBytes(32), { mode: 0o600 });
-  const base = 20_000 + (process.pid % 20_000);
-  const a = await director(dir, 'lb1', base, 'lb2', base + 1, 150);
+  // Two ports the kernel just gave out (test files run side by side in one process: no pid scheme).
+  const [pa, pb] = await freeUdpPorts(2);
+  const a = await director(dir, 'lb1', pa, 'lb2', pb, 150);
   t.teardown(() => a.daemon.stop('test end'));
-  const b = await director(dir, 'lb2', base + 1, 'lb1', base, 100);
+  const b = await director(dir, 'lb2', pb, 'lb1', pa, 100);
   t.teardown(() => b.daemon.stop('test end'));
 
   // lb2 must follow lb1 (have heard its advert) before it accepts a handover from it: a backup that

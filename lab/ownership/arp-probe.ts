@@ -1,0 +1,134 @@
+/**
+ * The ownership benchmark's client: run inside a lab client namespace, it broadcasts an ARP
+ * request for the VIP every slot (--slot-ms, default 1) and records which MACs answered within
+ * each slot (arp-answers.ts). Requests carry the client's own address, so only directors holding
+ * the VIP (or anything else answering for it) reply.
+ *
+ * Slots are paced by the clock: after a stall of this process it skips ahead (the skipped slots
+ * count as unanswered, and `maxSlipMs` says how long the probe itself stalled).
+ *
+ * Prints "READY" once sending; on SIGTERM or after --duration-ms prints
+ * "RESULT {slots, slotMs, startedAt, maxSlipMs, changes}" and exits. startedAt is epoch ms, so
+ * the benchmark maps its own events to slots.
+ *
+ * Usage: arp-probe.ts --vip 198.18.0.200 --src 198.18.0.30 --mac 02:d5:00:00:03:00 [--slot-ms 1]
+ *        [--duration-ms 120000]
+ */
+import { parseArgs } from 'node:util';
+import {
+  AF_PACKET,
+  bindSocket,
+  interfaceIndex,
+  openSocket,
+  recvFrom,
+  SOCK_RAW,
+  sendTo,
+} from '../../core/kernel/libc.ts';
+import { parseIp } from '../../core/net/ip.ts';
+import { parseMac } from '../../core/net/mac.ts';
+import { arpClaim } from '../../failover/vip/arp-claim.ts';
+
+const { values } = parseArgs({
+  options: {
+    vip: { type: 'string' },
+    src: { type: 'string' },
+    mac: { type: 'string' },
+    'slot-ms': { type: 'string', default: '1' },
+    'duration-ms': { type: 'string', default: '120000' },
+  },
+});
+if (!values.vip || !values.src || !values.mac) throw new Error('--vip, --src and --mac are required');
+const vip = values.vip;
+const slotMs = Number(values['slot-ms']);
+const durationMs = Number(values['duration-ms']);
+
+const ETH_P_ARP = 0x0806;
+const ifindex = interfaceIndex('eth0');
+const fd = openSocket(AF_PACKET, SOCK_RAW, ((ETH_P_ARP & 0xff) << 8) | (ETH_P_ARP >> 8));
+const sa = Buffer.alloc(20);
+sa.writeUInt16LE(AF_PACKET, 0);
+sa.writeUInt16BE(ETH_P_ARP, 2);
+sa.writeInt32LE(ifindex, 4);
+bindSocket(fd, sa);
+
+// who-has VIP tell SRC, broadcast.
+const own = parseMac(values.mac);
+const request = Buffer.alloc(42);
+request.fill(0xff, 0, 6);
+own.copy(request, 6);
+request.writeUInt16BE(ETH_P_ARP, 12);
+request.writeUInt16BE(1, 14);
+request.writeUInt16BE(0x0800, 16);
+request[18] = 6;
+request[19] = 4;
+request.writeUInt16BE(1, 20);
+own.copy(request, 22);
+parseIp(values.src).bytes.copy(request, 28);
+parseIp(vip).bytes.copy(request, 38);
+const to = Buffer.alloc(20);
+to.writeUInt16LE(AF_PACKET, 0);
+to.writeUInt16BE(ETH_P_ARP, 2);
+to.writeInt32LE(ifindex, 4);
+to.writeUInt8(6, 11);
+to.fill(0xff, 12, 18);
+
+const changes: [number, string][] = [];
+const buf = Buffer.alloc(128);
+const nap = new Int32Array(new SharedArrayBuffer(4));
+const startedAt = performance.timeOrigin + performance.now();
+const t0 = performance.now();
+let slot = 0;
+let last = '\0';
+let maxSlipMs = 0;
+let stopped = false;
+
+function answers(): string {
+  const macs = new Set<string>();
+  for (;;) {
+    const r = recvFrom(fd, buf, 20);
+    if (r === undefined) break;
+    const claim = arpClaim(buf.subarray(0, Math.min(r.length, buf.length)));
+    // A reply (op 2) from whoever holds the VIP; our own request is not one.
+    if (claim !== null && claim.address === vip && buf.readUInt16BE(20) === 2) macs.add(claim.mac);
+  }
+  return [...macs].sort().join(',');
+}
+
+/** Runs slots for about 20 ms, then yields so signals are handled. */
+function run(): void {
+  const until = performance.now() + 20;
+  while (!stopped && performance.now() < until) {
+    sendTo(fd, request, to);
+    const end = t0 + (slot + 1) * slotMs;
+    const wait = end - performance.now();
+    if (wait > 0) Atomics.wait(nap, 0, 0, wait);
+    const macs = answers();
+    if (macs !== last) {
+      changes.push([slot, macs]);
+      last = macs;
+    }
+    slot++;
+    // Behind the clock (this process stalled): skip the slots it missed, unanswered by definition.
+    const behind = Math.floor((performance.now() - t0) / slotMs) - slot;
+    if (behind > 0) {
+      maxSlipMs = Math.max(maxSlipMs, behind * slotMs);
+      if (last !== '') changes.push([slot, '']);
+      last = '';
+      slot += behind;
+    }
+    if (performance.now() - t0 >= durationMs) stopped = true;
+  }
+  if (stopped) finish();
+  else setImmediate(run);
+}
+
+function finish(): void {
+  process.stdout.write(`RESULT ${JSON.stringify({ slots: slot, slotMs, startedAt, maxSlipMs, changes })}\n`);
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => {
+  stopped = true;
+});
+process.stdout.write('READY\n');
+run();

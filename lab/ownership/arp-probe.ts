@@ -8,7 +8,7 @@
  * count as unanswered, and `maxSlipMs` says how long the probe itself stalled).
  *
  * Prints "READY" once sending; on SIGTERM or after --duration-ms prints
- * "RESULT {slots, slotMs, startedAt, maxSlipMs, changes}" and exits. startedAt is epoch ms, so
+ * "RESULT {slots, slotMs, startedAt, maxSlipMs, sendErrors, changes}" and exits. startedAt is epoch ms, so
  * the benchmark maps its own events to slots.
  *
  * Usage: arp-probe.ts --vip 198.18.0.200 --src 198.18.0.30 --mac 02:d5:00:00:03:00 [--slot-ms 1]
@@ -80,6 +80,7 @@ const t0 = performance.now();
 let slot = 0;
 let last = '\0';
 let maxSlipMs = 0;
+let sendErrors = 0;
 let stopped = false;
 
 function answers(): string {
@@ -98,7 +99,11 @@ function answers(): string {
 function run(): void {
   const until = performance.now() + 20;
   while (!stopped && performance.now() < until) {
-    sendTo(fd, request, to);
+    try {
+      sendTo(fd, request, to);
+    } catch {
+      sendErrors++; // ENOBUFS while a link changes: this slot's request is lost, the next goes out
+    }
     const end = t0 + (slot + 1) * slotMs;
     const wait = end - performance.now();
     if (wait > 0) Atomics.wait(nap, 0, 0, wait);
@@ -123,7 +128,7 @@ function run(): void {
 }
 
 function finish(): void {
-  process.stdout.write(`RESULT ${JSON.stringify({ slots: slot, slotMs, startedAt, maxSlipMs, changes })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ slots: slot, slotMs, startedAt, maxSlipMs, sendErrors, changes })}\n`);
   process.exit(0);
 }
 

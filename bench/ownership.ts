@@ -121,14 +121,17 @@ async function heal(at: Director): Promise<void> {
   await runIn(at.host.netns, 'nft', ['delete', 'table', 'inet', 'dsrl_oneway']);
 }
 
-/** Slot (ms from the window start) after which one MAC alone answered to the end; null if never. */
-function resolvedMs(a: ArpResult, from: number): number | null {
-  let lastMulti = from;
-  for (const [slot, macs] of a.changes) if (slot >= from && macs.includes(',')) lastMulti = slot;
-  // Slots nobody answered (a lost request) break no ownership; two answering do.
-  const after = a.changes.filter(([slot]) => slot > lastMulti);
-  const single = after.every(([, macs]) => !macs.includes(','));
-  return single ? (lastMulti + 1 - from) * a.slotMs : null;
+/**
+ * How long after the cut (the window's start) two owners became one: the end of the first run of
+ * slots in which two MACs answered; 0 if there was none; null if it never ended in the window.
+ * (Later overlaps, the yielding director's retries after its hold, show in overlap_ms.)
+ */
+function resolvedMs(a: ArpResult, from: number, to: number): number | null {
+  const changes = a.changes.filter(([slot]) => slot >= from && slot < to);
+  const first = changes.findIndex(([, macs]) => macs.includes(','));
+  if (first === -1) return 0;
+  const end = changes.slice(first + 1).find(([, macs]) => !macs.includes(','));
+  return end === undefined ? null : (end[0] - from) * a.slotMs;
 }
 
 const pair = await DirectorPair.create({ advertMs, sync: { enabled: false } });
@@ -192,11 +195,7 @@ try {
   {
     const o = oneway.arp;
     // Resolution within the cut (the first 5 s).
-    const cutEnd = oneway.from + Math.floor(5000 / o.slotMs);
-    onewayResolvedMs = resolvedMs(
-      { ...o, changes: o.changes.filter(([s]) => s < cutEnd), slots: cutEnd },
-      oneway.from,
-    );
+    onewayResolvedMs = resolvedMs(o, oneway.from, oneway.from + Math.floor(5000 / o.slotMs));
   }
 
   // One-way cut b → a: b still hears a, nothing should move.

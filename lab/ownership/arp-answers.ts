@@ -1,8 +1,9 @@
 /**
  * Who answered ARP for the VIP, per probe slot (arp-probe.ts sends one request per slot), as
- * changes: [slot, "mac,mac"] each time the set of answering MACs changed. Pure analysis of a window
- * of slots: the longest run with two or more MACs answering (two owners), the longest run with
- * none (no owner), and who answered in the last slots of the window.
+ * changes: [slot, "mac,mac"] each time the set of answering MACs changed ('?': slots the probe
+ * itself missed, stalled; they count as neither and break runs). Pure analysis of a window of
+ * slots: the longest run with two or more MACs answering (two owners), the longest run with none
+ * (no owner), and who answered in the last slots of the window.
  */
 
 export type AnswerChanges = readonly (readonly [number, string])[];
@@ -22,7 +23,8 @@ function* slots(changes: AnswerChanges, from: number, to: number): Generator<str
   let current: string[] = [];
   for (let s = from; s < to; s++) {
     while (i < changes.length && changes[i][0] <= s) {
-      current = changes[i][1] === '' ? [] : changes[i][1].split(',');
+      const c = changes[i][1];
+      current = c === '' ? [] : c === '?' ? ['?'] : c.split(',');
       i++;
     }
     yield current;
@@ -43,11 +45,12 @@ export function answerFigures(
   const end = new Set<string>();
   let s = from;
   for (const macs of slots(changes, from, to)) {
-    both = macs.length >= 2 ? both + 1 : 0;
-    none = macs.length === 0 ? none + 1 : 0;
+    const unknown = macs[0] === '?';
+    both = !unknown && macs.length >= 2 ? both + 1 : 0;
+    none = !unknown && macs.length === 0 ? none + 1 : 0;
     bothMax = Math.max(bothMax, both);
     noneMax = Math.max(noneMax, none);
-    if (s >= to - endSlots) for (const m of macs) end.add(m);
+    if (s >= to - endSlots && !unknown) for (const m of macs) end.add(m);
     s++;
   }
   return { overlapMs: bothMax * slotMs, unansweredMaxMs: noneMax * slotMs, ownersAtEnd: [...end].sort() };

@@ -113,12 +113,12 @@ function run(): void {
       last = macs;
     }
     slot++;
-    // Behind the clock (this process stalled): skip the slots it missed, unanswered by definition.
+    // Behind the clock (this process stalled): the slots it missed were not measured ('?').
     const behind = Math.floor((performance.now() - t0) / slotMs) - slot;
     if (behind > 0) {
       maxSlipMs = Math.max(maxSlipMs, behind * slotMs);
-      if (last !== '') changes.push([slot, '']);
-      last = '';
+      changes.push([slot, '?']);
+      last = '?';
       slot += behind;
     }
     if (performance.now() - t0 >= durationMs) stopped = true;
@@ -128,7 +128,9 @@ function run(): void {
 }
 
 function finish(): void {
-  process.stdout.write(`RESULT ${JSON.stringify({ slots: slot, slotMs, startedAt, maxSlipMs, sendErrors, changes })}\n`);
+  process.stdout.write(
+    `RESULT ${JSON.stringify({ slots: slot, slotMs, startedAt, maxSlipMs, sendErrors, changes })}\n`,
+  );
   process.exit(0);
 }
 

@@ -26,3 +26,15 @@ test('overlap, unanswered and owners at the end, over a window of slots', (t) =>
   });
   t.deepEqual(answerFigures([], 0, 10, 1), { overlapMs: 0, unansweredMaxMs: 10, ownersAtEnd: [] });
 });
+
+test("slots the probe missed ('?') are neither overlap nor unanswered", (t) => {
+  const changes = [
+    [0, ''],
+    [5, '?'],
+    [50, ''],
+    [53, `${A},${B}`],
+    [55, '?'],
+    [90, A],
+  ] as const;
+  t.deepEqual(answerFigures(changes, 0, 100, 1, 5), { overlapMs: 2, unansweredMaxMs: 5, ownersAtEnd: [A] });
+});

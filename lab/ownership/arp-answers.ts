@@ -1,7 +1,7 @@
 /**
  * Who answered ARP for the VIP, per probe slot (arp-probe.ts sends one request per slot), as
  * changes: [slot, "mac,mac"] each time the set of answering MACs changed ('?': slots the probe
- * itself missed, stalled; they count as neither and break runs). Pure analysis of a window of
+ * itself missed, stalled; they are skipped: a run goes on across them, without their time). Pure analysis of a window of
  * slots: the longest run with two or more MACs answering (two owners), the longest run with none
  * (no owner), and who answered in the last slots of the window.
  */
@@ -46,8 +46,10 @@ export function answerFigures(
   let s = from;
   for (const macs of slots(changes, from, to)) {
     const unknown = macs[0] === '?';
-    both = !unknown && macs.length >= 2 ? both + 1 : 0;
-    none = !unknown && macs.length === 0 ? none + 1 : 0;
+    if (!unknown) {
+      both = macs.length >= 2 ? both + 1 : 0;
+      none = macs.length === 0 ? none + 1 : 0;
+    }
     bothMax = Math.max(bothMax, both);
     noneMax = Math.max(noneMax, none);
     if (s >= to - endSlots && !unknown) for (const m of macs) end.add(m);

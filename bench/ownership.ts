@@ -130,7 +130,8 @@ async function heal(at: Director): Promise<void> {
  * (Later overlaps, the yielding director's retries after its hold, show in overlap_ms.)
  */
 function resolvedMs(a: ArpResult, from: number, to: number): number | null {
-  const changes = a.changes.filter(([slot]) => slot >= from && slot < to);
+  // Slots the probe missed ('?') say nothing either way.
+  const changes = a.changes.filter(([slot, macs]) => slot >= from && slot < to && macs !== '?');
   const first = changes.findIndex(([, macs]) => macs.includes(','));
   if (first === -1) return 0;
   const end = changes.slice(first + 1).find(([, macs]) => !macs.includes(','));

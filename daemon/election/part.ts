@@ -507,6 +507,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
             vip,
             owned: owned?.held.some((h) => h.startsWith(`${vip}/`)) ?? false,
           })),
+          vipConflicts: this.#o.vip.conflicts(g.config.name),
         };
       }),
       advertsDropped: { ...(t?.drops ?? {}), ...s.drops },

@@ -190,6 +190,14 @@ export const FAMILIES: readonly AnyFamily[] = [
     samples: (s) =>
       s.groups.flatMap((g) => g.vips.map((v) => [{ group: g.group, vip: v.vip }, v.owned ? 1 : 0] as const)),
   }),
+  family({
+    name: 'dsr_vip_conflicts_total',
+    help: "ARP claims of the group's VIPs by other MACs while this director held them (a second owner on the wire).",
+    type: 'counter',
+    labelNames: ['group'],
+    provider: 'election',
+    samples: (s) => s.groups.map((g) => [{ group: g.group }, g.vipConflicts] as const),
+  }),
 
   // forwarder
   family({

@@ -188,6 +188,11 @@ export class VipPart implements DaemonPart {
     this.#owners.get(group)?.recordRound(r);
   }
 
+  /** Claims of the group's VIPs by other MACs seen while we held them (conflict-guard.ts). */
+  conflicts(group: string): number {
+    return this.#guard?.status(group).conflicts ?? 0;
+  }
+
   owned(group: string): VipStatus | undefined {
     return this.#owners.get(group)?.status();
   }

@@ -28,6 +28,7 @@ const fake: Snapshots = {
           { vip: '198.18.0.100', owned: true },
           { vip: '2001:2::100', owned: true },
         ],
+        vipConflicts: 3,
       },
       {
         group: 'g2',
@@ -37,6 +38,7 @@ const fake: Snapshots = {
         advertsReceived: 3,
         stalls: { relearned: 0, covered: 0 },
         vips: [],
+        vipConflicts: 0,
       },
     ],
     advertsDropped: { auth: 4, replay: 2 },
@@ -161,6 +163,7 @@ test('every family is exported with the provider values, in base units', async (
     ['dsr_adverts_dropped_total', { reason: 'auth' }, 4],
     ['dsr_peer_last_heard_seconds', { peer: 'dir-b' }, 0.25],
     ['dsr_vip_owned', { group: 'g1', vip: '2001:2::100' }, 1],
+    ['dsr_vip_conflicts_total', { group: 'g1' }, 3],
     ['dsr_election_stalls_total', { group: 'g1', outcome: 'covered' }, 6],
     ['dsr_election_stalls_total', { group: 'g1', outcome: 'relearned' }, 1],
     ['dsr_advert_keeper_running', {}, 1],

@@ -16,7 +16,7 @@ import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Keyring } from '../core/auth/keyring.ts';
-import { ReplayGuard } from '../core/auth/replay-guard.ts';
+import { ReplayGuard, type ReplaySeed } from '../core/auth/replay-guard.ts';
 import { newSessionId, SenderSession } from '../core/auth/session.ts';
 import { DsrError } from '../core/errors.ts';
 import { MAX_STATE_PAYLOAD, type SyncMessage } from './messages.ts';
@@ -30,7 +30,7 @@ import {
 } from './receiver.ts';
 import { type SenderStatus, SyncSender } from './sender.ts';
 import { type LocalTables, SyncApplier } from './table.ts';
-import { SYNC_DROP_REASONS, SyncCodec, type SyncDropReason } from './wire.ts';
+import { SYNC_DROP_REASONS, SYNC_STREAM, SyncCodec, type SyncDropReason } from './wire.ts';
 
 export interface SyncPeer {
   id: number;
@@ -64,6 +64,8 @@ export interface SyncServiceOptions {
    * disk first, core/auth/session-store.ts); default from the wall clock alone.
    */
   sessionId?: bigint;
+  /** What an earlier run's replay guard accepted from each peer (recorded by dsrd): seeds ours. */
+  replaySeeds?: readonly ReplaySeed[];
   /** Monotonic and wall clocks, injectable for tests. */
   monoNow?: () => number;
   wallNow?: () => number;
@@ -107,6 +109,8 @@ export interface SyncServiceStatus {
   /** Changes the forwarder reported and we streamed. */
   published: number;
   refresh: RefreshStatus;
+  /** What the replay guard holds per peer: what the next run seeds from. */
+  replay: ReplaySeed[];
 }
 
 interface PeerState {
@@ -155,6 +159,8 @@ export class SyncService {
   };
   readonly #refreshStatus: RefreshStatus = { lastPassEntries: null, lastPassMs: null, passes: 0 };
 
+  readonly #guard = new ReplayGuard();
+
   constructor(o: SyncServiceOptions) {
     this.#o = o;
     this.#opts = syncOptions(o.options);
@@ -162,6 +168,9 @@ export class SyncService {
     this.#wall = o.wallNow ?? (() => Date.now());
     this.#tickMs = o.tickMs ?? 2;
     const now = this.#mono();
+    for (const seed of o.replaySeeds ?? []) {
+      this.#guard.seed(seed.peer, SYNC_STREAM, seed.session, seed.highestSeq, now);
+    }
     const session = new SenderSession(
       o.sessionId ?? newSessionId(Math.floor(this.#wall()), randomInt(0x10000)),
       this.#wall(),
@@ -171,7 +180,7 @@ export class SyncService {
       nodeId: o.nodeId,
       keyring: o.keyring.derive('dsr-sync-v1'),
       session,
-      guard: new ReplayGuard(),
+      guard: this.#guard,
     });
     for (const peer of o.peers) {
       if (peer.id === o.nodeId)
@@ -258,6 +267,7 @@ export class SyncService {
       bytesOut: this.#bytesOut,
       published: this.#published,
       refresh: { ...this.#refreshStatus },
+      replay: this.#guard.seeds(SYNC_STREAM),
     };
   }
 

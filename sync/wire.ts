@@ -32,6 +32,8 @@ import { DsrError } from '../core/errors.ts';
 import { checkEntries } from './entries.ts';
 import { MAX_NACK_RANGES, MAX_STATE_PAYLOAD, type SyncMessage, type SyncMessageType } from './messages.ts';
 
+/** The replay guard's stream name for sync datagrams. */
+export const SYNC_STREAM = 'sync';
 export const SYNC_MAGIC = 0xd5e3;
 export const SYNC_VERSION = 1;
 export const HEADER_BYTES = 40;
@@ -267,7 +269,7 @@ export class SyncCodec {
     if (session === 0n || seq === 0n || ts > BigInt(Number.MAX_SAFE_INTEGER))
       return { ok: false, reason: 'malformed-body' };
     const replay = this.#o.guard.accept(
-      { peer: from, stream: 'sync', session, seq, timestampMs: Number(ts) },
+      { peer: from, stream: SYNC_STREAM, session, seq, timestampMs: Number(ts) },
       now,
     );
     if (replay !== 'ok') return { ok: false, reason: replay };

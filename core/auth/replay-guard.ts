@@ -61,6 +61,13 @@ export interface ReplayEntrySnapshot {
   readonly lastAcceptedMono: number;
 }
 
+/** What a receiver held for a peer's stream: its session and the highest sequence number accepted. */
+export interface ReplaySeed {
+  readonly peer: number;
+  readonly session: bigint;
+  readonly highestSeq: bigint;
+}
+
 interface Entry {
   session: bigint;
   highest: bigint;
@@ -171,6 +178,13 @@ export class ReplayGuard {
     for (const key of [...this.#entries.keys()]) {
       if (key.startsWith(`${peer}/`)) this.#entries.delete(key);
     }
+  }
+
+  /** What this guard holds for `stream`, per peer: what the next run seeds from (seed()). */
+  seeds(stream: string): ReplaySeed[] {
+    return this.snapshot()
+      .filter((e) => e.stream === stream)
+      .map((e) => ({ peer: e.peer, session: BigInt(`0x${e.session}`), highestSeq: BigInt(e.highestSeq) }));
   }
 
   snapshot(): ReplayEntrySnapshot[] {

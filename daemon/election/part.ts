@@ -40,6 +40,7 @@ import { type ConfigChange, touches } from '../change.ts';
 import type { HealthPart } from '../health/part.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
+import { loadReplaySeeds, ReplayRecorder } from '../replay-record.ts';
 import { VIP_ARP_FORMS, type VipPart } from '../vip/part.ts';
 import { registerFailoverCommand } from './commands.ts';
 import {
@@ -56,7 +57,6 @@ import {
   takeoverStart,
 } from './failover.ts';
 import type { HandoverElection } from './handover.ts';
-import { loadReplaySeeds, ReplayRecorder } from './replay-record.ts';
 import {
   directorRole,
   groupStatus,
@@ -203,7 +203,12 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     const t = this.#thread;
     if (c.peers.length > 0) {
       // What the replay guard accepted, for the next run (replay-record.ts).
-      const recorder = new ReplayRecorder(c.node.stateDir, () => t.snapshot().replay, ctx.log);
+      const recorder = new ReplayRecorder(
+        c.node.stateDir,
+        'replay-election.json',
+        () => t.snapshot().replay,
+        ctx.log,
+      );
       recorder.start();
       this.#cleanup.push(() => recorder.stop());
     }
@@ -251,7 +256,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       keyPurpose: ELECTION_KEY_PURPOSE,
       // On disk before the thread sends anything under it (core/auth/session-store.ts).
       sessionId: nextSessionId(c.node.stateDir, 'election', Date.now(), randomInt(0x10000)),
-      replaySeeds: loadReplaySeeds(c.node.stateDir, this.#log),
+      replaySeeds: loadReplaySeeds(c.node.stateDir, 'replay-election.json', this.#log),
     };
   }
 

@@ -28,6 +28,7 @@ import { type ConfigChange, touches } from '../change.ts';
 import type { SyncLag } from '../election/failover.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
+import { loadReplaySeeds, ReplayRecorder } from '../replay-record.ts';
 import { DrainShare, type SyncDrainView } from './drains.ts';
 
 /** What the sync needs of the forwarder part. */
@@ -154,6 +155,7 @@ export class SyncPart implements DaemonPart {
         refreshMs: c.sync.refreshS * 1000,
         options: { maxDatagram: c.sync.maxDatagramBytes, keepaliveMs: c.sync.keepaliveMs },
         sessionId: nextSessionId(c.node.stateDir, 'sync', Date.now(), randomInt(0x10000)),
+        replaySeeds: loadReplaySeeds(c.node.stateDir, 'replay-sync.json', this.#log),
         statusMs: STATUS_MS,
       },
       {
@@ -167,6 +169,15 @@ export class SyncPart implements DaemonPart {
       },
     );
     this.#thread = thread;
+    // What the replay guard accepted, for the next run (daemon/replay-record.ts).
+    const recorder = new ReplayRecorder(
+      c.node.stateDir,
+      'replay-sync.json',
+      () => thread.snapshot()?.service.replay ?? [],
+      this.#log,
+    );
+    recorder.start();
+    this.#cleanup.push(() => recorder.stop());
     this.#drainShare?.attach(thread);
     this.#cleanup.push(() => this.#drainShare?.detach());
     this.#cleanup.push(this.#o.forwarder.onReconciled(() => thread.setDirectory(fwd.reconciler.directory())));

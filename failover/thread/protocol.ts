@@ -5,17 +5,13 @@
  * closures, no classes.
  */
 import type { KeyMaterial } from '../../core/auth/key-material.ts';
+import type { ReplaySeed } from '../../core/auth/replay-guard.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { ThreadScheduling } from '../../core/kernel/sched.ts';
 import type { DropCounters } from '../drop-reasons.ts';
 import type { ControlInput } from '../election/input.ts';
 import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../election/types.ts';
-import type {
-  MulticastOptions,
-  ReplaySeed,
-  TransportPeer,
-  TransportStats,
-} from '../transport/election-transport.ts';
+import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
 import type { AnnounceResult, AnnounceTarget } from '../vip/announcer.ts';
 import type { ArpForm } from '../vip/frames.ts';
 import type { CoverTemplate } from './advert-cover.ts';

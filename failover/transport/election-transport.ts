@@ -12,7 +12,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Keyring } from '../../core/auth/keyring.ts';
-import { ReplayGuard, type ReplayGuardOptions } from '../../core/auth/replay-guard.ts';
+import { ReplayGuard, type ReplayGuardOptions, type ReplaySeed } from '../../core/auth/replay-guard.ts';
 import type { SenderSession } from '../../core/auth/session.ts';
 import { DsrError } from '../../core/errors.ts';
 import { countDrop, type DropCounters, type DropReason } from '../drop-reasons.ts';
@@ -71,13 +71,6 @@ export interface ElectionTransportOptions {
   readonly onDrop?: (reason: DropReason, info: DropInfo) => void;
   /** Socket errors (send failures are counted, not thrown). */
   readonly onError?: (error: Error) => void;
-}
-
-/** A peer's session and the highest sequence number accepted from it. */
-export interface ReplaySeed {
-  readonly peer: number;
-  readonly session: bigint;
-  readonly highestSeq: bigint;
 }
 
 export interface TransportStats {
@@ -210,10 +203,7 @@ export class ElectionTransport {
 
   /** What the replay guard holds per peer: what the next run seeds from. */
   replayState(): ReplaySeed[] {
-    return this.#decoder.guard
-      .snapshot()
-      .filter((e) => e.stream === ELECTION_STREAM)
-      .map((e) => ({ peer: e.peer, session: BigInt(`0x${e.session}`), highestSeq: BigInt(e.highestSeq) }));
+    return this.#decoder.guard.seeds(ELECTION_STREAM);
   }
 
   stats(): TransportStats {

@@ -1,6 +1,8 @@
 /** The messages between the daemon's main thread (sync-thread.ts) and the sync's thread (sync-worker.ts). */
+
 import type { TableTally } from '../../admin/catalogue/drill.ts';
 import type { KeyMaterial } from '../../core/auth/key-material.ts';
+import type { ReplaySeed } from '../../core/auth/replay-guard.ts';
 import type { DirectoryData } from '../../forwarder/directory.ts';
 import type { SyncOptions } from '../options.ts';
 import type { PeerSyncState, SharedState, SyncPeer, SyncServiceStatus } from '../service.ts';
@@ -31,6 +33,8 @@ export interface SyncThreadData {
   options: Partial<SyncOptions>;
   /** The session id to send under (recorded on disk first: core/auth/session-store.ts). */
   sessionId: bigint;
+  /** What the last run's replay guard accepted from each peer (daemon/replay-record.ts). */
+  replaySeeds: ReplaySeed[];
   /** How often the thread sends a status snapshot, ms. */
   statusMs: number;
 }

@@ -57,6 +57,7 @@ const service: SyncService = new SyncService({
   refreshMs: data.refreshMs,
   options: data.options,
   sessionId: data.sessionId,
+  replaySeeds: data.replaySeeds,
   onPeerState: (peer, state) => post({ type: 'peer-state', peer, state, snapshot: snapshot() }),
   onOps: (peer, ops) => {
     for (const [id, t] of tallies) {

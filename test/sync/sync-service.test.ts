@@ -41,7 +41,7 @@ function pair(refreshMs = 0) {
       refreshMs,
       onPeerState: (_p, st) => (active ? states.a : states.b).push(st),
     });
-  return { a: make(1, pa, 2, pb, ta, true), b: () => make(2, pb, 1, pa, tb, false), ta, tb, pb, states };
+  return { a: make(1, pa, 2, pb, ta, true), b: () => make(2, pb, 1, pa, tb, false), ta, tb, pa, pb, states };
 }
 
 const inSync = (s: SyncService) => s.status().peers[0].receiving.inSync;
@@ -219,3 +219,39 @@ test.serial(
     }
   },
 );
+
+test("a standby restarted with its last run's replay state takes the active's stream on, and records it", async (t) => {
+  const { a, b: makeB, ta, tb, pa, pb } = pair();
+  const b = makeB();
+  await a.start();
+  await b.start();
+  try {
+    const rand = prng(41);
+    ta.load(Array.from({ length: 200 }, () => conn(rand)));
+    await until('in sync', () => inSync(b), WAIT);
+    const seeds = b.status().replay;
+    t.is(seeds.length, 1);
+    t.is(seeds[0].peer, 1);
+    t.true(seeds[0].highestSeq > 0n, 'the highest number accepted from the active');
+    await b.stop();
+    // Restarted with what it recorded: the active's session goes on past it.
+    const b2 = new SyncService({
+      nodeId: 2,
+      bindAddress: '127.0.0.1',
+      port: pb,
+      peers: [{ id: 1, address: '127.0.0.1', port: pa }],
+      keyring,
+      tables: tb,
+      refreshMs: 0,
+      replaySeeds: seeds,
+    });
+    t.deepEqual(b2.status().replay, seeds, 'seeded');
+    await b2.start();
+    t.teardown(() => b2.stop());
+    ta.change(Array.from({ length: 50 }, () => conn(rand)));
+    await until('in sync again', () => b2.status().peers[0].receiving.inSync, WAIT);
+    t.true(b2.status().replay[0].highestSeq > seeds[0].highestSeq);
+  } finally {
+    await a.stop();
+  }
+});

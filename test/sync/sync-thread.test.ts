@@ -36,6 +36,7 @@ serial(
           refreshMs: 60_000,
           options: { keepaliveMs: 50, stateResendMs: 100 },
           sessionId: BigInt(Date.now()) << 16n,
+          replaySeeds: [],
           statusMs: 50,
         },
         {

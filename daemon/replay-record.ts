@@ -1,25 +1,27 @@
 /**
- * What the election's replay guard accepted from each peer, recorded in node.state_dir so the next
- * run takes it back (issue 21, item 3). Without it a restarted director holds nothing for its
- * peers and accepts any session they ever used: a stream recorded earlier (a dead master's
- * adverts) played back after our restart would keep us from taking over.
+ * What a replay guard (the election's, the sync's) accepted from each peer, recorded in
+ * node.state_dir so the next run takes it back (issue 21, item 3). Without it a restarted director
+ * holds nothing for its peers and accepts any session they ever used: a stream recorded earlier (a
+ * dead master's adverts, a peer's sync) played back after our restart would pass as new.
  *
- * The guard lives on the election thread; its state arrives here with the thread's snapshots and
- * is written once a second when it changed, and at stop, on the main thread (a disk write never
- * holds up the election). What the last second accepted is not yet on disk: a stream recorded in
- * that second and played back after a crash could pass, once.
+ * The guards live on their threads; their state arrives here with the threads' snapshots and is
+ * written once a second when it changed, and at stop, on the main thread (a disk write never holds
+ * up the election or the sync). What the last second accepted is not yet on disk: a stream
+ * recorded in that second and played back after a crash could pass, once.
  */
-import { readStateFile, writeStateFile } from '../../core/auth/state-file.ts';
-import { errorFields, type Logger } from '../../core/log.ts';
-import type { ReplaySeed } from '../../failover/transport/election-transport.ts';
+import type { ReplaySeed } from '../core/auth/replay-guard.ts';
+import { readStateFile, writeStateFile } from '../core/auth/state-file.ts';
+import { errorFields, type Logger } from '../core/log.ts';
 
-const FILE = 'replay-election.json';
+/** The file of each stream's replay state in node.state_dir. */
+export type ReplayFile = 'replay-election.json' | 'replay-sync.json';
+
 const EVERY_MS = 1000;
 
 /** The seeds the last run recorded; none (with a warning) when the file is missing or damaged. */
-export function loadReplaySeeds(dir: string, log?: Logger): ReplaySeed[] {
+export function loadReplaySeeds(dir: string, file: ReplayFile, log?: Logger): ReplaySeed[] {
   try {
-    const text = readStateFile(dir, FILE);
+    const text = readStateFile(dir, file);
     if (text === null) return [];
     const raw = JSON.parse(text) as { peers?: unknown };
     if (!Array.isArray(raw.peers)) throw new Error('no peers list');
@@ -37,7 +39,7 @@ export function loadReplaySeeds(dir: string, log?: Logger): ReplaySeed[] {
     });
   } catch (err) {
     log?.warn(
-      { file: FILE, ...errorFields(err) },
+      { file, ...errorFields(err) },
       'the replay state of the last run cannot be read: peers are taken as first heard',
     );
     return [];
@@ -53,13 +55,15 @@ function serialize(seeds: readonly ReplaySeed[]): string {
 
 export class ReplayRecorder {
   readonly #dir: string;
+  readonly #file: ReplayFile;
   readonly #read: () => readonly ReplaySeed[];
   readonly #log: Logger | undefined;
   #written = '';
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(dir: string, read: () => readonly ReplaySeed[], log?: Logger) {
+  constructor(dir: string, file: ReplayFile, read: () => readonly ReplaySeed[], log?: Logger) {
     this.#dir = dir;
+    this.#file = file;
     this.#read = read;
     this.#log = log;
   }
@@ -74,7 +78,7 @@ export class ReplayRecorder {
     const text = serialize(this.#read());
     if (text === this.#written) return;
     try {
-      writeStateFile(this.#dir, FILE, text);
+      writeStateFile(this.#dir, this.#file, text);
       this.#written = text;
     } catch (err) {
       this.#log?.error(errorFields(err), 'cannot record the replay state');

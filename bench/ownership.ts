@@ -12,12 +12,14 @@
  *   preempt_after_restart  a stopped (SIGTERM), b master; measured from a's restart: a preempts b
  *   kill9_no_restart       kill -9 of the master a, then `dsrd --cleanup` at once, as the unit's
  *                          ExecStopPost= runs it; does a answer ARP 5 s after its stop?
+ *   stop_of_hung_daemon    a SIGSTOPped (hung), b takes over; 2 s later SIGKILL (the end of
+ *                          `systemctl stop`) and the cleanup
  *   oneway_a_to_b          a's adverts to b dropped for 5 s, then healed
  *   oneway_b_to_a          b's adverts to a dropped for 5 s (b hears a: nothing should move)
  *   flood                  datagrams at the master's election port from the client
  *
  * Not measured here (no way to cause them on a lab pair without hooks in the daemon, so they are
- * covered by tests instead): a hung main thread (test/failover/election-thread.test.ts), a clock
+ * covered by tests instead): a hung main thread alone (test/failover/election-thread.test.ts), a clock
  * set back across a restart and a replayed capture (test/auth/session-store.test.ts,
  * test/failover/transport-loopback.test.ts).
  */
@@ -184,6 +186,23 @@ try {
     );
     zombieAfterStop = f.ownersAtEnd.includes(macA);
   }
+  await pair.start(a);
+  await settleDown();
+
+  // A hung daemon stopped by the operator: SIGSTOP (hung), then the end of `systemctl stop`
+  // (SIGKILL after TimeoutStopSec, 2 s here) and the cleanup. A stopped process's kernel still
+  // answers ARP: the overlap lasts until the kill, which is what the stop timeout bounds.
+  const hung = await measure(pair, async () => {
+    a.proc!.signal('SIGSTOP');
+    await pair.until(b, (s) => role(s) === 'master');
+    await sleep(2000);
+    await a.proc!.kill9();
+    await pair.lab.exec(a.host, process.execPath, [DSRD, '--cleanup', '--config', a.configPath], {
+      timeoutMs: 20_000,
+    });
+    await sleep(1000);
+  });
+  cases.stop_of_hung_daemon = hung.figures;
   await pair.start(a);
   await settleDown();
 

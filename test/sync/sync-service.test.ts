@@ -246,7 +246,16 @@ test("a standby restarted with its last run's replay state takes the active's st
       replaySeeds: seeds,
     });
     t.deepEqual(b2.status().replay, seeds, 'seeded');
-    await b2.start();
+    // The port b just gave up (another test file may have taken it meanwhile: a few tries).
+    for (let i = 0; ; i++) {
+      try {
+        await b2.start();
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || i === 20) throw e;
+        await sleep(100);
+      }
+    }
     t.teardown(() => b2.stop());
     ta.change(Array.from({ length: 50 }, () => conn(rand)));
     await until('in sync again', () => b2.status().peers[0].receiving.inSync, WAIT);

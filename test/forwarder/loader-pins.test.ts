@@ -14,8 +14,12 @@ import { CLIENT_MAC, DIRECTOR_MAC, dstMac, realIndex, skipReason, standardDesire
 const t0 = skipReason ? test.skip : test.serial;
 if (skipReason) test.skip(`loader pin tests: ${skipReason}`, () => {});
 
+/**
+ * Right under /sys/fs/bpf, not under the daemon's root (/sys/fs/bpf/dsr-director): removePins
+ * removes the directory it pinned in, so the teardown leaves nothing behind, not even a root.
+ */
 function uniquePinDir(): string {
-  return pinDirFor(`test-${process.pid}-${Math.floor(Math.random() * 1e9)}`);
+  return pinDirFor(`dsrl-pins-${process.pid}-${Math.floor(Math.random() * 1e9)}`, '/sys/fs/bpf');
 }
 
 const syn = buildFrame({

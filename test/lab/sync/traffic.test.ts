@@ -65,7 +65,8 @@ async function playAndCheck(t: ExecutionContext, pinDir: string, dispatcherNetns
 serial(
   'the generator plays each connection through the program: SYN, ACK and FIN, sampled SYN times',
   async (t) => {
-    await playAndCheck(t, pinDirFor(`test-traffic-${process.pid}`));
+    // Right under /sys/fs/bpf: removePins takes the directory away, no daemon root is left behind.
+    await playAndCheck(t, pinDirFor(`dsrl-traffic-${process.pid}`, '/sys/fs/bpf'));
   },
 );
 

@@ -62,7 +62,7 @@ export function roundFrames(
 const SOCKADDR_LL_LEN = 20;
 
 /** struct sockaddr_ll for sending a frame out of `ifindex`; the frame carries its own Ethernet header. */
-function sockaddrLl(ifindex: number, frame: Buffer): Buffer {
+export function sockaddrLl(ifindex: number, frame: Buffer): Buffer {
   const sa = Buffer.alloc(SOCKADDR_LL_LEN);
   sa.writeUInt16LE(AF_PACKET, 0);
   frame.copy(sa, 2, 12, 14); // sll_protocol: the frame's EtherType, network order

@@ -34,6 +34,22 @@ export interface ConflictWatch {
 
 const htons = (n: number): number => ((n & 0xff) << 8) | (n >> 8);
 
+/** An AF_PACKET socket that receives only ARP, on `ifindex` only (non-blocking, like every socket here). */
+export function openArpSocket(ifindex: number): number {
+  const fd = openSocket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP));
+  try {
+    const sa = Buffer.alloc(20); // struct sockaddr_ll
+    sa.writeUInt16LE(AF_PACKET, 0);
+    sa.writeUInt16BE(ETH_P_ARP, 2);
+    sa.writeInt32LE(ifindex, 4);
+    bindSocket(fd, sa);
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  return fd;
+}
+
 export class PacketConflictWatch implements ConflictWatch {
   #fd: number | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -45,17 +61,7 @@ export class PacketConflictWatch implements ConflictWatch {
     onConflict: (c: VipConflict) => void,
   ): void {
     this.stop();
-    const fd = openSocket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP));
-    try {
-      const sa = Buffer.alloc(20); // struct sockaddr_ll
-      sa.writeUInt16LE(AF_PACKET, 0);
-      sa.writeUInt16BE(ETH_P_ARP, 2);
-      sa.writeInt32LE(ifindex, 4);
-      bindSocket(fd, sa);
-    } catch (e) {
-      closeFd(fd);
-      throw e;
-    }
+    const fd = openArpSocket(ifindex);
     this.#fd = fd;
     const own = ownMac.toLowerCase();
     const watched = new Set(addresses);

@@ -15,18 +15,12 @@
  *        [--duration-ms 120000]
  */
 import { parseArgs } from 'node:util';
-import {
-  AF_PACKET,
-  bindSocket,
-  interfaceIndex,
-  openSocket,
-  recvFrom,
-  SOCK_RAW,
-  sendTo,
-} from '../../core/kernel/libc.ts';
+import { interfaceIndex, recvFrom, sendTo } from '../../core/kernel/libc.ts';
 import { parseIp } from '../../core/net/ip.ts';
 import { parseMac } from '../../core/net/mac.ts';
+import { sockaddrLl } from '../../failover/vip/announcer.ts';
 import { arpClaim } from '../../failover/vip/arp-claim.ts';
+import { openArpSocket } from '../../failover/vip/conflict-watch.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,12 +38,7 @@ const durationMs = Number(values['duration-ms']);
 
 const ETH_P_ARP = 0x0806;
 const ifindex = interfaceIndex('eth0');
-const fd = openSocket(AF_PACKET, SOCK_RAW, ((ETH_P_ARP & 0xff) << 8) | (ETH_P_ARP >> 8));
-const sa = Buffer.alloc(20);
-sa.writeUInt16LE(AF_PACKET, 0);
-sa.writeUInt16BE(ETH_P_ARP, 2);
-sa.writeInt32LE(ifindex, 4);
-bindSocket(fd, sa);
+const fd = openArpSocket(ifindex);
 
 // who-has VIP tell SRC, broadcast.
 const own = parseMac(values.mac);
@@ -65,12 +54,7 @@ request.writeUInt16BE(1, 20);
 own.copy(request, 22);
 parseIp(values.src).bytes.copy(request, 28);
 parseIp(vip).bytes.copy(request, 38);
-const to = Buffer.alloc(20);
-to.writeUInt16LE(AF_PACKET, 0);
-to.writeUInt16BE(ETH_P_ARP, 2);
-to.writeInt32LE(ifindex, 4);
-to.writeUInt8(6, 11);
-to.fill(0xff, 12, 18);
+const to = sockaddrLl(ifindex, request);
 
 const changes: [number, string][] = [];
 const buf = Buffer.alloc(128);

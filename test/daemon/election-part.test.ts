@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
 import { CommandRegistry } from '../../admin/registry.ts';
@@ -21,6 +21,7 @@ import { FakeLinkMonitor, fakeLink } from '../../core/netlink/fake-link-monitor.
 import { NoNotifier } from '../../core/systemd/notify.ts';
 import { Daemon } from '../../daemon/daemon.ts';
 import { ElectionPart, type ForwarderAttachment } from '../../daemon/election/part.ts';
+import type { DaemonPart } from '../../daemon/part.ts';
 import { coreParts } from '../../daemon/parts.ts';
 import { VipPart } from '../../daemon/vip/part.ts';
 import { FakeAnnouncer } from '../../failover/vip/fake-announcer.ts';
@@ -46,6 +47,40 @@ class FakeForwarder implements ForwarderAttachment {
     this.#attached = a;
     for (const l of this.#listeners) l(a);
   }
+}
+
+/** A daemon of the core parts and `parts` on the config at `path`, stopped at the test's end. */
+async function daemonWith(
+  t: ExecutionContext,
+  path: string,
+  parts: DaemonPart[],
+  onLogLine: (line: string) => void = () => {},
+): Promise<Daemon> {
+  const registry = new CommandRegistry();
+  const eventLoop = new EventLoopMonitor();
+  const notifier = new NoNotifier();
+  const logRoot = new LogRoot({
+    level: 'info',
+    destination: new Writable({
+      write: (c, _e, done) => {
+        onLogLine(String(c));
+        done();
+      },
+    }),
+  });
+  const daemon = new Daemon({
+    configPath: path,
+    config: await loadConfig(path),
+    load: (p) => loadConfig(p),
+    logRoot,
+    notifier,
+    eventLoop,
+    registry,
+    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), ...parts],
+    version: 'test',
+  });
+  t.teardown(() => daemon.stop('test end'));
+  return daemon;
 }
 
 test('election + VIP parts: master takes the VIPs, link and forwarder conditions, stop releases', async (t) => {
@@ -107,25 +142,7 @@ admin:
   const election = new ElectionPart({ vip, forwarder, sync });
   const mastered: string[][] = [];
   election.onMastership(() => mastered.push(election.masterGroups()));
-  const registry = new CommandRegistry();
-  const eventLoop = new EventLoopMonitor();
-  const notifier = new NoNotifier();
-  const logRoot = new LogRoot({
-    level: 'info',
-    destination: new Writable({ write: (_c, _e, done) => done() }),
-  });
-  const daemon = new Daemon({
-    configPath: path,
-    config: await loadConfig(path),
-    load: (p) => loadConfig(p),
-    logRoot,
-    notifier,
-    eventLoop,
-    registry,
-    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), vip, election],
-    version: 'test',
-  });
-  t.teardown(() => daemon.stop('test end'));
+  const daemon = await daemonWith(t, path, [vip, election]);
 
   await daemon.start();
   t.deepEqual(addresses.current(ETH0), [], 'the leftover VIP was removed before the election ran');
@@ -213,25 +230,7 @@ admin:
   let calls = 0;
   const sync = { ready: () => calls++ > 0, onReadyChange: () => () => {} };
   const election = new ElectionPart({ vip, sync });
-  const registry = new CommandRegistry();
-  const eventLoop = new EventLoopMonitor();
-  const notifier = new NoNotifier();
-  const logRoot = new LogRoot({
-    level: 'info',
-    destination: new Writable({ write: (_c, _e, done) => done() }),
-  });
-  const daemon = new Daemon({
-    configPath: path,
-    config: await loadConfig(path),
-    load: (p) => loadConfig(p),
-    logRoot,
-    notifier,
-    eventLoop,
-    registry,
-    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), vip, election],
-    version: 'test',
-  });
-  t.teardown(() => daemon.stop('test end'));
+  const daemon = await daemonWith(t, path, [vip, election]);
   await daemon.start();
   t.true(calls >= 2, 'readiness read again after subscribing');
   t.not(daemon.status().groups[0].reason, 'not in sync');
@@ -270,31 +269,8 @@ admin:
     close: () => {},
   }));
   const election = new ElectionPart({ vip, forwarder: new FakeForwarder() });
-  const registry = new CommandRegistry();
-  const eventLoop = new EventLoopMonitor();
-  const notifier = new NoNotifier();
   const lines: string[] = [];
-  const logRoot = new LogRoot({
-    level: 'info',
-    destination: new Writable({
-      write: (c, _e, done) => {
-        lines.push(String(c));
-        done();
-      },
-    }),
-  });
-  const daemon = new Daemon({
-    configPath: path,
-    config: await loadConfig(path),
-    load: (p) => loadConfig(p),
-    logRoot,
-    notifier,
-    eventLoop,
-    registry,
-    parts: [...coreParts({ registry, notifier, eventLoop, logRoot }), vip, election],
-    version: 'test',
-  });
-  t.teardown(() => daemon.stop('test end'));
+  const daemon = await daemonWith(t, path, [vip, election], (line) => lines.push(line));
   await daemon.start();
   await until('fault', () => daemon.status().groups[0].role === 'fault', WAIT);
   // Past a master-down interval (3 × 20 ms + skew): still Fault, never Backup or Master first.

@@ -13,4 +13,4 @@ export type { ElectionThreadData, KeeperStatus, ReportedOutput } from './thread/
 export type { AnnounceResult, AnnounceTarget } from './vip/announcer.ts';
 export { PacketAnnouncer } from './vip/announcer.ts';
 export type { ArpForm } from './vip/frames.ts';
-export { VipOwner, type VipResult, type VipStatus } from './vip/vip-owner.ts';
+export { VipOwner, type VipResult, type VipSpec, type VipStatus } from './vip/vip-owner.ts';

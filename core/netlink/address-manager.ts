@@ -10,6 +10,7 @@ import { isDsrError } from '../errors.ts';
 import type { IpFamily } from '../net/ip.ts';
 import { decodeAddress, encodeAddressAdd, encodeAddressDump, encodeAddressRemove } from './address-codec.ts';
 import { IFA_F_NODAD, RTM_NEWADDR } from './constants.ts';
+import { requestNow } from './request-now.ts';
 import { NetlinkSocket } from './socket.ts';
 
 export interface InterfaceAddress {
@@ -117,5 +118,23 @@ export class RtnlAddressManager implements AddressManager {
 
   close(): void {
     this.#socket.close();
+  }
+}
+
+/**
+ * remove(), answered before it returns (request-now.ts): for the election thread, which releases
+ * a hung main thread's VIPs and has no event loop turn to wait for.
+ */
+export function removeAddressNow(
+  ifindex: number,
+  address: string,
+  prefixLength: number,
+): 'removed' | 'absent' {
+  try {
+    requestNow(encodeAddressRemove({ ifindex, address, prefixLength }));
+    return 'removed';
+  } catch (err) {
+    if (hasErrno(err, EADDRNOTAVAIL)) return 'absent';
+    throw err;
   }
 }

@@ -50,11 +50,12 @@ import {
   decodeAck,
   decodeMessages,
   encodeMessage,
+  type NetlinkAck,
   type NetlinkMessage,
   type NetlinkRequest,
 } from './message.ts';
 
-const SOCKADDR_NL_LEN = 12;
+export const SOCKADDR_NL_LEN = 12;
 /** Larger than any datagram the kernel builds for rtnetlink (dumps use at most 32 KiB). */
 const RECV_BUFFER_BYTES = 64 * 1024;
 /** Datagrams read per readiness callback, so a flood cannot starve the event loop (level-triggered). */
@@ -92,7 +93,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-function sockaddrNl(pid: number, groups: number): Buffer {
+export function sockaddrNl(pid: number, groups: number): Buffer {
   const b = Buffer.alloc(SOCKADDR_NL_LEN);
   b.writeUInt16LE(AF_NETLINK, 0);
   b.writeUInt32LE(pid, 4);
@@ -100,7 +101,19 @@ function sockaddrNl(pid: number, groups: number): Buffer {
   return b;
 }
 
-const KERNEL = sockaddrNl(0, 0);
+export const KERNEL = sockaddrNl(0, 0);
+
+/** The error a negative acknowledgement of a request of `type` means: E_NETLINK naming the errno. */
+export function ackError(type: number, ack: NetlinkAck): DsrError {
+  const name = errnoName(ack.errno);
+  const detail = ack.message === undefined ? '' : `: ${ack.message}`;
+  return new DsrError('E_NETLINK', `rtnetlink request type ${type} failed with ${name}${detail}`, {
+    type,
+    errno: ack.errno,
+    errnoName: name,
+    kernelMessage: ack.message,
+  });
+}
 
 /** RTM_GETLINK, RTM_GETADDR, RTM_GETNEIGH, ...: every rtnetlink GET type is 2 mod 4 from 16. */
 function isGet(type: number): boolean {
@@ -312,20 +325,7 @@ export class NetlinkSocket {
       pending.resolve(pending.replies);
       return;
     }
-    const name = errnoName(ack.errno);
-    const detail = ack.message === undefined ? '' : `: ${ack.message}`;
-    pending.reject(
-      new DsrError(
-        'E_NETLINK',
-        `rtnetlink request type ${pending.request.type} failed with ${name}${detail}`,
-        {
-          type: pending.request.type,
-          errno: ack.errno,
-          errnoName: name,
-          kernelMessage: ack.message,
-        },
-      ),
-    );
+    pending.reject(ackError(pending.request.type, ack));
   }
 
   #finishDump(msg: NetlinkMessage, pending: Pending): void {

@@ -181,6 +181,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
           arpForms: VIP_ARP_FORMS,
           groups: Object.fromEntries(c.vipGroups.map((g) => [g.id, this.#o.vip.announceTargets(g.name)])),
         },
+        vips: Object.fromEntries(c.vipGroups.map((g) => [g.id, this.#o.vip.vips(g.name)])),
       },
       {
         onOutput: (id, out) => this.#onOutput(id, out),
@@ -197,6 +198,13 @@ export class ElectionPart implements DaemonPart, HandoverElection {
               'the main thread did not run: every VIP group was made Fault until it did',
             );
           } else this.#log?.warn('the main thread runs again: the VIP groups leave Fault');
+        },
+        onReleased: (r) => {
+          const group = c.vipGroups.find((g) => g.id === r.groupId)?.name ?? String(r.groupId);
+          this.#log?.[r.errors.length > 0 ? 'error' : 'warn'](
+            { group, removed: r.removed, errors: r.errors },
+            'the election thread removed the VIPs of the hung main thread: another director is master',
+          );
         },
       },
     );

@@ -18,6 +18,7 @@ import {
   PacketAnnouncer,
   VipOwner,
   type VipResult,
+  type VipSpec,
   type VipStatus,
 } from '../../failover/index.ts';
 import { ConflictGuard, type ConflictReport } from '../../failover/vip/conflict-guard.ts';
@@ -181,6 +182,11 @@ export class VipPart implements DaemonPart {
   /** Where a round for `group` goes (interfaces with a known MAC); [] for an unknown group. */
   announceTargets(group: string): AnnounceTarget[] {
     return this.#owners.get(group)?.announceTargets() ?? [];
+  }
+
+  /** The VIPs of `group`; [] for an unknown group. */
+  vips(group: string): readonly VipSpec[] {
+    return this.#owners.get(group)?.vips ?? [];
   }
 
   /** Counts a round the election thread sent for `group`. */

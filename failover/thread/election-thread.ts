@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { DsrError } from '../../core/errors.ts';
 import type { ControlInput } from '../election/input.ts';
+import type { HungMainReleased } from './hung-main-release.ts';
 import type {
   ElectionSnapshot,
   ElectionThreadData,
@@ -28,6 +29,8 @@ export interface ElectionThreadHandlers {
   readonly onSocketError: (message: string) => void;
   /** The main thread's heartbeat went stale (every group made Fault) or came back. */
   readonly onMainThread?: (stale: boolean) => void;
+  /** The thread removed a group's VIPs while the main thread was stale (hung-main-release.ts). */
+  readonly onReleased?: (r: HungMainReleased) => void;
   /** The thread died (an exception, or it exited): the election no longer runs. */
   readonly onFailure: (error: Error) => void;
 }
@@ -172,6 +175,11 @@ export class ElectionThread {
       case 'main-thread':
         this.#handlers.onMainThread?.(m.stale);
         break;
+      case 'released': {
+        const { type, ...released } = m;
+        this.#handlers.onReleased?.(released);
+        break;
+      }
     }
   }
 

@@ -24,6 +24,7 @@ import {
   threadAffinity,
   threadScheduling,
 } from '../../core/kernel/sched.ts';
+import { removeAddressNow } from '../../core/netlink/address-manager.ts';
 import { ElectionGroup } from '../election/group.ts';
 import type { ElectionOutput } from '../election/types.ts';
 import { ElectionRunner } from '../transport/election-runner.ts';
@@ -33,6 +34,7 @@ import { PacketAnnouncer } from '../vip/announcer.ts';
 import { DEFAULT_COVER_LIMIT_MS } from './advert-cover.ts';
 import { AdvertKeeper, keeperOff } from './advert-keeper.ts';
 import { CoverBoard } from './cover-board.ts';
+import { HungMainRelease } from './hung-main-release.ts';
 import { BEAT_MS, HeartbeatWatch, MAIN_THREAD_CONDITION } from './main-heartbeat.ts';
 import { preciseTimers } from './precise-timers.ts';
 import type {
@@ -220,7 +222,7 @@ async function start(): Promise<void> {
     keeperStatus = keeperOff(`the keeper did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
   const timer = setInterval(() => post({ type: 'snapshot', snapshot: snapshot() }), data.snapshotIntervalMs);
-  const heartbeat = data.heartbeat === null ? undefined : watchMainThread(data.heartbeat, groups);
+  const stopWatching = data.heartbeat === null ? undefined : watchMainThread(data.heartbeat, groups);
   port.on('message', (m: ToThread) => {
     if (m.type === 'start-groups') {
       if (!runner?.running) runner?.start();
@@ -234,7 +236,7 @@ async function start(): Promise<void> {
       post({ type: 'input-done', id: m.id, error, snapshot: snapshot() });
     } else if (m.type === 'stop') {
       clearInterval(timer);
-      clearInterval(heartbeat);
+      stopWatching?.();
       // The keeper goes quiet first (its stop moves the epoch at once), then masters send
       // priority 0 (RFC 5798 §6.4.3) and report become-backup; close() flushes them.
       const keeperStopped = keeper?.stop() ?? Promise.resolve();
@@ -248,19 +250,51 @@ async function start(): Promise<void> {
   post({ type: 'ready', ...sched, announceError });
 }
 
-/** Every BEAT_MS: a stale main thread makes every group Fault, a live one clears it. */
-function watchMainThread(buffer: SharedArrayBuffer, groups: readonly ElectionGroup[]): NodeJS.Timeout {
+/** How often a hung main thread's held VIPs are checked for a new master to hand them to. */
+const RELEASE_POLL_MS = 5;
+
+/**
+ * Every BEAT_MS: a stale main thread makes every group Fault, a live one clears it. The groups
+ * that were master keep their VIPs until another director is master, then this thread removes
+ * them (hung-main-release.ts).
+ */
+function watchMainThread(buffer: SharedArrayBuffer, groups: readonly ElectionGroup[]): () => void {
   const watch = new HeartbeatWatch(buffer);
+  const release = new HungMainRelease(data.vips, removeAddressNow);
   let failing = false;
-  return setInterval(() => {
+  let polling: NodeJS.Timeout | undefined;
+  const otherMaster = (groupId: number): boolean => {
+    const s = groups.find((g) => g.groupId === groupId)?.status(now());
+    return s !== undefined && s.masterId !== null && s.masterId !== s.nodeId;
+  };
+  const poll = (): void => {
+    for (const r of release.poll(otherMaster)) post({ type: 'released', ...r });
+    if (!release.waiting) {
+      clearInterval(polling);
+      polling = undefined;
+    }
+  };
+  const beat = setInterval(() => {
     const stale = watch.stale(now());
     if (stale === failing) return;
     failing = stale;
     post({ type: 'main-thread', stale });
     for (const g of groups) {
+      const wasMaster = g.state === 'master';
       runner?.input(g.groupId, { kind: 'set-condition', name: MAIN_THREAD_CONDITION, failing: stale });
+      if (stale && wasMaster) release.hold(g.groupId);
+    }
+    if (!stale) release.clear();
+    if (release.waiting) polling ??= setInterval(poll, RELEASE_POLL_MS);
+    else {
+      clearInterval(polling);
+      polling = undefined;
     }
   }, BEAT_MS);
+  return () => {
+    clearInterval(beat);
+    clearInterval(polling);
+  };
 }
 
 start().catch((err: unknown) => {

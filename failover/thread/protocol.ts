@@ -14,7 +14,9 @@ import type { ElectionOptions, ElectionOutput, ElectionStatus } from '../electio
 import type { MulticastOptions, TransportPeer, TransportStats } from '../transport/election-transport.ts';
 import type { AnnounceResult, AnnounceTarget } from '../vip/announcer.ts';
 import type { ArpForm } from '../vip/frames.ts';
+import type { VipSpec } from '../vip/vip-owner.ts';
 import type { CoverTemplate } from './advert-cover.ts';
+import type { HungMainReleased } from './hung-main-release.ts';
 
 export interface ThreadTransportOptions {
   readonly bind: { readonly address: string | null; readonly port: number; readonly family: 'ipv4' | 'ipv6' };
@@ -60,6 +62,11 @@ export interface ElectionThreadData {
     readonly arpForms: readonly ArpForm[];
     readonly groups: Readonly<Record<number, readonly AnnounceTarget[]>>;
   } | null;
+  /**
+   * Each group id's VIPs, which the thread removes itself when the main thread hangs on a master
+   * (hung-main-release.ts). Empty: it leaves them to the main thread.
+   */
+  readonly vips: Readonly<Record<number, readonly VipSpec[]>>;
 }
 
 /** An output as the main thread sees it: the datagrams were sent by the thread, only counted here. */
@@ -132,7 +139,9 @@ export type FromThread =
   | { readonly type: 'snapshot'; readonly snapshot: ElectionSnapshot }
   | { readonly type: 'socket-error'; readonly message: string }
   /** The main thread's heartbeat went stale (every group Fault) or came back. */
-  | { readonly type: 'main-thread'; readonly stale: boolean };
+  | { readonly type: 'main-thread'; readonly stale: boolean }
+  /** The thread removed a group's VIPs while the main thread was stale (hung-main-release.ts). */
+  | ({ readonly type: 'released' } & HungMainReleased);
 
 // ---- the advert keeper ----
 

@@ -270,6 +270,11 @@ export class VipOwner {
     if (this.#wantOwner && this.#held.length > 0) this.#startBurst();
   }
 
+  /** The group's VIPs, as configured (canonical addresses). */
+  get vips(): readonly VipSpec[] {
+    return this.#vips;
+  }
+
   /**
    * Where a round for this group goes now: each interface whose MAC is known, with the group's VIPs
    * on it (for the election thread's first round of a takeover, failover/thread/takeover-announcer.ts).

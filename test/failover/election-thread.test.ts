@@ -30,6 +30,7 @@ const data = (over: Partial<ElectionThreadData> = {}): ElectionThreadData => ({
   snapshotIntervalMs: 50,
   announce: null,
   heartbeat: null,
+  vips: {},
   ...over,
 });
 

@@ -233,6 +233,7 @@ labTest('takeover: the election thread announces as it decides, before any VIP i
         snapshotIntervalMs: 50,
         announce: { arpForms: ['request', 'reply'], groups: { 9: targets } },
         heartbeat: null,
+        vips: {},
       },
       { onOutput: (_id, o) => outputs.push(o), onSocketError: () => {}, onFailure: () => {} },
     ),

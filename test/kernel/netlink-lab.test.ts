@@ -6,7 +6,7 @@
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import { interfaceIndex } from '../../core/kernel/libc.ts';
-import { RtnlAddressManager } from '../../core/netlink/address-manager.ts';
+import { RtnlAddressManager, removeAddressNow } from '../../core/netlink/address-manager.ts';
 import { IFA_F_NODAD } from '../../core/netlink/constants.ts';
 import { type LinkState, linkUsable, RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
 import { type NeighbourEvent, RtnlNeighbourTable } from '../../core/netlink/neighbour-table.ts';
@@ -77,6 +77,34 @@ labTest('address add / list / remove really changes `ip addr` (IPv4 and IPv6 wit
   const err = await t.throwsAsync(mgr.add(ifindex + 1000, '198.18.200.101', 32));
   t.true(isDsrError(err, 'E_NETLINK') && err.context.errnoName === 'ENODEV', String(err));
 });
+
+labTest(
+  'removeAddressNow removes before it returns, with no event loop turn (the election thread)',
+  async (t) => {
+    const pair = makePair('an', 201);
+    t.teardown(() => pair.destroy());
+    const { mgr, ifindex } = inNamespace(pair.a.ns, () => ({
+      mgr: new RtnlAddressManager(),
+      ifindex: interfaceIndex('veth0'),
+    }));
+    t.teardown(() => mgr.close());
+    t.is(await mgr.add(ifindex, '198.18.201.100', 32), 'added');
+    t.is(await mgr.add(ifindex, '2001:2:0:201::100', 128, { noDad: true }), 'added');
+    const removed = inNamespace(pair.a.ns, () => [
+      removeAddressNow(ifindex, '198.18.201.100', 32),
+      removeAddressNow(ifindex, '2001:2:0:201::100', 128),
+      removeAddressNow(ifindex, '198.18.201.100', 32),
+    ]);
+    t.deepEqual(removed, ['removed', 'removed', 'absent']);
+    const after = addrShow(pair.a.ns);
+    t.notRegex(after, /198\.18\.201\.100/);
+    t.notRegex(after, /2001:2:0:201::100/);
+    const err = t.throws(() =>
+      inNamespace(pair.a.ns, () => removeAddressNow(ifindex + 1000, '198.18.201.100', 32)),
+    );
+    t.true(isDsrError(err, 'E_NETLINK') && err.context.errno === 19, String(err));
+  },
+);
 
 labTest('link monitor: get, then admin down and carrier loss arrive as events', async (t) => {
   const pair = makePair('lk', 201);

@@ -26,5 +26,5 @@ export function vipConflictLine(parts: readonly { name: string; status?: unknown
   });
   return seen.length === 0
     ? ''
-    : `VIP CONFLICTS (another MAC answered ARP for our VIP): ${seen.join('; ')}\n`;
+    : `VIP CONFLICTS (another MAC claimed our VIP by ARP or ND): ${seen.join('; ')}\n`;
 }

@@ -7,10 +7,12 @@
  * (E_SYSCALL) carrying the call name and the errno name, so a log line says what to fix.
  *
  * Pointers are passed as Buffers: koffi hands the callee the Buffer's own memory, so no copy and
- * no lifetime question (the call is synchronous).
+ * no lifetime question (the call is synchronous). The one struct holding a pointer, a socket
+ * filter's struct sock_fprog, is declared to koffi, which lays out the instructions for the call.
  */
-import koffi from 'koffi';
+import koffi, { type TypeObject } from 'koffi';
 import { DsrError } from '../errors.ts';
+import { BPF_MAXINSNS, type SockFilter } from './classic-bpf.ts';
 
 export const AF_PACKET = 17;
 export const AF_NETLINK = 16;
@@ -22,6 +24,7 @@ export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUFFORCE = 33;
+export const SO_ATTACH_FILTER = 26;
 /** recv flag: return the real datagram length even when it did not fit (truncation check). */
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
@@ -35,6 +38,13 @@ interface LibcFns {
   bind: (fd: number, addr: Buffer, len: number) => number;
   getsockname: (fd: number, addr: Buffer, len: number[]) => number;
   setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
+  setsockoptFprog: (
+    fd: number,
+    level: number,
+    name: number,
+    value: { len: number; filter: readonly SockFilter[] },
+    len: number,
+  ) => number;
   sendto: (fd: number, buf: Buffer, len: number, flags: number, addr: Buffer | null, alen: number) => number;
   recvfrom: (
     fd: number,
@@ -60,6 +70,15 @@ function libc(): LibcFns {
     bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
     getsockname: lib.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)'),
     setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    // The same call declared for SO_ATTACH_FILTER: struct sock_fprog holds a pointer to the
+    // instructions, which koffi lays out from the JS array and points at for the call's duration.
+    setsockoptFprog: lib.func('setsockopt', 'int', [
+      'int',
+      'int',
+      'int',
+      koffi.pointer(sockFprogType()),
+      'uint32_t',
+    ]),
     sendto: lib.func(
       'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)',
     ),
@@ -72,6 +91,16 @@ function libc(): LibcFns {
     setns: lib.func('int setns(int fd, int nstype)'),
   };
   return fns;
+}
+
+let sockFprog: TypeObject | undefined;
+
+/** struct sock_fprog { unsigned short len; struct sock_filter *filter; } (16 bytes on 64-bit). */
+function sockFprogType(): TypeObject {
+  if (sockFprog !== undefined) return sockFprog;
+  const insn = koffi.struct({ code: 'uint16_t', jt: 'uint8_t', jf: 'uint8_t', k: 'uint32_t' });
+  sockFprog = koffi.struct({ len: 'uint16_t', filter: koffi.pointer(insn) });
+  return sockFprog;
 }
 
 const errnoNames = new Map<number, string>();
@@ -123,6 +152,24 @@ export function socketName(fd: number, size: number): Buffer {
 export function setSocketOption(fd: number, level: number, name: number, value: Buffer): void {
   if (libc().setsockopt(fd, level, name, value, value.length) < 0) {
     fail('setsockopt', koffi.errno(), { fd, level, name });
+  }
+}
+
+/**
+ * setsockopt(SOL_SOCKET, SO_ATTACH_FILTER): the kernel runs `program` (classic BPF, classic-bpf.ts)
+ * on every frame before queueing it to the socket. Replaces any filter already attached. Throws
+ * E_SYSCALL (EINVAL: the kernel's checker refused the program).
+ */
+export function attachSocketFilter(fd: number, program: readonly SockFilter[]): void {
+  if (program.length === 0 || program.length > BPF_MAXINSNS) {
+    const length = program.length;
+    throw new DsrError('E_INTERNAL', `a socket filter has 1 to ${BPF_MAXINSNS} instructions, not ${length}`, {
+      length,
+    });
+  }
+  const fprog = { len: program.length, filter: program };
+  if (libc().setsockoptFprog(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, koffi.sizeof(sockFprogType())) < 0) {
+    fail('setsockopt', koffi.errno(), { fd, level: SOL_SOCKET, name: SO_ATTACH_FILTER });
   }
 }
 

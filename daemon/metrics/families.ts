@@ -192,7 +192,7 @@ export const FAMILIES: readonly AnyFamily[] = [
   }),
   family({
     name: 'dsr_vip_conflicts_total',
-    help: "ARP claims of the group's VIPs by other MACs while this director held them (a second owner on the wire).",
+    help: "ARP or ND claims of the group's VIPs by other MACs while this director held them (a second owner on the wire).",
     type: 'counter',
     labelNames: ['group'],
     provider: 'election',

@@ -27,7 +27,7 @@ export interface ElectionSnapshot {
      */
     stalls: { relearned: number; covered: number };
     vips: Array<{ vip: string; owned: boolean }>;
-    /** ARP claims of the group's VIPs by other MACs while this director held them. */
+    /** Claims (ARP, ND) of the group's VIPs by other MACs while this director held them. */
     vipConflicts: number;
   }>;
   /** Adverts discarded before they reached a group, by reason (auth, replay, malformed, ...). */

@@ -35,7 +35,7 @@ export interface VipKernel {
   links: LinkMonitor;
   announcer: ConstructorParameters<typeof VipOwner>[0]['announcer'];
   ifindex(name: string): number;
-  /** Opens a watch for ARP claims of our VIPs by other MACs; absent: no conflict detection. */
+  /** Opens a watch for claims of our VIPs by other MACs (ARP, ND); absent: no conflict detection. */
   openConflictWatch?: () => ConflictWatch;
   close(): void;
 }

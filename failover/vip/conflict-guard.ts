@@ -1,13 +1,16 @@
 /**
  * Resolving a second owner of a VIP seen on the wire (issue 21): while a group is ours, another MAC
- * that claims one of its IPv4 VIPs (conflict-watch.ts) is counted, and, if we still own the group
+ * that claims one of its VIPs (conflict-watch.ts: by ARP for IPv4, by Neighbor Advertisement for
+ * IPv6) is counted, and, if we still own the group
  * CONFLICT_GRACE_MS later, answered by announcing the VIPs again (at most once per
  * REANNOUNCE_EVERY_MS) and reported. The election decided we own the group, so caches come back to
  * us; the other side is a zombie (dsrd --cleanup takes it away), a peer about to step down, or a
- * real server answering ARP for the VIP (its setup is wrong: the report names its MAC).
+ * real server answering ARP or ND for the VIP (its setup is wrong: the report names its MAC). The
+ * announcement repeats gratuitous ARPs and unsolicited NAs alike (announcer.ts), so IPv4 and IPv6
+ * caches both come back.
  *
  * The grace is for a planned move: a peer that takes over announces just as we step down, and
- * its first gratuitous ARP must not make us pull the caches back.
+ * its first gratuitous ARP or NA must not make us pull the caches back.
  */
 import type { AnnounceTarget } from './announcer.ts';
 import type { ConflictWatch, VipConflict } from './conflict-watch.ts';
@@ -57,7 +60,7 @@ export class ConflictGuard {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The group is ours: watch its IPv4 VIPs on each interface. Errors opening a socket are thrown. */
+  /** The group is ours: watch its VIPs on each interface. Errors opening a socket are thrown. */
   start(group: string, targets: readonly AnnounceTarget[], owner: GuardedOwner): void {
     this.#stopWatches(group);
     const g = this.#groups.get(group) ?? {
@@ -69,11 +72,10 @@ export class ConflictGuard {
     };
     this.#groups.set(group, g);
     for (const t of targets) {
-      const v4 = t.addresses.filter((a) => !a.includes(':'));
-      if (v4.length === 0) continue;
+      if (t.addresses.length === 0) continue;
       const w = this.#open();
       g.watches.push(w);
-      w.watch(t.ifindex, t.mac, v4, (c) => this.#claimed(group, g, owner, c));
+      w.watch(t.ifindex, t.mac, t.addresses, (c) => this.#claimed(group, g, owner, c));
     }
   }
 

@@ -20,7 +20,7 @@ import { parseIp } from '../../core/net/ip.ts';
 import { parseMac } from '../../core/net/mac.ts';
 import { sockaddrLl } from '../../failover/vip/announcer.ts';
 import { arpClaim } from '../../failover/vip/arp-claim.ts';
-import { openArpSocket } from '../../failover/vip/conflict-watch.ts';
+import { openArpSocket } from '../../failover/vip/claim-sockets.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,7 @@
 /**
- * A second owner of a VIP on the wire (issue 21): ARP claims parsed from frames, and the guard
- * that answers one (a grace for planned moves, a rate limit, a report). Pure, manual timers.
+ * A second owner of a VIP on the wire (issue 21): ARP claims parsed from frames (NA claims:
+ * na-claim.test.ts), and the guard that answers one (a grace for planned moves, a rate limit, a
+ * report). Pure, manual timers.
  */
 import test from 'ava';
 import { arpClaim } from '../../failover/vip/arp-claim.ts';
@@ -91,7 +92,7 @@ function setup() {
 
 test('a claim while we own the group: answered after the grace, at most once a second, reported', (t) => {
   const s = setup();
-  t.deepEqual(s.watched, [['198.18.0.200']], 'IPv4 VIPs only');
+  t.deepEqual(s.watched, [['198.18.0.200', '2001:2::200']], 'both families watched');
   s.claim({ address: '198.18.0.200', mac: OTHER });
   s.claim({ address: '198.18.0.200', mac: OTHER });
   t.is(s.owner.reannounced, 0, 'not at once: a planned move may be under way');
@@ -118,4 +119,13 @@ test('a claim as we step down (a peer taking over) is counted, never answered', 
   s.guard.stop('web');
   t.is(s.stopped(), 1);
   t.is(s.guard.status('web').conflicts, 1);
+});
+
+test('a claim of an IPv6 VIP (a Neighbor Advertisement from another MAC) is answered the same way', (t) => {
+  const s = setup();
+  s.claim({ address: '2001:2::200', mac: OTHER });
+  s.timers.advance(CONFLICT_GRACE_MS);
+  t.is(s.owner.reannounced, 1);
+  t.deepEqual(s.reports, [{ group: 'web', address: '2001:2::200', mac: OTHER }]);
+  t.like(s.guard.status('web'), { conflicts: 1, last: { vip: '2001:2::200', mac: OTHER } });
 });

@@ -32,3 +32,12 @@ export const inSync = (s: DaemonStatus): boolean => syncPeer(s)?.inSync === true
 /** Every real server of every service forwarding (its MAC resolved). */
 export const allForwarding = (s: DaemonStatus): boolean =>
   s.services.every((svc) => svc.realServers.every((r) => r.forwarding === 'active'));
+
+/** The election's dropped datagrams by reason, transport and state machine together (failover/drop-reasons.ts). */
+export function electionDrops(s: DaemonStatus): Record<string, number> {
+  type Drops = Record<string, number>;
+  const part = s.parts.find((x) => x.name === 'election')?.status as
+    | { election?: { drops?: Drops; transport?: { drops?: Drops } | null } }
+    | undefined;
+  return { ...(part?.election?.transport?.drops ?? {}), ...(part?.election?.drops ?? {}) };
+}

@@ -14,29 +14,40 @@
  *                          ExecStopPost= runs it; does a answer ARP 5 s after its stop?
  *   stop_of_hung_daemon    a SIGSTOPped (hung), b takes over; 2 s later SIGKILL (the end of
  *                          `systemctl stop`) and the cleanup
+ *   main_hung_master       a's main thread alone frozen for 5 s (ptrace, lab/ownership/
+ *                          freeze-thread.ts): its election thread goes Fault after the heartbeat
+ *                          bound, b takes over, a's election thread lets the VIP go; then thawed
+ *   main_hung_backup       b's main thread frozen for 5 s: nothing should move
+ *   clock_back_restart     a restarted with its wall clock 2 min behind (libfaketime): b must not
+ *                          drop its adverts as replays; a preempts as after any restart
  *   oneway_a_to_b          a's adverts to b dropped for 5 s, then healed
  *   oneway_b_to_a          b's adverts to a dropped for 5 s (b hears a: nothing should move)
- *   flood                  datagrams at the master's election port from the client
- *
- * Not measured here (no way to cause them on a lab pair without hooks in the daemon, so they are
- * covered by tests instead): a hung main thread alone (test/failover/election-thread.test.ts), a clock
- * set back across a restart and a replayed capture (test/auth/session-store.test.ts,
- * test/failover/transport-loopback.test.ts).
+ *   flood                  datagrams at the master's election port from the client, --flood-rate
+ *                          per second for 3 s (lab/ownership/flood.ts)
+ *   replayed_capture       6 s of a's adverts recorded, a killed (and cleaned up), b restarted and
+ *                          the recording played to it from a's address; measured from b's start
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../config/index.ts';
 import { DSRD } from '../lab/binaries.ts';
+import { clockBehind } from '../lab/clock.ts';
 import { runIn } from '../lab/exec.ts';
 import { type ProbeResult, RunningProbe } from '../lab/failover/probe-run.ts';
 import { requireRoot } from '../lab/index.ts';
 import { type AnswerChanges, answerFigures } from '../lab/ownership/arp-answers.ts';
+import { udpPayloads } from '../lab/ownership/pcap.ts';
 import { type Director, DirectorPair } from '../lab/pair/director-pair.ts';
-import { role } from '../lab/pair/status.ts';
+import { electionDrops, role } from '../lab/pair/status.ts';
 import type { LabProcess } from '../lab/process.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable } from '../lab/report.ts';
 import { sleep } from '../lab/wait.ts';
 
 const ARP_PROBE = fileURLToPath(new URL('../lab/ownership/arp-probe.ts', import.meta.url));
+const FREEZE = fileURLToPath(new URL('../lab/ownership/freeze-thread.ts', import.meta.url));
+const FLOOD = fileURLToPath(new URL('../lab/ownership/flood.ts', import.meta.url));
+const REPLAY = fileURLToPath(new URL('../lab/ownership/replay-capture.ts', import.meta.url));
 const args = parseBenchArgs(process.argv.slice(2));
 const advertMs = numberArg(args, 'advert-ms', 100);
 const floodRate = numberArg(args, 'flood-rate', 100_000);
@@ -68,7 +79,7 @@ interface ArpResult {
 /** Both probes around `action`, and the figures of the window from the action's start to the end. */
 async function measure(
   pair: DirectorPair,
-  action: (mark: () => number) => Promise<void>,
+  action: (mark: () => number, startWindow: () => void) => Promise<void>,
 ): Promise<{ figures: CaseFigures; arp: ArpResult; from: number; udp: ProbeResult; owners: string[] }> {
   const { lab } = pair;
   const client = lab.clients[0];
@@ -90,8 +101,13 @@ async function measure(
   await arp.waitForLine(/^READY/, 10_000);
   const udp = await RunningProbe.start(lab, client, { addr: pair.vip, maxDurationMs: 120_000 });
   await sleep(300);
-  const startedAtMs = Date.now();
-  await action(() => Date.now());
+  let startedAtMs = Date.now();
+  await action(
+    () => Date.now(),
+    () => {
+      startedAtMs = Date.now();
+    },
+  );
   const udpResult = await udp.stop();
   arp.signal('SIGTERM');
   const line = await arp.waitForLine(/^RESULT /, 10_000);
@@ -140,11 +156,32 @@ function resolvedMs(a: ArpResult, from: number, to: number): number | null {
   return end === undefined ? null : (end[0] - from) * a.slotMs;
 }
 
-const pair = await DirectorPair.create({ advertMs, sync: { enabled: false } });
+/** Freezes d's main thread for `ms` (its other threads run on). */
+async function freezeMain(pair: DirectorPair, d: Director, ms: number): Promise<void> {
+  const p = pair.lab.spawn(pair.lab.clients[0], process.execPath, [
+    FREEZE,
+    '--tid',
+    String(d.proc!.pid),
+    '--for-ms',
+    String(ms),
+  ]);
+  await p.waitForLine(/^FROZEN/, 10_000);
+  await p.waitForLine(/^THAWED/, ms + 10_000);
+}
+
+let clockBack = false;
+const pair = await DirectorPair.create({
+  advertMs,
+  sync: { enabled: false },
+  launch: (d) => (clockBack && d === pair.a ? clockBehind(120) : []),
+});
 const cases: Record<string, CaseFigures> = {};
 let zombieAfterStop = true;
 let onewayResolvedMs: number | null = null;
 let floodFalseFailovers = -1;
+let floodSent = null as { sent: number; rate: number } | null;
+let replayDropped = -1;
+let clockBackReplayDrops = -1;
 try {
   const { a, b } = pair;
   await pair.startBoth();
@@ -206,6 +243,45 @@ try {
   await pair.start(a);
   await settleDown();
 
+  // The master's main thread hangs for 5 s, then runs again (a takes the VIP back by preemption).
+  const mainHungMaster = await measure(pair, async () => {
+    await freezeMain(pair, a, 5000);
+    await settleDown();
+    await sleep(1000);
+  });
+  cases.main_hung_master = mainHungMaster.figures;
+
+  // The backup's main thread hangs for 5 s: nothing should move.
+  const mainHungBackup = await measure(pair, async () => {
+    await freezeMain(pair, b, 5000);
+    await sleep(1000);
+  });
+  cases.main_hung_backup = mainHungBackup.figures;
+  await settleDown();
+
+  // a restarted with its clock 2 min behind (its last start was seconds ago: a session id taken
+  // from the clock would be older than the one b holds).
+  await a.proc!.stop();
+  await pair.until(b, (s) => role(s) === 'master');
+  const replaysBefore = electionDrops((await pair.status(b))!).replay ?? 0;
+  const clockCase = await measure(pair, async () => {
+    clockBack = true;
+    try {
+      await pair.start(a);
+    } finally {
+      clockBack = false;
+    }
+    await settleDown();
+    await sleep(1000);
+  });
+  cases.clock_back_restart = clockCase.figures;
+  clockBackReplayDrops = (electionDrops((await pair.status(b))!).replay ?? 0) - replaysBefore;
+  // Back to a true clock.
+  await a.proc!.stop();
+  await pair.until(b, (s) => role(s) === 'master');
+  await pair.start(a);
+  await settleDown();
+
   // One-way cut a → b, healed after 5 s; a takes the VIP back after its hold.
   const oneway = await measure(pair, async () => {
     await dropAdverts(a, b);
@@ -234,37 +310,65 @@ try {
   const takeovers = () => pair.logs(b).filter((l) => l.includes('"to":"master"')).length;
   const before = takeovers();
   const flood = await measure(pair, async () => {
-    const script = `
-      import { createSocket } from 'node:dgram';
-      const s = createSocket('udp4');
-      const body = Buffer.alloc(120, 0x5a);
-      const perMs = ${floodRate} / 1000;
-      const t0 = performance.now();
-      let sent = 0;
-      await new Promise((done) => {
-        const tick = () => {
-          const due = Math.min(${floodRate * 3}, Math.floor((performance.now() - t0) * perMs));
-          for (; sent < due; sent++) s.send(body, ${PORT}, ${JSON.stringify(a.host.ipv4)});
-          if (sent < ${floodRate * 3}) setImmediate(tick); else done();
-        };
-        tick();
-      });
-      await new Promise((r) => setTimeout(r, 200));
-      s.close();
-      console.log(JSON.stringify({ sent, ms: performance.now() - t0 }));`;
     const out = await pair.lab.exec(
       pair.lab.clients[0],
       process.execPath,
-      ['--input-type=module', '-e', script],
-      {
-        timeoutMs: 60_000,
-      },
+      [
+        FLOOD,
+        '--to',
+        a.host.ipv4,
+        '--port',
+        String(PORT),
+        '--rate',
+        String(floodRate),
+        '--count',
+        String(floodRate * 3),
+      ],
+      { timeoutMs: 60_000 },
     );
-    console.log(`flood: ${out.stdout.trim()}`);
+    floodSent = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as { sent: number; rate: number };
+    console.log(`flood: ${JSON.stringify(floodSent)}`);
     await sleep(1000);
   });
   cases.flood = flood.figures;
   floodFalseFailovers = takeovers() - before;
+
+  // A replayed capture: 6 s of a's adverts recorded on b, a killed and cleaned up, b restarted,
+  // the recording played to b from a's address. Measured from b's start.
+  const pcap = join(pair.dir, 'adverts.pcap');
+  const filter = `udp and src host ${a.host.ipv4} and dst port ${PORT}`;
+  await pair.lab.exec(b.host, 'tcpdump', ['-i', 'eth0', '-G', '6', '-W', '1', '-U', '-w', pcap, filter], {
+    timeoutMs: 20_000,
+  });
+  const recorded = udpPayloads(readFileSync(pcap)).length;
+  await a.proc!.kill9();
+  await pair.lab.exec(a.host, process.execPath, [DSRD, '--cleanup', '--config', a.configPath], {
+    timeoutMs: 20_000,
+  });
+  await pair.until(b, (s) => role(s) === 'master');
+  await b.proc!.stop();
+  const replayed = await measure(pair, async (_mark, startWindow) => {
+    const replay = pair.lab.spawn(a.host, process.execPath, [
+      REPLAY,
+      '--pcap',
+      pcap,
+      '--from',
+      a.host.ipv4,
+      '--port',
+      String(PORT),
+      '--to',
+      b.host.ipv4,
+    ]);
+    await replay.waitForLine(/^REPLAYING/, 10_000);
+    await pair.start(b);
+    // From b's election start: before it, b's absence is a restart, not the replay's doing.
+    startWindow();
+    await replay.waitForLine(/^\{/, 20_000);
+    await sleep(500);
+  });
+  cases.replayed_capture = replayed.figures;
+  replayDropped = electionDrops((await pair.status(b))!).replay ?? 0;
+  console.log(`replayed capture: ${recorded} adverts recorded, ${replayDropped} dropped by b as replays`);
 } finally {
   await pair.destroy();
 }
@@ -288,4 +392,7 @@ printFigures('ownership', {
   zombie_after_stop: zombieAfterStop,
   oneway_resolved_ms: onewayResolvedMs,
   flood_false_failovers: floodFalseFailovers,
+  flood_sent_per_s: floodSent?.rate ?? null,
+  clock_back_replay_drops: clockBackReplayDrops,
+  replayed_capture_drops: replayDropped,
 });

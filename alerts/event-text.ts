@@ -63,7 +63,7 @@ export function describeEvent(e: AlertEvent): EventText {
     case 'vip_conflict':
       return {
         title: `Another MAC claims VIP ${e.vip} of group ${e.group}`,
-        detail: `${e.mac} claims ${e.vip} (ARP or ND), which ${e.node} holds as master; announced again. A zombie director, or a real server answering ARP/ND for the VIP (arp_ignore/arp_announce)?`,
+        detail: `${e.mac} claims ${e.vip} (ARP or ND), which ${e.node} holds as master from ${e.ownMac}; announced again. A zombie director, or a real server answering ARP/ND for the VIP (arp_ignore/arp_announce)?`,
       };
     case 'split_brain_resolved':
       return {

@@ -61,8 +61,8 @@ export const AlertEventSchema = z.discriminatedUnion('type', [
   event('peer_recovered', { peer: name, downSeconds: seconds.optional() }),
   event('split_brain_detected', { group: name, masters: z.array(name).max(64) }),
   event('split_brain_resolved', { group: name, master: name.optional() }),
-  /** Another MAC claims (ARP) a VIP this director holds as master: a second owner on the wire. */
-  event('vip_conflict', { group: name, vip: text, mac: text }),
+  /** Another MAC claims (ARP/ND) a VIP this director holds as master: a second owner on the wire. */
+  event('vip_conflict', { group: name, vip: text, mac: text, ownMac: text }),
   event('fingerprint_mismatch', { peer: name, localFingerprint: text, peerFingerprint: text }),
   event('fingerprint_match', { peer: name, fingerprint: text }),
   event('real_server_down', { service: name, realServer: name, reason: text }),

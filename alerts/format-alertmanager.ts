@@ -94,7 +94,7 @@ function mappings(e: AlertEvent): Mapping[] {
           alertname: 'DsrVipConflict',
           severity: 'critical',
           status: 'oneshot',
-          labels: { group: e.group, vip: e.vip, mac: e.mac },
+          labels: { group: e.group, vip: e.vip, mac: e.mac, own_mac: e.ownMac },
         },
       ];
     case 'fingerprint_mismatch':

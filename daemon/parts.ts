@@ -117,7 +117,9 @@ export function buildParts(deps: PartDeps): BuiltParts {
   });
   alerts.setMasterGroups(() => election.masterGroups());
   bridgeHealthAlerts(health, alerts, election);
-  vip.onConflict((r) => alerts.emit('vip_conflict', { group: r.group, vip: r.address, mac: r.mac }));
+  vip.onConflict((r) =>
+    alerts.emit('vip_conflict', { group: r.group, vip: r.address, mac: r.mac, ownMac: r.ownMac }),
+  );
   const drill = new DrillPart({ election, sync, forwarder, vip, alerts });
   const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election, drill];
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);

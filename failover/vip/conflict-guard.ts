@@ -21,6 +21,8 @@ export const REANNOUNCE_EVERY_MS = 1000;
 
 export interface ConflictReport extends VipConflict {
   readonly group: string;
+  /** Our MAC on that interface: the owner the other MAC competes with. */
+  readonly ownMac: string;
 }
 
 export interface ConflictStatus {
@@ -75,7 +77,7 @@ export class ConflictGuard {
       if (t.addresses.length === 0) continue;
       const w = this.#open();
       g.watches.push(w);
-      w.watch(t.ifindex, t.mac, t.addresses, (c) => this.#claimed(group, g, owner, c));
+      w.watch(t.ifindex, t.mac, t.addresses, (c) => this.#claimed(group, g, owner, c, t.mac));
     }
   }
 
@@ -107,7 +109,7 @@ export class ConflictGuard {
     g.check = undefined;
   }
 
-  #claimed(group: string, g: Guarded, owner: GuardedOwner, c: VipConflict): void {
+  #claimed(group: string, g: Guarded, owner: GuardedOwner, c: VipConflict, ownMac: string): void {
     g.conflicts++;
     g.last = { vip: c.address, mac: c.mac, at: this.#now() };
     if (g.check !== undefined) return;
@@ -117,7 +119,7 @@ export class ConflictGuard {
       if (!owner.owns() || now - g.reannouncedAt < REANNOUNCE_EVERY_MS) return;
       g.reannouncedAt = now;
       owner.reannounce();
-      for (const l of this.#listeners) l({ group, ...c });
+      for (const l of this.#listeners) l({ group, ...c, ownMac: ownMac.toLowerCase() });
     }, CONFLICT_GRACE_MS);
   }
 }

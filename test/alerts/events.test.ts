@@ -34,7 +34,12 @@ test('every event type round-trips through the schema and has wording', (t) => {
     f.make('peer_recovered', { peer: 'p', downSeconds: 12 }),
     f.make('split_brain_detected', { group: 'g', masters: ['a', 'b'] }),
     f.make('split_brain_resolved', { group: 'g' }),
-    f.make('vip_conflict', { group: 'g', vip: '198.18.0.200', mac: '02:d5:00:00:09:09' }),
+    f.make('vip_conflict', {
+      group: 'g',
+      vip: '198.18.0.200',
+      mac: '02:d5:00:00:09:09',
+      ownMac: '02:d5:00:00:01:00',
+    }),
     f.make('fingerprint_mismatch', { peer: 'p', localFingerprint: 'aa', peerFingerprint: 'bb' }),
     f.make('fingerprint_match', { peer: 'p', fingerprint: 'aa' }),
     f.make('real_server_down', { service: 's', realServer: 'r', reason: 'x' }),

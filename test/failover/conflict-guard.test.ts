@@ -98,7 +98,9 @@ test('a claim while we own the group: answered after the grace, at most once a s
   t.is(s.owner.reannounced, 0, 'not at once: a planned move may be under way');
   s.timers.advance(CONFLICT_GRACE_MS);
   t.is(s.owner.reannounced, 1);
-  t.deepEqual(s.reports, [{ group: 'web', address: '198.18.0.200', mac: OTHER }]);
+  t.deepEqual(s.reports, [
+    { group: 'web', address: '198.18.0.200', mac: OTHER, ownMac: '02:d5:00:00:00:01' },
+  ]);
   s.claim({ address: '198.18.0.200', mac: OTHER });
   s.timers.advance(CONFLICT_GRACE_MS);
   t.is(s.owner.reannounced, 1, 'rate-limited');
@@ -126,6 +128,6 @@ test('a claim of an IPv6 VIP (a Neighbor Advertisement from another MAC) is answ
   s.claim({ address: '2001:2::200', mac: OTHER });
   s.timers.advance(CONFLICT_GRACE_MS);
   t.is(s.owner.reannounced, 1);
-  t.deepEqual(s.reports, [{ group: 'web', address: '2001:2::200', mac: OTHER }]);
+  t.deepEqual(s.reports, [{ group: 'web', address: '2001:2::200', mac: OTHER, ownMac: '02:d5:00:00:00:01' }]);
   t.like(s.guard.status('web'), { conflicts: 1, last: { vip: '2001:2::200', mac: OTHER } });
 });

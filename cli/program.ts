@@ -9,6 +9,7 @@ import { callDaemon } from '../admin/client.ts';
 import { DEFAULT_ADMIN_SOCKET } from '../admin/server.ts';
 import { DsrError } from '../core/errors.ts';
 import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeFor } from '../core/exit.ts';
+import { productVersion } from '../core/version.ts';
 
 export interface CliContext {
   io: CliIo;
@@ -48,6 +49,7 @@ export async function runCli(argv: readonly string[], options: RunOptions): Prom
 
   const program = new Command('dsrctl')
     .description('Operate a dsr-director daemon (dsrd) and check real servers.')
+    .version(`dsrctl ${productVersion()}`, '-v, --version', 'print the version')
     .option('-s, --socket <path>', 'admin socket of the daemon', env.DSRCTL_SOCKET ?? DEFAULT_ADMIN_SOCKET)
     .showHelpAfterError('(run dsrctl --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })

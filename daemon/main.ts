@@ -8,7 +8,6 @@
  *
  * Exit status: 0 clean stop; 1 bad config, a part failed to start or to stop; 2 bad command line.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CommandRegistry } from '../admin/registry.ts';
 import { checkConfigFile, DEFAULT_CONFIG_PATH, loadConfig } from '../config/index.ts';
@@ -17,6 +16,7 @@ import { EventLoopMonitor } from '../core/eventloop.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../core/exit.ts';
 import { errorFields, LogRoot } from '../core/log.ts';
 import { notifierFromEnv } from '../core/systemd/notify.ts';
+import { productVersion } from '../core/version.ts';
 import { type CleanupReport, cleanup, formatCleanup } from './cleanup.ts';
 import { Daemon } from './daemon.ts';
 import { buildParts } from './parts.ts';
@@ -32,13 +32,6 @@ const USAGE = `usage: dsrd [--config FILE] [--check | --cleanup] [--json]
   -h, --help          this help
   -v, --version       print the version
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 async function check(path: string, json: boolean): Promise<number> {
   const r = await checkConfigFile(path);
@@ -84,7 +77,7 @@ async function run(path: string): Promise<number> {
   const logRoot = new LogRoot({ level: config.log.level, base: { node: config.node.id } });
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
-  const { parts } = buildParts({ registry, notifier, eventLoop, logRoot, version: version() });
+  const { parts } = buildParts({ registry, notifier, eventLoop, logRoot, version: productVersion() });
   const daemon = new Daemon({
     configPath: path,
     config,
@@ -94,7 +87,7 @@ async function run(path: string): Promise<number> {
     eventLoop,
     registry,
     parts,
-    version: version(),
+    version: productVersion(),
   });
   const uninstall = installSignalHandlers(daemon, logRoot.logger);
   const onCrash = (err: unknown): void => {
@@ -156,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (values.version) {
-    process.stdout.write(`dsrd ${version()}\n`);
+    process.stdout.write(`dsrd ${productVersion()}\n`);
     return EXIT_OK;
   }
   if (values.check && values.cleanup) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -48,6 +48,20 @@ test.serial('dsrctl --help exits 0 and lists the commands', async (t) => {
   t.is(r.code, 0);
   for (const c of ['status', 'config', 'conns', 'explain', 'log', 'realserver'])
     t.regex(r.stdout, new RegExp(`\\n  ${c}`));
+});
+
+test.serial('dsrctl --version and dsrd --version print the package version, exit 0', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  for (const [cmd, name] of [
+    [dsrctl, 'dsrctl'],
+    [dsrd, 'dsrd'],
+  ] as const) {
+    const r = await cmd(['--version']);
+    t.is(r.code, 0);
+    t.is(r.stdout, `${name} ${version}\n`);
+  }
 });
 
 test.serial(

@@ -1,0 +1,103 @@
+/**
+ * `npm run package` (issue 25): the .deb is built with dpkg-deb from this tree, its metadata and
+ * file list are what a director needs and nothing of the development tree, its maintainer scripts
+ * parse, and the programs it carries run from the unpacked tree with only the bundled runtime and
+ * production dependencies (no checkout's node_modules reachable from there).
+ *
+ * Not here yet: installing it with dpkg into a fresh Debian root (issue 25's install test).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const run = (cmd: string, args: readonly string[]): string =>
+  execFileSync(cmd, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 240_000,
+  });
+
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+test.serial('the .deb: metadata, files, maintainer scripts, and programs that run from it', (t) => {
+  t.timeout(300_000);
+  const out = mkdtempSync(join(tmpdir(), 'dsr-deb-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const deb = run(process.execPath, ['scripts/package.ts', '--out', out]).trim().split('\n').pop()!;
+  const arch = run('dpkg', ['--print-architecture']).trim();
+  t.is(deb, join(out, `dsr-director_${version}-1_${arch}.deb`));
+
+  // ---- metadata ----
+  const field = (name: string) => run('dpkg-deb', ['-f', deb, name]).trim();
+  t.is(field('Package'), 'dsr-director');
+  t.is(field('Version'), `${version}-1`);
+  t.is(field('Architecture'), arch);
+  const depends = field('Depends');
+  for (const d of ['libbpf1', 'iproute2', 'systemd']) t.true(depends.includes(d), `Depends: ${depends}`);
+  for (const d of ['clang', 'npm', 'nodejs', 'llvm']) t.false(depends.includes(d), `no ${d} at run time`);
+  t.true(Number(field('Installed-Size')) > 1000);
+
+  // ---- files ----
+  const list = run('dpkg-deb', ['-c', deb])
+    .split('\n')
+    .map((l) => l.split(/\s+/).slice(5).join(' '))
+    .filter((p) => p !== '');
+  const has = (p: string) => list.includes(p);
+  for (const p of [
+    './usr/bin/dsrd',
+    './usr/bin/dsrctl',
+    './lib/systemd/system/dsrd.service',
+    './usr/lib/sysusers.d/dsr-director.conf',
+    './usr/lib/tmpfiles.d/dsr-director.conf',
+    './etc/dsr-director/dsrd.yaml.example',
+    './usr/lib/dsr-director/runtime/node',
+    './usr/lib/dsr-director/build/bpf/dsr_xdp.o',
+    './usr/lib/dsr-director/package.json',
+    './usr/lib/dsr-director/daemon/main.ts',
+    './usr/share/doc/dsr-director/copyright',
+    './usr/share/doc/dsr-director/changelog.Debian.gz',
+  ]) {
+    t.true(has(p), `${p} is in the package`);
+  }
+  for (const dep of ['commander', 'koffi', 'pino', 'prom-client', 'yaml', 'zod']) {
+    t.true(has(`./usr/lib/dsr-director/node_modules/${dep}/package.json`), `${dep} is in the package`);
+  }
+  const unwanted = list.filter((p) =>
+    /\/(lab|bench|test|scripts)\/|node_modules\/(ava|typescript|@biomejs|fast-check|@types)\/|\.c$|\/etc\/dsr-director\/dsrd\.yaml$/.test(
+      p,
+    ),
+  );
+  t.deepEqual(unwanted.slice(0, 5), [], 'nothing of the development tree, no live config');
+
+  // ---- control files ----
+  const control = join(out, 'control');
+  run('dpkg-deb', ['-e', deb, control]);
+  t.is(readFileSync(join(control, 'conffiles'), 'utf8'), '/etc/dsr-director/dsrd.yaml.example\n');
+  for (const s of ['postinst', 'prerm', 'postrm']) t.notThrows(() => run('sh', ['-n', join(control, s)]), s);
+  t.regex(
+    readFileSync(join(control, 'postrm'), 'utf8'),
+    /"\$1" = purge[\s\S]*rm -rf \/var\/lib\/dsr-director/,
+  );
+
+  // ---- the unpacked programs run on what the package carries ----
+  const tree = join(out, 'tree');
+  run('dpkg-deb', ['-x', deb, tree]);
+  const node = join(tree, 'usr/lib/dsr-director/runtime/node');
+  const bin = (name: string) => join(tree, 'usr/lib/dsr-director/bin', name);
+  t.is(run(node, ['--version']).trim(), `v${process.versions.node}`);
+  t.is(run(node, [bin('dsrd.js'), '--version']).trim(), `dsrd ${version}`);
+  t.regex(run(node, [bin('dsrctl.js'), '--help']), /Operate a dsr-director daemon/);
+  const unit = readFileSync(join(tree, 'lib/systemd/system/dsrd.service'), 'utf8');
+  t.regex(unit, /^ExecStart=\/usr\/bin\/dsrd --config \/etc\/dsr-director\/dsrd\.yaml$/m);
+  t.regex(unit, /^ExecStopPost=\/usr\/bin\/dsrd --cleanup --config \/etc\/dsr-director\/dsrd\.yaml$/m);
+  t.notRegex(unit, /\/opt\/dsr-director/);
+  t.regex(
+    readFileSync(join(tree, 'usr/bin/dsrd'), 'utf8'),
+    /^exec \/usr\/lib\/dsr-director\/runtime\/node \/usr\/lib\/dsr-director\/bin\/dsrd\.js "\$@"$/m,
+  );
+});

@@ -9,6 +9,7 @@ import {
   AF_INET6,
   AF_UNSPEC,
   IFA_ADDRESS,
+  IFA_CACHEINFO,
   IFA_FLAGS,
   IFA_LABEL,
   IFA_LOCAL,
@@ -62,7 +63,23 @@ export interface AddressSpec {
   flags?: number;
   /** IFA_PROTO value to tag the address with, so an operator can tell who added it. */
   proto?: number;
+  /**
+   * IPv6: add it deprecated (preferred lifetime 0, valid for ever, IFA_CACHEINFO): still ours to
+   * receive for, but never chosen as the source of our own connections while another address fits
+   * (RFC 6724 §5 rule 3, "avoid deprecated addresses").
+   */
+  deprecated?: boolean;
 }
+
+/** struct ifa_cacheinfo: preferred and valid lifetimes (s; 0xffffffff is for ever), then two stamps the kernel ignores. */
+function cacheInfo(preferred: number, valid: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt32LE(preferred, 0);
+  b.writeUInt32LE(valid, 4);
+  return b;
+}
+
+const FOREVER = 0xffffffff;
 
 function ifaddrmsg(
   family: number,
@@ -111,6 +128,7 @@ export function encodeAddressAdd(spec: AddressSpec): NetlinkRequest {
     [IFA_FLAGS, u32(flags)],
   ];
   if (spec.proto !== undefined) attrs.push([IFA_PROTO, u8(spec.proto)]);
+  if (spec.deprecated === true) attrs.push([IFA_CACHEINFO, cacheInfo(0, FOREVER)]);
   return {
     type: RTM_NEWADDR,
     flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,

@@ -29,6 +29,8 @@ export interface AddOptions {
   noDad?: boolean;
   /** IFA_PROTO tag; defaults to DSR_ADDRESS_PROTO. */
   proto?: number;
+  /** IPv6: never our own connections' source while another address fits (address-codec.ts). */
+  deprecated?: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export class RtnlAddressManager implements AddressManager {
       prefixLength,
       flags,
       proto: options.proto ?? DSR_ADDRESS_PROTO,
+      deprecated: options.deprecated,
     });
     try {
       await this.#socket.request(req);

@@ -62,6 +62,7 @@ export const IFADDRMSG_LEN = 8;
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
 export const IFA_LABEL = 3;
+export const IFA_CACHEINFO = 6;
 export const IFA_FLAGS = 8;
 export const IFA_PROTO = 11;
 export const IFA_F_SECONDARY = 0x01;

@@ -172,8 +172,13 @@ export class VipOwner {
       const held: VipSpec[] = [];
       for (const vip of this.#vips) {
         try {
+          // An IPv6 VIP at once (no DAD), and deprecated: Linux would otherwise pick it as the
+          // source of the director's own traffic on the segment (health checks, ND), and a real
+          // server, which holds the VIP itself, would answer the check to itself.
+          const v6 = parseIp(vip.address).family === 6;
           const r = await this.#addresses.add(vip.ifindex, vip.address, vip.prefixLength, {
-            noDad: parseIp(vip.address).family === 6,
+            noDad: v6,
+            deprecated: v6,
           });
           held.push(vip);
           if (r === 'added') result.changed.push(label(vip));

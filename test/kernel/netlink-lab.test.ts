@@ -173,3 +173,27 @@ labTest('neighbour table: lookup after a ping, and kernel-managed resolution wit
   await table.release(ifindex, pair.b.ipv6); // already gone: no error
   t.is(await table.lookup(ifindex, pair.b.ipv6), undefined);
 });
+
+labTest('an IPv6 address added deprecated is ours but never the source of our own traffic', async (t) => {
+  const pair = makePair('dp', 202);
+  t.teardown(() => pair.destroy());
+  const { mgr, ifindex } = inNamespace(pair.a.ns, () => ({
+    mgr: new RtnlAddressManager(),
+    ifindex: interfaceIndex('veth0'),
+  }));
+  t.teardown(() => mgr.close());
+  // A /128 VIP in the peer's own /64, with a longer match to the peer's address than ours: the
+  // case where Linux would otherwise pick it as the source.
+  const vip = '2001:2:0:202::3';
+  const routeSource = () =>
+    /src (\S+)/.exec(ip('-n', pair.a.ns, '-6', 'route', 'get', pair.b.ipv6))?.[1] ?? 'none';
+  t.is(await mgr.add(ifindex, vip, 128, { noDad: true, deprecated: true }), 'added');
+  t.regex(addrShow(pair.a.ns), new RegExp(`inet6 ${vip}/128 scope global nodad deprecated`));
+  t.is(routeSource(), pair.a.ipv6, 'the interface address, not the VIP');
+  // It still answers: the peer resolves and reaches it.
+  t.notThrows(() => ip('netns', 'exec', pair.b.ns, 'ping', '-6', '-c', '1', '-W', '2', vip));
+  t.is(await mgr.remove(ifindex, vip, 128), 'removed');
+  // Not deprecated, the same VIP is the source: what the flag prevents.
+  t.is(await mgr.add(ifindex, vip, 128, { noDad: true }), 'added');
+  t.is(routeSource(), vip);
+});

@@ -1,5 +1,5 @@
 /**
- * `npm run package [-- --out DIR]`: builds dsr-director_<version>_<arch>.deb with dpkg-deb, from
+ * `npm run package [-- --out DIR] [--revision N]`: builds dsr-director_<version>_<arch>.deb with dpkg-deb, from
  * this checkout after `scripts/setup` (node_modules and the BPF objects in place). Issue 25.
  *
  * What goes in, and why (Debian policy where it applies):
@@ -55,10 +55,24 @@ const RUNTIME_DIRS = [
 ];
 /** BPF objects the daemon loads (the others are the lab's). */
 const BPF_OBJECTS = ['dsr_xdp.o'];
-/** What the director needs at run time, beside libc. */
-const DEPENDS = ['libc6 (>= 2.36)', 'libbpf1', 'iproute2', 'systemd'];
+/** What the director needs at run time. systemd runs it, but dsrd runs without (a container, a test root). */
+const DEPENDS = ['libc6 (>= 2.36)', 'libbpf1', 'iproute2'];
+const RECOMMENDS = ['systemd'];
 
-const { values } = parseArgs({ options: { out: { type: 'string', default: join(ROOT, 'build', 'deb') } } });
+function fail(message: string): never {
+  console.error(`package: ${message}`);
+  process.exit(1);
+}
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: join(ROOT, 'build', 'deb') },
+    // The Debian revision: a rebuild of the same upstream version (an upgrade test, a packaging fix).
+    revision: { type: 'string', default: '1' },
+  },
+});
+if (!/^[0-9][0-9a-z.+~]*$/.test(values.revision))
+  fail(`--revision ${values.revision}: not a Debian revision`);
 const outDir = resolve(values.out);
 
 function run(cmd: string, args: readonly string[]): string {
@@ -71,16 +85,11 @@ function write(path: string, text: string | Buffer, mode = 0o644): void {
   chmodSync(path, mode);
 }
 
-function fail(message: string): never {
-  console.error(`package: ${message}`);
-  process.exit(1);
-}
-
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
   description: string;
 };
-const version = `${pkg.version}-1`;
+const version = `${pkg.version}-${values.revision}`;
 const arch = run('dpkg', ['--print-architecture']).trim();
 const nodeBinary = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 if (!existsSync(nodeBinary)) fail('node_modules/node/bin/node is missing: run scripts/setup first');
@@ -93,20 +102,31 @@ rmSync(stage, { recursive: true, force: true });
 const lib = join(stage, PREFIX);
 
 // ---- the program ----
-for (const d of RUNTIME_DIRS) cpSync(join(ROOT, d), join(lib, d), { recursive: true });
+// Not the BPF C sources: the object is built (the director has no clang).
+const bpfSources = join(ROOT, 'forwarder', 'bpf');
+for (const d of RUNTIME_DIRS) {
+  cpSync(join(ROOT, d), join(lib, d), { recursive: true, filter: (src) => src !== bpfSources });
+}
 write(join(lib, 'package.json'), readFileSync(join(ROOT, 'package.json')));
 for (const o of BPF_OBJECTS) write(join(lib, 'build', 'bpf', o), readFileSync(join(ROOT, 'build', 'bpf', o)));
 write(join(lib, 'runtime', 'node'), readFileSync(nodeBinary), 0o755);
 
-// Production dependencies only, as npm resolved them (not the `node` package: its binary is above).
-const prodPaths = run('npm', ['ls', '--omit=dev', '--all', '--parseable'])
-  .split('\n')
-  .map((p) => p.trim())
-  .filter((p) => p.startsWith(join(ROOT, 'node_modules')));
-for (const p of prodPaths) {
-  const rel = relative(ROOT, p);
-  if (rel === join('node_modules', 'node') || rel.startsWith(join('node_modules', 'node', ''))) continue;
-  cpSync(p, join(lib, rel), { recursive: true, dereference: true });
+// Production dependencies only, as the lock file records them (every package not marked dev),
+// those npm installed here (optional ones for other platforms are not), and not the `node`
+// package: its binary is above.
+const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+};
+for (const [path, meta] of Object.entries(lock.packages)) {
+  if (path === '' || meta.dev === true || meta.devOptional === true) continue;
+  if (path === 'node_modules/node' || path.startsWith('node_modules/node/')) continue;
+  if (!existsSync(join(ROOT, path))) continue;
+  cpSync(join(ROOT, path), join(lib, path), {
+    recursive: true,
+    dereference: true,
+    // Nested packages are entries of their own in the lock file.
+    filter: (src) => !relative(join(ROOT, path), src).includes('node_modules'),
+  });
 }
 
 // ---- commands, unit, system entries ----
@@ -169,7 +189,7 @@ if [ "$1" = configure ]; then
   if command -v systemd-sysusers >/dev/null 2>&1; then
     systemd-sysusers dsr-director.conf
   elif ! getent group dsr-admin >/dev/null; then
-    addgroup --system dsr-admin
+    groupadd --system dsr-admin
   fi
   if command -v systemd-tmpfiles >/dev/null 2>&1; then
     systemd-tmpfiles --create dsr-director.conf
@@ -207,6 +227,7 @@ if [ "$1" = purge ]; then
   # Session ids, replay state and the alert queue; the operator's config goes with purge too.
   rm -rf /var/lib/dsr-director /var/cache/dsr-director
   rm -f /etc/dsr-director/dsrd.yaml
+  rm -rf /etc/dsr-director/keys
   rmdir /etc/dsr-director 2>/dev/null || true
 fi
 if [ -d /run/systemd/system ]; then
@@ -241,6 +262,7 @@ Architecture: ${arch}
 Maintainer: dsr-director team <dsr-director@localhost>
 Installed-Size: ${installedKb}
 Depends: ${DEPENDS.join(', ')}
+Recommends: ${RECOMMENDS.join(', ')}
 Section: net
 Priority: optional
 Homepage: https://github.com/dsr-director/dsr-director

@@ -1,7 +1,7 @@
 /**
  * A fresh Debian 12 root to install the package into (issue 25): debootstrap --variant=minbase
- * with the package's run-time dependencies (libbpf1, iproute2) and nothing else: no Node.js, no
- * npm, no clang. Built once from the Debian mirror (a few minutes) into a tarball under
+ * with the package's run-time dependencies and systemd, and nothing else: no Node.js, no npm, no
+ * clang. Built once from the Debian mirror (a few minutes) into a tarball under
  * /var/cache/dsr-director-lab, then unpacked fresh for every test in a few seconds, so an install
  * never sees what another left.
  *
@@ -13,9 +13,11 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 
 const CACHE = '/var/cache/dsr-director-lab';
-const TARBALL = join(CACHE, 'bookworm-minbase.tar');
 const MIRROR = 'http://deb.debian.org/debian';
-const INCLUDE = ['libbpf1', 'iproute2'];
+/** The package's dependencies, and systemd, which runs it on a director. */
+const INCLUDE = ['libbpf1', 'iproute2', 'procps', 'systemd'];
+/** Named by what it holds, so a change of the list builds a new one. */
+const TARBALL = join(CACHE, `bookworm-minbase-${INCLUDE.join('-')}.tar`);
 
 function sh(cmd: string, args: readonly string[], timeoutMs = 120_000): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });

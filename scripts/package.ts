@@ -55,8 +55,11 @@ const RUNTIME_DIRS = [
 ];
 /** BPF objects the daemon loads (the others are the lab's). */
 const BPF_OBJECTS = ['dsr_xdp.o'];
-/** What the director needs at run time. systemd runs it, but dsrd runs without (a container, a test root). */
-const DEPENDS = ['libc6 (>= 2.36)', 'libbpf1', 'iproute2'];
+/**
+ * What the director needs at run time (procps: the unit reloads with /bin/kill). systemd runs it,
+ * but dsrd runs without (a container, a test root).
+ */
+const DEPENDS = ['libc6 (>= 2.36)', 'libbpf1', 'iproute2', 'procps'];
 const RECOMMENDS = ['systemd'];
 
 function fail(message: string): never {

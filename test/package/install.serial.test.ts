@@ -104,6 +104,16 @@ if (skip) console.log(`package install test skipped: ${skip}`);
     t.regex(readFileSync(example, 'utf8'), /# edited by the operator\n$/);
     t.true(existsSync(join(etc, 'dsrd.yaml')));
 
+    // The installed unit, as systemd would load it in this root.
+    t.notThrows(
+      () =>
+        execFileSync('systemd-analyze', ['verify', `--root=${root.path}`, 'dsrd.service'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      'systemd-analyze verify of the installed unit',
+    );
+
     // Remove: the program goes, config and state stay (policy §6.8, §10.7.3).
     root.run('dpkg', ['-r', 'dsr-director']);
     t.false(existsSync(root.at('/usr/bin/dsrd')));

@@ -38,7 +38,7 @@ test.serial('the .deb: metadata, files, maintainer scripts, and programs that ru
   t.is(field('Version'), `${version}-1`);
   t.is(field('Architecture'), arch);
   const depends = field('Depends');
-  for (const d of ['libbpf1', 'iproute2']) t.true(depends.includes(d), `Depends: ${depends}`);
+  for (const d of ['libbpf1', 'iproute2', 'procps']) t.true(depends.includes(d), `Depends: ${depends}`);
   t.is(field('Recommends'), 'systemd');
   for (const d of ['clang', 'npm', 'nodejs', 'llvm']) t.false(depends.includes(d), `no ${d} at run time`);
   t.true(Number(field('Installed-Size')) > 1000);

@@ -7,6 +7,7 @@
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { DsrError } from './errors.ts';
+import { withPriority } from './systemd/journal.ts';
 
 export type { Logger } from 'pino';
 
@@ -47,6 +48,8 @@ export interface LogRootOptions {
   destination?: DestinationStream;
   /** Base fields on every line, e.g. { node: 'dir-a' }. */
   base?: Record<string, unknown>;
+  /** Prefix each line with its syslog priority, for journald (core/systemd/journal.ts). */
+  journal?: boolean;
 }
 
 export class LogRoot {
@@ -67,6 +70,7 @@ export class LogRoot {
         redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
         formatters: { level: (label) => ({ level: label }) },
         onChild: track,
+        ...(options.journal === true ? { hooks: { streamWrite: withPriority } } : {}),
       },
       options.destination ?? stdout!,
     );

@@ -15,6 +15,7 @@ import { DsrError } from '../core/errors.ts';
 import { EventLoopMonitor } from '../core/eventloop.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../core/exit.ts';
 import { errorFields, LogRoot } from '../core/log.ts';
+import { stdoutIsJournal } from '../core/systemd/journal.ts';
 import { notifierFromEnv } from '../core/systemd/notify.ts';
 import { productVersion } from '../core/version.ts';
 import { type CleanupReport, cleanup, formatCleanup } from './cleanup.ts';
@@ -74,7 +75,11 @@ async function run(path: string): Promise<number> {
     return EXIT_FAILED;
   }
 
-  const logRoot = new LogRoot({ level: config.log.level, base: { node: config.node.id } });
+  const logRoot = new LogRoot({
+    level: config.log.level,
+    base: { node: config.node.id },
+    journal: stdoutIsJournal(),
+  });
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
   const { parts } = buildParts({ registry, notifier, eventLoop, logRoot, version: productVersion() });

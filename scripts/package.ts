@@ -160,6 +160,10 @@ write(
   join(stage, 'etc/dsr-director/dsrd.yaml.example'),
   readFileSync(join(ROOT, 'config', 'examples', 'dsrd.yaml')),
 );
+// For the monitoring side: Prometheus alerting rules and the Grafana dashboard.
+for (const f of ['prometheus-rules.yaml', 'grafana-dashboard.json']) {
+  write(join(stage, 'usr/share/dsr-director', f), readFileSync(join(ROOT, 'docs', f)));
+}
 
 // ---- documentation (policy §12) ----
 const doc = join(stage, 'usr/share/doc/dsr-director');

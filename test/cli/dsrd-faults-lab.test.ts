@@ -17,6 +17,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
+import { dsrctl } from '../../lab/binaries.ts';
 import { type ProbeResult, RunningProbe } from '../../lab/failover/probe-run.ts';
 import { VipWatch } from '../../lab/failover/vip-watch.ts';
 import { type LabProcess, requireRoot } from '../../lab/index.ts';
@@ -199,6 +200,11 @@ async function faultCase(
       // Its own interface is tracked: Fault, and the VIP goes (it could not announce it anyway).
       await p.until(master, (s) => role(s) === 'fault', 5000);
       await w.waitFor((h) => !h.includes(master.host.name), 5000, 'the faulted master released the VIP');
+      // `dsrctl status` as a health probe: exit 1 while a group is in Fault, the reason on stderr.
+      const probe = await dsrctl(['-s', master.sock, 'status']);
+      t.is(probe.code, 1);
+      t.regex(probe.stderr, /not healthy: VIP group web is in Fault/);
+      t.is((await dsrctl(['-s', backup.sock, 'status'])).code, 0, 'the new master is healthy');
       await sleep(1000);
       await p.lab.linkUp(master.host);
       // Its adverts fail (ENETUNREACH) all the while: said once, not ten times a second.

@@ -8,7 +8,16 @@
  * director master and the VIP part adds the VIP there, never on the host. Needs root.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import test from 'ava';
@@ -124,16 +133,24 @@ maybe(
     const path = join(dir, 'dsrd.yaml');
     const sock = join(dir, 'dsrd.sock');
     writeFileSync(path, config(dir, 1));
+    // stdout to a file that stands for the journal stream: JOURNAL_STREAM names its device and
+    // inode, as systemd does, so each line carries its syslog priority (core/systemd/journal.ts).
+    const journal = join(dir, 'journal');
+    const journalFd = openSync(journal, 'w');
+    const { dev, ino } = fstatSync(journalFd);
     const child = spawn('unshare', [...IN_NETNS, NODE, DSRD, '--config', path], {
-      env: { ...process.env, NOTIFY_SOCKET: notifyPath, WATCHDOG_USEC: '2000000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NOTIFY_SOCKET: notifyPath,
+        WATCHDOG_USEC: '2000000',
+        JOURNAL_STREAM: `${dev}:${ino}`,
+      },
+      stdio: ['ignore', journalFd, 'pipe'],
     });
-    let logs = '';
-    child.stdout?.on('data', (d) => {
-      logs += d;
-    });
+    closeSync(journalFd);
+    let stderr = '';
     child.stderr?.on('data', (d) => {
-      logs += d;
+      stderr += d;
     });
     t.teardown(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -233,7 +250,10 @@ maybe(
     t.is(await exited(child), 0);
     t.regex(await systemd.waitFor(/^STOPPING=1/), /STATUS=stopping: SIGTERM/);
     t.false(existsSync(sock), 'the admin socket is removed');
-    t.regex(logs, /"msg":"dsrd stopped"/);
+    const logs = `${readFileSync(journal, 'utf8')}${stderr}`;
+    t.regex(logs, /^<6>\{"level":"info"[^\n]*"msg":"dsrd stopped"/m, 'journald priorities');
+    t.regex(logs, /^<[34]>\{"level":"(warn|error)"/m, 'the bad reload is not info');
+    t.notRegex(logs, /^\{"level"/m, 'every line prefixed');
     t.regex(logs, /"removed":\["198\.18\.0\.200\/32","2001:2::200\/128"\][^\n]*"msg":"released VIPs"/);
     const down = await dsrctl(['-s', sock, 'status']);
     t.is(down.code, 3);

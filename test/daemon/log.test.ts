@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import { LogRoot } from '../../core/log.ts';
+import { stdoutIsJournal, withPriority } from '../../core/systemd/journal.ts';
 
 function capture(): { lines: Record<string, unknown>[]; stream: Writable } {
   const lines: Record<string, unknown>[] = [];
@@ -58,4 +59,55 @@ test('secret-looking fields are redacted, one level deep and at the top', (t) =>
   t.false(line.includes('s1'));
   t.false(line.includes('Bearer'));
   t.true(line.includes('https://x'));
+});
+
+test('for journald each line carries the syslog priority of its level; elsewhere plain JSON', (t) => {
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l !== '') raw.push(l);
+      done();
+    },
+  });
+  const root = new LogRoot({ level: 'debug', destination: stream, journal: true });
+  const log = root.child({ part: 'p' });
+  log.fatal('f');
+  log.error('e');
+  log.warn('w');
+  log.info('i');
+  log.debug('d');
+  t.deepEqual(
+    raw.map((l) => /^<(\d)>\{/.exec(l)?.[1]),
+    ['2', '3', '4', '6', '7'],
+  );
+  t.is(JSON.parse(raw[1].slice(3)).msg, 'e', 'the rest of the line is the JSON record');
+
+  const plain: string[] = [];
+  const root2 = new LogRoot({
+    level: 'info',
+    destination: new Writable({
+      write(chunk, _enc, done) {
+        plain.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  root2.logger.error('e');
+  t.regex(plain[0], /^\{"level":"error"/);
+});
+
+test('stdout is the journal only when JOURNAL_STREAM names its device and inode', (t) => {
+  const stat = () => ({ dev: 64769, ino: 123456 });
+  t.true(stdoutIsJournal({ JOURNAL_STREAM: '64769:123456' }, stat));
+  t.false(
+    stdoutIsJournal({ JOURNAL_STREAM: '64769:999' }, stat),
+    'redirected elsewhere by the unit or a shell',
+  );
+  t.false(stdoutIsJournal({}, stat), 'not run by systemd');
+  t.false(
+    stdoutIsJournal({ JOURNAL_STREAM: '1:2' }, () => {
+      throw new Error('EBADF');
+    }),
+  );
+  t.is(withPriority('not json'), 'not json');
 });

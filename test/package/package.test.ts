@@ -61,6 +61,8 @@ test.serial('the .deb: metadata, files, maintainer scripts, and programs that ru
     './usr/lib/dsr-director/package.json',
     './usr/lib/dsr-director/daemon/main.ts',
     './usr/share/doc/dsr-director/copyright',
+    './usr/share/dsr-director/prometheus-rules.yaml',
+    './usr/share/dsr-director/grafana-dashboard.json',
     './usr/share/doc/dsr-director/changelog.Debian.gz',
   ]) {
     t.true(has(p), `${p} is in the package`);

@@ -11,6 +11,7 @@ import { drillCommand } from './drill.ts';
 import { explainCommand } from './explain.ts';
 import { failoverCommand } from './failover.ts';
 import { logCommand } from './log.ts';
+import { pairCommand } from './pair.ts';
 import { realserverCommand } from './realserver.ts';
 import { statusCommand } from './status.ts';
 
@@ -24,5 +25,6 @@ export const COMMANDS: readonly CommandModule[] = [
   drillCommand,
   logCommand,
   realserverCommand,
+  pairCommand,
   alertsCommand,
 ];

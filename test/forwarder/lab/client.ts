@@ -43,13 +43,33 @@ function once(sourcePort?: number): Promise<string> {
       });
       sock.on('error', (e) => finish(e));
     } else {
+      // A datagram may be lost (a busy host, an ARP entry moving): sent again every second, from
+      // the same port (the same flow), until the timeout. The socket is closed however it ends,
+      // or it would keep this process alive after it printed its result.
       const s = createSocket(isIPv6(addr) ? 'udp6' : 'udp4');
+      let resend: NodeJS.Timeout | undefined;
+      const done = (err: Error | null, name?: string) => {
+        clearInterval(resend);
+        try {
+          s.close();
+        } catch {}
+        finish(err, name);
+      };
+      clearTimeout(timer);
+      const expire = setTimeout(() => done(new Error('timeout')), timeoutMs);
       s.on('message', (msg) => {
-        s.close();
-        finish(null, msg.toString().split(' ')[0]);
+        clearTimeout(expire);
+        done(null, msg.toString().split(' ')[0]);
       });
-      s.on('error', (e) => finish(e));
-      const send = () => s.connect(port, addr, () => s.send('lab'));
+      s.on('error', (e) => {
+        clearTimeout(expire);
+        done(e);
+      });
+      const send = () =>
+        s.connect(port, addr, () => {
+          s.send('lab');
+          resend = setInterval(() => s.send('lab'), 1000);
+        });
       if (sourcePort === undefined) send();
       else s.bind(sourcePort, send);
     }

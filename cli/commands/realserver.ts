@@ -8,6 +8,7 @@ import { ipFamily } from '../../core/net/ip.ts';
 import type { CommandModule } from '../program.ts';
 import { canonical, checkRealServer, type Finding, hasErrors, vipsOnLoopback } from '../realserver/check.ts';
 import { LocalRealServerHost, type RealServerHost } from '../realserver/host.ts';
+import { planPersist, SYSCTL_FILE, VIPS_UNIT, writePersist } from '../realserver/persist.ts';
 import { describeAction, planSetup, type SetupAction } from '../realserver/setup.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -66,48 +67,87 @@ export function realserverCommandFor(realServerHost: () => RealServerHost): Comm
 
     rs.command('setup')
       .description(
-        'add the VIPs to lo and set arp_ignore=1, arp_announce=2, loose rp_filter (needs root); not persistent',
+        'add the VIPs to lo and set arp_ignore=1, arp_announce=2, loose rp_filter (needs root); --persist: also at every boot',
       )
       .addOption(
         new Option('--vip <address>', 'a VIP this host serves (repeatable)').default([]).argParser(collect),
       )
       .option('--dry-run', 'print what would be done, change nothing')
+      .option('--persist', `also write ${SYSCTL_FILE} and ${VIPS_UNIT} (enabled), so it holds after a reboot`)
+      .option(
+        '--root <dir>',
+        'with --persist: write the files under this directory (an image, a chroot) and change nothing live',
+      )
       .option('--json', 'print the result as JSON')
-      .action(async (opts: { vip: string[]; dryRun?: boolean; json?: boolean }) => {
-        const vips = validVips(opts.vip);
-        if (vips.length === 0) throw usage('realserver setup needs at least one --vip');
-        const host = realServerHost();
-        const actions = planSetup(await host.facts(), vips);
-        const applied: SetupAction[] = [];
-        if (opts.dryRun !== true) {
-          for (const a of actions) {
-            try {
-              await host.apply(a);
-            } catch (err) {
-              const why = err instanceof DsrError ? err.message : String(err);
-              throw new DsrError('E_REALSERVER', `setup stopped at "${describeAction(a)}": ${why}`, {
-                applied: applied.map(describeAction),
-              });
-            }
-            applied.push(a);
+      .action(
+        async (opts: {
+          vip: string[];
+          dryRun?: boolean;
+          persist?: boolean;
+          root?: string;
+          json?: boolean;
+        }) => {
+          const vips = validVips(opts.vip);
+          if (vips.length === 0) throw usage('realserver setup needs at least one --vip');
+          if (opts.root !== undefined && opts.persist !== true) throw usage('--root goes with --persist');
+          if (opts.root !== undefined) {
+            // Another system's files: nothing here to check or change.
+            const plan = planPersist(vips, []);
+            if (opts.dryRun !== true) writePersist(plan, opts.root);
+            const written = [...plan.files.map((f) => f.path), ...plan.links.map((l) => l.path)];
+            ctx.print(
+              opts.json === true,
+              { ok: true, dryRun: opts.dryRun === true, root: opts.root, written },
+              () =>
+                `${opts.dryRun === true ? 'would write' : 'wrote'} under ${opts.root}:\n${written.map((w) => `  ${w}\n`).join('')}`,
+            );
+            return;
           }
-        }
-        const findings = checkRealServer(await host.facts(), vips);
-        const ok = !hasErrors(findings);
-        const steps = actions.map(describeAction);
-        ctx.print(opts.json === true, { ok, dryRun: opts.dryRun === true, actions: steps, findings }, () => {
-          const head =
-            steps.length === 0
-              ? 'nothing to change\n'
-              : `${opts.dryRun === true ? 'would run' : 'ran'}:\n${steps.map((s) => `  ${s}\n`).join('')}`;
-          const note =
-            opts.dryRun === true || steps.length === 0
-              ? ''
-              : 'note: these changes do not survive a reboot; add them to /etc/sysctl.d and the network config\n';
-          return head + note + formatFindings(findings);
-        });
-        if (!ok) ctx.setExit(EXIT_FAILED);
-      });
+          const host = realServerHost();
+          const actions = planSetup(await host.facts(), vips);
+          const applied: SetupAction[] = [];
+          const persisted = opts.persist === true ? planPersist(vips, actions) : null;
+          if (opts.dryRun !== true) {
+            for (const a of actions) {
+              try {
+                await host.apply(a);
+              } catch (err) {
+                const why = err instanceof DsrError ? err.message : String(err);
+                throw new DsrError('E_REALSERVER', `setup stopped at "${describeAction(a)}": ${why}`, {
+                  applied: applied.map(describeAction),
+                });
+              }
+              applied.push(a);
+            }
+          }
+          if (persisted !== null && opts.dryRun !== true) writePersist(persisted, '/');
+          const findings = checkRealServer(await host.facts(), vips);
+          const ok = !hasErrors(findings);
+          const steps = actions.map(describeAction);
+          const written =
+            persisted === null
+              ? []
+              : [...persisted.files.map((f) => f.path), ...persisted.links.map((l) => l.path)];
+          ctx.print(
+            opts.json === true,
+            { ok, dryRun: opts.dryRun === true, actions: steps, persisted: written, findings },
+            () => {
+              const head =
+                steps.length === 0
+                  ? 'nothing to change\n'
+                  : `${opts.dryRun === true ? 'would run' : 'ran'}:\n${steps.map((s) => `  ${s}\n`).join('')}`;
+              const note =
+                written.length > 0
+                  ? `${opts.dryRun === true ? 'would write' : 'wrote'} (for every boot):\n${written.map((w) => `  ${w}\n`).join('')}`
+                  : opts.dryRun === true || steps.length === 0
+                    ? ''
+                    : 'note: these changes do not survive a reboot; run again with --persist\n';
+              return head + note + formatFindings(findings);
+            },
+          );
+          if (!ok) ctx.setExit(EXIT_FAILED);
+        },
+      );
   };
 }
 

@@ -114,6 +114,25 @@ if (skip) console.log(`package install test skipped: ${skip}`);
       'systemd-analyze verify of the installed unit',
     );
 
+    // The installed dsrctl writes a real server's boot-time setup into this root; systemd loads it.
+    root.run('/usr/bin/dsrctl', [
+      'realserver',
+      'setup',
+      '--vip',
+      '198.18.100.10',
+      '--persist',
+      '--root',
+      '/',
+    ]);
+    t.notThrows(
+      () =>
+        execFileSync('systemd-analyze', ['verify', `--root=${root.path}`, 'dsr-realserver-vips.service'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      'systemd-analyze verify of the real-server unit',
+    );
+
     // Remove: the program goes, config and state stay (policy §6.8, §10.7.3).
     root.run('dpkg', ['-r', 'dsr-director']);
     t.false(existsSync(root.at('/usr/bin/dsrd')));

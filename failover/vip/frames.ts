@@ -79,6 +79,24 @@ export function gratuitousArp(mac: string | Buffer, address: string, form: ArpFo
   return ethernet(BROADCAST, sha, ETH_P_ARP, arp);
 }
 
+/**
+ * An ARP probe for `address` from `mac` (RFC 5227 §2.1.1: a request with sender address 0.0.0.0
+ * and target hardware zero): whoever holds the address answers, and no host updates its cache
+ * from it, so asking costs the segment nothing.
+ */
+export function arpProbe(mac: string | Buffer, address: string): Buffer {
+  const sha = macBytes(mac);
+  const arp = Buffer.alloc(ARP_LEN);
+  arp.writeUInt16BE(1, 0);
+  arp.writeUInt16BE(0x0800, 2);
+  arp.writeUInt8(6, 4);
+  arp.writeUInt8(4, 5);
+  arp.writeUInt16BE(1, 6); // request
+  sha.copy(arp, 8);
+  ipOf(address, 4).copy(arp, 24);
+  return ethernet(BROADCAST, sha, ETH_P_ARP, arp);
+}
+
 /** RFC 1071 ones' complement sum of the buffers, folded, complemented. */
 export function internetChecksum(parts: Buffer[]): number {
   let sum = 0;

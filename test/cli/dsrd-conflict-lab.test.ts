@@ -105,3 +105,46 @@ serial(
   'another MAC announcing an IPv6 VIP (unsolicited NA): the master counts it, says so, and takes the caches back',
   (t) => secondOwner(t, 6),
 );
+
+serial(
+  'a real server that would answer ARP for the VIP is found by the master asking, before it announces anything',
+  async (t) => {
+    t.timeout(90_000);
+    const pair = await DirectorPair.create({ realServers: 1 });
+    try {
+      const { a, b, lab, vip } = pair;
+      const rs = lab.realServers[0];
+      // The classic DSR misconfiguration: arp_ignore=0, so the real server answers ARP for the
+      // VIP it holds on lo. It announces nothing on its own in this test.
+      await lab.exec(rs, 'sysctl', [
+        '-q',
+        '-w',
+        'net.ipv4.conf.all.arp_ignore=0',
+        'net.ipv4.conf.eth0.arp_ignore=0',
+      ]);
+      await pair.startBoth();
+      await pair.settled(a, b);
+      // The master's ARP probe (RFC 5227) PROBE_FIRST_MS after its takeover draws the answer.
+      await until(
+        'the master finds the real server answering for its VIP',
+        () =>
+          pair
+            .logs(a)
+            .some((l) => l.includes('another MAC claims a VIP we hold') && l.includes(rs.mac.toLowerCase())),
+        { limitMs: 10_000, everyMs: 100 },
+      );
+      const text = (await dsrctl(['-s', a.sock, 'status'])).stdout;
+      t.regex(text, new RegExp(`claimed by ${rs.mac}`, 'i'));
+      t.regex(vip, /\./);
+      t.false(
+        pair.logs(b).some((l) => l.includes('another MAC claims')),
+        'the backup asks nothing',
+      );
+    } catch (e) {
+      for (const d of pair.directors) t.log(`${d.host.name}:\n${pair.logTail(d, 15).join('\n')}`);
+      throw e;
+    } finally {
+      await pair.destroy();
+    }
+  },
+);

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { AlertTestResult } from './alerts.ts';
 import { type ConfigChangeSummary, type LogLevelResult, MAX_DIFF_TEXT_BYTES } from './config.ts';
 import type { DrillProgress, DrillReport } from './drill.ts';
-import type { FailoverProgress, FailoverResult } from './election.ts';
+import type { FailoverProgress, FailoverResult, MaintenanceResult } from './election.ts';
 import {
   type AdminCommand,
   type CallArgs,
@@ -143,6 +143,12 @@ export const CATALOGUE = {
     args: z
       .object({ group: configName.optional(), to: configName.optional(), force: z.boolean().default(false) })
       .strict(),
+  }),
+  maintenance: command<MaintenanceResult>()({
+    name: 'maintenance',
+    summary:
+      'keep this director backup (hand its groups over, lowest priority) until turned off, across restarts',
+    args: z.object({ on: z.boolean() }).strict(),
   }),
   drill: command<DrillReport, DrillProgress>()({
     name: 'drill',

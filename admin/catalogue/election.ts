@@ -40,4 +40,15 @@ export interface ElectionThreadStatus {
   keeper: AdvertKeeperStatus | null;
   /** Over all groups: stalls after which peers were re-learned, and stalls the keeper covered. */
   stalls: { relearned: number; covered: number };
+  /** `dsrctl maintenance`: on, since when. */
+  maintenance: { on: boolean; since: string | null };
+}
+
+/** `dsrctl maintenance on|off`: where this director stands after it. */
+export interface MaintenanceResult {
+  on: boolean;
+  /** When maintenance was turned on (ISO time); null when off. */
+  since: string | null;
+  /** Per VIP group: what was done ('handed over to lb2', 'backup', 'priority back to 150', ...). */
+  groups: { group: string; ok: boolean; action: string }[];
 }

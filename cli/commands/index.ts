@@ -11,6 +11,7 @@ import { drillCommand } from './drill.ts';
 import { explainCommand } from './explain.ts';
 import { failoverCommand } from './failover.ts';
 import { logCommand } from './log.ts';
+import { maintenanceCommand } from './maintenance.ts';
 import { pairCommand } from './pair.ts';
 import { realserverCommand } from './realserver.ts';
 import { statusCommand } from './status.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandModule[] = [
   drainCommands,
   failoverCommand,
   drillCommand,
+  maintenanceCommand,
   logCommand,
   realserverCommand,
   pairCommand,

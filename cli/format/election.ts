@@ -37,5 +37,9 @@ export function electionLine(parts: readonly { name: string; status?: unknown }[
   const where = cpu === null ? '' : ` on CPU ${cpu}`;
   const stalls =
     e.stalls === undefined ? '' : `; stalls ${e.stalls.relearned} relearned, ${e.stalls.covered} covered`;
-  return `Election thread ${e.thread.scheduling ?? 'unknown'}${where}${refused}; ${keeperText(e.keeper)}${stalls}\n`;
+  const maintenance =
+    e.maintenance?.on === true
+      ? `MAINTENANCE on since ${e.maintenance.since ?? '?'}: this director stays backup (dsrctl maintenance off)\n`
+      : '';
+  return `${maintenance}Election thread ${e.thread.scheduling ?? 'unknown'}${where}${refused}; ${keeperText(e.keeper)}${stalls}\n`;
 }

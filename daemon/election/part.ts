@@ -56,7 +56,13 @@ import {
   type TakeoverStart,
   takeoverStart,
 } from './failover.ts';
-import type { HandoverElection } from './handover.ts';
+import {
+  MAINTENANCE_PRIORITY,
+  type MaintenanceElection,
+  type MaintenanceState,
+  readMaintenance,
+  registerMaintenanceCommand,
+} from './maintenance.ts';
 import {
   directorRole,
   groupStatus,
@@ -107,7 +113,7 @@ const SNAPSHOT_INTERVAL_MS = 200;
  */
 const HANDOFF_GRACE_MS = 100;
 
-export class ElectionPart implements DaemonPart, HandoverElection {
+export class ElectionPart implements DaemonPart, MaintenanceElection {
   readonly name = 'election';
   readonly #o: ElectionPartOptions;
   readonly #groups = new Map<number, Group>();
@@ -122,6 +128,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
   #log: Logger | undefined;
   readonly #socketErrors = new RepeatLimiter(30_000);
   #config: Config | undefined;
+  #maintenance: MaintenanceState = { on: false, since: null };
 
   constructor(options: ElectionPartOptions) {
     this.#o = options;
@@ -132,6 +139,23 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     this.#log = ctx.log;
     this.#config = c;
     this.#peerAlerts = new PeerAlertMemory();
+    // An operator's maintenance outlives restarts (maintenance.ts): the groups start at its priority.
+    try {
+      this.#maintenance = readMaintenance(c.node.stateDir);
+    } catch (e) {
+      // A damaged record: the safe side is backup (never preempt on a guess); the operator is told.
+      this.#maintenance = { on: true, since: null };
+      ctx.log.error(
+        { err: errorFields(e) },
+        'the maintenance record is damaged: staying backup as if it were on',
+      );
+    }
+    if (this.#maintenance.on) {
+      ctx.log.warn(
+        { since: this.#maintenance.since, priority: MAINTENANCE_PRIORITY },
+        'maintenance is on: this director stays backup (dsrctl maintenance off ends it)',
+      );
+    }
     const ids = nodeIds([c.node.id, ...c.peers.map((p) => p.id)]);
     this.#names = new Map([...ids].map(([name, id]) => [id, name]));
     const nodeId = ids.get(c.node.id)!;
@@ -148,7 +172,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
       groups.push({
         groupId: g.id,
         nodeId,
-        priority: g.priority,
+        priority: this.#maintenance.on ? MAINTENANCE_PRIORITY : g.priority,
         advertIntervalMs: g.advertIntervalMs,
         // Loss tolerance on the control path, detection time unchanged (failover/election/timing.ts).
         advertsPerInterval: ADVERTS_PER_INTERVAL,
@@ -248,6 +272,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     // Only now do the groups start (and arm their takeover timers): on known conditions.
     t.startGroups();
     this.#cleanup.push(registerFailoverCommand(ctx.admin, this));
+    this.#cleanup.push(registerMaintenanceCommand(ctx.admin, this));
     this.#o.metrics?.setProvider('election', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('election', undefined));
   }
@@ -416,6 +441,26 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     return this.#groups;
   }
 
+  get stateDir(): string {
+    return this.#config?.node.stateDir ?? '';
+  }
+
+  configuredPriority(groupId: number): number {
+    return this.#groups.get(groupId)?.config.priority ?? MAINTENANCE_PRIORITY;
+  }
+
+  isMaster(groupId: number): boolean {
+    return this.#thread?.snapshot().groups.find((g) => g.groupId === groupId)?.state === 'master';
+  }
+
+  setMaintenance(state: MaintenanceState): void {
+    this.#maintenance = { ...state };
+    this.#log?.warn(
+      { ...state },
+      state.on ? 'maintenance on: this director stays backup' : 'maintenance off',
+    );
+  }
+
   get names(): NodeNames {
     return this.#names;
   }
@@ -466,7 +511,8 @@ export class ElectionPart implements DaemonPart, HandoverElection {
     for (const [id, g] of this.#groups) {
       const next = change.next.vipGroups.find((x) => x.id === id);
       if (next === undefined) continue;
-      if (next.priority !== g.config.priority)
+      // Under maintenance the priority stays MAINTENANCE_PRIORITY; `maintenance off` applies the new one.
+      if (next.priority !== g.config.priority && !this.#maintenance.on)
         applied.push(this.input(id, { kind: 'set-priority', priority: next.priority }));
       if (change.diff.fingerprint !== null)
         applied.push(this.input(id, { kind: 'set-fingerprint', fingerprint }));
@@ -488,6 +534,7 @@ export class ElectionPart implements DaemonPart, HandoverElection {
         relearned: sum(s.groups, (g) => g.counters.stalls ?? 0),
         covered: sum(s.groups, (g) => g.counters.coveredStalls ?? 0),
       },
+      maintenance: { ...this.#maintenance },
     };
     return {
       groups: s.groups.map((gs) => groupStatus(config, gs, this.#names)),

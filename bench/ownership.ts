@@ -27,17 +27,21 @@
  *   replayed_capture       6 s of a's adverts recorded, a killed (and cleaned up), b restarted and
  *                          the recording played to it from a's address; measured from b's start
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../config/index.ts';
-import { DSRD } from '../lab/binaries.ts';
 import { clockBehind } from '../lab/clock.ts';
 import { runIn } from '../lab/exec.ts';
 import { type ProbeResult, RunningProbe } from '../lab/failover/probe-run.ts';
 import { requireRoot } from '../lab/index.ts';
+import {
+  freezeMainThread,
+  killAndCleanUp,
+  recordAdverts,
+  replayAdverts,
+  thaw,
+} from '../lab/ownership/adverts.ts';
 import { type AnswerChanges, answerFigures } from '../lab/ownership/arp-answers.ts';
-import { udpPayloads } from '../lab/ownership/pcap.ts';
 import { type Director, DirectorPair } from '../lab/pair/director-pair.ts';
 import { electionDrops, role } from '../lab/pair/status.ts';
 import type { LabProcess } from '../lab/process.ts';
@@ -45,9 +49,7 @@ import { numberArg, parseBenchArgs, printFigures, printTable } from '../lab/repo
 import { sleep } from '../lab/wait.ts';
 
 const ARP_PROBE = fileURLToPath(new URL('../lab/ownership/arp-probe.ts', import.meta.url));
-const FREEZE = fileURLToPath(new URL('../lab/ownership/freeze-thread.ts', import.meta.url));
 const FLOOD = fileURLToPath(new URL('../lab/ownership/flood.ts', import.meta.url));
-const REPLAY = fileURLToPath(new URL('../lab/ownership/replay-capture.ts', import.meta.url));
 const args = parseBenchArgs(process.argv.slice(2));
 const advertMs = numberArg(args, 'advert-ms', 100);
 const floodRate = numberArg(args, 'flood-rate', 100_000);
@@ -158,15 +160,9 @@ function resolvedMs(a: ArpResult, from: number, to: number): number | null {
 
 /** Freezes d's main thread for `ms` (its other threads run on). */
 async function freezeMain(pair: DirectorPair, d: Director, ms: number): Promise<void> {
-  const p = pair.lab.spawn(pair.lab.clients[0], process.execPath, [
-    FREEZE,
-    '--tid',
-    String(d.proc!.pid),
-    '--for-ms',
-    String(ms),
-  ]);
-  await p.waitForLine(/^FROZEN/, 10_000);
-  await p.waitForLine(/^THAWED/, ms + 10_000);
+  const frozen = await freezeMainThread(pair, d);
+  await sleep(ms);
+  await thaw(frozen);
 }
 
 let clockBack = false;
@@ -203,10 +199,7 @@ try {
   const macA = a.host.mac.toLowerCase();
   const zombie = await measure(pair, async (mark) => {
     const killedAt = mark();
-    await a.proc!.kill9();
-    await pair.lab.exec(a.host, process.execPath, [DSRD, '--cleanup', '--config', a.configPath], {
-      timeoutMs: 20_000,
-    });
+    await killAndCleanUp(pair, a);
     await sleep(Math.max(0, killedAt + 6000 - Date.now()));
   });
   cases.kill9_no_restart = zombie.figures;
@@ -233,10 +226,7 @@ try {
     a.proc!.signal('SIGSTOP');
     await pair.until(b, (s) => role(s) === 'master');
     await sleep(2000);
-    await a.proc!.kill9();
-    await pair.lab.exec(a.host, process.execPath, [DSRD, '--cleanup', '--config', a.configPath], {
-      timeoutMs: 20_000,
-    });
+    await killAndCleanUp(pair, a);
     await sleep(1000);
   });
   cases.stop_of_hung_daemon = hung.figures;
@@ -336,30 +326,12 @@ try {
   // A replayed capture: 6 s of a's adverts recorded on b, a killed and cleaned up, b restarted,
   // the recording played to b from a's address. Measured from b's start.
   const pcap = join(pair.dir, 'adverts.pcap');
-  const filter = `udp and src host ${a.host.ipv4} and dst port ${PORT}`;
-  await pair.lab.exec(b.host, 'tcpdump', ['-i', 'eth0', '-G', '6', '-W', '1', '-U', '-w', pcap, filter], {
-    timeoutMs: 20_000,
-  });
-  const recorded = udpPayloads(readFileSync(pcap)).length;
-  await a.proc!.kill9();
-  await pair.lab.exec(a.host, process.execPath, [DSRD, '--cleanup', '--config', a.configPath], {
-    timeoutMs: 20_000,
-  });
+  const recorded = await recordAdverts(pair, a, b, pcap, 6);
+  await killAndCleanUp(pair, a);
   await pair.until(b, (s) => role(s) === 'master');
   await b.proc!.stop();
   const replayed = await measure(pair, async (_mark, startWindow) => {
-    const replay = pair.lab.spawn(a.host, process.execPath, [
-      REPLAY,
-      '--pcap',
-      pcap,
-      '--from',
-      a.host.ipv4,
-      '--port',
-      String(PORT),
-      '--to',
-      b.host.ipv4,
-    ]);
-    await replay.waitForLine(/^REPLAYING/, 10_000);
+    const replay = await replayAdverts(pair, a, b, pcap);
     await pair.start(b);
     // From b's election start: before it, b's absence is a restart, not the replay's doing.
     startWindow();

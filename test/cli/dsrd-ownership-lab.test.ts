@@ -17,6 +17,7 @@ import { DEFAULTS } from '../../config/index.ts';
 import { runIn } from '../../lab/exec.ts';
 import { requireRoot } from '../../lab/index.ts';
 import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
+import { sampleHolders } from '../../lab/pair/holders.ts';
 import { role } from '../../lab/pair/status.ts';
 import { sleep } from '../../lab/wait.ts';
 
@@ -25,25 +26,6 @@ if (skip) console.log(`dsrd ownership lab test skipped: ${skip}`);
 
 const PORT = DEFAULTS.election.port;
 const FLOOD = fileURLToPath(new URL('../../lab/ownership/flood.ts', import.meta.url));
-
-/** Who holds the VIP, every 20 ms for `ms`: the longest time both held it, and who holds it at the end. */
-async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxMs: number; last: string[] }> {
-  let bothSince: number | null = null;
-  let bothMaxMs = 0;
-  let last: string[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    const held = await Promise.all(pair.directors.map((d) => pair.holdsVip(d)));
-    last = pair.directors.filter((_, i) => held[i]).map((d) => d.host.name);
-    const now = performance.now();
-    if (last.length === 2) {
-      bothSince ??= now;
-      bothMaxMs = Math.max(bothMaxMs, now - bothSince);
-    } else bothSince = null;
-    await sleep(20);
-  }
-  return { bothMaxMs, last };
-}
 
 async function dropAdvertsFrom(from: Director, at: Director): Promise<void> {
   const rules = `table inet dsrl_oneway {

@@ -16,57 +16,24 @@
  *
  * Needs root; about 60 s.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { DEFAULTS } from '../../config/index.ts';
-import { DSRD } from '../../lab/binaries.ts';
 import { clockBehind } from '../../lab/clock.ts';
 import { requireRoot } from '../../lab/index.ts';
-import { udpPayloads } from '../../lab/ownership/pcap.ts';
-import { type Director, DirectorPair } from '../../lab/pair/director-pair.ts';
+import {
+  freezeMainThread,
+  killAndCleanUp,
+  recordAdverts,
+  replayAdverts,
+  thaw,
+} from '../../lab/ownership/adverts.ts';
+import { DirectorPair } from '../../lab/pair/director-pair.ts';
+import { sampleHolders } from '../../lab/pair/holders.ts';
 import { electionDrops, role } from '../../lab/pair/status.ts';
-import type { LabProcess } from '../../lab/process.ts';
 import { sleep, until } from '../../lab/wait.ts';
-
-const FREEZE = fileURLToPath(new URL('../../lab/ownership/freeze-thread.ts', import.meta.url));
-const REPLAY = fileURLToPath(new URL('../../lab/ownership/replay-capture.ts', import.meta.url));
-const PORT = DEFAULTS.election.port;
 
 const skip = requireRoot();
 if (skip) console.log(`dsrd ownership restart lab test skipped: ${skip}`);
-
-/** Freezes director d's main thread until the returned process is told to thaw it. */
-async function freezeMain(pair: DirectorPair, d: Director): Promise<LabProcess> {
-  const p = pair.lab.spawn(pair.lab.clients[0], process.execPath, [FREEZE, '--tid', String(d.proc!.pid)]);
-  await p.waitForLine(/^FROZEN/, 10_000);
-  return p;
-}
-
-async function thaw(p: LabProcess): Promise<void> {
-  p.signal('SIGTERM');
-  await p.waitForLine(/^THAWED/, 10_000);
-}
-
-/** Who holds the VIP, every 20 ms for `ms`: the longest time both held it, and who holds it at the end. */
-async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxMs: number; last: string[] }> {
-  let bothSince: number | null = null;
-  let bothMaxMs = 0;
-  let last: string[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    const held = await Promise.all(pair.directors.map((d) => pair.holdsVip(d)));
-    last = pair.directors.filter((_, i) => held[i]).map((d) => d.host.name);
-    const now = performance.now();
-    if (last.length === 2) {
-      bothSince ??= now;
-      bothMaxMs = Math.max(bothMaxMs, now - bothSince);
-    } else bothSince = null;
-    await sleep(20);
-  }
-  return { bothMaxMs, last };
-}
 
 (skip ? test.skip : test.serial)(
   'a hung main thread: the master hands over and lets go while still hung; a hung backup moves nothing',
@@ -79,7 +46,7 @@ async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxM
       await pair.settled(a, b);
 
       // ---- the master's main thread hangs ----
-      const frozen = await freezeMain(pair, a);
+      const frozen = await freezeMainThread(pair, a);
       const hung = await sampleHolders(pair, 4000);
       t.log(
         `master hung: both held the VIP for at most ${hung.bothMaxMs.toFixed(0)} ms; at 4 s: ${hung.last}`,
@@ -101,7 +68,7 @@ async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxM
 
       // ---- the backup's main thread hangs: nothing moves ----
       const before = JSON.stringify((await pair.status(a))!.groups[0]);
-      const frozenB = await freezeMain(pair, b);
+      const frozenB = await freezeMainThread(pair, b);
       const quiet = await sampleHolders(pair, 3000);
       await thaw(frozenB);
       t.deepEqual(quiet.last, [a.host.name]);
@@ -137,7 +104,7 @@ async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxM
       launch: (d) => (clockBack && d.host.name === 'd1' ? clockBehind(120) : []),
     });
     try {
-      const { a, b, lab } = pair;
+      const { a, b } = pair;
       await pair.startBoth();
       await pair.settled(a, b);
 
@@ -162,31 +129,12 @@ async function sampleHolders(pair: DirectorPair, ms: number): Promise<{ bothMaxM
 
       // ---- a's adverts recorded, a killed, b restarted, the recording played to b ----
       const pcap = join(pair.dir, 'adverts.pcap');
-      const filter = `udp and src host ${a.host.ipv4} and dst port ${PORT}`;
-      // 6 s of them (-G 6 -W 1: tcpdump ends at its first rotation).
-      await lab.exec(b.host, 'tcpdump', ['-i', 'eth0', '-G', '6', '-W', '1', '-U', '-w', pcap, filter], {
-        timeoutMs: 20_000,
-      });
-      const recorded = udpPayloads(readFileSync(pcap)).length;
+      const recorded = await recordAdverts(pair, a, b, pcap, 6);
       t.true(recorded > 50, `${recorded} adverts recorded`);
-      await a.proc!.kill9();
-      await lab.exec(a.host, process.execPath, [DSRD, '--cleanup', '--config', a.configPath], {
-        timeoutMs: 20_000,
-      });
+      await killAndCleanUp(pair, a);
       await pair.until(b, (s) => role(s) === 'master');
       await b.proc!.stop();
-      const replay = lab.spawn(a.host, process.execPath, [
-        REPLAY,
-        '--pcap',
-        pcap,
-        '--from',
-        a.host.ipv4,
-        '--port',
-        String(PORT),
-        '--to',
-        b.host.ipv4,
-      ]);
-      await replay.waitForLine(/^REPLAYING/, 10_000);
+      const replay = await replayAdverts(pair, a, b, pcap);
       const restartedAt = performance.now();
       await pair.start(b);
       // Its start, then one master-down interval: well inside the 6 s the replay lasts. Had it

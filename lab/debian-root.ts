@@ -9,7 +9,7 @@
  * and unmounted and removed by destroy(), also after a failed test.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CACHE = '/var/cache/dsr-director-lab';
@@ -55,6 +55,8 @@ function pristine(): string {
 export class DebianRoot {
   readonly path: string;
   #procMounted = false;
+  /** Bind mounts made in the root, undone in reverse order. */
+  readonly #binds: string[] = [];
 
   private constructor(path: string) {
     this.path = path;
@@ -85,17 +87,47 @@ export class DebianRoot {
     });
   }
 
+  /**
+   * Makes the host's `path` visible at the same path inside the root (a bind mount): for a daemon
+   * run in the root that needs the host's /sys, a lab's bpffs or its scratch directory.
+   */
+  bind(path: string): void {
+    const at = join(this.path, path);
+    mkdirSync(at, { recursive: true });
+    sh('mount', ['--bind', path, at]);
+    this.#binds.push(at);
+  }
+
   /** A path inside the root, as the host sees it. */
   at(path: string): string {
     return join(this.path, path);
   }
 
+  /**
+   * Undoes the mounts, then removes the root. If anything is still mounted under it (an unmount
+   * failed), it removes nothing and throws: a recursive removal would go into the host's /sys or
+   * the lab's directories through the bind.
+   */
   destroy(): void {
+    for (const at of this.#binds.splice(0).reverse()) {
+      try {
+        sh('umount', ['-l', at]);
+      } catch {}
+    }
     if (this.#procMounted) {
       try {
         sh('umount', ['-l', join(this.path, 'proc')]);
       } catch {}
       this.#procMounted = false;
+    }
+    if (!existsSync(this.path)) return;
+    const prefix = `${this.path}/`;
+    const left = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m) => m !== undefined && (m === this.path || m.startsWith(prefix)));
+    if (left.length > 0) {
+      throw new Error(`${this.path} still has mounts (${left.join(', ')}); not removed`);
     }
     rmSync(this.path, { recursive: true, force: true });
   }

@@ -393,7 +393,7 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
 
   /** Names of the VIP groups this director is master of now (as of the thread's last snapshot). */
   masterGroups(): string[] {
-    return [...this.#groups.values()].filter((g) => this.#isMaster(g.id)).map((g) => g.config.name);
+    return [...this.#groups.values()].filter((g) => this.isMaster(g.id)).map((g) => g.config.name);
   }
 
   /**
@@ -405,17 +405,12 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     const vip = this.#config?.services.find((s) => s.name === service)?.vip;
     const group =
       vip === undefined ? undefined : [...this.#groups.values()].find((g) => g.config.vips.includes(vip));
-    return group === undefined ? this.isMasterOfAny() : this.#isMaster(group.id);
+    return group === undefined ? this.isMasterOfAny() : this.isMaster(group.id);
   }
 
   /** True while this director is master of at least one VIP group. */
   isMasterOfAny(): boolean {
-    return [...this.#groups.keys()].some((id) => this.#isMaster(id));
-  }
-
-  /** The snapshot arrives with every output that changes the state, before the output is applied. */
-  #isMaster(groupId: number): boolean {
-    return this.#status(groupId)?.state === 'master';
+    return [...this.#groups.keys()].some((id) => this.isMaster(id));
   }
 
   /** Called whenever the groups this director masters change (the sync refreshes only those). */
@@ -449,8 +444,12 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     return this.#groups.get(groupId)?.config.priority ?? MAINTENANCE_PRIORITY;
   }
 
+  /**
+   * Whether this director is master of the group, as of the thread's last snapshot (it arrives
+   * with every output that changes the state, before the output is applied).
+   */
   isMaster(groupId: number): boolean {
-    return this.#thread?.snapshot().groups.find((g) => g.groupId === groupId)?.state === 'master';
+    return this.#status(groupId)?.state === 'master';
   }
 
   setMaintenance(state: MaintenanceState): void {

@@ -11,7 +11,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const CHECKOUT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = '/var/cache/dsr-director-lab';
 const MIRROR = 'http://deb.debian.org/debian';
 /** The package's dependencies, and systemd, which runs it on a director. */
@@ -50,6 +52,21 @@ function pristine(): string {
     rmSync(`${TARBALL}.part`, { force: true });
   }
   return TARBALL;
+}
+
+/** The package built from this checkout (scripts/package.ts) into `out`; the .deb's path. */
+export function buildPackage(out: string, revision = '1'): string {
+  const printed = execFileSync(
+    process.execPath,
+    ['scripts/package.ts', '--out', out, '--revision', revision],
+    {
+      cwd: CHECKOUT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 240_000,
+    },
+  );
+  return printed.trim().split('\n').pop()!;
 }
 
 export class DebianRoot {
@@ -96,6 +113,11 @@ export class DebianRoot {
     mkdirSync(at, { recursive: true });
     sh('mount', ['--bind', path, at]);
     this.#binds.push(at);
+  }
+
+  /** `systemd-analyze verify` of `unit` as systemd would load it in this root; throws what it says. */
+  verifyUnit(unit: string): void {
+    sh('systemd-analyze', ['verify', `--root=${this.path}`, unit]);
   }
 
   /** A path inside the root, as the host sees it. */

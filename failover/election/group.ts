@@ -41,6 +41,15 @@ export class ElectionGroup {
     return this.#core.effectivePriority;
   }
 
+  /** The director we hold as master (our own id when we are), or null. */
+  get masterId(): number | null {
+    return this.#core.masterId;
+  }
+
+  get nodeId(): number {
+    return this.#core.nodeId;
+  }
+
   /**
    * The one entry point: every input (./input.ts) at monotonic `now`. An illegal or malformed
    * input throws its DsrError (E_ILLEGAL_TRANSITION, E_ELECTION_INPUT) before anything changed.

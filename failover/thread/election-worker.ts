@@ -264,8 +264,8 @@ function watchMainThread(buffer: SharedArrayBuffer, groups: readonly ElectionGro
   let failing = false;
   let polling: NodeJS.Timeout | undefined;
   const otherMaster = (groupId: number): boolean => {
-    const s = groups.find((g) => g.groupId === groupId)?.status(now());
-    return s !== undefined && s.masterId !== null && s.masterId !== s.nodeId;
+    const g = groups.find((x) => x.groupId === groupId);
+    return g !== undefined && g.masterId !== null && g.masterId !== g.nodeId;
   };
   const poll = (): void => {
     for (const r of release.poll(otherMaster)) post({ type: 'released', ...r });

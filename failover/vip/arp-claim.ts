@@ -6,10 +6,7 @@
  * ARP for the VIP it holds on its loopback (the classic DSR misconfiguration). Pure.
  */
 import { formatMac } from '../../core/net/mac.ts';
-
-const ETH_HLEN = 14;
-const ETH_P_ARP = 0x0806;
-const ARP_LEN = 28;
+import { ARP_LEN, ETH_HLEN, ETH_P_ARP } from './frames.ts';
 
 export interface ArpClaim {
   /** The sender protocol address, dotted quad. */

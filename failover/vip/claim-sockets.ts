@@ -39,11 +39,8 @@ import {
   openSocket,
   SOCK_RAW,
 } from '../../core/kernel/libc.ts';
+import { ETH_P_ARP, ETH_P_IPV6, IPPROTO_ICMPV6, ND_NEIGHBOR_ADVERT } from './frames.ts';
 
-const ETH_P_ARP = 0x0806;
-const ETH_P_IPV6 = 0x86dd;
-const IPPROTO_ICMPV6 = 58;
-const ND_NEIGHBOR_ADVERT = 136;
 /** Frame offsets: EtherType; IPv6 next header (14 + 6); ICMPv6 type (14 + 40). */
 const AT_ETHERTYPE = 12;
 const AT_NEXT_HEADER = 20;

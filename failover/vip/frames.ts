@@ -25,16 +25,19 @@ import { parseMac } from '../../core/net/mac.ts';
 
 export type ArpForm = 'request' | 'reply';
 
-const ETH_HLEN = 14;
-const ETH_P_ARP = 0x0806;
-const ETH_P_IPV6 = 0x86dd;
+/** Frame layout shared with the claim parsers (arp-claim.ts, na-claim.ts) and sockets. */
+export const ETH_HLEN = 14;
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_IPV6 = 0x86dd;
+export const ARP_LEN = 28;
+export const IPV6_HLEN = 40;
+export const IPPROTO_ICMPV6 = 58;
+export const ND_NEIGHBOR_ADVERT = 136;
 const BROADCAST = Buffer.alloc(6, 0xff);
 const ALL_NODES_MAC = Buffer.from('333300000001', 'hex');
 const ALL_NODES_IP = parseIp('ff02::1').bytes;
-const ARP_LEN = 28;
-const IPV6_HLEN = 40;
-const ICMPV6 = 58;
-const NA_TYPE = 136;
+const NO_ADDRESS = Buffer.alloc(4);
+const NO_MAC = Buffer.alloc(6);
 const NA_LEN = 32; // type, code, checksum, flags+reserved, target, one 8-byte TLLA option
 const NA_FLAG_OVERRIDE = 0x20000000;
 const OPT_TARGET_LLADDR = 2;
@@ -62,21 +65,32 @@ function ipOf(address: string, family: 4 | 6): Buffer {
   return ip.bytes;
 }
 
-/** A gratuitous ARP for `address` owned by `mac` (42 bytes: Ethernet + ARP). */
-export function gratuitousArp(mac: string | Buffer, address: string, form: ArpForm): Buffer {
-  const sha = macBytes(mac);
-  const ip = ipOf(address, 4);
+/** An ARP frame over Ethernet for IPv4 (RFC 826), broadcast. */
+function arpFrame(op: 1 | 2, sha: Buffer, spa: Buffer, tha: Buffer, tpa: Buffer): Buffer {
   const arp = Buffer.alloc(ARP_LEN);
   arp.writeUInt16BE(1, 0); // hardware: Ethernet
   arp.writeUInt16BE(0x0800, 2); // protocol: IPv4
   arp.writeUInt8(6, 4);
   arp.writeUInt8(4, 5);
-  arp.writeUInt16BE(form === 'request' ? 1 : 2, 6);
+  arp.writeUInt16BE(op, 6);
   sha.copy(arp, 8);
-  ip.copy(arp, 14);
-  if (form === 'reply') sha.copy(arp, 18); // request: target hardware stays zero (RFC 5227 §2.3)
-  ip.copy(arp, 24);
+  spa.copy(arp, 14);
+  tha.copy(arp, 18);
+  tpa.copy(arp, 24);
   return ethernet(BROADCAST, sha, ETH_P_ARP, arp);
+}
+
+/** A gratuitous ARP for `address` owned by `mac` (42 bytes: Ethernet + ARP). */
+export function gratuitousArp(mac: string | Buffer, address: string, form: ArpForm): Buffer {
+  const sha = macBytes(mac);
+  const ip = ipOf(address, 4);
+  // request: target hardware stays zero (RFC 5227 §2.3)
+  return form === 'request' ? arpFrame(1, sha, ip, NO_MAC, ip) : arpFrame(2, sha, ip, sha, ip);
+}
+
+/** "Who has `target`? Tell `sender`", from `mac`, broadcast. */
+export function arpRequest(mac: string | Buffer, sender: string, target: string): Buffer {
+  return arpFrame(1, macBytes(mac), ipOf(sender, 4), NO_MAC, ipOf(target, 4));
 }
 
 /**
@@ -85,16 +99,7 @@ export function gratuitousArp(mac: string | Buffer, address: string, form: ArpFo
  * from it, so asking costs the segment nothing.
  */
 export function arpProbe(mac: string | Buffer, address: string): Buffer {
-  const sha = macBytes(mac);
-  const arp = Buffer.alloc(ARP_LEN);
-  arp.writeUInt16BE(1, 0);
-  arp.writeUInt16BE(0x0800, 2);
-  arp.writeUInt8(6, 4);
-  arp.writeUInt8(4, 5);
-  arp.writeUInt16BE(1, 6); // request
-  sha.copy(arp, 8);
-  ipOf(address, 4).copy(arp, 24);
-  return ethernet(BROADCAST, sha, ETH_P_ARP, arp);
+  return arpFrame(1, macBytes(mac), NO_ADDRESS, NO_MAC, ipOf(address, 4));
 }
 
 /** RFC 1071 ones' complement sum of the buffers, folded, complemented. */
@@ -115,29 +120,37 @@ export function internetChecksum(parts: Buffer[]): number {
   return ~sum & 0xffff;
 }
 
+/**
+ * The ICMPv6 checksum of `icmp` (its checksum field zero to compute one; as received to check one,
+ * which then yields 0): RFC 4443 §2.3, over the pseudo-header of RFC 8200 §8.1.
+ */
+export function icmpv6Checksum(source: Uint8Array, destination: Uint8Array, icmp: Uint8Array): number {
+  const pseudo = Buffer.alloc(40);
+  pseudo.set(source, 0);
+  pseudo.set(destination, 16);
+  pseudo.writeUInt32BE(icmp.length, 32);
+  pseudo[39] = IPPROTO_ICMPV6;
+  return internetChecksum([pseudo, Buffer.from(icmp.buffer, icmp.byteOffset, icmp.byteLength)]);
+}
+
 /** An unsolicited Neighbor Advertisement for `address` owned by `mac` (86 bytes). */
 export function unsolicitedNeighbourAdvert(mac: string | Buffer, address: string): Buffer {
   const lladdr = macBytes(mac);
   const target = ipOf(address, 6);
   const icmp = Buffer.alloc(NA_LEN);
-  icmp.writeUInt8(NA_TYPE, 0);
+  icmp.writeUInt8(ND_NEIGHBOR_ADVERT, 0);
   icmp.writeUInt8(0, 1);
   icmp.writeUInt32BE(NA_FLAG_OVERRIDE, 4);
   target.copy(icmp, 8);
   icmp.writeUInt8(OPT_TARGET_LLADDR, 24);
   icmp.writeUInt8(1, 25); // option length in units of 8 bytes
   lladdr.copy(icmp, 26);
-  const pseudo = Buffer.alloc(40);
-  target.copy(pseudo, 0);
-  ALL_NODES_IP.copy(pseudo, 16);
-  pseudo.writeUInt32BE(NA_LEN, 32);
-  pseudo.writeUInt8(ICMPV6, 39);
-  icmp.writeUInt16BE(internetChecksum([pseudo, icmp]), 2);
+  icmp.writeUInt16BE(icmpv6Checksum(target, ALL_NODES_IP, icmp), 2);
 
   const ip6 = Buffer.alloc(IPV6_HLEN);
   ip6.writeUInt32BE(0x60000000, 0); // version 6, traffic class 0, flow label 0
   ip6.writeUInt16BE(NA_LEN, 4);
-  ip6.writeUInt8(ICMPV6, 6);
+  ip6.writeUInt8(IPPROTO_ICMPV6, 6);
   ip6.writeUInt8(255, 7); // RFC 4861 §7.1.2
   target.copy(ip6, 8);
   ALL_NODES_IP.copy(ip6, 24);

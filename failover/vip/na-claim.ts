@@ -13,17 +13,19 @@
  * checksum, code 0, length, no multicast target, Solicited clear when sent to a multicast address,
  * no zero-length option). An NA that fails them moves no cache, so it claims nothing. Extension
  * headers are not followed: the ICMPv6 header must come right after the IPv6 header (next header
- * 58). Real NAs carry none, and the watch's socket filter (na-socket.ts) lets through only those.
+ * 58). Real NAs carry none, and the watch's socket filter (claim-sockets.ts) lets through only those.
  */
 import { formatIp } from '../../core/net/ip.ts';
 import { formatMac } from '../../core/net/mac.ts';
-import { internetChecksum } from './frames.ts';
+import {
+  ETH_HLEN,
+  ETH_P_IPV6,
+  IPPROTO_ICMPV6,
+  IPV6_HLEN,
+  icmpv6Checksum,
+  ND_NEIGHBOR_ADVERT,
+} from './frames.ts';
 
-const ETH_HLEN = 14;
-const ETH_P_IPV6 = 0x86dd;
-const IPV6_HLEN = 40;
-const IPPROTO_ICMPV6 = 58;
-const ND_NEIGHBOR_ADVERT = 136;
 /** Type, code, checksum, flags + reserved, target address (§4.4); options follow. */
 const NA_MIN_LEN = 24;
 const NA_FLAG_SOLICITED = 0x40;
@@ -57,7 +59,7 @@ export function naClaim(frame: Uint8Array): NaClaim | null {
   if (icmp[0] !== ND_NEIGHBOR_ADVERT || icmp[1] !== 0) return null;
   const source = frame.subarray(ip + 8, ip + 24);
   const destination = frame.subarray(ip + 24, ip + 40);
-  if (!checksumValid(source, destination, icmp)) return null;
+  if (icmpv6Checksum(source, destination, icmp) !== 0) return null; // RFC 4443 §2.3
   const target = icmp.subarray(8, 24);
   if (target[0] === 0xff) return null; // §7.1.2: a multicast target is invalid
   if (destination[0] === 0xff && (icmp[4] & NA_FLAG_SOLICITED) !== 0) return null;
@@ -85,14 +87,4 @@ function targetLinkLayerAddress(options: Uint8Array): Uint8Array | null | undefi
     o += bytes;
   }
   return found;
-}
-
-/** RFC 4443 §2.3: the ICMPv6 checksum covers the pseudo-header of RFC 8200 §8.1; a valid one sums to 0. */
-function checksumValid(source: Uint8Array, destination: Uint8Array, icmp: Uint8Array): boolean {
-  const pseudo = Buffer.alloc(40);
-  pseudo.set(source, 0);
-  pseudo.set(destination, 16);
-  pseudo.writeUInt32BE(icmp.length, 32);
-  pseudo[39] = IPPROTO_ICMPV6;
-  return internetChecksum([pseudo, Buffer.from(icmp.buffer, icmp.byteOffset, icmp.byteLength)]) === 0;
 }

@@ -16,11 +16,10 @@
  */
 import { parseArgs } from 'node:util';
 import { interfaceIndex, recvFrom, sendTo } from '../../core/kernel/libc.ts';
-import { parseIp } from '../../core/net/ip.ts';
-import { parseMac } from '../../core/net/mac.ts';
 import { sockaddrLl } from '../../failover/vip/announcer.ts';
 import { arpClaim } from '../../failover/vip/arp-claim.ts';
 import { openArpSocket } from '../../failover/vip/claim-sockets.ts';
+import { arpRequest } from '../../failover/vip/frames.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,24 +35,10 @@ const vip = values.vip;
 const slotMs = Number(values['slot-ms']);
 const durationMs = Number(values['duration-ms']);
 
-const ETH_P_ARP = 0x0806;
 const ifindex = interfaceIndex('eth0');
 const fd = openArpSocket(ifindex);
-
 // who-has VIP tell SRC, broadcast.
-const own = parseMac(values.mac);
-const request = Buffer.alloc(42);
-request.fill(0xff, 0, 6);
-own.copy(request, 6);
-request.writeUInt16BE(ETH_P_ARP, 12);
-request.writeUInt16BE(1, 14);
-request.writeUInt16BE(0x0800, 16);
-request[18] = 6;
-request[19] = 4;
-request.writeUInt16BE(1, 20);
-own.copy(request, 22);
-parseIp(values.src).bytes.copy(request, 28);
-parseIp(vip).bytes.copy(request, 38);
+const request = arpRequest(values.mac, values.src, vip);
 const to = sockaddrLl(ifindex, request);
 
 const changes: [number, string][] = [];

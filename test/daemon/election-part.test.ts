@@ -83,7 +83,14 @@ async function daemonWith(
   return daemon;
 }
 
-test('election + VIP parts: master takes the VIPs, link and forwarder conditions, stop releases', async (t) => {
+/**
+ * A scratch directory (removed at the test's end) with the config of a lone director lb1: one VIP
+ * group "web" on eth0 with `vips`, and `groupExtra` (YAML lines) added to the group.
+ */
+function loneDirector(
+  t: ExecutionContext,
+  o: { vips: string; advertMs: number; priority?: number; groupExtra?: string },
+): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'dsr-election-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'dsrd.yaml');
@@ -91,15 +98,40 @@ test('election + VIP parts: master takes the VIPs, link and forwarder conditions
     path,
     `node:
   id: lb1
-  priority: 120
-interfaces:
+${o.priority === undefined ? '' : `  priority: ${o.priority}\n`}interfaces:
   - name: eth0
 vip_groups:
   - name: web
     id: 51
-    vips: [198.18.0.200, "2001:2::200"]
-    advert_interval_ms: 50
-    garp:
+    vips: ${o.vips}
+    advert_interval_ms: ${o.advertMs}
+${o.groupExtra ?? ''}alerts:
+  queue_dir: ${join(dir, 'alerts')}
+metrics:
+  enabled: false
+admin:
+  socket: ${join(dir, 'dsrd.sock')}
+`,
+  );
+  return { dir, path };
+}
+
+/** The VIP part over in-memory fakes of the kernel. */
+function fakeVipPart(
+  addresses: FakeAddressManager,
+  links: FakeLinkMonitor,
+  announcer = new FakeAnnouncer(),
+  ifindex: (name: string) => number = () => ETH0,
+): VipPart {
+  return new VipPart(() => ({ addresses, links, announcer, ifindex, close: () => {} }));
+}
+
+test('election + VIP parts: master takes the VIPs, link and forwarder conditions, stop releases', async (t) => {
+  const { dir, path } = loneDirector(t, {
+    vips: '[198.18.0.200, "2001:2::200"]',
+    advertMs: 50,
+    priority: 120,
+    groupExtra: `    garp:
       count: 2
       interval_ms: 10
     track:
@@ -113,14 +145,8 @@ vip_groups:
           timeout_ms: 100
           fall: 1
           weight: 10
-alerts:
-  queue_dir: ${join(dir, 'alerts')}
-metrics:
-  enabled: false
-admin:
-  socket: ${join(dir, 'dsrd.sock')}
 `,
-  );
+  });
   const addresses = new FakeAddressManager([ETH0, ETH1]);
   addresses.preset(ETH0, '198.18.0.200', 32); // left by a crashed run
   const links = new FakeLinkMonitor([
@@ -129,13 +155,7 @@ admin:
   ]);
   const announcer = new FakeAnnouncer();
   const ifindexes: Record<string, number> = { eth0: ETH0, eth1: ETH1 };
-  const vip = new VipPart(() => ({
-    addresses,
-    links,
-    announcer,
-    ifindex: (name) => ifindexes[name],
-    close: () => {},
-  }));
+  const vip = fakeVipPart(addresses, links, announcer, (name) => ifindexes[name]);
   const forwarder = new FakeForwarder();
   // Not in sync: that gates preemption and handovers, never the takeover of a group with no master.
   const sync = { ready: () => false, onReadyChange: () => () => {} };
@@ -194,37 +214,10 @@ admin:
 });
 
 test('the election follows a sync readiness that changed before it subscribed (no gating left stuck)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dsr-election-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'dsrd.yaml');
-  writeFileSync(
-    path,
-    `node:
-  id: lb1
-interfaces:
-  - name: eth0
-vip_groups:
-  - name: web
-    id: 51
-    vips: [198.18.0.200]
-    advert_interval_ms: 50
-alerts:
-  queue_dir: ${join(dir, 'alerts')}
-metrics:
-  enabled: false
-admin:
-  socket: ${join(dir, 'dsrd.sock')}
-`,
-  );
+  const { path } = loneDirector(t, { vips: '[198.18.0.200]', advertMs: 50 });
   const addresses = new FakeAddressManager([ETH0]);
   const links = new FakeLinkMonitor([fakeLink(ETH0, 'eth0', '02:00:00:00:00:02')]);
-  const vip = new VipPart(() => ({
-    addresses,
-    links,
-    announcer: new FakeAnnouncer(),
-    ifindex: () => ETH0,
-    close: () => {},
-  }));
+  const vip = fakeVipPart(addresses, links);
   // Not ready when the groups are created; ready by the time the election subscribes, and the
   // change was announced before anyone listened (the sync runs while the election starts).
   let calls = 0;
@@ -237,37 +230,10 @@ admin:
 });
 
 test('a group whose interface is down at start starts in Fault: no takeover timer on an unknown link', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dsr-election-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'dsrd.yaml');
-  writeFileSync(
-    path,
-    `node:
-  id: lb1
-interfaces:
-  - name: eth0
-vip_groups:
-  - name: web
-    id: 51
-    vips: [198.18.0.200]
-    advert_interval_ms: 20
-alerts:
-  queue_dir: ${join(dir, 'alerts')}
-metrics:
-  enabled: false
-admin:
-  socket: ${join(dir, 'dsrd.sock')}
-`,
-  );
+  const { path } = loneDirector(t, { vips: '[198.18.0.200]', advertMs: 20 });
   const addresses = new FakeAddressManager([ETH0]);
   const links = new FakeLinkMonitor([{ ...fakeLink(ETH0, 'eth0', '02:00:00:00:00:02'), lowerUp: false }]);
-  const vip = new VipPart(() => ({
-    addresses,
-    links,
-    announcer: new FakeAnnouncer(),
-    ifindex: () => ETH0,
-    close: () => {},
-  }));
+  const vip = fakeVipPart(addresses, links);
   const election = new ElectionPart({ vip, forwarder: new FakeForwarder() });
   const lines: string[] = [];
   const daemon = await daemonWith(t, path, [vip, election], (line) => lines.push(line));

@@ -192,6 +192,12 @@ labTest(
     t.deepEqual(seen[1], { address: vip, mac: '02:d5:00:00:08:08' });
 
     watch.stop();
+    // A process another test file forks meanwhile holds a copy of the fd until it execs (the
+    // sockets are close-on-exec): give that a moment before reading what is left.
+    await until('the socket gone', () => packetSockets(pair.a.ns).length === 0, {
+      limitMs: 1000,
+      everyMs: 20,
+    }).catch(() => {});
     t.deepEqual(packetSockets(pair.a.ns), [], 'stop() closed the socket');
     inNamespace(pair.a.ns, () =>
       watch.watch(interfaceIndex('veth0'), pair.a.mac, ['198.18.208.200', vip], () => {}),

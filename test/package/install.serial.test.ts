@@ -5,10 +5,9 @@
  * the installed dsrd, an upgrade to a rebuilt package that keeps the operator's edits, remove
  * (config kept) and purge (config and state gone), as Debian policy expects.
  *
- * Not here yet: the installed daemons run as a lab pair through pair init, a drill and a rolling
- * upgrade with live streams, and booting the root under systemd-nspawn.
+ * The installed daemons running as a lab pair: installed-pair.serial.test.ts. Not here: booting the
+ * root under systemd-nspawn.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -23,9 +22,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { DebianRoot, debianRootSkip } from '../../lab/debian-root.ts';
+import { productVersion } from '../../core/version.ts';
+import { buildPackage, DebianRoot, debianRootSkip } from '../../lab/debian-root.ts';
 
 /** dpkg-query's own format syntax (not a template string). */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query -f fields
@@ -33,21 +32,7 @@ const VERSION_STATUS = '${Version} ${Status}';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query -f fields
 const VERSION = '${Version}';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-function buildPackage(out: string, revision: string): string {
-  const printed = execFileSync(
-    process.execPath,
-    ['scripts/package.ts', '--out', out, '--revision', revision],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 240_000,
-    },
-  );
-  return printed.trim().split('\n').pop()!;
-}
+const version = productVersion();
 
 const skip = debianRootSkip();
 if (skip) console.log(`package install test skipped: ${skip}`);
@@ -105,14 +90,7 @@ if (skip) console.log(`package install test skipped: ${skip}`);
     t.true(existsSync(join(etc, 'dsrd.yaml')));
 
     // The installed unit, as systemd would load it in this root.
-    t.notThrows(
-      () =>
-        execFileSync('systemd-analyze', ['verify', `--root=${root.path}`, 'dsrd.service'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      'systemd-analyze verify of the installed unit',
-    );
+    t.notThrows(() => root.verifyUnit('dsrd.service'), 'systemd-analyze verify of the installed unit');
 
     // The installed dsrctl writes a real server's boot-time setup into this root; systemd loads it.
     root.run('/usr/bin/dsrctl', [
@@ -125,11 +103,7 @@ if (skip) console.log(`package install test skipped: ${skip}`);
       '/',
     ]);
     t.notThrows(
-      () =>
-        execFileSync('systemd-analyze', ['verify', `--root=${root.path}`, 'dsr-realserver-vips.service'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
+      () => root.verifyUnit('dsr-realserver-vips.service'),
       'systemd-analyze verify of the real-server unit',
     );
 

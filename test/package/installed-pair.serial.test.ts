@@ -1,8 +1,9 @@
 /**
  * The installed package as a director pair (issue 25): both directors run the dsrd installed by
  * dpkg in a fresh Debian 12 root (lab/debian-root.ts), started with the installed unit's own
- * ExecStart= line (chroot into the root), their configs from `dsrctl pair init`/`pair join` run
- * from the root too; then a drill, and a rolling upgrade to a rebuilt package (the backup first,
+ * ExecStart= line (chroot into the root), on the lab pair's configs (pair init's production paths
+ * would collide for two directors on one host: test/cli/pair.test.ts checks those); then a drill
+ * from the installed dsrctl, and a rolling upgrade to a rebuilt package (the backup first,
  * a planned handover to it, then the old master, which takes its group back), with live TCP
  * streams through the VIP all along: none broken.
  *
@@ -10,32 +11,15 @@
  * programs, libraries (libbpf1) and unit. The host's /sys, the pair's bpffs and its scratch
  * directory are bound into the root at the same paths.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { DebianRoot, debianRootSkip } from '../../lab/debian-root.ts';
+import { buildPackage, DebianRoot, debianRootSkip } from '../../lab/debian-root.ts';
 import { TCP_ECHO } from '../../lab/pair/config.ts';
 import { DirectorPair } from '../../lab/pair/director-pair.ts';
 import { inSync, role } from '../../lab/pair/status.ts';
 import { streamsReport } from '../../lab/pair/traffic.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function buildPackage(out: string, revision: string): string {
-  const printed = execFileSync(
-    process.execPath,
-    ['scripts/package.ts', '--out', out, '--revision', revision],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 240_000,
-    },
-  );
-  return printed.trim().split('\n').pop()!;
-}
 
 /** The unit's ExecStart= / ExecStopPost= command, without its --config argument. */
 function unitCommand(unit: string, key: 'ExecStart' | 'ExecStopPost'): string[] {

@@ -4,31 +4,30 @@
  * parse, and the programs it carries run from the unpacked tree with only the bundled runtime and
  * production dependencies (no checkout's node_modules reachable from there).
  *
- * Not here yet: installing it with dpkg into a fresh Debian root (issue 25's install test).
+ * Installing it with dpkg into a fresh Debian root: install.serial.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { productVersion } from '../../core/version.ts';
+import { buildPackage } from '../../lab/debian-root.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = (cmd: string, args: readonly string[]): string =>
   execFileSync(cmd, args, {
-    cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 240_000,
   });
 
-const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const version = productVersion();
 
 test.serial('the .deb: metadata, files, maintainer scripts, and programs that run from it', (t) => {
   t.timeout(300_000);
   const out = mkdtempSync(join(tmpdir(), 'dsr-deb-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const deb = run(process.execPath, ['scripts/package.ts', '--out', out]).trim().split('\n').pop()!;
+  const deb = buildPackage(out);
   const arch = run('dpkg', ['--print-architecture']).trim();
   t.is(deb, join(out, `dsr-director_${version}-1_${arch}.deb`));
 

@@ -21,7 +21,12 @@ export interface SyncOptions {
   ackEvery: number;
   /** or this long after the first unacknowledged one arrived (well under rtoMs). */
   ackDelayMs: number;
-  /** A gap still open after this long is reported (NACK) again. */
+  /**
+   * A gap still open after this long is reported (NACK) again: its report or its retransmit was
+   * lost. A few LAN round trips: delivery is in order, so a gap holds back every entry behind it
+   * for as long as it is open (the sender does not resend a message it resent less than a round
+   * trip ago, so an early report costs no duplicate).
+   */
   nackRetryMs: number;
   /** Out-of-order messages a receiver holds while it waits for a gap to fill. */
   reorderBuffer: number;
@@ -43,7 +48,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   keepaliveMs: 100,
   ackEvery: 32,
   ackDelayMs: 5,
-  nackRetryMs: 30,
+  nackRetryMs: 8,
   reorderBuffer: 4096,
   bulkRetryMs: 1000,
   peerDeadMs: 350,

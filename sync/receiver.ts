@@ -235,6 +235,7 @@ export class SyncReceiver {
   }
 
   #data(now: number, m: Data, out: ReceiverStep): void {
+    const highestBefore = this.#highestKnown;
     this.#highestKnown = Math.max(this.#highestKnown, m.seq);
     if (m.seq < this.#expected || this.#buffer.has(m.seq)) {
       this.#c.duplicates++;
@@ -244,7 +245,7 @@ export class SyncReceiver {
     if (m.seq > this.#expected) {
       if (this.#buffer.size >= this.#o.reorderBuffer) this.#c.reorderDrops++;
       else this.#buffer.set(m.seq, m);
-      this.#nackGaps(now, out, this.#gapSince === undefined);
+      this.#nackNew(now, highestBefore, m.seq, out);
       return;
     }
     this.#deliver(m, out);
@@ -301,6 +302,23 @@ export class SyncReceiver {
     this.#c.bulkRequests++;
     this.#complete = false;
     out.send.push({ type: 'bulk-request', bulkId: this.#bulkId });
+  }
+
+  /**
+   * Reports at once the seqs that `seq` showed missing: those between the highest known before it
+   * and itself. Gaps reported already are left to the retry, so a second loss while the first is
+   * being repaired is reported within the step that shows it (a retry period later, it would hold
+   * back every entry behind it: delivery is in order), and no gap is reported twice in a round trip.
+   */
+  #nackNew(now: number, highestBefore: number, seq: number, out: ReceiverStep): void {
+    if (this.#stream === undefined) return;
+    if (this.#gapSince === undefined) {
+      this.#gapSince = now;
+      this.#lastNackAt = now; // the retry period starts with the first report
+    }
+    const from = Math.max(highestBefore + 1, this.#expected);
+    if (from > seq - 1) return; // a reordered datagram of a gap known already
+    out.send.push({ type: 'nack', stream: this.#stream, ranges: [[from, seq - 1]] });
   }
 
   /** Reports missing seqs between `expected` and the highest known, as ranges. */

@@ -29,6 +29,9 @@ interface SchedFns {
   sched_setscheduler: (pid: number, policy: number, param: Buffer) => number;
   sched_getaffinity: (pid: number, size: number, mask: Buffer) => number;
   sched_setaffinity: (pid: number, size: number, mask: Buffer) => number;
+  gettid: () => number;
+  getpriority: (which: number, who: number) => number;
+  setpriority: (which: number, who: number, prio: number) => number;
 }
 
 /** Room for 1024 CPUs, glibc's cpu_set_t. */
@@ -45,6 +48,9 @@ function sched(): SchedFns {
     sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const void *param)'),
     sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, _Out_ void *mask)'),
     sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const void *mask)'),
+    gettid: lib.func('int gettid(void)'),
+    getpriority: lib.func('int getpriority(int which, int who)'),
+    setpriority: lib.func('int setpriority(int which, int who, int prio)'),
   };
   return fns;
 }
@@ -81,6 +87,29 @@ export function setThreadScheduling(s: ThreadScheduling): void {
   param.writeInt32LE(s.priority, 0);
   const policy = POLICY_NUMBERS[s.policy] | (s.resetOnFork ? SCHED_RESET_ON_FORK : 0);
   if (sched().sched_setscheduler(0, policy, param) < 0) fail('sched_setscheduler', { ...s });
+}
+
+const PRIO_PROCESS = 0;
+
+/**
+ * Sets the calling thread's nice value (-20..19). POSIX makes nice a process attribute, but Linux
+ * keeps it per thread and setpriority(PRIO_PROCESS, tid) sets that thread's only (setpriority(2),
+ * BUGS): a background thread can yield to the rest of the daemon without slowing the rest down.
+ */
+export function setThreadNice(nice: number): void {
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) {
+    throw new DsrError('E_SYSCALL', `nice ${nice} is not an integer -20..19`, { nice });
+  }
+  if (sched().setpriority(PRIO_PROCESS, sched().gettid(), nice) < 0) fail('setpriority', { nice });
+}
+
+/** The calling thread's nice value. */
+export function threadNice(): number {
+  // getpriority can return -1 as a value: errno tells a failure apart (getpriority(2)).
+  koffi.errno(0);
+  const nice = sched().getpriority(PRIO_PROCESS, sched().gettid());
+  if (nice === -1 && koffi.errno() !== 0) fail('getpriority', {});
+  return nice;
 }
 
 export function describeScheduling(s: ThreadScheduling): string {

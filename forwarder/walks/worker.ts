@@ -24,6 +24,9 @@ export type TableRequest =
 
 export type TableReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
+import { setThreadNice } from '../../core/kernel/sched.ts';
+
+setThreadNice(19);
 const fds = workerData as TableWorkerData;
 const tables = new FlowTables({
   conns4: new BpfMap('conns4', fds.conns4),

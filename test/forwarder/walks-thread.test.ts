@@ -2,7 +2,9 @@
  * The forwarder part's table worker against real (unpinned, unattached) BPF maps: counts, sweep
  * and the conns listing come back from the worker thread. Needs root (BPF).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
+import { threadNice } from '../../core/kernel/sched.ts';
 import { ForwarderInstance } from '../../forwarder/harness.ts';
 import { TableThread } from '../../forwarder/walks/thread.ts';
 import { requireRoot } from '../../lab/index.ts';
@@ -59,5 +61,33 @@ if (skip) console.log(`table worker test skipped: ${skip}`);
     t.deepEqual(none, { entries: [], total: 0 });
     const bad = await t.throwsAsync(thread.conns(names, { client: '198.18.0.0/40', limit: 1 }));
     t.regex(bad.message, /prefix length must be 0..32/);
+  },
+);
+
+/** The nice value of each thread of this process (proc(5): field 19 of /proc/self/task/TID/stat). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
+(skip ? test.skip : test)(
+  'the table worker runs at nice 19: a walk of a million entries yields the CPU to the sync and the event loop',
+  async (t) => {
+    const before = threadNices().filter((n) => n === 19).length;
+    const inst = new ForwarderInstance({ load: { connEntries: 1024 } });
+    const thread = new TableThread(inst as never);
+    t.teardown(async () => {
+      await thread.close();
+      inst.loaded.close();
+    });
+    await thread.tick(); // the worker has run its start
+    t.is(threadNices().filter((n) => n === 19).length, before + 1, 'one more thread at nice 19');
+    t.is(threadNice(), 0, 'the thread that started it keeps its own');
   },
 );

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sync [--rates 20000,40000,60000,80000,100000] [--seconds 3] [--loss 1] [--bulk 1000000]
+ * `npm run bench -- sync [--rates 20000,40000,60000,80000,100000,120000] [--seconds 3] [--loss 1] [--bulk 1000000]
  *   [--present-seconds 60] [--drill-streams 50] [--flood 1000000]`
  *
  * The sync on its real path, with two real dsrd directors in the lab: the active's XDP program
@@ -47,7 +47,7 @@ import { Traffic } from '../lab/sync/traffic.ts';
 import { sleep } from '../lab/wait.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
-const rates = (args.get('rates') ?? '20000,40000,60000,80000,100000').split(',').map(Number);
+const rates = (args.get('rates') ?? '20000,40000,60000,80000,100000,120000').split(',').map(Number);
 const seconds = numberArg(args, 'seconds', 3);
 const loss = numberArg(args, 'loss', 1);
 const bulkFlows = Math.round(numberArg(args, 'bulk', 1_000_000));

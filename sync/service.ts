@@ -245,6 +245,14 @@ export class SyncService {
     this.#sendShared(this.#mono());
   }
 
+  /**
+   * Signs and verifies with keys derived from this keyring from the next datagram on: a key
+   * rotation's reload keeps the session, the streams and the peers' copies of our tables.
+   */
+  setKeys(keyring: Keyring): void {
+    this.#codec.setKeyring(keyring.derive('dsr-sync-v1'));
+  }
+
   /** Pulls every peer's whole tables again (we stopped mastering a group: our copy of it went stale). */
   resync(): void {
     const now = this.#mono();

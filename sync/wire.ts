@@ -215,7 +215,12 @@ export class SyncCodec {
   readonly #o: SyncCodecOptions;
 
   constructor(opts: SyncCodecOptions) {
-    this.#o = opts;
+    this.#o = { ...opts };
+  }
+
+  /** Signs and verifies with these keys from the next message on (a key rotation's reload). */
+  setKeyring(keyring: Keyring): void {
+    this.#o.keyring = keyring;
   }
 
   get session(): bigint {

@@ -480,8 +480,9 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
   }
 
   /**
-   * A service change alters the config fingerprint the adverts carry: that is applied live, as is
-   * a group's priority. Other election settings need a restart.
+   * A service change alters the config fingerprint the adverts carry: that is applied live, as are
+   * a group's priority and the keys (a rotation step: core/auth/README.md). Other election
+   * settings need a restart.
    */
   affectedBy(change: ConfigChange): boolean {
     return (
@@ -494,7 +495,6 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     const why: string[] = [];
     if (d.peers.added.length + d.peers.removed.length + d.peers.changed.length > 0) why.push('peers');
     if (d.election.length > 0) why.push('election');
-    if (d.keys.election !== null) why.push('keys.election');
     if (d.node.some((f) => f !== 'priority')) why.push('node');
     if (d.vipGroups.added.length + d.vipGroups.removed.length > 0) why.push('VIP groups added or removed');
     for (const g of d.vipGroups.changed) {
@@ -517,6 +517,9 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
         applied.push(this.input(id, { kind: 'set-fingerprint', fingerprint }));
       g.config = next;
     }
+    const keys = change.next.keys.election;
+    if (change.diff.keys.election !== null && keys !== null)
+      this.#thread?.setKeys(keyMaterialFromConfig(keys));
     this.#config = change.next;
     await Promise.all(applied);
   }

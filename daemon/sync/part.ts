@@ -349,8 +349,21 @@ export class SyncPart implements DaemonPart {
     return touches(change, 'sync', 'peers', 'keys', 'node');
   }
 
-  /** Sync settings, peers or keys changed: a new session with the new settings, then a resync. */
+  /**
+   * Keys alone changed (a rotation step): the thread signs with the new ones in the same session,
+   * so the peers keep our stream and nobody pulls a bulk. Sync settings, peers or the node changed:
+   * a new session with the new settings, then a resync.
+   */
   async reload(change: ConfigChange): Promise<void> {
+    const d = change.diff;
+    const ring = change.next.keys.sync ?? change.next.keys.election;
+    const keysOnly = !touches(change, 'sync', 'peers', 'node');
+    if (keysOnly && this.#thread !== undefined && ring !== null) {
+      if (d.keys.sync !== null || (change.next.keys.sync === null && d.keys.election !== null))
+        this.#thread.setKeys(keyMaterialFromConfig(ring));
+      this.#config = change.next;
+      return;
+    }
     await this.stop();
     await this.#startWith(change.next);
   }

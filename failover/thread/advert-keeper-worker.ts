@@ -68,6 +68,8 @@ async function start(): Promise<void> {
   port.on('message', (m: ToKeeper) => {
     if (m.type === 'templates') {
       cover.setTemplates(m.epoch, m.templates);
+    } else if (m.type === 'keys') {
+      transport.setKeyring(keyringFromMaterial(m.keys, t.keyPurpose));
     } else if (m.type === 'stop') {
       clearTimeout(timer);
       void transport.close().finally(() => port.close());

@@ -14,6 +14,7 @@
  * ./advert-cover.ts.
  */
 import { Worker } from 'node:worker_threads';
+import type { KeyMaterial } from '../../core/auth/key-material.ts';
 import type { Outgoing } from '../election/messages.ts';
 import { CoverTemplates } from './advert-cover.ts';
 import { CoverBoard, type CoverCounter } from './cover-board.ts';
@@ -94,6 +95,11 @@ export class AdvertKeeper {
   observe(outgoing: readonly Outgoing[], now: number): void {
     const changed = this.#templates.observe(outgoing, now);
     if (changed !== null) this.#worker.postMessage({ type: 'templates', ...changed } satisfies ToKeeper);
+  }
+
+  /** New operator keys (the election thread's copy: the keeper derives its own and zeroes these). */
+  setKeys(keys: KeyMaterial): void {
+    this.#worker.postMessage({ type: 'keys', keys } satisfies ToKeeper);
   }
 
   coveredUntil(groupId: number): number | null {

@@ -9,8 +9,10 @@
  *   thread.snapshot();      // as of the last output, input or periodic snapshot
  *   await thread.stop();    // masters resign; every output is delivered before this resolves
  */
+
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { KeyMaterial } from '../../core/auth/key-material.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { ControlInput } from '../election/input.ts';
 import type { HungMainReleased } from './hung-main-release.ts';
@@ -132,6 +134,14 @@ export class ElectionThread {
    */
   startGroups(): void {
     if (this.#dead === undefined && this.#stopping === undefined) this.#post({ type: 'start-groups' });
+  }
+
+  /**
+   * New operator keys (a rotation step): the thread and its keeper sign and verify with them from
+   * their next packet on, in the same session. The keys are checked by the config already.
+   */
+  setKeys(keys: KeyMaterial): void {
+    if (this.#dead === undefined && this.#stopping === undefined) this.#post({ type: 'keys', keys });
   }
 
   /** Graceful stop: masters resign, their adverts are flushed, and every output is delivered. */

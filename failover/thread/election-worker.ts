@@ -234,6 +234,10 @@ async function start(): Promise<void> {
         error = serialize(err);
       }
       post({ type: 'input-done', id: m.id, error, snapshot: snapshot() });
+    } else if (m.type === 'keys') {
+      // The keeper gets a copy: keyringFromMaterial zeroes the secrets it is given.
+      keeper?.setKeys({ ...m.keys, keys: m.keys.keys.map((k) => ({ id: k.id, secret: k.secret.slice() })) });
+      transport?.setKeyring(keyringFromMaterial(m.keys, data.transport!.keyPurpose));
     } else if (m.type === 'stop') {
       clearInterval(timer);
       stopWatching?.();

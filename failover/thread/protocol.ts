@@ -113,6 +113,8 @@ export type ToThread =
   | { readonly type: 'input'; readonly id: number; readonly groupId: number; readonly input: ControlInput }
   /** RFC 5798 §6.4.1 Startup of every group: sent once their tracked conditions are known. */
   | { readonly type: 'start-groups' }
+  /** The operator's election keys changed (a rotation step): sign and verify with these from now on. */
+  | { readonly type: 'keys'; readonly keys: KeyMaterial }
   | { readonly type: 'stop' };
 
 export type FromThread =
@@ -161,6 +163,7 @@ export interface KeeperData {
 
 export type ToKeeper =
   | { readonly type: 'templates'; readonly epoch: bigint; readonly templates: readonly CoverTemplate[] }
+  | { readonly type: 'keys'; readonly keys: KeyMaterial }
   | { readonly type: 'stop' };
 
 export type FromKeeper =

@@ -79,6 +79,15 @@ export interface TransportStats {
   readonly received: number;
   readonly accepted: number;
   readonly drops: DropCounters;
+  /** The keys we sign with and accept, by id (never the secrets). */
+  readonly keys: { readonly sendsWith: number; readonly accepts: readonly number[] };
+  /** Per peer id, the keys of its last advert: the one it signed with, and all it accepts. */
+  readonly peerKeys: Readonly<Record<number, PeerKeys>>;
+}
+
+export interface PeerKeys {
+  readonly sendsWith: number;
+  readonly accepts: readonly number[];
 }
 
 /** `::ffff:198.18.0.1` (IPv4 on a dual-stack socket) and `198.18.0.1` are the same peer. */
@@ -100,9 +109,12 @@ export class ElectionTransport {
   #sendErrors = 0;
   #received = 0;
   #accepted = 0;
+  #keyring: Keyring;
+  readonly #peerKeys: Record<number, PeerKeys> = {};
 
   constructor(options: ElectionTransportOptions) {
     this.#options = options;
+    this.#keyring = options.keyring;
     this.#encoder = new ElectionEncoder(options.keyring, options.session);
     const guard = new ReplayGuard(options.guard);
     for (const s of options.replaySeeds ?? []) {
@@ -213,7 +225,19 @@ export class ElectionTransport {
       received: this.#received,
       accepted: this.#accepted,
       drops: { ...this.#drops },
+      keys: { sendsWith: this.#keyring.sendKeyId, accepts: this.#keyring.keyIds },
+      peerKeys: { ...this.#peerKeys },
     };
+  }
+
+  /**
+   * Signs and verifies with these keys from the next packet on: a key rotation's reload, with no
+   * new session (the replay state and the peers' view of us carry on).
+   */
+  setKeyring(keyring: Keyring): void {
+    this.#keyring = keyring;
+    this.#encoder.setKeyring(keyring);
+    this.#decoder.setKeyring(keyring);
   }
 
   #transmit(socket: Socket, bytes: Buffer, address: string, port: number): void {
@@ -258,6 +282,11 @@ export class ElectionTransport {
       return;
     }
     this.#accepted++;
+    const { keyId, alsoAccepts } = result.auth;
+    if (result.message.kind === 'advert') {
+      const accepts = alsoAccepts === 0 ? [keyId] : [keyId, alsoAccepts].sort((x, y) => x - y);
+      this.#peerKeys[result.message.from] = { sendsWith: keyId, accepts };
+    }
     this.#options.onMessage(result.message, peer!);
   }
 

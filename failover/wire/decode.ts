@@ -26,6 +26,8 @@ import {
 
 export interface PacketAuth {
   readonly keyId: number;
+  /** Adverts: a second key id the sender accepts (a key rotation under way); 0 for none. */
+  readonly alsoAccepts: number;
   readonly session: bigint;
   readonly seq: bigint;
   readonly timestampMs: number;
@@ -99,10 +101,11 @@ function parse(buf: Buffer, keyring: Keyring): DecodeResult {
     fingerprint: new Uint8Array(buf.subarray(OFF.fingerprint, OFF.fingerprint + 16)),
     syncReady: (flags & FLAG_SYNC_READY) !== 0,
   };
-  const auth: PacketAuth = { keyId, session, seq, timestampMs: Number(timestamp) };
+  const alsoAccepts = kind === 'advert' ? reasonCode : 0;
+  const auth: PacketAuth = { keyId, alsoAccepts, session, seq, timestampMs: Number(timestamp) };
 
   if (kind === 'advert') {
-    if (to !== 0 || token !== 0 || reasonCode !== 0) return bad();
+    if (to !== 0 || token !== 0 || alsoAccepts === keyId) return bad();
     return { ok: true, message: { kind, ...status, ...(phase === 0 ? {} : { phase }) }, auth };
   }
   if (to === 0 || to === from || token === 0 || phase !== 0) return bad();
@@ -117,7 +120,7 @@ function parse(buf: Buffer, keyring: Keyring): DecodeResult {
 
 /** Full receive path: parse and authenticate, then the replay guard. */
 export class ElectionDecoder {
-  readonly #keyring: Keyring;
+  #keyring: Keyring;
   readonly #guard: ReplayGuard;
 
   constructor(keyring: Keyring, guard: ReplayGuard) {
@@ -127,6 +130,11 @@ export class ElectionDecoder {
 
   get guard(): ReplayGuard {
     return this.#guard;
+  }
+
+  /** Verifies with these keys from the next packet on (a key rotation's reload). */
+  setKeyring(keyring: Keyring): void {
+    this.#keyring = keyring;
   }
 
   /**

@@ -65,6 +65,10 @@ export function encodeElectionPacket(message: ElectionMessage, stamp: SendStamp,
   }
   if (message.kind === 'handover-reject') {
     buf.writeUInt8(REASON_CODES.get(message.reason)!, OFF.reason);
+  } else if (message.kind === 'advert') {
+    // The other key this sender accepts, if it holds two (a rotation under way): its peers see
+    // when every director holds the new key, and only then is it safe to send with it.
+    buf.writeUInt8(keyring.keyIds.find((id) => id !== keyring.sendKeyId) ?? 0, OFF.alsoAccepts);
   }
   buf.set(message.fingerprint, OFF.fingerprint);
   keyring.sign(buf.subarray(0, MAC_OFFSET)).copy(buf, MAC_OFFSET);
@@ -74,7 +78,7 @@ export function encodeElectionPacket(message: ElectionMessage, stamp: SendStamp,
 /** Stamps and signs messages for one sender session. */
 export class ElectionEncoder {
   readonly #session: SenderSession;
-  readonly #keyring: Keyring;
+  #keyring: Keyring;
 
   constructor(keyring: Keyring, session: SenderSession) {
     this.#keyring = keyring;
@@ -83,6 +87,11 @@ export class ElectionEncoder {
 
   get sessionId(): bigint {
     return this.#session.id;
+  }
+
+  /** Signs with these keys from the next message on (a key rotation's reload). */
+  setKeyring(keyring: Keyring): void {
+    this.#keyring = keyring;
   }
 
   encode(message: ElectionMessage, monoNowMs: number): Buffer {

@@ -17,7 +17,8 @@
  *   32  8   timestamp, ms (< 2^53)
  *   40  1   priority (0..254; 255 is the RFC 5798 address owner, which we never are)
  *   41  1   state: 2 backup, 3 master, 4 fault
- *   42  1   reject reason (handover-reject: 1..4, else 0)
+ *   42  1   handover-reject: reject reason (1..4); advert: the id of a second key the sender
+ *           accepts besides the one it signs with (a key rotation under way; 0: none); else 0
  *   43  1   phase (advert: 0..255, how far into its interval it was sent, in 1/256; else 0)
  *   44  4   target node id (handover messages: non-zero; advert: 0)
  *   48  4   handover token (handover messages: non-zero; advert: 0)
@@ -51,6 +52,8 @@ export const OFF = {
   priority: 40,
   state: 41,
   reason: 42,
+  /** Adverts: the same byte as `reason`. */
+  alsoAccepts: 42,
   phase: 43,
   to: 44,
   token: 48,

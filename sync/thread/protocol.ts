@@ -62,6 +62,8 @@ export type ToSyncThread =
   | { type: 'ours'; vips: Uint8Array[] }
   | { type: 'share-state'; state: PostedState }
   | { type: 'resync' }
+  /** The operator's keys changed (a rotation step): sign and verify with these from now on. */
+  | { type: 'keys'; keys: KeyMaterial }
   | { type: 'tally'; id: number; peer: number; longLivedMs: number }
   | { type: 'stop' };
 

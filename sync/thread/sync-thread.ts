@@ -11,6 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { TableTally } from '../../admin/catalogue/drill.ts';
+import type { KeyMaterial } from '../../core/auth/key-material.ts';
 import { DsrError } from '../../core/errors.ts';
 import type { DirectoryData } from '../../forwarder/directory.ts';
 import type { PeerSyncState, SharedState } from '../service.ts';
@@ -93,6 +94,11 @@ export class SyncThread {
 
   resync(): void {
     this.#post({ type: 'resync' });
+  }
+
+  /** New operator keys (a rotation step), used from the next datagram on, in the same session. */
+  setKeys(keys: KeyMaterial): void {
+    this.#post({ type: 'keys', keys });
   }
 
   /**

@@ -92,6 +92,9 @@ port?.on('message', (m: ToSyncThread) => {
     case 'resync':
       service.resync();
       break;
+    case 'keys':
+      service.setKeys(keyringFromMaterial(m.keys, SYNC_KEY_PURPOSE));
+      break;
     case 'tally':
       tallies.set(m.id, { peer: m.peer, tally: new BulkTally(m.longLivedMs) });
       break;

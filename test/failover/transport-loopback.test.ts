@@ -197,13 +197,96 @@ test('two directors elect over real UDP; a graceful stop hands over with priorit
   t.deepEqual(b.transport.stats().drops, {});
 });
 
+test('a key rotation in place: each side sees which keys the other holds and signs with, and no advert is dropped', async (t) => {
+  const operator = Buffer.alloc(32, 0x42);
+  const fresh = Buffer.alloc(32, 0x44);
+  const rings = {
+    old: new Keyring([{ id: 1, secret: operator }], 1),
+    added: new Keyring(
+      [
+        { id: 1, secret: operator },
+        { id: 2, secret: fresh },
+      ],
+      1,
+    ),
+    switched: new Keyring(
+      [
+        { id: 1, secret: operator },
+        { id: 2, secret: fresh },
+      ],
+      2,
+    ),
+    finished: new Keyring([{ id: 2, secret: fresh }], 2),
+  };
+  const derived = (k: Keyring) => k.derive('dsr-election-v1');
+  const make = (nodeId: number) =>
+    new ElectionTransport({
+      nodeId,
+      bind: { address: '127.0.0.1', port: 0, family: 'ipv4' },
+      peers: [],
+      keyring: derived(rings.old),
+      session: session(),
+      clock,
+      onMessage: () => {},
+    });
+  const a = make(1);
+  const b = make(2);
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  await a.start();
+  await b.start();
+  a.setPeers([{ nodeId: 2, name: 'b', address: '127.0.0.1', port: b.address().port }]);
+  b.setPeers([{ nodeId: 1, name: 'a', address: '127.0.0.1', port: a.address().port }]);
+  const seen = async (by: ElectionTransport, from: number, keys: { sendsWith: number; accepts: number[] }) => {
+    const other = by === a ? b : a;
+    await until(
+      `node ${from}'s keys seen as ${JSON.stringify(keys)}`,
+      () => {
+        other.send([{ to: 'all', message: advert(from) }]);
+        return JSON.stringify(by.stats().peerKeys[from]) === JSON.stringify(keys);
+      },
+      WAIT,
+    );
+  };
+  await seen(b, 1, { sendsWith: 1, accepts: [1] });
+  for (const [step, sendsWith, accepts] of [
+    ['added', 1, [1, 2]],
+    ['switched', 2, [1, 2]],
+    ['finished', 2, [2]],
+  ] as const) {
+    for (const [side, id, peer] of [
+      [a, 1, b],
+      [b, 2, a],
+    ] as const) {
+      side.setKeyring(derived(rings[step]));
+      t.deepEqual(side.stats().keys, { sendsWith, accepts: [...accepts] }, `${step}: our own keys`);
+      await seen(peer, id, { sendsWith, accepts: [...accepts] });
+    }
+  }
+  t.deepEqual(a.stats().drops, {}, 'a dropped nothing');
+  t.deepEqual(b.stats().drops, {}, 'b dropped nothing');
+  // The old key is gone for good: an advert signed with it is refused.
+  a.setKeyring(derived(rings.old));
+  await until(
+    'b refuses the old key',
+    () => {
+      a.send([{ to: 'all', message: advert(1) }]);
+      return (b.stats().drops['unknown-key'] ?? 0) > 0;
+    },
+    WAIT,
+  );
+});
+
 test('the source before the MAC: other addresses and a flood over a peer address budget are dropped unverified', async (t) => {
   const received: ElectionMessage[] = [];
   // A keyring that counts what it is asked to verify: what reaches the HMAC.
   let verified = 0;
   const counting = new Proxy(ring, {
-    get(target, key, receiver) {
-      const v = Reflect.get(target, key, receiver);
+    get(target, key) {
+      // The ring itself as receiver: its getters read private fields, which a proxy does not have.
+      const v = Reflect.get(target, key, target);
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
         if (key === 'verify') verified++;

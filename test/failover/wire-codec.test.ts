@@ -17,7 +17,7 @@ test('round trip: every valid message decodes to itself with its auth fields', (
       const result = parseElectionPacket(buf, ring);
       if (!result.ok) return false;
       t.deepEqual(result.message, message);
-      t.deepEqual(result.auth, { keyId: 1, session: 9n, seq, timestampMs: WALL0 });
+      t.deepEqual(result.auth, { keyId: 1, alsoAccepts: 0, session: 9n, seq, timestampMs: WALL0 });
       return buf.length === PACKET_BYTES;
     }),
     { numRuns: 300 },
@@ -82,7 +82,7 @@ test('authenticated but out-of-range fields are bad-field, with the sender named
     ['session 0', (b) => b.writeBigUInt64BE(0n, OFF.session)],
     ['timestamp 2^63', (b) => b.writeBigUInt64BE(1n << 63n, OFF.timestamp)],
     ['advert with target', (b) => b.writeUInt32BE(3, OFF.to)],
-    ['advert with reason', (b) => b.writeUInt8(1, OFF.reason)],
+    ['advert naming the key it is signed with as its second one', (b) => b.writeUInt8(1, OFF.alsoAccepts)],
     ['request without target', (b) => b.writeUInt8(2, OFF.type)],
   ];
   for (const [name, edit] of cases) {
@@ -172,4 +172,31 @@ test('key rotation through the codec', (t) => {
   t.true(parseElectionPacket(encodeElectionPacket(advert(), stamp, both), newOnly).ok);
   const r = parseElectionPacket(encodeElectionPacket(advert(), stamp, ring), newOnly);
   t.is(!r.ok && r.reason, 'unknown-key');
+  // An advert names the second key its sender accepts: peers see when every director holds the
+  // new key (only then is it safe to sign with it) and when every one signs with it.
+  const fromBoth = parseElectionPacket(encodeElectionPacket(advert(), stamp, both), both);
+  t.like(fromBoth, { ok: true, auth: { keyId: 2, alsoAccepts: 1 } });
+  const fromOne = parseElectionPacket(encodeElectionPacket(advert(), stamp, newOnly), both);
+  t.like(fromOne, { ok: true, auth: { keyId: 2, alsoAccepts: 0 } });
+});
+
+test('a decoder takes new keys in place: the replay window carries on', (t) => {
+  const both = new Keyring(
+    [
+      { id: 1, secret: keyA },
+      { id: 2, secret: keyB },
+    ],
+    2,
+  );
+  const decoder = new ElectionDecoder(ring, new ReplayGuard());
+  const encoder = new ElectionEncoder(ring, session());
+  const now = { mono: 0, wall: WALL0 };
+  const first = encoder.encode(advert(), 0);
+  t.true(decoder.decode(first, now).ok);
+  encoder.setKeyring(both);
+  const signedWithNew = encoder.encode(advert(), 1);
+  t.like(decoder.decode(signedWithNew, now), { ok: false, reason: 'unknown-key' });
+  decoder.setKeyring(both);
+  t.true(decoder.decode(encoder.encode(advert(), 2), now).ok, 'the new key is accepted');
+  t.like(decoder.decode(first, now), { ok: false, reason: 'replay' }, 'the old window is kept');
 });

@@ -69,6 +69,52 @@ test('two services on loopback converge and stay in sync under live updates', as
   }
 });
 
+test('a key rotation in three steps, taken on each side in turn, keeps the stream: no drop, no bulk', async (t) => {
+  const { a, b: makeB, ta, tb } = pair();
+  const b = makeB();
+  await a.start();
+  await b.start();
+  try {
+    const rand = prng(23);
+    ta.load(Array.from({ length: 2000 }, () => conn(rand)));
+    await until('in sync after the bulk', () => inSync(b), WAIT);
+    const NEW = Buffer.alloc(32, 0x6b);
+    const both = (send: number) =>
+      new Keyring(
+        [
+          { id: 1, secret: SECRET },
+          { id: 2, secret: NEW },
+        ],
+        send,
+      );
+    // Each step on a, updates, then on b, updates: at every moment each side accepts the key the
+    // other signs with (core/auth/README.md, Key rotation).
+    const steps = [both(1), both(2), new Keyring([{ id: 2, secret: NEW }], 2)];
+    for (const ring of steps) {
+      for (const side of [a, b]) {
+        side.setKeys(ring);
+        ta.change(Array.from({ length: 200 }, () => conn(rand)));
+        await sleep(20);
+      }
+    }
+    await until('b holds every entry of a', () => tb.map.size === ta.map.size, WAIT);
+    t.is(sameTable(ta.entries(), tb.entries()), undefined);
+    for (const side of [a, b]) {
+      const d = side.status().drops;
+      t.is(d['unknown-key'] + d['bad-mac'], 0, 'no datagram was refused on the way');
+    }
+    t.is(b.status().peers[0].receiving.bulksCompleted, 1, 'no second bulk: the stream carried on');
+    t.true(inSync(b));
+    // The old key is gone for good: a datagram signed with it is refused.
+    a.setKeys(keyring);
+    ta.change([conn(rand)]);
+    await until('b refuses the old key', () => b.status().drops['unknown-key'] > 0, WAIT);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
 test('forged datagrams and datagrams from an unknown sender are dropped and counted', async (t) => {
   const { a, b: makeB, pb } = pair();
   const b = makeB();

@@ -27,6 +27,11 @@ export interface PeerStatus {
   lastHeardMs: number | null;
   /** false when the peer's config fingerprint differs from ours; null = unknown. */
   fingerprintMatch: boolean | null;
+  /**
+   * The election keys of the peer's last advert, by id: the one it signs with and every one it
+   * accepts (a rotation under way shows two). null = no advert heard.
+   */
+  keys?: { sendsWith: number; accepts: number[] } | null;
   sync?: string;
 }
 

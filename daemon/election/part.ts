@@ -540,7 +540,7 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     };
     return {
       groups: s.groups.map((gs) => groupStatus(config, gs, this.#names)),
-      peers: peerStatuses(config, s.groups, this.#names),
+      peers: peerStatuses(config, s.groups, this.#names, s.transport?.peerKeys),
       election: {
         drops: s.drops,
         transport: s.transport,

@@ -5,7 +5,7 @@
 
 import type { GroupStatus, PeerStatus, Role } from '../../admin/catalogue/status.ts';
 import type { Config } from '../../config/index.ts';
-import type { ElectionAlert, ElectionStatus } from '../../failover/index.ts';
+import type { ElectionAlert, ElectionStatus, PeerKeys } from '../../failover/index.ts';
 import type { AlertsPart } from '../alerts/part.ts';
 
 type AlertSink = Pick<AlertsPart, 'emit'>;
@@ -51,7 +51,13 @@ export function peerStatuses(
   config: Config,
   groups: readonly ElectionStatus[],
   names: NodeNames,
+  peerKeys: Readonly<Record<number, PeerKeys>> = {},
 ): PeerStatus[] {
+  const keysOf = (name: string): PeerStatus['keys'] => {
+    const id = [...names].find(([, n]) => n === name)?.[0];
+    const k = id === undefined ? undefined : peerKeys[id];
+    return k === undefined ? null : { sendsWith: k.sendsWith, accepts: [...k.accepts] };
+  };
   return config.peers.map((p) => {
     let lastHeardMs: number | null = null;
     let fingerprintMatch: boolean | null = null;
@@ -69,6 +75,7 @@ export function peerStatuses(
       address: p.address,
       lastHeardMs: lastHeardMs === null ? null : Math.round(lastHeardMs),
       fingerprintMatch,
+      keys: keysOf(p.id),
     };
   });
 }

@@ -239,7 +239,11 @@ test('a key rotation in place: each side sees which keys the other holds and sig
   await b.start();
   a.setPeers([{ nodeId: 2, name: 'b', address: '127.0.0.1', port: b.address().port }]);
   b.setPeers([{ nodeId: 1, name: 'a', address: '127.0.0.1', port: a.address().port }]);
-  const seen = async (by: ElectionTransport, from: number, keys: { sendsWith: number; accepts: number[] }) => {
+  const seen = async (
+    by: ElectionTransport,
+    from: number,
+    keys: { sendsWith: number; accepts: number[] },
+  ) => {
     const other = by === a ? b : a;
     await until(
       `node ${from}'s keys seen as ${JSON.stringify(keys)}`,

@@ -39,6 +39,7 @@ export const ErrorCodes = {
   E_AUTH: 'a message failed authentication',
   E_ILLEGAL_TRANSITION: 'a state machine was asked for a transition it does not allow',
   E_AUTH_KEY: 'an authentication key is missing, too short, duplicated or not allowed',
+  E_KEY_ROTATION: 'a key rotation step is not safe yet (a peer has not caught up) or cannot be written',
   E_ELECTION_INPUT: 'an election input is out of range or names an unknown peer, group or condition',
   E_STATE_FILE: "a file in the director's state directory (node.state_dir) cannot be read or written",
   // daemon / admin

@@ -10,6 +10,7 @@ import { drainCommands } from './drain.ts';
 import { drillCommand } from './drill.ts';
 import { explainCommand } from './explain.ts';
 import { failoverCommand } from './failover.ts';
+import { keysCommand } from './keys.ts';
 import { logCommand } from './log.ts';
 import { maintenanceCommand } from './maintenance.ts';
 import { pairCommand } from './pair.ts';
@@ -28,5 +29,6 @@ export const COMMANDS: readonly CommandModule[] = [
   logCommand,
   realserverCommand,
   pairCommand,
+  keysCommand,
   alertsCommand,
 ];

@@ -553,7 +553,8 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
   #snapshot() {
     const s = this.#thread?.snapshot() ?? { groups: [], drops: {}, transport: null, keeper: null };
     const t = s.transport;
-    const peers = this.#config === undefined ? [] : peerStatuses(this.#config, s.groups, this.#names);
+    const peers =
+      this.#config === undefined ? [] : peerStatuses(this.#config, s.groups, this.#names, t?.peerKeys);
     return {
       groups: s.groups.map((gs) => {
         const g = this.#groups.get(gs.groupId)!;

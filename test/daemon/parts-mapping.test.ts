@@ -232,14 +232,24 @@ test('group and peer status: names, remarks, freshest last-heard, any mismatch w
     fingerprint: null,
     fingerprintMatch,
   });
+  // The keys of the peer's last advert, as the transport saw them (node id 2 is lb2).
   const p = peerStatuses(
     c,
     [electionStatus({ peers: [peer(250.4, true)] }), electionStatus({ peers: [peer(40.2, false)] })],
     names,
+    { 2: { sendsWith: 2, accepts: [1, 2] } },
   );
-  t.deepEqual(p, [{ id: 'lb2', address: '198.18.0.12', lastHeardMs: 40, fingerprintMatch: false }]);
+  t.deepEqual(p, [
+    {
+      id: 'lb2',
+      address: '198.18.0.12',
+      lastHeardMs: 40,
+      fingerprintMatch: false,
+      keys: { sendsWith: 2, accepts: [1, 2] },
+    },
+  ]);
   t.deepEqual(peerStatuses(c, [electionStatus({ peers: [peer(null, null)] })], names), [
-    { id: 'lb2', address: '198.18.0.12', lastHeardMs: null, fingerprintMatch: null },
+    { id: 'lb2', address: '198.18.0.12', lastHeardMs: null, fingerprintMatch: null, keys: null },
   ]);
 });
 

@@ -40,12 +40,17 @@ function errorText(err: unknown): string {
   return `E_INTERNAL: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-/** Runs dsrctl with `argv` (without "node dsrctl"); resolves with the exit status. */
-export async function runCli(argv: readonly string[], options: RunOptions): Promise<number> {
+/** What a run of the program decided besides its output: the exit status and the error format. */
+interface RunState {
+  exitCode: number;
+  jsonErrors: boolean;
+}
+
+/** The whole dsrctl command tree, as runCli runs it and as its man page describes it (cli/man-page.ts). */
+export function dsrctlProgram(options: RunOptions): { program: Command; state: RunState } {
   const { io } = options;
   const env = options.env ?? process.env;
-  let exitCode = EXIT_OK;
-  let jsonErrors = false;
+  const state: RunState = { exitCode: EXIT_OK, jsonErrors: false };
 
   const program = new Command('dsrctl')
     .description('Operate a dsr-director daemon (dsrd) and check real servers.')
@@ -55,7 +60,7 @@ export async function runCli(argv: readonly string[], options: RunOptions): Prom
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
   program.hook('preAction', (_root, action) => {
-    jsonErrors = action.opts().json === true;
+    state.jsonErrors = action.opts().json === true;
   });
 
   const ctx: CliContext = {
@@ -64,7 +69,7 @@ export async function runCli(argv: readonly string[], options: RunOptions): Prom
     call: (cmd, args, onEvent) => callDaemon(ctx.socket(), cmd, args, { onEvent }),
     print: (json, value, text) => io.out(json ? `${JSON.stringify(value, null, 2)}\n` : text()),
     setExit: (code) => {
-      exitCode = code;
+      state.exitCode = code;
     },
   };
   for (const add of options.commands) add(program, ctx);
@@ -79,10 +84,16 @@ export async function runCli(argv: readonly string[], options: RunOptions): Prom
     }
   };
   configure(program);
+  return { program, state };
+}
 
+/** Runs dsrctl with `argv` (without "node dsrctl"); resolves with the exit status. */
+export async function runCli(argv: readonly string[], options: RunOptions): Promise<number> {
+  const { io } = options;
+  const { program, state } = dsrctlProgram(options);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
+    return state.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has printed its message already.
@@ -91,7 +102,7 @@ export async function runCli(argv: readonly string[], options: RunOptions): Prom
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     const code = exitCodeFor(err);
-    if (jsonErrors && err instanceof DsrError) {
+    if (state.jsonErrors && err instanceof DsrError) {
       io.out(`${JSON.stringify({ ok: false, error: err.toJSON() }, null, 2)}\n`);
     }
     io.err(`dsrctl: ${errorText(err)}\n`);

@@ -22,17 +22,7 @@ import { type CleanupReport, cleanup, formatCleanup } from './cleanup.ts';
 import { Daemon } from './daemon.ts';
 import { buildParts } from './parts.ts';
 import { installSignalHandlers } from './signals.ts';
-
-const USAGE = `usage: dsrd [--config FILE] [--check | --cleanup] [--json]
-
-  -c, --config FILE   config file (default ${DEFAULT_CONFIG_PATH})
-  -t, --check         validate the config file and exit: 0 valid, 1 errors (file:line:col)
-      --cleanup       remove this director's VIPs from their interfaces (after it ended without
-                      releasing them: kill -9, a crash) and exit: 0 done, 1 failed
-      --json          with --check or --cleanup: print the result as JSON
-  -h, --help          this help
-  -v, --version       print the version
-`;
+import { USAGE } from './usage.ts';
 
 async function check(path: string, json: boolean): Promise<number> {
   const r = await checkConfigFile(path);

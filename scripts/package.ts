@@ -36,6 +36,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { manPages } from '../bin/man-pages.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PREFIX = '/usr/lib/dsr-director';
@@ -163,6 +164,12 @@ write(
 // For the monitoring side: Prometheus alerting rules and the Grafana dashboard.
 for (const f of ['prometheus-rules.yaml', 'grafana-dashboard.json']) {
   write(join(stage, 'usr/share/dsr-director', f), readFileSync(join(ROOT, 'docs', f)));
+}
+
+// ---- manual pages (policy §12.1: compressed with gzip -9n; zlib writes neither name nor time) ----
+const manDate = run('date', ['-u', '+%Y-%m-%d']).trim();
+for (const page of manPages({ version: pkg.version, date: manDate })) {
+  write(join(stage, 'usr/share/man', `${page.path}.gz`), gzipSync(page.text, { level: 9 }));
 }
 
 // ---- documentation (policy §12) ----

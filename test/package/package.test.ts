@@ -6,11 +6,15 @@
  *
  * Installing it with dpkg into a fresh Debian root: install.serial.test.ts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import test from 'ava';
+import type { Command } from 'commander';
+import { COMMANDS } from '../../cli/commands/index.ts';
+import { dsrctlProgram } from '../../cli/program.ts';
 import { productVersion } from '../../core/version.ts';
 import { buildPackage } from '../../lab/debian-root.ts';
 
@@ -63,6 +67,8 @@ test.serial('the .deb: metadata, files, maintainer scripts, and programs that ru
     './usr/share/dsr-director/prometheus-rules.yaml',
     './usr/share/dsr-director/grafana-dashboard.json',
     './usr/share/doc/dsr-director/changelog.Debian.gz',
+    './usr/share/man/man1/dsrctl.1.gz',
+    './usr/share/man/man8/dsrd.8.gz',
   ]) {
     t.true(has(p), `${p} is in the package`);
   }
@@ -103,4 +109,24 @@ test.serial('the .deb: metadata, files, maintainer scripts, and programs that ru
     readFileSync(join(tree, 'usr/bin/dsrd'), 'utf8'),
     /^exec \/usr\/lib\/dsr-director\/runtime\/node \/usr\/lib\/dsr-director\/bin\/dsrd\.js "\$@"$/m,
   );
+
+  // ---- manual pages: every command of the program, every option of the daemon ----
+  const page = (p: string) => gunzipSync(readFileSync(join(tree, 'usr/share/man', p))).toString('utf8');
+  const dsrctl1 = page('man1/dsrctl.1.gz');
+  t.regex(dsrctl1, new RegExp(`^\\.TH DSRCTL 1 "\\d{4}-\\d{2}-\\d{2}" "dsr-director ${version}"`));
+  const { program } = dsrctlProgram({ io: { out: () => {}, err: () => {} }, env: {}, commands: COMMANDS });
+  const walk = (c: Command, path: string): string[] =>
+    c.commands.flatMap((s) => [`${path} ${s.name()}`, ...walk(s, `${path} ${s.name()}`)]);
+  const missing = walk(program, 'dsrctl').filter(
+    (c) => !dsrctl1.includes(`.SS "${c.replaceAll('-', '\\-')} `),
+  );
+  t.deepEqual(missing, [], 'every command and subcommand has its section');
+  const dsrd8 = page('man8/dsrd.8.gz');
+  for (const flag of ['\\-\\-config', '\\-\\-check', '\\-\\-cleanup', '\\-\\-json'])
+    t.true(dsrd8.includes(flag), flag);
+  for (const p of ['man1/dsrctl.1.gz', 'man8/dsrd.8.gz']) {
+    const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z'], { input: page(p), encoding: 'utf8' });
+    t.is(r.status, 0, `${p}: groff (groff-base, installed by scripts/setup) ran`);
+    t.is(r.stderr, '', `${p}: groff has no warning`);
+  }
 });

@@ -3,7 +3,7 @@ import { renderManPage, roffItem, roffText } from '../../core/roff.ts';
 
 test('text is escaped for roff: backslashes, hyphens, and a line that starts with a dot or a quote', (t) => {
   t.is(roffText('a\\b --json'), 'a\\eb \\-\\-json');
-  t.is(roffText('.not a request\n\'nor this'), "\\&.not a request\n\\&'nor this");
+  t.is(roffText(".not a request\n'nor this"), "\\&.not a request\n\\&'nor this");
   t.is(roffItem('-s, --socket <path>', 'x'), '.TP\n\\fB\\-s, \\-\\-socket <path>\\fR\nx');
 });
 

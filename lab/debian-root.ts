@@ -79,12 +79,16 @@ export class DebianRoot {
     this.path = path;
   }
 
-  /** A fresh root in its own directory, /proc mounted. */
-  static create(): DebianRoot {
+  /**
+   * A fresh root in its own directory, /proc mounted for chroot (`proc: false` for a root that
+   * systemd-nspawn boots: it mounts its own).
+   */
+  static create(o: { proc?: boolean } = {}): DebianRoot {
     const tar = pristine();
     const root = new DebianRoot(mkdtempSync('/var/tmp/dsrl-root-'));
     try {
       sh('tar', ['-C', root.path, '-xf', tar], 5 * 60_000);
+      if (o.proc === false) return root;
       sh('mount', ['-t', 'proc', 'proc', join(root.path, 'proc')]);
       root.#procMounted = true;
     } catch (e) {

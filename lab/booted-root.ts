@@ -6,10 +6,11 @@
  * syscall let through nspawn's filter). Commands run in it through nsenter into its PID 1.
  *
  * Needs systemd-nspawn (systemd-container; scripts/setup installs it). The host's own init does not
- * matter: the container is not registered with machined and keeps the caller's cgroup.
+ * matter: the container is not registered with machined and runs in a cgroup of its own under the
+ * caller's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebianRoot } from './debian-root.ts';
 import { sleep, waitFor } from './wait.ts';
@@ -28,17 +29,53 @@ export function bootSkip(): string | null {
 }
 
 /**
- * With --keep-unit, nspawn splits the cgroup it runs in into `payload` (the container) and
- * `supervisor` (itself), in every hierarchy that names them; they outlive it.
+ * The cgroup directories a container of its own gets: one per hierarchy nspawn uses (the
+ * `name=systemd` one of a hybrid host, and the unified one), under this process's own cgroup
+ * (proc(5): /proc/self/cgroup). With --keep-unit, nspawn splits the cgroup it runs in into
+ * `payload` and `supervisor`: in a cgroup of its own, two containers do not share those, and
+ * removing it leaves nothing behind.
  */
-const NSPAWN_CGROUPS = ['payload', 'supervisor'];
-const cgroupDirs = (): string[] =>
-  readdirSync('/sys/fs/cgroup').flatMap((h) =>
-    NSPAWN_CGROUPS.map((c) => join('/sys/fs/cgroup', h, c)).filter((d) => existsSync(d)),
-  );
+function containerCgroups(machine: string): string[] {
+  const dirs: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const [, controllers, path] = line.split(':');
+    if (path === undefined) continue;
+    const mount =
+      controllers === 'name=systemd'
+        ? '/sys/fs/cgroup/systemd'
+        : controllers === ''
+          ? existsSync('/sys/fs/cgroup/unified/cgroup.procs')
+            ? '/sys/fs/cgroup/unified'
+            : '/sys/fs/cgroup'
+          : null;
+    if (mount !== null && existsSync(join(mount, 'cgroup.procs'))) dirs.push(join(mount, path, machine));
+  }
+  return dirs;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return []; // gone meanwhile
+  }
+}
+
+/** A process's PID in its own PID namespace, or null. */
+function nsPid(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^NSpid:\s+(.*)$/m)?.[1];
+    return line === undefined ? null : Number(line.trim().split(/\s+/).at(-1));
+  } catch {
+    return null;
+  }
+}
 
 /** Removes a cgroup directory and those under it, deepest first (empty cgroups only: rmdir). */
 function removeCgroup(dir: string): void {
+  if (!existsSync(dir)) return;
   for (const e of readdirSync(dir, { withFileTypes: true }))
     if (e.isDirectory()) removeCgroup(join(dir, e.name));
   try {
@@ -49,13 +86,13 @@ function removeCgroup(dir: string): void {
 export class BootedRoot {
   readonly #nspawn: ChildProcess;
   readonly #output: string[] = [];
-  /** The nspawn cgroups there were before it started: those are not ours to remove. */
-  readonly #cgroupsBefore: Set<string>;
+  /** The cgroups the container runs in (containerCgroups). */
+  readonly #cgroups: string[];
   #pid = 0;
 
-  private constructor(nspawn: ChildProcess, cgroupsBefore: Set<string>) {
+  private constructor(nspawn: ChildProcess, cgroups: string[]) {
     this.#nspawn = nspawn;
-    this.#cgroupsBefore = cgroupsBefore;
+    this.#cgroups = cgroups;
     const keep = (b: Buffer) =>
       this.#output.push(
         ...b
@@ -72,10 +109,16 @@ export class BootedRoot {
     root: DebianRoot,
     o: { machine: string; netns: string; bpffs: string },
   ): Promise<BootedRoot> {
-    const cgroupsBefore = new Set(cgroupDirs());
+    const cgroups = containerCgroups(o.machine);
+    for (const dir of cgroups) mkdirSync(dir, { recursive: true });
+    // The shell moves itself into the container's cgroups, then becomes nspawn.
+    const enter = 'for c in $DSRL_CGROUPS; do echo $$ > "$c/cgroup.procs"; done; exec "$0" "$@"';
     const nspawn = spawn(
-      'systemd-nspawn',
+      'sh',
       [
+        '-c',
+        enter,
+        'systemd-nspawn',
         `--directory=${root.path}`,
         '--boot',
         `--machine=${o.machine}`,
@@ -87,27 +130,34 @@ export class BootedRoot {
         '--capability=CAP_BPF,CAP_PERFMON,CAP_NET_ADMIN,CAP_SYS_RESOURCE,CAP_IPC_LOCK',
         '--system-call-filter=bpf perf_event_open',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DSRL_CGROUPS: cgroups.join(' ') } },
     );
-    const booted = new BootedRoot(nspawn, cgroupsBefore);
+    const booted = new BootedRoot(nspawn, cgroups);
     try {
+      // nspawn forks a short-lived helper before the container's init: the init is the child
+      // that is PID 1 in its own PID namespace (proc(5): the last NSpid field).
       booted.#pid = await waitFor(
         'the container init',
         () => {
           if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${booted.output()}`);
-          const children = `/proc/${nspawn.pid}/task/${nspawn.pid}/children`;
-          const pid = existsSync(children) ? Number(readFileSync(children, 'utf8').trim().split(' ')[0]) : 0;
-          return pid > 0 ? pid : undefined;
+          return childrenOf(nspawn.pid!).find((pid) => nsPid(pid) === 1);
         },
         { limitMs: 20_000 },
       );
+      let state = '';
       await waitFor(
         'systemd in the container to finish booting',
         () => {
-          const state = booted.tryRun('systemctl', ['is-system-running']).stdout.trim();
+          const r = booted.tryRun('systemctl', ['is-system-running']);
+          state = (r.stdout || r.stderr).trim();
           return state === 'running' || state === 'degraded' ? state : undefined;
         },
-        { limitMs: 60_000, everyMs: 200, detail: () => booted.output() },
+        {
+          limitMs: 60_000,
+          everyMs: 200,
+          detail: () =>
+            `state ${state}; jobs: ${booted.tryRun('systemctl', ['list-jobs', '--no-pager']).stdout}; ${booted.output()}`,
+        },
       );
     } catch (e) {
       await booted.poweroff();
@@ -154,6 +204,6 @@ export class BootedRoot {
         await exited;
       }
     }
-    for (const dir of cgroupDirs()) if (!this.#cgroupsBefore.has(dir)) removeCgroup(dir);
+    for (const dir of this.#cgroups) removeCgroup(dir);
   }
 }

@@ -72,8 +72,6 @@ export function buildPackage(out: string, revision = '1'): string {
 export class DebianRoot {
   readonly path: string;
   #procMounted = false;
-  /** Bind mounts made in the root, undone in reverse order. */
-  readonly #binds: string[] = [];
 
   private constructor(path: string) {
     this.path = path;
@@ -108,17 +106,6 @@ export class DebianRoot {
     });
   }
 
-  /**
-   * Makes the host's `path` visible at the same path inside the root (a bind mount): for a daemon
-   * run in the root that needs the host's /sys, a lab's bpffs or its scratch directory.
-   */
-  bind(path: string): void {
-    const at = join(this.path, path);
-    mkdirSync(at, { recursive: true });
-    sh('mount', ['--bind', path, at]);
-    this.#binds.push(at);
-  }
-
   /** `systemd-analyze verify` of `unit` as systemd would load it in this root; throws what it says. */
   verifyUnit(unit: string): void {
     sh('systemd-analyze', ['verify', `--root=${this.path}`, unit]);
@@ -130,16 +117,10 @@ export class DebianRoot {
   }
 
   /**
-   * Undoes the mounts, then removes the root. If anything is still mounted under it (an unmount
-   * failed), it removes nothing and throws: a recursive removal would go into the host's /sys or
-   * the lab's directories through the bind.
+   * Unmounts /proc, then removes the root. If anything is still mounted under it (an unmount
+   * failed), it removes nothing and throws: a recursive removal would go into what is mounted.
    */
   destroy(): void {
-    for (const at of this.#binds.splice(0).reverse()) {
-      try {
-        sh('umount', ['-l', at]);
-      } catch {}
-    }
     if (this.#procMounted) {
       try {
         sh('umount', ['-l', join(this.path, 'proc')]);

@@ -74,11 +74,6 @@ export interface PairOptions {
   /** A command dsrd is run under, per director (chrt, taskset); default none. */
   launch?: (d: Director) => readonly string[];
   /**
-   * The dsrd to run, as a command line without `--config` (e.g. an installed package's, in its
-   * root: `chroot ROOT /usr/bin/dsrd`); default this checkout's.
-   */
-  program?: (d: Director) => readonly string[];
-  /**
    * The bridge floods no unicast to the directors' ports. A real NIC drops frames for other MACs;
    * a veth hands every frame to XDP. Without this, frames for a director whose link is down are
    * flooded to the other, whose forwarder serves them, and a link-down outage measures the lab's
@@ -163,11 +158,6 @@ export class DirectorPair {
     return this.directors.find((d) => d.host.name === name);
   }
 
-  /** The bpffs the pair mounted, under which each director pins its maps. */
-  get bpffs(): string {
-    return this.#bpffs;
-  }
-
   /** Where a director's dsrd pins its maps (forwarder.pin_dir). */
   pinDir(d: Director): string {
     return join(this.#bpffs, d.host.name);
@@ -218,13 +208,11 @@ export class DirectorPair {
   /** Starts (or restarts) a director's dsrd and waits until it runs. */
   async start(d: Director): Promise<LabProcess> {
     const args = ['--config', d.configPath];
-    const launch = this.#opts.launch?.(d) ?? [];
-    const program = this.#opts.program?.(d);
-    const [cmd, ...rest] = [...launch, ...(program ?? [process.execPath, DSRD]), ...args];
+    const [cmd, ...prefix] = this.#opts.launch?.(d) ?? [];
     const p =
-      launch.length === 0 && program === undefined
+      cmd === undefined
         ? this.lab.node(d.host, DSRD, args)
-        : this.lab.spawn(d.host, cmd, rest);
+        : this.lab.spawn(d.host, cmd, [...prefix, process.execPath, DSRD, ...args]);
     this.#procs.push(p);
     d.proc = p;
     await p.waitForLine(/"msg":"dsrd running"/, 40_000);

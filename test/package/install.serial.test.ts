@@ -5,8 +5,8 @@
  * the installed dsrd, an upgrade to a rebuilt package that keeps the operator's edits, remove
  * (config kept) and purge (config and state gone), as Debian policy expects.
  *
- * The installed daemons running as a lab pair: installed-pair.serial.test.ts. Not here: booting the
- * root under systemd-nspawn.
+ * The root booted under systemd: booted.serial.test.ts; two of them as a pair set up with pair init
+ * and pair join: installed-pair.serial.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import {

@@ -1,115 +1,166 @@
 /**
- * The installed package as a director pair (issue 25): both directors run the dsrd installed by
- * dpkg in a fresh Debian 12 root (lab/debian-root.ts), started with the installed unit's own
- * ExecStart= line (chroot into the root), on the lab pair's configs (pair init's production paths
- * would collide for two directors on one host: test/cli/pair.test.ts checks those); then a drill
- * from the installed dsrctl, and a rolling upgrade to a rebuilt package (the backup first,
- * a planned handover to it, then the old master, which takes its group back), with live TCP
- * streams through the VIP all along: none broken.
- *
- * The directors share the host's kernel and the lab's namespaces; the root gives them their
- * programs, libraries (libbpf1) and unit. The host's /sys, the pair's bpffs and its scratch
- * directory are bound into the root at the same paths.
+ * The installed package as a director pair (issue 25), each director a fresh Debian 12 root booted
+ * with systemd as its PID 1 (systemd-nspawn, lab/booted-root.ts) inside the lab's director
+ * namespace, with its own /run, /var/lib and bpffs: the production paths `pair init` writes. The
+ * pair is set up as an operator would: `dsrctl pair init` on the first director, each bundle
+ * installed with `dsrctl pair join`, dsrd started by systemd; then, with live TCP streams through
+ * the VIP all along, a drill from the installed dsrctl and a rolling upgrade to a rebuilt package
+ * (the backup first, a planned handover to it, then the old master, which takes its group back):
+ * none broken.
  */
-import { copyFileSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import type { DaemonStatus } from '../../admin/catalogue/status.ts';
+import { BootedRoot, bootSkip } from '../../lab/booted-root.ts';
 import { buildPackage, DebianRoot, debianRootSkip } from '../../lab/debian-root.ts';
-import { TCP_ECHO } from '../../lab/pair/config.ts';
-import { DirectorPair } from '../../lab/pair/director-pair.ts';
-import { inSync, role } from '../../lab/pair/status.ts';
-import { streamsReport } from '../../lab/pair/traffic.ts';
+import { run } from '../../lab/exec.ts';
+import { createLab, type Lab } from '../../lab/index.ts';
+import { startStreams, streamsReport } from '../../lab/pair/traffic.ts';
+import { waitFor } from '../../lab/wait.ts';
 
-/** The unit's ExecStart= / ExecStopPost= command, without its --config argument. */
-function unitCommand(unit: string, key: 'ExecStart' | 'ExecStopPost'): string[] {
-  const line = new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1];
-  if (line === undefined) throw new Error(`the installed unit has no ${key}=`);
-  const words = line.split(/\s+/);
-  return words.slice(0, words.indexOf('--config'));
-}
-
-const skip = debianRootSkip();
+const skip = debianRootSkip() ?? bootSkip();
 if (skip) console.log(`installed pair test skipped: ${skip}`);
 
+interface Node {
+  name: string;
+  root: DebianRoot;
+  bpffs: string;
+  booted?: BootedRoot;
+}
+
+const status = (n: Node): DaemonStatus | null => {
+  const r = n.booted!.tryRun('dsrctl', ['status', '--json']);
+  try {
+    return JSON.parse(r.stdout) as DaemonStatus;
+  } catch {
+    return null;
+  }
+};
+const role = (s: DaemonStatus | null) => s?.groups[0]?.role;
+const synced = (s: DaemonStatus | null) => s?.peers[0]?.sync === 'in sync';
+
 (skip ? test.skip : test.serial)(
-  'the installed package as a pair: a drill and a rolling upgrade with live streams, none broken',
+  'the installed package as a pair from pair init and pair join, under systemd: a drill and a rolling upgrade with live streams, none broken',
   async (t) => {
     t.timeout(600_000);
     const out = mkdtempSync(join(tmpdir(), 'dsr-deb-'));
-    t.teardown(() => rmSync(out, { recursive: true, force: true }));
+    let lab: Lab | undefined;
+    const nodes: Node[] = [];
+    t.teardown(async () => {
+      const failures: unknown[] = [];
+      const step = async (f: () => unknown) => {
+        try {
+          await f();
+        } catch (e) {
+          failures.push(e);
+        }
+      };
+      for (const n of nodes) await step(() => n.booted?.poweroff());
+      for (const n of nodes) {
+        await step(() => run('umount', [n.bpffs]));
+        await step(() => rmSync(n.bpffs, { recursive: true, force: true }));
+        await step(() => n.root.destroy());
+      }
+      await step(() => lab?.destroy());
+      await step(() => rmSync(out, { recursive: true, force: true }));
+      if (failures.length > 0) throw failures[0];
+    });
     const first = buildPackage(join(out, '1'), '1');
     const second = buildPackage(join(out, '2'), '2');
-    const root = DebianRoot.create();
-    t.teardown(() => root.destroy());
-    copyFileSync(first, root.at('/tmp/1.deb'));
-    copyFileSync(second, root.at('/tmp/2.deb'));
-    root.run('dpkg', ['-i', '/tmp/1.deb']);
-    const unit = readFileSync(root.at('/lib/systemd/system/dsrd.service'), 'utf8');
-    const start = unitCommand(unit, 'ExecStart');
-    const stopPost = unitCommand(unit, 'ExecStopPost');
-    t.deepEqual(start, ['/usr/bin/dsrd']);
-
-    const pair = await DirectorPair.create({
-      services: [{ ...TCP_ECHO, realServers: 2 }],
-      program: () => ['chroot', root.path, ...start],
-    });
-    try {
-      const { a, b } = pair;
-      root.bind('/sys');
-      root.bind(pair.bpffs);
-      root.bind(pair.dir);
-      const cleanup = (d: typeof a) =>
-        pair.lab.exec(d.host, 'chroot', [root.path, ...stopPost, '--config', d.configPath], {
-          timeoutMs: 30_000,
-        });
-
-      await pair.startBoth();
-      await pair.settled(a, b);
-      // Really the installed program: chrooted into the root, on the runtime the package carries.
-      for (const d of pair.directors) {
-        t.is(readlinkSync(`/proc/${d.proc!.pid}/root`), root.path);
-        t.is(readlinkSync(`/proc/${d.proc!.pid}/exe`), root.at('/usr/lib/dsr-director/runtime/node'));
-      }
-      const { proc: streams } = await pair.streams(10);
-
-      // A drill from the installed dsrctl: over to b and back.
-      const drill = root.run('/usr/bin/dsrctl', ['-s', a.sock, 'drill', '--back'], 120_000);
-      t.regex(drill, /drill passed/);
-
-      // Rolling upgrade: the new package under the running daemons; b restarted on it first.
-      root.run('dpkg', ['-i', '/tmp/2.deb']);
-      await b.proc!.stop();
-      await cleanup(b);
-      await pair.start(b);
-      await pair.until(b, (s) => role(s) === 'backup' && inSync(s), 30_000);
-      const handover = root.run('/usr/bin/dsrctl', ['-s', a.sock, 'failover'], 60_000);
-      t.regex(handover, /handed over from d1 to d2/);
-      // Then the old master: stopped, cleaned up, started on the new package; it preempts back.
-      await a.proc!.stop();
-      await cleanup(a);
-      await pair.start(a);
-      await pair.until(a, (s) => role(s) === 'master', 60_000);
-      await pair.until(b, (s) => role(s) === 'backup', 10_000);
-      t.regex(root.run('dpkg-query', ['-W', 'dsr-director']), /-2$/m);
-
-      const r = await streamsReport(streams, 'final');
-      t.log(`${r.alive}/${r.count} streams alive, ${r.withErrors} with errors; max stall ${r.maxDelayMs} ms`);
-      t.deepEqual(
-        r.streams.filter((s) => s.errors.length > 0).map((s) => `${s.id}: ${s.errors.join('; ')}`),
-        [],
-        'no stream broken by the drill or the upgrade',
-      );
-      t.is(r.alive, r.count);
-    } catch (e) {
-      for (const d of pair.directors) t.log(`${d.host.name}:\n${pair.logTail(d, 20).join('\n')}`);
-      throw e;
-    } finally {
-      // The daemons run from the root, and the root holds binds of the pair's mounts: stop them,
-      // then undo the binds, then tear the pair down.
-      await Promise.all(pair.directors.map((d) => d.proc?.stop()));
-      root.destroy();
-      await pair.destroy();
+    lab = await createLab({ clients: 1, directors: 2, realServers: 2 });
+    const [hostA, hostB] = lab.directors;
+    for (const host of lab.directors) {
+      const n: Node = {
+        name: host.name,
+        root: DebianRoot.create({ proc: false }),
+        bpffs: `/run/${lab.prefix}-bpf-${host.name}`,
+      };
+      nodes.push(n);
+      mkdirSync(n.bpffs, { recursive: true });
+      await run('mount', ['-t', 'bpf', 'bpf', n.bpffs]);
+      copyFileSync(first, n.root.at('/var/tmp/dsr-director-1.deb'));
+      copyFileSync(second, n.root.at('/var/tmp/dsr-director-2.deb'));
+      n.booted = await BootedRoot.boot(n.root, {
+        machine: `${lab.prefix}${host.name}`,
+        netns: host.netns,
+        bpffs: n.bpffs,
+      });
+      n.booted.run('dpkg', ['-i', '/var/tmp/dsr-director-1.deb']);
     }
+    const [a, b] = nodes as [Node & { booted: BootedRoot }, Node & { booted: BootedRoot }];
+
+    // ---- pair init on the first director, a bundle for each, pair join on each ----
+    const vip = lab.vip4;
+    a.booted.run('dsrctl', [
+      'pair',
+      'init',
+      '--director',
+      `${hostA.name}=${hostA.ipv4}`,
+      '--director',
+      `${hostB.name}=${hostB.ipv4}`,
+      '--interface',
+      hostA.ifname,
+      '--vip',
+      vip,
+      '--service',
+      'echo:tcp:7000',
+      ...lab.realServers.flatMap((r) => ['--real', r.ipv4]),
+      '--out',
+      '/root/pair',
+    ]);
+    // The bundle travels to the other director as an operator would copy it (scp).
+    copyFileSync(a.root.at(`/root/pair/${hostB.name}.bundle`), b.root.at(`/root/${hostB.name}.bundle`));
+    t.regex(a.booted.run('dsrctl', ['pair', 'join', `/root/pair/${hostA.name}.bundle`]), /valid/);
+    t.regex(b.booted.run('dsrctl', ['pair', 'join', `/root/${hostB.name}.bundle`]), /valid/);
+    for (const n of nodes) n.booted!.run('systemctl', ['start', 'dsrd']);
+    await waitFor(
+      'a master and b backup, in sync both ways',
+      () => {
+        const [sa, sb] = [status(a), status(b)];
+        return role(sa) === 'master' && role(sb) === 'backup' && synced(sa) && synced(sb) ? true : undefined;
+      },
+      { limitMs: 60_000, everyMs: 250 },
+    );
+
+    const { proc: streams } = await startStreams(lab, lab.clients[0], vip, 10);
+
+    // ---- a drill from the installed dsrctl: over to b and back ----
+    t.regex(a.booted.run('dsrctl', ['drill', '--back']), /drill passed/);
+
+    // ---- rolling upgrade: the backup first, a handover to it, then the old master ----
+    const upgrade = (n: Node & { booted: BootedRoot }) => {
+      const pid = n.booted.run('systemctl', ['show', 'dsrd', '-p', 'MainPID', '--value']).trim();
+      n.booted.run('dpkg', ['-i', '/var/tmp/dsr-director-2.deb']);
+      t.not(
+        n.booted.run('systemctl', ['show', 'dsrd', '-p', 'MainPID', '--value']).trim(),
+        pid,
+        `${n.name} restarted on the new package`,
+      );
+    };
+    upgrade(b);
+    await waitFor(
+      'b backup and in sync on the new package',
+      () => (role(status(b)) === 'backup' && synced(status(b)) ? true : undefined),
+      {
+        limitMs: 60_000,
+        everyMs: 250,
+      },
+    );
+    a.booted.run('dsrctl', ['failover']);
+    await waitFor('b master', () => (role(status(b)) === 'master' ? true : undefined), { limitMs: 30_000 });
+    upgrade(a);
+    await waitFor(
+      'a master again (preempt once in sync), b backup',
+      () => (role(status(a)) === 'master' && role(status(b)) === 'backup' ? true : undefined),
+      { limitMs: 60_000, everyMs: 250 },
+    );
+
+    const r = await streamsReport(streams, 'final');
+    t.log(`streams: ${r.alive}/${r.count} alive, ${r.withErrors} with errors, max stall ${r.maxDelayMs} ms`);
+    t.is(r.alive, r.count, 'every stream alive');
+    t.is(r.withErrors, 0, 'none reset or broken');
+    for (const n of nodes) t.regex(n.booted!.run('dpkg-query', ['-W', 'dsr-director']), /-2$/m);
   },
 );

@@ -9,7 +9,12 @@ export type { ElectionAlert, ElectionEffect, ElectionStatus } from './election/t
 export { advertFingerprint, nodeIdFromName, nodeIds } from './node-id.ts';
 export { ElectionThread, mainClockOriginNs } from './thread/election-thread.ts';
 export { BEAT_MS, MainHeartbeat, STALE_AFTER_MS } from './thread/main-heartbeat.ts';
-export type { ElectionThreadData, KeeperStatus, ReportedOutput } from './thread/protocol.ts';
+export type {
+  ElectionSnapshot,
+  ElectionThreadData,
+  KeeperStatus,
+  ReportedOutput,
+} from './thread/protocol.ts';
 export type { PeerKeys } from './transport/election-transport.ts';
 export type { AnnounceResult, AnnounceTarget } from './vip/announcer.ts';
 export { PacketAnnouncer } from './vip/announcer.ts';

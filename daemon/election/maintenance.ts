@@ -15,6 +15,7 @@ import type { MaintenanceResult } from '../../admin/catalogue/election.ts';
 import type { CommandRegistry } from '../../admin/registry.ts';
 import { readStateFile, writeStateFile } from '../../core/auth/state-file.ts';
 import { DsrError } from '../../core/errors.ts';
+import { errorFields, type Logger } from '../../core/log.ts';
 import { type HandoverElection, handOver } from './handover.ts';
 
 /** The lowest priority a backup may have (RFC 5798 §5.2.4: 1..254 for backups). */
@@ -44,6 +45,27 @@ export function readMaintenance(stateDir: string): MaintenanceState {
       { file: FILE },
     );
   }
+}
+
+/**
+ * The state a starting election takes: the record, or on when it is damaged (the safe side is
+ * backup: never preempt on a guess), each case told to the operator.
+ */
+export function loadMaintenance(stateDir: string, log: Logger): MaintenanceState {
+  let state: MaintenanceState;
+  try {
+    state = readMaintenance(stateDir);
+  } catch (e) {
+    state = { on: true, since: null };
+    log.error({ err: errorFields(e) }, 'the maintenance record is damaged: staying backup as if it were on');
+  }
+  if (state.on) {
+    log.warn(
+      { since: state.since, priority: MAINTENANCE_PRIORITY },
+      'maintenance is on: this director stays backup (dsrctl maintenance off ends it)',
+    );
+  }
+  return state;
 }
 
 /** What maintenance needs of the election part, beyond a handover. */

@@ -1,22 +1,5 @@
-/**
- * The election as a daemon part (failover/README.md, "How dsrd wires it"): one state machine per
- * VIP group, the UDP transport to the peers, the real-time runner (on the election thread), and
- * the glue to the rest of the daemon:
- *
- * - effects: become-master → VipPart.takeOver, become-backup → release, reannounce → a new burst;
- * - tracked conditions: the group's own interface (Fault while down), track.interfaces and
- *   track.scripts (weight, or Fault for weight 0), track.services from the health part;
- * - alerts, metrics, `dsrctl status` roles and peers, and `dsrctl failover` (planned handover).
- *
- * It starts last and so stops first: stop() shuts the groups down (a master sends priority 0 so a
- * backup takes over at once), flushes those adverts, and waits for the VIPs to be released.
- */
-import { randomInt } from 'node:crypto';
-import type { ElectionThreadStatus } from '../../admin/catalogue/election.ts';
 import { type Config, configFingerprint, type VipGroupConfig } from '../../config/index.ts';
 import { keyMaterialFromConfig } from '../../core/auth/key-material.ts';
-import { ELECTION_KEY_PURPOSE } from '../../core/auth/keyring.ts';
-import { nextSessionId } from '../../core/auth/session-store.ts';
 import { DsrError } from '../../core/errors.ts';
 import { threadScheduling } from '../../core/kernel/sched.ts';
 import { errorFields, type Logger } from '../../core/log.ts';
@@ -40,7 +23,7 @@ import { type ConfigChange, touches } from '../change.ts';
 import type { HealthPart } from '../health/part.ts';
 import type { DsrMetrics } from '../metrics/index.ts';
 import type { DaemonPart, PartContext } from '../part.ts';
-import { loadReplaySeeds, ReplayRecorder } from '../replay-record.ts';
+import { ReplayRecorder } from '../replay-record.ts';
 import { VIP_ARP_FORMS, type VipPart } from '../vip/part.ts';
 import { registerFailoverCommand } from './commands.ts';
 import {
@@ -57,21 +40,16 @@ import {
   takeoverStart,
 } from './failover.ts';
 import {
+  loadMaintenance,
   MAINTENANCE_PRIORITY,
   type MaintenanceElection,
   type MaintenanceState,
-  readMaintenance,
   registerMaintenanceCommand,
 } from './maintenance.ts';
-import {
-  directorRole,
-  groupStatus,
-  type NodeNames,
-  PeerAlertMemory,
-  peerStatuses,
-  raiseAlert,
-} from './report.ts';
+import { directorRole, type NodeNames, PeerAlertMemory, raiseAlert } from './report.ts';
 import { electionThreadScheduling } from './scheduling.ts';
+import { electionTransport } from './transport.ts';
+import { electionMetricsView, electionStatusView } from './views.ts';
 
 export type { ForwarderAttachment, SyncReadiness } from './conditions.ts';
 export type { SyncLag, SyncLagSource } from './failover.ts';
@@ -140,22 +118,7 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     this.#config = c;
     this.#peerAlerts = new PeerAlertMemory();
     // An operator's maintenance outlives restarts (maintenance.ts): the groups start at its priority.
-    try {
-      this.#maintenance = readMaintenance(c.node.stateDir);
-    } catch (e) {
-      // A damaged record: the safe side is backup (never preempt on a guess); the operator is told.
-      this.#maintenance = { on: true, since: null };
-      ctx.log.error(
-        { err: errorFields(e) },
-        'the maintenance record is damaged: staying backup as if it were on',
-      );
-    }
-    if (this.#maintenance.on) {
-      ctx.log.warn(
-        { since: this.#maintenance.since, priority: MAINTENANCE_PRIORITY },
-        'maintenance is on: this director stays backup (dsrctl maintenance off ends it)',
-      );
-    }
+    this.#maintenance = loadMaintenance(c.node.stateDir, ctx.log);
     const ids = nodeIds([c.node.id, ...c.peers.map((p) => p.id)]);
     this.#names = new Map([...ids].map(([name, id]) => [id, name]));
     const nodeId = ids.get(c.node.id)!;
@@ -196,7 +159,7 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
       {
         nodeId,
         groups,
-        transport: c.peers.length > 0 ? this.#transportOptions(c, ids) : null,
+        transport: c.peers.length > 0 ? electionTransport(c, ids, ctx.log) : null,
         clockOriginNs: mainClockOriginNs(),
         scheduling,
         snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
@@ -275,22 +238,6 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     this.#cleanup.push(registerMaintenanceCommand(ctx.admin, this));
     this.#o.metrics?.setProvider('election', () => this.#snapshot());
     this.#cleanup.push(() => this.#o.metrics?.setProvider('election', undefined));
-  }
-
-  #transportOptions(c: Config, ids: Map<string, number>): NonNullable<ElectionThreadData['transport']> {
-    if (c.keys.election === null)
-      throw new DsrError('E_PART_START', 'peers are configured but keys.election is not');
-    const family = (c.node.address ?? c.peers[0].address).includes(':') ? 'ipv6' : 'ipv4';
-    return {
-      bind: { address: c.node.address, port: c.election.port, family },
-      peers: c.peers.map((p) => ({ nodeId: ids.get(p.id)!, name: p.id, address: p.address, port: p.port })),
-      multicast: c.election.multicast,
-      keys: keyMaterialFromConfig(c.keys.election),
-      keyPurpose: ELECTION_KEY_PURPOSE,
-      // On disk before the thread sends anything under it (core/auth/session-store.ts).
-      sessionId: nextSessionId(c.node.stateDir, 'election', Date.now(), randomInt(0x10000)),
-      replaySeeds: loadReplaySeeds(c.node.stateDir, 'replay-election.json', this.#log),
-    };
   }
 
   /** For event feeds: errors (bad input) are logged, never thrown into event callbacks. */
@@ -528,71 +475,16 @@ export class ElectionPart implements DaemonPart, MaintenanceElection {
     const thread = this.#thread;
     const config = this.#config;
     if (thread === undefined || config === undefined) return {};
-    const s = thread.snapshot();
-    const shown: ElectionThreadStatus = {
-      thread: { scheduling: thread.scheduling, schedulingError: thread.schedulingError },
-      keeper: s.keeper,
-      stalls: {
-        relearned: sum(s.groups, (g) => g.counters.stalls ?? 0),
-        covered: sum(s.groups, (g) => g.counters.coveredStalls ?? 0),
-      },
-      maintenance: { ...this.#maintenance },
-    };
-    return {
-      groups: s.groups.map((gs) => groupStatus(config, gs, this.#names)),
-      peers: peerStatuses(config, s.groups, this.#names, s.transport?.peerKeys),
-      election: {
-        drops: s.drops,
-        transport: s.transport,
-        ...shown,
-        snapshotAgeMs: Math.max(0, Math.round(performance.now() - s.at)),
-      },
-    };
+    return electionStatusView(config, thread, this.#names, this.#maintenance);
   }
 
   #snapshot() {
-    const s = this.#thread?.snapshot() ?? { groups: [], drops: {}, transport: null, keeper: null };
-    const t = s.transport;
-    const peers =
-      this.#config === undefined ? [] : peerStatuses(this.#config, s.groups, this.#names, t?.peerKeys);
-    return {
-      groups: s.groups.map((gs) => {
-        const g = this.#groups.get(gs.groupId)!;
-        const owned = this.#o.vip.owned(g.config.name);
-        return {
-          group: g.config.name,
-          role: directorRole(gs.state),
-          transitions: { ...g.transitions },
-          advertsSent: gs.counters.advertsSent ?? 0,
-          advertsReceived: gs.counters.messagesReceived ?? 0,
-          stalls: { relearned: gs.counters.stalls ?? 0, covered: gs.counters.coveredStalls ?? 0 },
-          vips: g.config.vips.map((vip) => ({
-            vip,
-            owned: owned?.held.some((h) => h.startsWith(`${vip}/`)) ?? false,
-          })),
-          vipConflicts: this.#o.vip.conflicts(g.config.name),
-        };
-      }),
-      advertsDropped: { ...(t?.drops ?? {}), ...s.drops },
-      peers: peers.map((p) => ({
-        peer: p.id,
-        lastHeardSeconds: p.lastHeardMs === null ? null : p.lastHeardMs / 1000,
-      })),
-      keeper:
-        s.keeper === null
-          ? null
-          : {
-              running: s.keeper.running,
-              covers: s.keeper.covers,
-              adverts: s.keeper.advertsSent,
-              limitReached: s.keeper.gaveUp,
-              sendErrors: s.keeper.sendErrors,
-              longestSilenceSeconds: s.keeper.longestSilenceMs / 1000,
-            },
-    };
+    return electionMetricsView(
+      this.#config,
+      this.#thread?.snapshot(),
+      this.#names,
+      this.#groups,
+      this.#o.vip,
+    );
   }
-}
-
-function sum<T>(list: readonly T[], value: (x: T) => number): number {
-  return list.reduce((n, x) => n + value(x), 0);
 }

@@ -26,6 +26,7 @@ import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../binaries.ts';
 import { run, runIn } from '../exec.ts';
 import type { LabProcess } from '../process.ts';
+import { teardownSteps } from '../teardown.ts';
 import { createLab, type Host, type Lab } from '../topology.ts';
 import { until as waitUntil } from '../wait.ts';
 import {
@@ -394,26 +395,21 @@ export class DirectorPair {
     return this.#procs.filter((p) => p.label.startsWith(`${d.host.netns}:`)).flatMap((p) => p.lines);
   }
 
-  /** Stops every dsrd, tears the lab down, removes pins, the bpffs mount and the scratch directory. */
-  /** Stops everything and removes what the pair made; every step runs even when one fails. */
+  /**
+   * Stops every dsrd, tears the lab down, removes pins, the bpffs mount and the scratch directory;
+   * every step runs even when one fails.
+   */
   async destroy(): Promise<void> {
-    const failures: unknown[] = [];
-    const step = async (f: () => unknown): Promise<void> => {
-      try {
-        await f();
-      } catch (e) {
-        failures.push(e);
-      }
-    };
-    await step(() => Promise.all(this.#procs.map((p) => p.stop())));
-    await step(() => this.lab.destroy());
-    for (const d of this.lab.directors) await step(() => removePins(join(this.#bpffs, d.name)));
-    if (this.#mounted) await step(() => run('umount', [this.#bpffs]));
-    // Not recursive: were it still mounted, this fails (and says so) rather than empty the bpffs.
-    await step(() => {
-      if (existsSync(this.#bpffs)) rmdirSync(this.#bpffs);
-    });
-    await step(() => rmSync(this.dir, { recursive: true, force: true }));
-    if (failures.length > 0) throw failures[0];
+    await teardownSteps([
+      () => Promise.all(this.#procs.map((p) => p.stop())),
+      () => this.lab.destroy(),
+      ...this.lab.directors.map((d) => () => removePins(join(this.#bpffs, d.name))),
+      () => (this.#mounted ? run('umount', [this.#bpffs]) : undefined),
+      // Not recursive: were it still mounted, this fails (and says so) rather than empty the bpffs.
+      () => {
+        if (existsSync(this.#bpffs)) rmdirSync(this.#bpffs);
+      },
+      () => rmSync(this.dir, { recursive: true, force: true }),
+    ]);
   }
 }

@@ -15,6 +15,7 @@ import test from 'ava';
 import { BootedRoot, bootSkip } from '../../lab/booted-root.ts';
 import { buildPackage, DebianRoot, debianRootSkip } from '../../lab/debian-root.ts';
 import { claimPrefix, newLabPrefix, releasePrefix } from '../../lab/registry.ts';
+import { teardownSteps } from '../../lab/teardown.ts';
 import { waitFor } from '../../lab/wait.ts';
 
 const skip = debianRootSkip() ?? bootSkip();
@@ -53,25 +54,17 @@ services:
     const bpffs = `/run/${prefix}-bpf`;
     let root: DebianRoot | undefined;
     let booted: BootedRoot | undefined;
-    // Every step runs, even after one fails; the first failure is reported.
-    t.teardown(async () => {
-      const failures: unknown[] = [];
-      const step = async (f: () => unknown) => {
-        try {
-          await f();
-        } catch (e) {
-          failures.push(e);
-        }
-      };
-      await step(() => booted?.poweroff());
-      for (const ns of [inside, neighbour]) await step(() => spawnQuiet('ip', ['netns', 'del', ns]));
-      await step(() => spawnQuiet('umount', [bpffs]));
-      await step(() => rmSync(bpffs, { recursive: true, force: true }));
-      await step(() => root?.destroy());
-      await step(() => rmSync(out, { recursive: true, force: true }));
-      releasePrefix(prefix);
-      if (failures.length > 0) throw failures[0];
-    });
+    t.teardown(() =>
+      teardownSteps([
+        () => booted?.poweroff(),
+        ...[inside, neighbour].map((ns) => () => spawnQuiet('ip', ['netns', 'del', ns])),
+        () => spawnQuiet('umount', [bpffs]),
+        () => rmSync(bpffs, { recursive: true, force: true }),
+        () => root?.destroy(),
+        () => rmSync(out, { recursive: true, force: true }),
+        () => releasePrefix(prefix),
+      ]),
+    );
     const first = buildPackage(out, '1');
     const second = buildPackage(join(out, 'second'), '2');
 

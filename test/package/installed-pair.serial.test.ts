@@ -18,6 +18,7 @@ import { buildPackage, DebianRoot, debianRootSkip } from '../../lab/debian-root.
 import { run } from '../../lab/exec.ts';
 import { createLab, type Lab } from '../../lab/index.ts';
 import { startStreams, streamsReport } from '../../lab/pair/traffic.ts';
+import { teardownSteps } from '../../lab/teardown.ts';
 import { waitFor } from '../../lab/wait.ts';
 
 const skip = debianRootSkip() ?? bootSkip();
@@ -48,25 +49,19 @@ const synced = (s: DaemonStatus | null) => s?.peers[0]?.sync === 'in sync';
     const out = mkdtempSync(join(tmpdir(), 'dsr-deb-'));
     let lab: Lab | undefined;
     const nodes: Node[] = [];
-    t.teardown(async () => {
-      const failures: unknown[] = [];
-      const step = async (f: () => unknown) => {
-        try {
-          await f();
-        } catch (e) {
-          failures.push(e);
-        }
-      };
-      for (const n of nodes) await step(() => n.booted?.poweroff());
-      for (const n of nodes) {
-        await step(() => run('umount', [n.bpffs]));
-        await step(() => rmSync(n.bpffs, { recursive: true, force: true }));
-        await step(() => n.root.destroy());
-      }
-      await step(() => lab?.destroy());
-      await step(() => rmSync(out, { recursive: true, force: true }));
-      if (failures.length > 0) throw failures[0];
-    });
+    // Every step runs, even after one fails (nodes and lab as far as they were made).
+    t.teardown(() =>
+      teardownSteps([
+        ...nodes.map((n) => () => n.booted?.poweroff()),
+        ...nodes.flatMap((n) => [
+          () => run('umount', [n.bpffs]),
+          () => rmSync(n.bpffs, { recursive: true, force: true }),
+          () => n.root.destroy(),
+        ]),
+        () => lab?.destroy(),
+        () => rmSync(out, { recursive: true, force: true }),
+      ]),
+    );
     const first = buildPackage(join(out, '1'), '1');
     const second = buildPackage(join(out, '2'), '2');
     lab = await createLab({ clients: 1, directors: 2, realServers: 2 });

@@ -10,7 +10,7 @@
  *   on lb1, then lb2: dsrctl keys rotate finish
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
@@ -29,6 +29,7 @@ import {
   sendKeyFile,
   switchKey,
 } from '../keys/rotation.ts';
+import { writePrivateFile } from '../private-file.ts';
 import type { CliContext, CommandModule } from '../program.ts';
 
 interface KeysView {
@@ -94,8 +95,7 @@ function writeKey(path: string, bytes: Buffer): void {
   if (existsSync(path)) {
     throw new DsrError('E_KEY_ROTATION', `${path} exists already: remove it or pass it with --key`, { path });
   }
-  writeFileSync(path, bytes, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writePrivateFile(path, bytes);
 }
 
 async function step(ctx: CliContext, which: RotationStep, opts: { key?: string }): Promise<string> {
@@ -123,11 +123,11 @@ async function step(ctx: CliContext, which: RotationStep, opts: { key?: string }
     addKey(doc, v.ours, id, named);
     await apply(ctx, { configPath: v.configPath, before, after: doc.toString(), written });
     const peers = v.peers.map((p) => p.id).join(', ');
-    return opts.key === undefined
-      ? `added key ${id} (${path}); still signing with ${v.ours.sendsWith}.\n` +
-          `next: copy ${path} to ${peers} (0600) and run there: dsrctl keys rotate add --key FILE\n`
-      : `added key ${id} (${path}); still signing with ${v.ours.sendsWith}.\n` +
-          'next: dsrctl keys rotate switch, on each director\n';
+    const next =
+      opts.key === undefined
+        ? `copy ${path} to ${peers} (0600) and run there: dsrctl keys rotate add --key FILE`
+        : 'dsrctl keys rotate switch, on each director';
+    return `added key ${id} (${path}); still signing with ${v.ours.sendsWith}.\nnext: ${next}\n`;
   }
   if (which === 'switch') {
     const id = switchKey(doc, v.ours);

@@ -12,13 +12,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { parse } from 'yaml';
 import { checkConfigFile } from '../../config/index.ts';
 import { EXIT_FAILED, usage } from '../../core/exit.ts';
 import { decodeBundle, encodeBundle } from '../pair/bundle.ts';
 import { KEY_FILE, type PairAnswers, pairConfigs } from '../pair/plan.ts';
+import { writePrivateFile } from '../private-file.ts';
 import type { CommandModule } from '../program.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -79,12 +80,6 @@ function answersFromFile(path: string): PairAnswers {
   };
 }
 
-function writePrivate(path: string, bytes: Buffer | string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, bytes, { mode: 0o600 });
-  chmodSync(path, 0o600);
-}
-
 export const pairCommand: CommandModule = (program, ctx) => {
   const pair = program
     .command('pair')
@@ -126,9 +121,9 @@ export const pairCommand: CommandModule = (program, ctx) => {
       const fingerprints = new Set<string>();
       for (const [name, text] of configs) {
         const dir = join(out, name);
-        writePrivate(join(dir, KEY_FILE), key);
+        writePrivateFile(join(dir, KEY_FILE), key);
         writeFileSync(join(dir, 'dsrd.yaml'), text, { mode: 0o640 });
-        writePrivate(
+        writePrivateFile(
           join(out, `${name}.bundle`),
           encodeBundle({ node: name, config: text, files: { [KEY_FILE]: key } }),
         );
@@ -167,7 +162,7 @@ export const pairCommand: CommandModule = (program, ctx) => {
       if (existsSync(configPath) && o.force !== true) {
         throw usage(`${configPath} exists; add --force to replace it`);
       }
-      for (const [path, bytes] of Object.entries(bundle.files)) writePrivate(join(etc, path), bytes);
+      for (const [path, bytes] of Object.entries(bundle.files)) writePrivateFile(join(etc, path), bytes);
       mkdirSync(etc, { recursive: true });
       writeFileSync(configPath, bundle.config, { mode: 0o640 });
       chmodSync(configPath, 0o640);

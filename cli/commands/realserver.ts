@@ -8,7 +8,7 @@ import { ipFamily } from '../../core/net/ip.ts';
 import type { CommandModule } from '../program.ts';
 import { canonical, checkRealServer, type Finding, hasErrors, vipsOnLoopback } from '../realserver/check.ts';
 import { LocalRealServerHost, type RealServerHost } from '../realserver/host.ts';
-import { planPersist, SYSCTL_FILE, VIPS_UNIT, writePersist } from '../realserver/persist.ts';
+import { persistedPaths, planPersist, SYSCTL_FILE, VIPS_UNIT, writePersist } from '../realserver/persist.ts';
 import { describeAction, planSetup, type SetupAction } from '../realserver/setup.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -94,7 +94,7 @@ export function realserverCommandFor(realServerHost: () => RealServerHost): Comm
             // Another system's files: nothing here to check or change.
             const plan = planPersist(vips, []);
             if (opts.dryRun !== true) writePersist(plan, opts.root);
-            const written = [...plan.files.map((f) => f.path), ...plan.links.map((l) => l.path)];
+            const written = persistedPaths(plan);
             ctx.print(
               opts.json === true,
               { ok: true, dryRun: opts.dryRun === true, root: opts.root, written },
@@ -124,10 +124,7 @@ export function realserverCommandFor(realServerHost: () => RealServerHost): Comm
           const findings = checkRealServer(await host.facts(), vips);
           const ok = !hasErrors(findings);
           const steps = actions.map(describeAction);
-          const written =
-            persisted === null
-              ? []
-              : [...persisted.files.map((f) => f.path), ...persisted.links.map((l) => l.path)];
+          const written = persisted === null ? [] : persistedPaths(persisted);
           ctx.print(
             opts.json === true,
             { ok, dryRun: opts.dryRun === true, actions: steps, persisted: written, findings },

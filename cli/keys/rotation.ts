@@ -138,9 +138,8 @@ export function switchKey(doc: Document, ours: KeySet): number {
 /** finish: drop the key we do not sign with; returns its file as the config names it. */
 export function dropOtherKey(doc: Document, ours: KeySet): string {
   const ring = electionRing(doc);
-  const list = ring.get('keys') as YAMLSeq;
-  const at = entries(ring).findIndex((k) => k.id !== ours.sendsWith);
-  const file = entries(ring)[at].file;
-  list.delete(at);
-  return file;
+  const keys = entries(ring);
+  const at = keys.findIndex((k) => k.id !== ours.sendsWith);
+  (ring.get('keys') as YAMLSeq).delete(at);
+  return keys[at].file;
 }

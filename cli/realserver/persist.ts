@@ -91,6 +91,11 @@ export function planPersist(vips: readonly string[], actions: readonly SetupActi
 }
 
 /** Writes the plan under `root` ("/" for this host): parent directories made, files replaced whole. */
+/** Every path a plan writes: its files, then its links. */
+export function persistedPaths(plan: PersistPlan): string[] {
+  return [...plan.files.map((f) => f.path), ...plan.links.map((l) => l.path)];
+}
+
 export function writePersist(plan: PersistPlan, root: string): void {
   for (const f of plan.files) {
     const path = join(root, f.path);

@@ -43,6 +43,7 @@ const DERIVE_SALT = Buffer.from('dsr-director keyring v1');
 export class Keyring {
   readonly #secrets: Map<number, Buffer>;
   readonly #sendKeyId: number;
+  readonly #otherKeyId: number;
 
   constructor(keys: readonly KeySpec[], sendKeyId: number) {
     if (keys.length === 0 || keys.length > MAX_KEYS) {
@@ -81,10 +82,16 @@ export class Keyring {
     }
     this.#secrets = secrets;
     this.#sendKeyId = sendKeyId;
+    this.#otherKeyId = [...secrets.keys()].find((id) => id !== sendKeyId) ?? 0;
   }
 
   get sendKeyId(): number {
     return this.#sendKeyId;
+  }
+
+  /** The key accepted besides the send key (a rotation under way), or 0 when there is one key. */
+  get otherKeyId(): number {
+    return this.#otherKeyId;
   }
 
   get keyIds(): number[] {

@@ -30,7 +30,6 @@ interface SchedFns {
   sched_getaffinity: (pid: number, size: number, mask: Buffer) => number;
   sched_setaffinity: (pid: number, size: number, mask: Buffer) => number;
   gettid: () => number;
-  getpriority: (which: number, who: number) => number;
   setpriority: (which: number, who: number, prio: number) => number;
 }
 
@@ -49,7 +48,6 @@ function sched(): SchedFns {
     sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, _Out_ void *mask)'),
     sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const void *mask)'),
     gettid: lib.func('int gettid(void)'),
-    getpriority: lib.func('int getpriority(int which, int who)'),
     setpriority: lib.func('int setpriority(int which, int who, int prio)'),
   };
   return fns;
@@ -101,15 +99,6 @@ export function setThreadNice(nice: number): void {
     throw new DsrError('E_SYSCALL', `nice ${nice} is not an integer -20..19`, { nice });
   }
   if (sched().setpriority(PRIO_PROCESS, sched().gettid(), nice) < 0) fail('setpriority', { nice });
-}
-
-/** The calling thread's nice value. */
-export function threadNice(): number {
-  // getpriority can return -1 as a value: errno tells a failure apart (getpriority(2)).
-  koffi.errno(0);
-  const nice = sched().getpriority(PRIO_PROCESS, sched().gettid());
-  if (nice === -1 && koffi.errno() !== 0) fail('getpriority', {});
-  return nice;
 }
 
 export function describeScheduling(s: ThreadScheduling): string {

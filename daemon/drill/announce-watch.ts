@@ -13,13 +13,13 @@
 import { type FdWatch, watchReadable } from '../../core/kernel/fd-watch.ts';
 import { closeFd, interfaceIndex, recvFrom } from '../../core/kernel/libc.ts';
 import { canonicalIp, parseIp } from '../../core/net/ip.ts';
+import { SOCKADDR_LL_LEN } from '../../failover/vip/announcer.ts';
 import { arpClaim } from '../../failover/vip/arp-claim.ts';
 import { openArpSocket, openNeighbourAdvertSocket } from '../../failover/vip/claim-sockets.ts';
 import { naClaim } from '../../failover/vip/na-claim.ts';
 import type { Announcement, AnnouncementWatch } from './types.ts';
 
 const PACKET_OUTGOING = 4;
-const SOCKADDR_LL_LEN = 20;
 /** Longer than any ARP frame or NA we parse. */
 const SNAP = 1514;
 /** Frames read per readiness callback at most, so a flood cannot hold the event loop. */

@@ -271,12 +271,17 @@ function watchMainThread(buffer: SharedArrayBuffer, groups: readonly ElectionGro
     const g = groups.find((x) => x.groupId === groupId);
     return g !== undefined && g.masterId !== null && g.masterId !== g.nodeId;
   };
-  const poll = (): void => {
-    for (const r of release.poll(otherMaster)) post({ type: 'released', ...r });
-    if (!release.waiting) {
+  // Polled only while a group waits for another master.
+  const pollWhileWaiting = (): void => {
+    if (release.waiting) polling ??= setInterval(poll, RELEASE_POLL_MS);
+    else {
       clearInterval(polling);
       polling = undefined;
     }
+  };
+  const poll = (): void => {
+    for (const r of release.poll(otherMaster)) post({ type: 'released', ...r });
+    pollWhileWaiting();
   };
   const beat = setInterval(() => {
     const stale = watch.stale(now());
@@ -289,11 +294,7 @@ function watchMainThread(buffer: SharedArrayBuffer, groups: readonly ElectionGro
       if (stale && wasMaster) release.hold(g.groupId);
     }
     if (!stale) release.clear();
-    if (release.waiting) polling ??= setInterval(poll, RELEASE_POLL_MS);
-    else {
-      clearInterval(polling);
-      polling = undefined;
-    }
+    pollWhileWaiting();
   }, BEAT_MS);
   return () => {
     clearInterval(beat);

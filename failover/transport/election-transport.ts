@@ -110,7 +110,8 @@ export class ElectionTransport {
   #received = 0;
   #accepted = 0;
   #keyring: Keyring;
-  readonly #peerKeys: Record<number, PeerKeys> = {};
+  /** Per peer id, the key ids of its last advert (wire/decode.ts PacketAuth): no allocation per advert. */
+  readonly #peerKeyIds = new Map<number, { keyId: number; alsoAccepts: number }>();
 
   constructor(options: ElectionTransportOptions) {
     this.#options = options;
@@ -226,7 +227,15 @@ export class ElectionTransport {
       accepted: this.#accepted,
       drops: { ...this.#drops },
       keys: { sendsWith: this.#keyring.sendKeyId, accepts: this.#keyring.keyIds },
-      peerKeys: { ...this.#peerKeys },
+      peerKeys: Object.fromEntries(
+        [...this.#peerKeyIds].map(([peer, k]) => [
+          peer,
+          {
+            sendsWith: k.keyId,
+            accepts: k.alsoAccepts === 0 ? [k.keyId] : [k.keyId, k.alsoAccepts].sort((x, y) => x - y),
+          },
+        ]),
+      ),
     };
   }
 
@@ -282,10 +291,12 @@ export class ElectionTransport {
       return;
     }
     this.#accepted++;
-    const { keyId, alsoAccepts } = result.auth;
     if (result.message.kind === 'advert') {
-      const accepts = alsoAccepts === 0 ? [keyId] : [keyId, alsoAccepts].sort((x, y) => x - y);
-      this.#peerKeys[result.message.from] = { sendsWith: keyId, accepts };
+      const { keyId, alsoAccepts } = result.auth;
+      const last = this.#peerKeyIds.get(result.message.from);
+      if (last?.keyId !== keyId || last.alsoAccepts !== alsoAccepts) {
+        this.#peerKeyIds.set(result.message.from, { keyId, alsoAccepts });
+      }
     }
     this.#options.onMessage(result.message, peer!);
   }

@@ -59,7 +59,8 @@ export function roundFrames(
   return frames;
 }
 
-const SOCKADDR_LL_LEN = 20;
+/** struct sockaddr_ll (packet(7)): what a packet socket is bound with, and names a frame's sender. */
+export const SOCKADDR_LL_LEN = 20;
 
 /** struct sockaddr_ll for sending a frame out of `ifindex`; the frame carries its own Ethernet header. */
 export function sockaddrLl(ifindex: number, frame: Buffer): Buffer {

@@ -39,6 +39,7 @@ import {
   openSocket,
   SOCK_RAW,
 } from '../../core/kernel/libc.ts';
+import { SOCKADDR_LL_LEN } from './announcer.ts';
 import { ETH_P_ARP, ETH_P_IPV6, IPPROTO_ICMPV6, ND_NEIGHBOR_ADVERT } from './frames.ts';
 
 /** Frame offsets: EtherType; IPv6 next header (14 + 6); ICMPv6 type (14 + 40). */
@@ -64,8 +65,8 @@ export const NA_FILTER: readonly SockFilter[] = [
 ];
 
 /** bind(2) a packet socket to `ifindex`, for frames of EtherType `protocol` (struct sockaddr_ll). */
-function bindPacketSocket(fd: number, ifindex: number, protocol: number): void {
-  const sa = Buffer.alloc(20);
+export function bindPacketSocket(fd: number, ifindex: number, protocol: number): void {
+  const sa = Buffer.alloc(SOCKADDR_LL_LEN);
   sa.writeUInt16LE(AF_PACKET, 0);
   sa.writeUInt16BE(protocol, 2);
   sa.writeInt32LE(ifindex, 4);

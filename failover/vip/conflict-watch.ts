@@ -18,7 +18,7 @@
 import { isDsrError } from '../../core/errors.ts';
 import { closeFd, errnos, recvFrom, sendTo } from '../../core/kernel/libc.ts';
 import { formatIp, tryParseIp } from '../../core/net/ip.ts';
-import { sockaddrLl } from './announcer.ts';
+import { SOCKADDR_LL_LEN, sockaddrLl } from './announcer.ts';
 import { arpClaim } from './arp-claim.ts';
 import { openArpSocket, openNeighbourAdvertSocket } from './claim-sockets.ts';
 import { arpProbe } from './frames.ts';
@@ -28,7 +28,6 @@ const POLL_MS = 50;
 const MAX_PER_TURN = 256;
 /** Longer than any ARP frame or NA we parse; a longer frame is read truncated and parses as nothing. */
 const FRAME_BYTES = 1514;
-const SOCKADDR_LL_LEN = 20;
 /** The first probe: after the takeover's own announcements have gone out. */
 export const PROBE_FIRST_MS = 1000;
 /** Then: a misconfigured real server found within a minute, at a few frames a minute. */

@@ -68,7 +68,7 @@ export function encodeElectionPacket(message: ElectionMessage, stamp: SendStamp,
   } else if (message.kind === 'advert') {
     // The other key this sender accepts, if it holds two (a rotation under way): its peers see
     // when every director holds the new key, and only then is it safe to send with it.
-    buf.writeUInt8(keyring.keyIds.find((id) => id !== keyring.sendKeyId) ?? 0, OFF.alsoAccepts);
+    buf.writeUInt8(keyring.otherKeyId, OFF.alsoAccepts);
   }
   buf.set(message.fingerprint, OFF.fingerprint);
   keyring.sign(buf.subarray(0, MAC_OFFSET)).copy(buf, MAC_OFFSET);

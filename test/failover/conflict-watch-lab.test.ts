@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
 import {
   AF_PACKET,
-  bindSocket,
   closeFd,
   interfaceIndex,
   openSocket,
@@ -21,7 +20,7 @@ import {
 import { parseIp } from '../../core/net/ip.ts';
 import { parseMac } from '../../core/net/mac.ts';
 import { sockaddrLl } from '../../failover/vip/announcer.ts';
-import { openNeighbourAdvertSocket } from '../../failover/vip/claim-sockets.ts';
+import { bindPacketSocket, openNeighbourAdvertSocket } from '../../failover/vip/claim-sockets.ts';
 import { PacketConflictWatch, type VipConflict } from '../../failover/vip/conflict-watch.ts';
 import { internetChecksum, unsolicitedNeighbourAdvert } from '../../failover/vip/frames.ts';
 import { requireRoot } from '../../lab/require-root.ts';
@@ -109,11 +108,7 @@ labTest(
     const { filtered, unfiltered } = inNamespace(pair.a.ns, () => {
       const ifindex = interfaceIndex('veth0');
       const all = openSocket(AF_PACKET, SOCK_RAW, htons(ETH_P_IPV6));
-      const sa = Buffer.alloc(20);
-      sa.writeUInt16LE(AF_PACKET, 0);
-      sa.writeUInt16BE(ETH_P_IPV6, 2);
-      sa.writeInt32LE(ifindex, 4);
-      bindSocket(all, sa);
+      bindPacketSocket(all, ifindex, ETH_P_IPV6);
       return { filtered: openNeighbourAdvertSocket(ifindex), unfiltered: all };
     });
     t.teardown(() => {

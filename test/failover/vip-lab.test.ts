@@ -9,7 +9,6 @@ import test, { type ExecutionContext } from 'ava';
 import { type FdWatch, watchReadable } from '../../core/kernel/fd-watch.ts';
 import {
   AF_PACKET,
-  bindSocket,
   closeFd,
   interfaceIndex,
   openSocket,
@@ -21,6 +20,7 @@ import { RtnlLinkMonitor } from '../../core/netlink/link-monitor.ts';
 import { ElectionThread, mainClockOriginNs } from '../../failover/thread/election-thread.ts';
 import type { ReportedOutput } from '../../failover/thread/protocol.ts';
 import { PacketAnnouncer } from '../../failover/vip/announcer.ts';
+import { bindPacketSocket } from '../../failover/vip/claim-sockets.ts';
 import { VipOwner } from '../../failover/vip/vip-owner.ts';
 import { requireRoot } from '../../lab/require-root.ts';
 import { until } from '../../lab/wait.ts';
@@ -31,7 +31,8 @@ const labTest = skip ? test.skip : test.serial;
 if (skip) test('VIP lab tests', (t) => t.log(`skipped: ${skip}`));
 
 const OLD_MAC = '02:d5:ee:ee:ee:ee';
-const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL)
+const ETH_P_ALL = 0x0003;
+const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL), as socket(2) takes it
 
 /** Every frame arriving on `ifname` in namespace `ns`, through a non-blocking AF_PACKET socket. */
 function capture(ns: string, ifname: string): { frames: Buffer[]; stop: () => void } {
@@ -39,11 +40,7 @@ function capture(ns: string, ifname: string): { frames: Buffer[]; stop: () => vo
     fd: openSocket(AF_PACKET, SOCK_RAW, ETH_P_ALL_BE),
     ifindex: interfaceIndex(ifname),
   }));
-  const sa = Buffer.alloc(20);
-  sa.writeUInt16LE(AF_PACKET, 0);
-  sa.writeUInt16LE(ETH_P_ALL_BE, 2);
-  sa.writeInt32LE(ifindex, 4);
-  bindSocket(fd, sa);
+  bindPacketSocket(fd, ifindex, ETH_P_ALL);
   const frames: Buffer[] = [];
   const buf = Buffer.alloc(2048);
   const watch: FdWatch = watchReadable(

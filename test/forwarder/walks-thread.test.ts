@@ -4,7 +4,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
-import { threadNice } from '../../core/kernel/sched.ts';
 import { ForwarderInstance } from '../../forwarder/harness.ts';
 import { TableThread } from '../../forwarder/walks/thread.ts';
 import { requireRoot } from '../../lab/index.ts';
@@ -64,13 +63,15 @@ if (skip) console.log(`table worker test skipped: ${skip}`);
   },
 );
 
-/** This process's threads and their nice values (proc(5): field 19 of /proc/self/task/TID/stat). */
+/** A thread's nice value from its stat file (proc(5): field 19). */
+const niceIn = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+
+/** This process's threads and their nice values. */
 function threadNices(): Map<string, number> {
   const nices = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      nices.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      nices.set(tid, niceIn(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
     } catch {
       // the thread ended meanwhile
     }
@@ -95,6 +96,10 @@ function threadNices(): Map<string, number> {
       appeared.some(([, nice]) => nice === 19),
       `threads that appeared: ${appeared.map(([tid, n]) => `${tid} nice ${n}`).join(', ')}`,
     );
-    t.is(threadNice(), 0, 'the thread that started it keeps its own');
+    t.is(
+      niceIn(readFileSync('/proc/thread-self/stat', 'utf8')),
+      0,
+      'the thread that started it keeps its own',
+    );
   },
 );

@@ -13,7 +13,7 @@
  * kernel's view: exactly one master (the preferred director a, as preempt is on), the client's ARP
  * entry for the VIP points at its MAC and the probe's answers flow again, and the other director
  * holds no VIP. Each case logs the probe's outage (the longest gap between answers) and the VIP
- * holder timeline. The planned `dsrctl failover` is covered by dsrd-failover-lab.test.ts.
+ * holder timeline. The planned `dsrctl failover` is covered by dsrd-failover-lab.serial.test.ts.
  */
 import test, { type ExecutionContext } from 'ava';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';

@@ -4,6 +4,11 @@
  * director becomes master and holds the VIP (a client resolves the VIP to its MAC); a planned
  * `dsrctl failover` moves the VIP make-before-break; SIGTERM of the master makes it resign and
  * the other takes over at once; no VIP is ever left on the director that is not master.
+ *
+ * Serial: the order of the handover's two address changes is timed by the CPU. The old master
+ * lets go 100 ms after it hears the new one (daemon/election/part.ts, HANDOFF_GRACE_MS); the new
+ * one adds the VIP on its main thread, which, with the rest of the suite on both cores and the
+ * daemons not run real-time as their unit runs them, once waited 330 ms for a CPU.
  */
 import test from 'ava';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';

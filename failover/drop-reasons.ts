@@ -28,7 +28,7 @@ export const DROP_REASONS = {
   // state machine
   'not-started': 'the group has not been started (Initialize)',
   'wrong-group': 'delivered to the wrong group (driver bug)',
-  'not-for-us': 'handover message addressed to another node',
+  'not-for-us': 'a handover or Raft message addressed to another node',
   'unexpected-reply': 'handover reply that matches no pending request',
 } as const;
 

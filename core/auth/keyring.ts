@@ -36,6 +36,7 @@ export type VerifyResult = 'ok' | 'unknown-key' | 'bad-mac';
 /** `derive` purposes: each protocol signs with its own keys derived from the operator's. */
 export const ELECTION_KEY_PURPOSE = 'dsr-election-v1';
 export const SYNC_KEY_PURPOSE = 'dsr-sync-v1';
+export const RAFT_KEY_PURPOSE = 'dsr-raft-v1';
 
 /** Salt of the HKDF that derives one key per protocol from an operator's key (RFC 5869 §3.1). */
 const DERIVE_SALT = Buffer.from('dsr-director keyring v1');

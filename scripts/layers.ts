@@ -41,7 +41,7 @@ export const LAYERS: Readonly<Record<string, Layer>> = {
   },
   failover: {
     holds:
-      'the VRRP-style election: pure state machine, wire codec, transport, election thread, VIP ownership',
+      'the elections: VRRP-style (pure state machine, wire codec, transport, election thread), Raft with a lease (raft/), VIP ownership',
     imports: ['core'],
   },
   forwarder: {

@@ -126,7 +126,9 @@ function buildAlertTarget(t: RawConfig['alerts']['targets'][number], ctx: BuildC
 }
 
 export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
-  const firstInterface = raw.interfaces[0].name;
+  // A witness has no interfaces (semantic-quorum.ts); nothing of it names one.
+  const interfaces = raw.interfaces ?? [];
+  const firstInterface = interfaces[0]?.name ?? '';
   const namedChecks = raw.health_checks.map((c) => buildHealthCheck(c, c.name, ctx));
   const resolveCheck = (ref: RawHealthCheckRef | undefined): HealthCheck | null => {
     if (ref === undefined) return null;
@@ -142,9 +144,10 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
     address: canonicalIp(p.address),
     family: parseIp(p.address).family,
     port: p.port ?? raw.election.port,
+    witness: p.witness,
   }));
 
-  const vipGroups: VipGroupConfig[] = raw.vip_groups.map((g) => ({
+  const vipGroups: VipGroupConfig[] = (raw.vip_groups ?? []).map((g) => ({
     name: g.name,
     id: g.id,
     interface: g.interface ?? firstInterface,
@@ -226,10 +229,21 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
     node: {
       id: raw.node.id,
       priority: raw.node.priority,
+      role: raw.node.role,
       address: raw.node.address === undefined ? null : canonicalIp(raw.node.address),
       stateDir: raw.node.state_dir,
     },
     election: {
+      mode: raw.election.mode,
+      raft:
+        raw.election.mode === 'raft'
+          ? {
+              port: raw.election.raft.port,
+              electionTimeoutMs: raw.election.raft.election_timeout_ms,
+              electionJitterMs: raw.election.raft.election_jitter_ms,
+              heartbeatIntervalMs: raw.election.raft.heartbeat_interval_ms,
+            }
+          : null,
       transport: raw.election.transport,
       port: raw.election.port,
       multicast:
@@ -242,7 +256,7 @@ export function buildConfig(raw: RawConfig, ctx: BuildContext): Config {
           : null,
     },
     peers,
-    interfaces: raw.interfaces.map((i) => ({ name: i.name, xdpMode: i.xdp_mode })),
+    interfaces: interfaces.map((i) => ({ name: i.name, xdpMode: i.xdp_mode })),
     forwarder: { pinDir: raw.forwarder.pin_dir, synOnly: raw.forwarder.syn_only },
     vipGroups,
     healthChecks: namedChecks,

@@ -24,14 +24,24 @@ export const DEFAULT_MAGLEV_TABLE_SIZE = 65537;
 export const DEFAULTS = {
   node: {
     priority: 100,
+    role: 'director',
     address: null,
     // The session ids this director sends under (core/auth/session-store.ts); systemd's
     // StateDirectory=dsr-director.
     state_dir: '/var/lib/dsr-director',
   },
   election: {
+    mode: 'vrrp',
     transport: 'unicast',
     port: 9777,
+    // Quorum mode (docs/quorum.md): T = 50 ms gives a 48 ms lease (ρ = 0.005, M = 1 ms) renewed by
+    // heartbeats every 10 ms, so four in a row may go missing before the lease lapses.
+    raft: {
+      port: 9780,
+      election_timeout_ms: 50,
+      election_jitter_ms: 25,
+      heartbeat_interval_ms: 10,
+    },
     multicast: {
       // Organization-local scope (RFC 2365 §6.2); TTL 1 because directors share one L2 segment.
       group: '239.192.77.18',
@@ -43,6 +53,7 @@ export const DEFAULTS = {
   peers: {
     // null: election.port
     port: null,
+    witness: false,
   },
   interfaces: {
     xdp_mode: 'auto',

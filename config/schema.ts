@@ -37,11 +37,21 @@ const seconds = (min: number, max: number) => intIn(min, max, `seconds from ${mi
 const NodeSchema = z.strictObject({
   id: name(),
   priority: intIn(1, 254).default(D.node.priority),
+  role: oneOf(['director', 'witness']).default(D.node.role),
   address: unicastAddress().optional(),
   state_dir: absolutePath().default(D.node.state_dir),
 });
 
+const RaftSchema = z.strictObject({
+  port: port().default(D.election.raft.port),
+  election_timeout_ms: ms(10, 60_000).default(D.election.raft.election_timeout_ms),
+  election_jitter_ms: ms(0, 60_000).default(D.election.raft.election_jitter_ms),
+  heartbeat_interval_ms: ms(1, 10_000).default(D.election.raft.heartbeat_interval_ms),
+});
+
 const ElectionSchema = z.strictObject({
+  mode: oneOf(['vrrp', 'raft']).default(D.election.mode),
+  raft: RaftSchema.prefault({}),
   transport: oneOf(['unicast', 'multicast']).default(D.election.transport),
   port: port().default(D.election.port),
   multicast: z
@@ -57,6 +67,8 @@ const PeerSchema = z.strictObject({
   id: name(),
   address: unicastAddress(),
   port: port().optional(),
+  /** Quorum mode: a voter that holds no log and never leads (docs/quorum.md). */
+  witness: flag().default(D.peers.witness),
 });
 
 const InterfaceSchema = z.strictObject({
@@ -347,9 +359,10 @@ export const ConfigSchema = z.strictObject({
   node: NodeSchema,
   election: ElectionSchema.prefault({}),
   peers: list(PeerSchema, 'peers').default([]),
-  interfaces: list(InterfaceSchema, 'interfaces').min(1, { error: 'expected at least one interface' }),
+  // At least one each on a director, none on a witness (semantic.ts).
+  interfaces: list(InterfaceSchema, 'interfaces').optional(),
   forwarder: ForwarderSchema.prefault({}),
-  vip_groups: list(VipGroupSchema, 'VIP groups').min(1, { error: 'expected at least one VIP group' }),
+  vip_groups: list(VipGroupSchema, 'VIP groups').optional(),
   health_checks: list(NamedHealthCheckSchema, 'health checks').default([]),
   services: list(ServiceSchema, 'services').default([]),
   timers: TimersSchema.prefault({}),
@@ -369,7 +382,7 @@ export type RawConfig = z.output<typeof ConfigSchema>;
  */
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type RawService = RawConfig['services'][number];
-export type RawVipGroup = RawConfig['vip_groups'][number];
+export type RawVipGroup = NonNullable<RawConfig['vip_groups']>[number];
 export type RawHealthCheck = z.output<typeof InlineHealthCheckSchema>;
 export type InlineHealthCheckInput = z.input<typeof InlineHealthCheckSchema>;
 export type RawNamedHealthCheck = z.output<typeof NamedHealthCheckSchema>;

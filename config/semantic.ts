@@ -7,6 +7,7 @@ import { canonicalIp, ipFamily, parseIp } from '../core/net/ip.ts';
 import type { IssueCollector } from './issues.ts';
 import type { FieldPath } from './positions.ts';
 import type { RawKeyRing } from './schema.ts';
+import { checkQuorum, checkRole } from './semantic-quorum.ts';
 import { checkHealthCheckSection, checkServices } from './semantic-services.ts';
 import { familyName, listNames, reportDuplicates, type Sections } from './semantic-util.ts';
 
@@ -251,8 +252,10 @@ function checkAlerts(out: IssueCollector, s: Sections): void {
 }
 
 export function checkSemantics(out: IssueCollector, sections: Sections): void {
+  checkRole(out, sections);
   checkPeers(out, sections);
   checkElection(out, sections);
+  checkQuorum(out, sections);
   checkVipGroups(out, sections);
   checkHealthCheckSection(out, sections);
   checkServices(out, sections);

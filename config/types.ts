@@ -18,6 +18,8 @@ export interface NodeConfig {
   id: string;
   /** Default election priority (1-254) of the VIP groups that do not set their own. */
   priority: number;
+  /** A witness votes in quorum mode and runs nothing else: no forwarder, VIPs or health checks. */
+  role: 'director' | 'witness';
   /** Local address the election and sync sockets bind to; null = any address. */
   address: string | null;
   /** Where this director keeps what must survive a restart (its last session ids). */
@@ -30,7 +32,19 @@ export interface MulticastConfig {
   interface: string;
 }
 
+/** Quorum mode's timing (failover/raft/lease.ts); every voter must run the same. */
+export interface RaftConfig {
+  port: number;
+  electionTimeoutMs: number;
+  electionJitterMs: number;
+  heartbeatIntervalMs: number;
+}
+
 export interface ElectionConfig {
+  /** vrrp: the VRRP-style election per VIP group; raft: quorum mode (docs/quorum.md). */
+  mode: 'vrrp' | 'raft';
+  /** Set in raft mode, null otherwise. */
+  raft: RaftConfig | null;
   transport: 'unicast' | 'multicast';
   port: number;
   /** Set when transport is multicast, null otherwise. */
@@ -43,6 +57,8 @@ export interface PeerConfig {
   family: IpFamily;
   /** The peer's election port. */
   port: number;
+  /** Quorum mode: the peer is a witness (votes, holds no log, never leads). */
+  witness: boolean;
 }
 
 export interface InterfaceConfig {

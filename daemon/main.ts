@@ -72,7 +72,10 @@ async function run(path: string): Promise<number> {
   });
   const registry = new CommandRegistry();
   const eventLoop = new EventLoopMonitor();
-  const { parts } = buildParts({ registry, notifier, eventLoop, logRoot, version: productVersion() });
+  const parts = buildParts(
+    { registry, notifier, eventLoop, logRoot, version: productVersion() },
+    { election: config.election.mode, role: config.node.role },
+  );
   const daemon = new Daemon({
     configPath: path,
     config,

@@ -24,6 +24,7 @@ import { HealthPart } from './health/part.ts';
 import { LogLevelPart } from './log/part.ts';
 import { MetricsPart } from './metrics/part.ts';
 import type { DaemonPart } from './part.ts';
+import { QuorumPart } from './quorum/part.ts';
 import { SyncPart } from './sync/part.ts';
 import { VipPart } from './vip/part.ts';
 import { WatchdogPart } from './watchdog/part.ts';
@@ -64,26 +65,30 @@ export function coreParts(deps: Omit<PartDeps, 'version'>): DaemonPart[] {
   ];
 }
 
-export interface BuiltParts {
-  /** Every part, in start order. */
-  parts: DaemonPart[];
-  /** Handles the domain parts are given: providers go to metrics.metrics, events to alerts.emit(). */
-  metrics: MetricsPart;
-  alerts: AlertsPart;
-  forwarder: ForwarderPart;
-  sync: SyncPart;
-  health: HealthPart;
-  vip: VipPart;
-  election: ElectionPart;
+/** Which election the config asks for, and whether this is a director or a witness. */
+export interface PartsMode {
+  election: 'vrrp' | 'raft';
+  role: 'director' | 'witness';
 }
 
 /**
- * Every part dsrd runs. Domain parts are constructed here, given the handles they need (alerts,
- * metrics, each other), and listed in DOMAIN_ORDER.
+ * Every part dsrd runs, for the mode the config asks for (a change of mode needs a restart:
+ * the election part refuses it on reload). Domain parts are constructed here, given the handles
+ * they need (alerts, metrics, each other), and listed in DOMAIN_ORDER.
+ *
+ * - VRRP mode: the VRRP-style election part and the drill.
+ * - Quorum mode: the quorum part in the election's place; `dsrctl failover` is a leadership
+ *   transfer; the drill (built on the VRRP handover) is not offered.
+ * - A witness: the quorum part alone, with metrics and alerts: no forwarder, health checks, sync
+ *   or VIPs.
  */
-export function buildParts(deps: PartDeps): BuiltParts {
+export function buildParts(deps: PartDeps, mode: PartsMode): DaemonPart[] {
   const metrics = new MetricsPart(deps.version);
   const alerts = new AlertsPart(metrics.metrics);
+  if (mode.role === 'witness') {
+    const quorum = new QuorumPart({ alerts, metrics: metrics.metrics });
+    return [...coreParts(deps), ...ordered([metrics, alerts, quorum])];
+  }
   // Drains count the forwarder's flows; the forwarder programs the health part's weights. The
   // counter is only called once the parts run, after both exist.
   let forwarder!: ForwarderPart;
@@ -94,7 +99,7 @@ export function buildParts(deps: PartDeps): BuiltParts {
   forwarder = new ForwarderPart({ health, metrics: metrics.metrics });
   const vip = new VipPart();
   // The sync and the election each need the other: late-bound through the election variable.
-  let election: ElectionPart | undefined;
+  let election: ElectionPart | QuorumPart | undefined;
   const sync = new SyncPart({
     forwarder,
     election: {
@@ -106,23 +111,33 @@ export function buildParts(deps: PartDeps): BuiltParts {
     // Drains survive a failover: the peers hold the same drains (issue 7).
     drains: health,
   });
-  election = new ElectionPart({
-    vip,
-    alerts,
-    metrics: metrics.metrics,
-    health,
-    forwarder,
-    sync,
-    syncLag: sync,
-  });
-  alerts.setMasterGroups(() => election.masterGroups());
-  bridgeHealthAlerts(health, alerts, election);
+  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip];
+  if (mode.election === 'raft') {
+    election = new QuorumPart({ vip, alerts, metrics: metrics.metrics });
+    domain.push(election);
+  } else {
+    const vrrp = new ElectionPart({
+      vip,
+      alerts,
+      metrics: metrics.metrics,
+      health,
+      forwarder,
+      sync,
+      syncLag: sync,
+    });
+    election = vrrp;
+    domain.push(vrrp, new DrillPart({ election: vrrp, sync, forwarder, vip, alerts }));
+  }
+  const speaker = election;
+  alerts.setMasterGroups(() => speaker.masterGroups());
+  bridgeHealthAlerts(health, alerts, speaker);
   vip.onConflict((r) =>
     alerts.emit('vip_conflict', { group: r.group, vip: r.address, mac: r.mac, ownMac: r.ownMac }),
   );
-  const drill = new DrillPart({ election, sync, forwarder, vip, alerts });
-  const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip, election, drill];
+  return [...coreParts(deps), ...ordered(domain)];
+}
+
+function ordered(domain: DaemonPart[]): DaemonPart[] {
   const order = (p: DaemonPart): number => DOMAIN_ORDER.indexOf(p.name as (typeof DOMAIN_ORDER)[number]);
-  domain.sort((a, b) => order(a) - order(b));
-  return { parts: [...coreParts(deps), ...domain], metrics, alerts, forwarder, health, sync, vip, election };
+  return [...domain].sort((a, b) => order(a) - order(b));
 }

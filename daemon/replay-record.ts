@@ -14,7 +14,7 @@ import { readStateFile, writeStateFile } from '../core/auth/state-file.ts';
 import { errorFields, type Logger } from '../core/log.ts';
 
 /** The file of each stream's replay state in node.state_dir. */
-export type ReplayFile = 'replay-election.json' | 'replay-sync.json';
+export type ReplayFile = 'replay-election.json' | 'replay-sync.json' | 'replay-raft.json';
 
 const EVERY_MS = 1000;
 

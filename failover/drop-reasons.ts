@@ -29,6 +29,7 @@ export const DROP_REASONS = {
   'not-started': 'the group has not been started (Initialize)',
   'wrong-group': 'delivered to the wrong group (driver bug)',
   'not-for-us': 'a handover or Raft message addressed to another node',
+  'timing-mismatch': 'a Raft voter runs another election timeout: every voter must run the same',
   'unexpected-reply': 'handover reply that matches no pending request',
 } as const;
 

@@ -4,6 +4,7 @@
  */
 import type { DaemonStatus, ServiceStatus } from '../../admin/catalogue/status.ts';
 import { electionLine } from './election.ts';
+import { quorumLine } from './quorum.ts';
 import { duration, hostPort, orDash, table } from './table.ts';
 import { vipConflictLine } from './vip.ts';
 
@@ -68,6 +69,7 @@ export function formatStatus(s: DaemonStatus): string {
   out +=
     broken.length === 0 ? '\n' : `; NOT RUNNING: ${broken.map((p) => `${p.name} (${p.state})`).join(', ')}\n`;
   out += electionLine(s.parts);
+  out += quorumLine(s.parts);
   out += vipConflictLine(s.parts);
   out += '\n';
   if (s.groups.length > 0) {

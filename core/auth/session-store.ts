@@ -13,7 +13,7 @@ import { DsrError } from '../errors.ts';
 import { newSessionId } from './session.ts';
 import { readStateFile, writeStateFile } from './state-file.ts';
 
-export type SessionStream = 'election' | 'sync';
+export type SessionStream = 'election' | 'sync' | 'raft';
 
 const FILE = 'sessions.json';
 
@@ -23,7 +23,7 @@ function readIds(dir: string): Partial<Record<SessionStream, bigint>> {
   try {
     const raw = JSON.parse(text) as Record<string, unknown>;
     const out: Partial<Record<SessionStream, bigint>> = {};
-    for (const stream of ['election', 'sync'] as const) {
+    for (const stream of ['election', 'sync', 'raft'] as const) {
       const v = raw[stream];
       if (v === undefined) continue;
       if (typeof v !== 'string' || !/^[0-9a-f]{1,16}$/.test(v)) throw new Error(`${stream} is not a hex u64`);

@@ -106,6 +106,51 @@ export const FAMILIES: readonly AnyFamily[] = [
     samples: (s) => [[{ node: s.node, version: s.version, config_fingerprint: s.configFingerprint }, 1]],
   }),
 
+  // quorum mode
+  ...(
+    [
+      ['dsr_raft_term', 'Raft term this voter is in.', (s) => s.term],
+      [
+        'dsr_raft_leader',
+        '1 while this voter leads (and may hold the VIPs under its lease).',
+        (s) => s.leader,
+      ],
+      [
+        'dsr_raft_lease_remaining_seconds',
+        'Seconds left of this voter’s lease; 0 when it holds none.',
+        (s) => s.leaseRemainingSeconds,
+      ],
+      [
+        'dsr_raft_voters_reachable',
+        'Voters heard from within one election timeout, this one included.',
+        (s) => s.votersReachable,
+      ],
+      ['dsr_raft_voters', 'Voters configured, witnesses included.', (s) => s.voters],
+      [
+        'dsr_raft_quorum',
+        '1 while a vote quorum of voters is reachable; 0: no leader can be elected or stay.',
+        (s) => s.quorum,
+      ],
+    ] as const satisfies readonly (readonly [string, string, (s: Snapshots['quorum']) => number])[]
+  ).map(([name, help, value]) =>
+    family({
+      name,
+      help,
+      type: 'gauge',
+      labelNames: [],
+      provider: 'quorum',
+      samples: (s) => [[{}, value(s)]],
+    }),
+  ),
+  family({
+    name: 'dsr_raft_leader_changes_total',
+    help: 'Changes of the known Raft leader seen by this voter.',
+    type: 'counter',
+    labelNames: [],
+    provider: 'quorum',
+    samples: (s) => [[{}, s.leaderChanges]],
+  }),
+
   // election
   family({
     name: 'dsr_vrrp_state',

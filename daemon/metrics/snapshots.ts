@@ -45,6 +45,22 @@ export interface ElectionSnapshot {
   } | null;
 }
 
+/** Quorum mode's voter (docs/quorum.md); absent in VRRP mode. */
+export interface QuorumSnapshot {
+  term: number;
+  /** 1 while this voter leads. */
+  leader: number;
+  /** Seconds left of our lease; 0 when we hold none. */
+  leaseRemainingSeconds: number;
+  /** Voters heard from within one election timeout, this one included. */
+  votersReachable: number;
+  voters: number;
+  /** 1 while a vote quorum of voters is reachable (a leader can be elected or stay). */
+  quorum: number;
+  /** Changes of the known leader since the part started. */
+  leaderChanges: number;
+}
+
 export interface ForwarderSnapshot {
   /** Per service and real server, summed over CPUs. */
   realServers: Array<{
@@ -117,6 +133,7 @@ export interface InfoSnapshot {
 export interface Snapshots {
   info: InfoSnapshot;
   election: ElectionSnapshot;
+  quorum: QuorumSnapshot;
   forwarder: ForwarderSnapshot;
   sync: SyncSnapshot;
   health: HealthSnapshot;
@@ -129,6 +146,7 @@ export type Provider<P extends ProviderName> = () => Snapshots[P] | Promise<Snap
 export const PROVIDER_NAMES: readonly ProviderName[] = [
   'info',
   'election',
+  'quorum',
   'forwarder',
   'sync',
   'health',

@@ -25,6 +25,11 @@ export interface RaftTransportOptions {
   /** Derived for Raft (RAFT_KEY_PURPOSE). */
   readonly keyring: Keyring;
   readonly session: SenderSession;
+  /**
+   * Ours, sent in every packet; a voter's with another is dropped ('timing-mismatch'): the lease
+   * rests on every voter promising for as long as the leader counts on (lease.ts).
+   */
+  readonly electionTimeoutMs: number;
   readonly guard?: ReplayGuardOptions;
   readonly clock: TransportClock;
   readonly replaySeeds?: readonly ReplaySeed[];
@@ -61,7 +66,7 @@ export class RaftTransport {
 
   constructor(options: RaftTransportOptions) {
     this.#options = options;
-    this.#encoder = new RaftEncoder(options.keyring, options.session);
+    this.#encoder = new RaftEncoder(options.keyring, options.session, options.electionTimeoutMs);
     const guard = new ReplayGuard(options.guard);
     for (const seed of options.replaySeeds ?? []) {
       guard.seed(seed.peer, RAFT_STREAM, seed.session, seed.highestSeq, options.clock.mono());
@@ -149,12 +154,13 @@ export class RaftTransport {
       this.#drop(budget === undefined ? 'unknown-source' : 'over-budget', rinfo);
       return;
     }
-    const admit = (message: RaftMessage, to: number): DropReason | null => {
+    const admit = (message: RaftMessage, to: number, electionTimeoutMs: number): DropReason | null => {
       if (message.from === nodeId) return 'self';
       const peer = this.#peers.get(message.from);
       if (peer === undefined) return 'unknown-peer';
       if (plainAddress(peer.address) !== plainAddress(rinfo.address)) return 'source-mismatch';
-      return to === nodeId ? null : 'not-for-us';
+      if (to !== nodeId) return 'not-for-us';
+      return electionTimeoutMs === this.#options.electionTimeoutMs ? null : 'timing-mismatch';
     };
     const result = this.#decoder.decode(buf, { mono: clock.mono(), wall: clock.wall() }, admit);
     if (!result.ok) {

@@ -10,7 +10,7 @@
 import type { ConfigInput } from '../../config/index.ts';
 
 export type ServiceInput = NonNullable<ConfigInput['services']>[number];
-export type VipGroupInput = ConfigInput['vip_groups'][number];
+export type VipGroupInput = NonNullable<ConfigInput['vip_groups']>[number];
 export type SyncInput = NonNullable<ConfigInput['sync']>;
 export type AlertTargetInput = NonNullable<NonNullable<ConfigInput['alerts']>['targets']>[number];
 

@@ -14,7 +14,7 @@
  * /run (unmounted by destroy()).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExplainResult } from '../../admin/catalogue/flows.ts';
@@ -22,9 +22,9 @@ import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
 import { DEFAULTS, serializeConfigInput } from '../../config/index.ts';
 import { masterDownIntervalMs } from '../../failover/index.ts';
-import { removePins } from '../../forwarder/loader.ts';
 import { DSRD, dsrctl } from '../binaries.ts';
-import { run, runIn } from '../exec.ts';
+import { DirectorBpffs, daemonStatus, holdsVip } from '../director-host.ts';
+import { runIn } from '../exec.ts';
 import type { LabProcess } from '../process.ts';
 import { teardownSteps } from '../teardown.ts';
 import { createLab, type Host, type Lab } from '../topology.ts';
@@ -96,12 +96,10 @@ export class DirectorPair {
   readonly advertMs: number;
   /** Scratch directory for configs, keys, sockets and spools (removed by destroy()). */
   readonly dir: string;
-  readonly #bpffs: string;
+  readonly #bpffs: DirectorBpffs;
   readonly #opts: PairOptions;
   readonly #services: PairService[];
   readonly #procs: LabProcess[] = [];
-  #mounted = false;
-
   private constructor(lab: Lab, opts: PairOptions) {
     this.lab = lab;
     this.#opts = opts;
@@ -109,7 +107,7 @@ export class DirectorPair {
     this.dir = mkdtempSync(join(tmpdir(), 'dsr-lab-pair-'));
     // Under the lab's own prefix: unique across processes and the worker threads a test runner
     // runs files in (a pid and a per-module counter were not, and two pairs shared one bpffs).
-    this.#bpffs = `/run/${lab.prefix}-bpf`;
+    this.#bpffs = new DirectorBpffs(lab);
     this.advertMs = opts.advertMs ?? 100;
     this.vip = opts.family === 6 ? lab.vip6 : lab.vips4[0];
     const [pa, pb] = opts.priorities ?? [150, 100];
@@ -130,9 +128,7 @@ export class DirectorPair {
     const lab = await createLab({ clients: 1, directors: 2, realServers, startServers: realServers > 0 });
     const pair = new DirectorPair(lab, opts);
     try {
-      mkdirSync(pair.#bpffs, { recursive: true });
-      await run('mount', ['-t', 'bpf', 'bpf', pair.#bpffs]);
-      pair.#mounted = true;
+      await pair.#bpffs.mount();
       if (opts.noUnicastFlood) {
         for (const d of lab.directors) {
           await lab.exec(lab.bridgeNs, 'bridge', ['link', 'set', 'dev', d.port, 'flood', 'off']);
@@ -161,7 +157,7 @@ export class DirectorPair {
 
   /** Where a director's dsrd pins its maps (forwarder.pin_dir). */
   pinDir(d: Director): string {
-    return join(this.#bpffs, d.host.name);
+    return this.#bpffs.pinDir(d.host.name);
   }
 
   /** How to open a director's pinned maps from outside (forwarder/harness.ts): where, and their size. */
@@ -247,12 +243,8 @@ export class DirectorPair {
   }
 
   /** Status over the admin socket, in-process (no dsrctl spawn): for polling. null if it does not answer. */
-  async status(d: Director): Promise<DaemonStatus | null> {
-    try {
-      return (await callDaemon(d.sock, 'status', {}, { timeoutMs: 5000 })) as DaemonStatus;
-    } catch {
-      return null;
-    }
+  status(d: Director): Promise<DaemonStatus | null> {
+    return daemonStatus(d.sock);
   }
 
   /** `dsrctl status --json`, as an operator would ask. */
@@ -329,10 +321,8 @@ export class DirectorPair {
   }
 
   /** Whether the director holds the VIP on its eth0 (what the kernel says, not the daemon). */
-  async holdsVip(d: Director): Promise<boolean> {
-    const { stdout } = await this.lab.exec(d.host, 'ip', ['-j', 'addr', 'show', 'dev', 'eth0']);
-    const links = JSON.parse(stdout) as { addr_info: { local: string }[] }[];
-    return links.some((l) => l.addr_info.some((a) => a.local === this.vip));
+  holdsVip(d: Director): Promise<boolean> {
+    return holdsVip(this.lab, d.host, this.vip);
   }
 
   /** The MAC in the client's neighbour entry for the VIP as it is now (where its packets go). */
@@ -403,12 +393,7 @@ export class DirectorPair {
     await teardownSteps([
       () => Promise.all(this.#procs.map((p) => p.stop())),
       () => this.lab.destroy(),
-      ...this.lab.directors.map((d) => () => removePins(join(this.#bpffs, d.name))),
-      () => (this.#mounted ? run('umount', [this.#bpffs]) : undefined),
-      // Not recursive: were it still mounted, this fails (and says so) rather than empty the bpffs.
-      () => {
-        if (existsSync(this.#bpffs)) rmdirSync(this.#bpffs);
-      },
+      ...this.#bpffs.teardown(this.lab.directors.map((d) => d.name)),
       () => rmSync(this.dir, { recursive: true, force: true }),
     ]);
   }

@@ -1,6 +1,7 @@
 /** `dsrctl status` as a health probe (cli/status-health.ts): what makes it exit non-zero. */
 import test from 'ava';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
+import { quorumLine } from '../../cli/format/quorum.ts';
 import { statusProblems } from '../../cli/status-health.ts';
 
 function status(over: Partial<DaemonStatus> = {}): DaemonStatus {
@@ -64,4 +65,32 @@ test('a part not running, a group in Fault, a daemon still starting: each named'
     'part forwarder is failed: XDP attach refused',
     'VIP group web is in Fault (link:eth0 failing)',
   ]);
+});
+
+test('quorum mode: a voter that hears no majority is not healthy; one with a quorum is, and its lines say so', (t) => {
+  const quorum = (q: boolean) => ({
+    role: 'follower',
+    term: 4,
+    leader: q ? 'lb2' : null,
+    leaseLeftMs: 0,
+    quorum: q,
+    voters: [
+      { name: 'lb1', witness: false, reachable: true },
+      { name: 'lb2', witness: false, reachable: q },
+      { name: 'w1', witness: true, reachable: false },
+    ],
+  });
+  const parts = (q: boolean) => [
+    { name: 'election', state: 'running' as const, status: { quorum: quorum(q) } },
+  ];
+  t.deepEqual(statusProblems(status({ parts: parts(true) })), []);
+  t.deepEqual(statusProblems(status({ parts: parts(false) })), [
+    'no quorum: this voter hears no majority of the voters',
+  ]);
+  t.is(
+    quorumLine(parts(false)),
+    'Quorum mode: follower, term 4, leader none\n' +
+      'Voters lb1 reachable, lb2 NOT HEARD, w1 (witness) NOT HEARD; NO QUORUM: no director may hold the VIPs from here\n',
+  );
+  t.is(quorumLine([{ name: 'election', status: { election: {} } }]), '', 'VRRP mode: no quorum line');
 });

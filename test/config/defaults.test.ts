@@ -29,8 +29,14 @@ test('the README defaults table lists exactly the values of defaults.ts', (t) =>
 
 test('a minimal config gets every default', (t) => {
   const c = parseOk(MINIMAL);
-  t.deepEqual(c.node, { id: 'lb1', priority: 100, address: null, stateDir: '/var/lib/dsr-director' });
-  t.deepEqual(c.election, { transport: 'unicast', port: 9777, multicast: null });
+  t.deepEqual(c.node, {
+    id: 'lb1',
+    priority: 100,
+    role: 'director',
+    address: null,
+    stateDir: '/var/lib/dsr-director',
+  });
+  t.deepEqual(c.election, { mode: 'vrrp', raft: null, transport: 'unicast', port: 9777, multicast: null });
   t.deepEqual(c.peers, []);
   t.deepEqual(c.interfaces, [{ name: 'eth0', xdpMode: 'auto' }]);
   t.deepEqual(c.forwarder, { pinDir: '/sys/fs/bpf/dsr-director', synOnly: true });
@@ -75,7 +81,7 @@ test('a minimal config gets every default', (t) => {
 
 test('derived defaults: peer port, sync peers, sync keys, group priority, service and check defaults', (t) => {
   const c = parseOk(PAIR);
-  t.deepEqual(c.peers, [{ id: 'lb2', address: '198.18.0.12', family: 4, port: 9777 }]);
+  t.deepEqual(c.peers, [{ id: 'lb2', address: '198.18.0.12', family: 4, port: 9777, witness: false }]);
   t.deepEqual(c.sync.peers, [{ id: 'lb2', address: '198.18.0.12', port: 9778 }]);
   t.is(c.keys.sync, c.keys.election);
   t.is(c.keys.election?.sendId, 1);

@@ -28,7 +28,14 @@ export interface RaftPacketAuth {
 }
 
 export type RaftDecodeResult =
-  | { readonly ok: true; readonly message: RaftMessage; readonly to: number; readonly auth: RaftPacketAuth }
+  | {
+      readonly ok: true;
+      readonly message: RaftMessage;
+      readonly to: number;
+      /** The sender's election timeout (ms). */
+      readonly electionTimeoutMs: number;
+      readonly auth: RaftPacketAuth;
+    }
   /** `from` only when the packet was authenticated (never trust it otherwise). */
   | { readonly ok: false; readonly reason: DropReason; readonly from?: number };
 
@@ -118,13 +125,15 @@ function parse(buf: Buffer, keyring: Keyring): RaftDecodeResult {
   const bad = () => drop('bad-field', from);
   const flagged =
     type === 'pre-vote-response' || type === 'vote-response' || type === 'append-response' || type === 'vote';
-  if ((flags & ~(flagged ? FLAG : 0)) !== 0 || buf.readUInt16BE(OFF.reserved) !== 0) return bad();
+  const electionTimeoutMs = buf.readUInt16BE(OFF.timeout);
+  if ((flags & ~(flagged ? FLAG : 0)) !== 0 || electionTimeoutMs === 0) return bad();
   if (from === 0 || to === 0 || to === from) return bad();
   if (session === 0n || seq === 0n || timestamp > BigInt(Number.MAX_SAFE_INTEGER)) return bad();
   const body = new BodyReader(buf);
   const message = readBody(type, from, (flags & FLAG) !== 0, body);
   if (message === null || !body.done) return bad();
-  return { ok: true, message, to, auth: { keyId, session, seq, timestampMs: Number(timestamp) } };
+  const auth = { keyId, session, seq, timestampMs: Number(timestamp) };
+  return { ok: true, message, to, electionTimeoutMs, auth };
 }
 
 function readBody(type: RaftMessageType, from: number, flag: boolean, body: BodyReader): RaftMessage | null {
@@ -210,11 +219,11 @@ export class RaftDecoder {
   decode(
     bytes: Uint8Array,
     now: GuardNow,
-    admit: (message: RaftMessage, to: number) => DropReason | null,
+    admit: (message: RaftMessage, to: number, electionTimeoutMs: number) => DropReason | null,
   ): RaftDecodeResult {
     const parsed = parseRaftPacket(bytes, this.#keyring);
     if (!parsed.ok) return parsed;
-    const refused = admit(parsed.message, parsed.to);
+    const refused = admit(parsed.message, parsed.to, parsed.electionTimeoutMs);
     if (refused !== null) return drop(refused, parsed.message.from);
     const { session, seq, timestampMs } = parsed.auth;
     const verdict = this.#guard.accept(

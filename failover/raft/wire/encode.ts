@@ -25,6 +25,7 @@ function check(ok: boolean, field: string, value: unknown): void {
 }
 
 const isIndex = (v: number) => Number.isSafeInteger(v) && v >= 0;
+const isU16 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffff;
 
 /** The packet's size, for the sender to check before it builds a batch. */
 export function raftPacketBytes(message: RaftMessage): number {
@@ -53,10 +54,12 @@ function flagOf(message: RaftMessage): number {
 
 export function encodeRaftPacket(
   message: RaftMessage,
-  to: number,
+  header: { readonly to: number; readonly electionTimeoutMs: number },
   stamp: SendStamp,
   keyring: Keyring,
 ): Buffer {
+  const { to, electionTimeoutMs } = header;
+  check(isU16(electionTimeoutMs) && electionTimeoutMs > 0, 'electionTimeoutMs', electionTimeoutMs);
   check(
     Number.isInteger(message.from) && message.from > 0 && message.from <= 0xffffffff,
     'from',
@@ -76,6 +79,7 @@ export function encodeRaftPacket(
   buf.writeUInt32BE(length, OFF.length);
   buf.writeUInt8(keyring.sendKeyId, OFF.keyId);
   buf.writeUInt8(flagOf(message), OFF.flags);
+  buf.writeUInt16BE(electionTimeoutMs, OFF.timeout);
   buf.writeUInt32BE(message.from, OFF.from);
   buf.writeUInt32BE(to, OFF.to);
   buf.writeBigUInt64BE(stamp.session, OFF.session);
@@ -137,11 +141,13 @@ export function encodeRaftPacket(
 /** Stamps and signs Raft messages for one sender session. */
 export class RaftEncoder {
   readonly #session: SenderSession;
+  readonly #electionTimeoutMs: number;
   #keyring: Keyring;
 
-  constructor(keyring: Keyring, session: SenderSession) {
+  constructor(keyring: Keyring, session: SenderSession, electionTimeoutMs: number) {
     this.#keyring = keyring;
     this.#session = session;
+    this.#electionTimeoutMs = electionTimeoutMs;
   }
 
   get sessionId(): bigint {
@@ -154,6 +160,7 @@ export class RaftEncoder {
   }
 
   encode(message: RaftMessage, to: number, monoNowMs: number): Buffer {
-    return encodeRaftPacket(message, to, this.#session.next(monoNowMs), this.#keyring);
+    const header = { to, electionTimeoutMs: this.#electionTimeoutMs };
+    return encodeRaftPacket(message, header, this.#session.next(monoNowMs), this.#keyring);
   }
 }

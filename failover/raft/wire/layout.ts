@@ -12,7 +12,8 @@
  *    8  1   key id (1..255)
  *    9  1   flags: bit 0 = granted (vote responses), success (append-response), transfer (vote);
  *           other bits, and bit 0 of other types, must be 0
- *   10  2   reserved, 0
+ *   10  2   the sender's election timeout T, ms (1..65535): every voter must run the same, as
+ *           the lease rests on it (../lease.ts); a mismatch is dropped as 'timing-mismatch'
  *   12  4   sender node id (non-zero)
  *   16  4   receiver node id (non-zero, not the sender)
  *   20  8   session id (non-zero)
@@ -51,7 +52,7 @@ export const OFF = {
   length: 4,
   keyId: 8,
   flags: 9,
-  reserved: 10,
+  timeout: 10,
   from: 12,
   to: 16,
   session: 20,

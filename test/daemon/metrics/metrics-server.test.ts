@@ -55,6 +55,15 @@ const fake: Snapshots = {
       longestSilenceSeconds: 0.105,
     },
   },
+  quorum: {
+    term: 7,
+    leader: 1,
+    leaseRemainingSeconds: 0.041,
+    votersReachable: 2,
+    voters: 3,
+    quorum: 1,
+    leaderChanges: 4,
+  },
   forwarder: {
     realServers: [
       {
@@ -166,6 +175,13 @@ test('every family is exported with the provider values, in base units', async (
     ['dsr_vip_conflicts_total', { group: 'g1' }, 3],
     ['dsr_election_stalls_total', { group: 'g1', outcome: 'covered' }, 6],
     ['dsr_election_stalls_total', { group: 'g1', outcome: 'relearned' }, 1],
+    ['dsr_raft_term', {}, 7],
+    ['dsr_raft_leader', {}, 1],
+    ['dsr_raft_lease_remaining_seconds', {}, 0.041],
+    ['dsr_raft_voters_reachable', {}, 2],
+    ['dsr_raft_voters', {}, 3],
+    ['dsr_raft_quorum', {}, 1],
+    ['dsr_raft_leader_changes_total', {}, 4],
     ['dsr_advert_keeper_running', {}, 1],
     ['dsr_advert_keeper_covers_total', {}, 6],
     ['dsr_advert_keeper_adverts_total', {}, 48],

@@ -64,6 +64,7 @@ test('the alerts an operator asked for are there', (t) => {
     'DsrStandbyNotInSync',
     'DsrWebhookDeadLetters',
     'DsrVipConflict',
+    'DsrQuorumLost',
   ]) {
     t.true(names.includes(a), a);
   }

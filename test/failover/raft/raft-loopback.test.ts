@@ -25,6 +25,7 @@ const ring = new Keyring([{ id: 1, secret: Buffer.alloc(32, 0x42) }], 1).derive(
 const wrongRing = new Keyring([{ id: 1, secret: Buffer.alloc(32, 0x43) }], 1).derive(RAFT_KEY_PURPOSE);
 const clock = { mono: () => performance.now(), wall: () => Date.now() };
 const IDS = [1, 2, 3];
+const T = 60;
 
 async function freePorts(count: number): Promise<number[]> {
   const sockets = await Promise.all(
@@ -65,7 +66,7 @@ test('three voters over UDP: one lease holder at a time, commands everywhere, re
         id,
         voters: IDS,
         witnesses: [],
-        electionTimeoutMs: 60,
+        electionTimeoutMs: T,
         electionJitterMs: 60,
         heartbeatIntervalMs: 10,
         maxDriftRatio: 0.005,
@@ -92,6 +93,7 @@ test('three voters over UDP: one lease holder at a time, commands everywhere, re
       bind: { address: '127.0.0.1', port: ports[id - 1] as number, family: 'ipv4' },
       peers,
       keyring: ring,
+      electionTimeoutMs: T,
       session: new SenderSession(newSessionId(Date.now(), id), Date.now(), clock.mono()),
       clock,
       budget: { perSecond: 2000, burst: 200 },
@@ -164,19 +166,21 @@ test('three voters over UDP: one lease holder at a time, commands everywhere, re
     // Forgeries from 127.0.0.1 (a voters' address): another key, and a replay of nothing genuine.
     const forger = createSocket('udp4');
     await new Promise<void>((resolve) => forger.bind(0, '127.0.0.1', () => resolve()));
-    const forged = encodeRaftPacket(
-      { type: 'timeout-now', from: current, term: 99 },
-      target,
-      { session: 9n, seq: 1n, timestampMs: Date.now() },
-      wrongRing,
-    );
+    const timeoutNow = { type: 'timeout-now' as const, from: current, term: 99 };
+    const stamp = { session: 9n, seq: 1n, timestampMs: Date.now() };
+    const forged = encodeRaftPacket(timeoutNow, { to: target, electionTimeoutMs: T }, stamp, wrongRing);
     for (let i = 0; i < 5; i++) forger.send(forged, ports[target - 1] as number, '127.0.0.1');
+    // Signed with the right key by a voter that runs another election timeout.
+    const mistimed = encodeRaftPacket(timeoutNow, { to: target, electionTimeoutMs: T * 2 }, stamp, ring);
+    forger.send(mistimed, ports[target - 1] as number, '127.0.0.1');
     forger.send(Buffer.from('not raft at all'), ports[target - 1] as number, '127.0.0.1');
     await until(
       'the forgeries counted',
       () => {
         const drops = (voters.get(target) as Voter).transport.stats().drops;
-        return (drops['bad-mac'] ?? 0) >= 5 && (drops['too-short'] ?? 0) >= 1;
+        return (
+          (drops['bad-mac'] ?? 0) >= 5 && (drops['too-short'] ?? 0) >= 1 && drops['timing-mismatch'] === 1
+        );
       },
       WAIT,
     );

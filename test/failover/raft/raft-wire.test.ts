@@ -17,6 +17,8 @@ import { HEADER_BYTES, MAC_BYTES } from '../../../failover/raft/wire/layout.ts';
 import { otherRing, ring, session, WALL0 } from '../wire-fixtures.ts';
 
 const RUNS = 1500;
+/** The election timeout every packet carries. */
+const T = 50;
 const u32 = fc.integer({ min: 1, max: 0xffffffff });
 const small = fc.integer({ min: 0, max: 1_000_000 });
 const stamp = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 });
@@ -77,8 +79,9 @@ const stampOf = (seq: bigint) => ({ session: 5n, seq, timestampMs: WALL0 });
 test('every message type round-trips, big values and stamps exactly', (t) => {
   fc.assert(
     fc.property(messageArb, ({ message, to }) => {
-      const parsed = safeParse(encodeRaftPacket(message, to, stampOf(1n), ring));
-      return parsed.ok && parsed.to === to && JSON.stringify(parsed.message) === JSON.stringify(message);
+      const parsed = safeParse(encodeRaftPacket(message, { to, electionTimeoutMs: T }, stampOf(1n), ring));
+      const same = parsed.ok && JSON.stringify(parsed.message) === JSON.stringify(message);
+      return same && parsed.to === to && parsed.electionTimeoutMs === T;
     }),
     { numRuns: RUNS },
   );
@@ -91,7 +94,11 @@ test('every message type round-trips, big values and stamps exactly', (t) => {
     stamp: 1234.56789,
   };
   t.deepEqual(
-    (safeParse(encodeRaftPacket(big, 2, stampOf(1n), ring)) as { message: RaftMessage }).message,
+    (
+      safeParse(encodeRaftPacket(big, { to: 2, electionTimeoutMs: T }, stampOf(1n), ring)) as {
+        message: RaftMessage;
+      }
+    ).message,
     big,
   );
 });
@@ -99,7 +106,8 @@ test('every message type round-trips, big values and stamps exactly', (t) => {
 test('the encoder refuses what the decoder would drop', (t) => {
   const ok = { type: 'timeout-now' as const, from: 1, term: 1 };
   const refused = (message: RaftMessage, to = 2) =>
-    t.throws<DsrError>(() => encodeRaftPacket(message, to, stampOf(1n), ring))?.code;
+    t.throws<DsrError>(() => encodeRaftPacket(message, { to, electionTimeoutMs: T }, stampOf(1n), ring))
+      ?.code;
   t.is(refused(ok, 1), 'E_ELECTION_INPUT', 'to itself');
   t.is(refused({ ...ok, term: -1 }), 'E_ELECTION_INPUT');
   t.is(refused({ ...ok, term: 2 ** 53 }), 'E_ELECTION_INPUT');
@@ -140,7 +148,7 @@ test('random buffers and random bytes behind a valid header: no exception, nothi
 test('any change to a valid packet is refused, by structure or by the MAC', (t) => {
   fc.assert(
     fc.property(messageArb, fc.nat(), fc.integer({ min: 1, max: 255 }), ({ message, to }, at, xor) => {
-      const bytes = Buffer.from(encodeRaftPacket(message, to, stampOf(1n), ring));
+      const bytes = Buffer.from(encodeRaftPacket(message, { to, electionTimeoutMs: T }, stampOf(1n), ring));
       const i = at % bytes.length;
       bytes[i] = (bytes[i] as number) ^ xor;
       return !safeParse(bytes).ok;
@@ -149,7 +157,7 @@ test('any change to a valid packet is refused, by structure or by the MAC', (t) 
   );
   fc.assert(
     fc.property(messageArb, fc.integer({ min: 1, max: 40 }), ({ message, to }, cut) => {
-      const bytes = encodeRaftPacket(message, to, stampOf(1n), ring);
+      const bytes = encodeRaftPacket(message, { to, electionTimeoutMs: T }, stampOf(1n), ring);
       return !safeParse(bytes.subarray(0, Math.max(0, bytes.length - cut))).ok;
     }),
     { numRuns: RUNS },
@@ -170,6 +178,7 @@ test('a signed body is accepted only as the canonical encoding of a message', (t
         bytes.writeUInt8(type, 3);
         bytes.writeUInt32BE(length, 4);
         bytes.writeUInt8(1, 8);
+        bytes.writeUInt16BE(T, 10);
         bytes.writeUInt32BE(1, 12);
         bytes.writeUInt32BE(2, 16);
         bytes.writeBigUInt64BE(5n, 20);
@@ -178,7 +187,12 @@ test('a signed body is accepted only as the canonical encoding of a message', (t
         ring.sign(bytes.subarray(0, length - MAC_BYTES)).copy(bytes, length - MAC_BYTES);
         const parsed = safeParse(bytes);
         if (!parsed.ok) return parsed.reason === 'bad-field' || parsed.reason === 'bad-length';
-        return encodeRaftPacket(parsed.message, parsed.to, stampOf(1n), ring).equals(bytes);
+        return encodeRaftPacket(
+          parsed.message,
+          { to: parsed.to, electionTimeoutMs: T },
+          stampOf(1n),
+          ring,
+        ).equals(bytes);
       },
     ),
     { numRuns: RUNS * 2 },
@@ -188,12 +202,12 @@ test('a signed body is accepted only as the canonical encoding of a message', (t
 
 test('another key’s packet is bad-mac; a replay, an admission refusal and a stale session are dropped without moving the guard', (t) => {
   const message: RaftMessage = { type: 'vote', from: 1, term: 3, lastIndex: 2, lastTerm: 2, transfer: false };
-  const foreign = encodeRaftPacket(message, 2, stampOf(1n), otherRing);
+  const foreign = encodeRaftPacket(message, { to: 2, electionTimeoutMs: T }, stampOf(1n), otherRing);
   t.like(parseRaftPacket(foreign, ring), { ok: false, reason: 'bad-mac' });
 
   const guard = new ReplayGuard();
   const decoder = new RaftDecoder(ring, guard);
-  const encoder = new RaftEncoder(ring, session());
+  const encoder = new RaftEncoder(ring, session(), T);
   const now = { mono: 0, wall: WALL0 };
   const admitTo2 = (_: RaftMessage, to: number) => (to === 2 ? null : ('not-for-us' as const));
   const first = encoder.encode(message, 3, 0);

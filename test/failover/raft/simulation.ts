@@ -132,7 +132,8 @@ function decodeState(data: Uint8Array): { index: number; hash: number } {
 export interface ScheduleOptions {
   /**
    * Voter 1 runs with this many times the others' election timeout (a misconfiguration: its lease
-   * outlasts their promise). For showing that the checker finds overlaps; 1 in every real run.
+   * outlasts their promise; dsrd's transport drops such a voter's packets, 'timing-mismatch'). For
+   * showing that the checker finds overlaps; 1 in every real run.
    */
   readonly voterOneTimeoutFactor?: number;
 }

@@ -1,0 +1,295 @@
+/**
+ * Quorum mode's election part (`election.mode: raft`, docs/quorum.md): one Raft voter
+ * (failover/raft/) on the main thread, its state in node.state_dir/raft.json. The leader holds
+ * every VIP group while its lease lasts and not a moment longer: the lease effect adds the VIPs
+ * and announces them, its end removes them. A witness (`node.role: witness`) runs the same part
+ * with no VIP groups: it votes and answers, and owns nothing.
+ *
+ * It answers the questions the other parts ask the election (which groups are ours, who speaks for
+ * a service), so the sync, alerts and health parts work as in VRRP mode.
+ */
+import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../../config/index.ts';
+import { keyringFromConfig } from '../../core/auth/key-material.ts';
+import { RAFT_KEY_PURPOSE } from '../../core/auth/keyring.ts';
+import { SenderSession } from '../../core/auth/session.ts';
+import { nextSessionId } from '../../core/auth/session-store.ts';
+import { DsrError } from '../../core/errors.ts';
+import { errorFields, type Logger } from '../../core/log.ts';
+import type { RaftEffect } from '../../failover/index.ts';
+import {
+  budgetFor,
+  nodeIds,
+  RaftNode,
+  RaftRunner,
+  RaftStorage,
+  RaftTransport,
+} from '../../failover/index.ts';
+import type { AlertsPart } from '../alerts/part.ts';
+import { type ConfigChange, touches } from '../change.ts';
+import type { DsrMetrics } from '../metrics/index.ts';
+import type { DaemonPart, PartContext } from '../part.ts';
+import { loadReplaySeeds, ReplayRecorder } from '../replay-record.ts';
+import type { VipPart } from '../vip/part.ts';
+import { registerTransferCommand, registerUnavailableCommands } from './commands.ts';
+import { raftOptions } from './options.ts';
+import { type QuorumViewInput, quorumElectionMetrics, quorumMetrics, quorumStatusView } from './views.ts';
+
+export interface QuorumPartOptions {
+  /** Absent on a witness: it owns no VIP. */
+  vip?: VipPart;
+  alerts?: Pick<AlertsPart, 'emit'>;
+  metrics?: DsrMetrics;
+}
+
+export class QuorumPart implements DaemonPart {
+  readonly name = 'election';
+  readonly #o: QuorumPartOptions;
+  readonly #cleanup: (() => void)[] = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #mastershipListeners = new Set<() => void>();
+  #config: Config | undefined;
+  #log: Logger | undefined;
+  #runner: RaftRunner | undefined;
+  #transport: RaftTransport | undefined;
+  #names = new Map<number, string>();
+  #nodeId = 0;
+  /** Our lease's end (performance.now() ms), null when we hold none. */
+  #leaseUntil: number | null = null;
+  #owning = false;
+  #leaderChanges = 0;
+  readonly #transitions = { master: 0, backup: 0 };
+
+  constructor(options: QuorumPartOptions) {
+    this.#o = options;
+  }
+
+  async start(ctx: PartContext): Promise<void> {
+    const c = ctx.config;
+    this.#config = c;
+    this.#log = ctx.log;
+    const keys = c.keys.election;
+    if (c.election.raft === null || keys === null) {
+      throw new DsrError('E_PART_START', 'quorum mode needs election.mode: raft, peers and keys.election');
+    }
+    const ids = nodeIds([c.node.id, ...c.peers.map((p) => p.id)]);
+    this.#names = new Map([...ids].map(([name, id]) => [id, name]));
+    this.#nodeId = ids.get(c.node.id) as number;
+    const storage = RaftStorage.open(c.node.stateDir);
+    const node = new RaftNode(raftOptions(c, ids), storage.state);
+    const clock = { mono: () => performance.now(), wall: () => Date.now() };
+    const transport = new RaftTransport({
+      nodeId: this.#nodeId,
+      bind: {
+        address: c.node.address,
+        port: c.election.raft.port,
+        family: c.peers[0]?.family === 6 ? 'ipv6' : 'ipv4',
+      },
+      peers: c.peers.map((p) => ({
+        nodeId: ids.get(p.id) as number,
+        name: p.id,
+        address: p.address,
+        port: c.election.raft?.port ?? 0,
+      })),
+      keyring: keyringFromConfig(keys, RAFT_KEY_PURPOSE),
+      // On disk before anything is sent under it (core/auth/session-store.ts).
+      session: new SenderSession(
+        nextSessionId(c.node.stateDir, 'raft', Date.now(), randomInt(0x10000)),
+        Date.now(),
+        clock.mono(),
+      ),
+      electionTimeoutMs: c.election.raft.electionTimeoutMs,
+      clock,
+      replaySeeds: loadReplaySeeds(c.node.stateDir, 'replay-raft.json', ctx.log),
+      budget: budgetFor([c.election.raft.heartbeatIntervalMs]),
+      onMessage: (message) => this.#runner?.deliver(message),
+      onError: (error) => ctx.log.error(errorFields(error), 'raft socket error'),
+    });
+    this.#transport = transport;
+    this.#runner = new RaftRunner(node, storage, {
+      now: clock.mono,
+      send: (to, message) => transport.send(to, message),
+      onEffects: (effects) => this.#onEffects(effects),
+      // The log carries no operator commands yet: only the leaders' no-ops.
+      onRestore: () => {},
+      onCommitted: () => {},
+      onFailure: (err) => ctx.fatal(new DsrError('E_INTERNAL', 'the raft voter failed', {}, err)),
+    });
+    await transport.start();
+    this.#runner.start();
+    const recorder = new ReplayRecorder(
+      c.node.stateDir,
+      'replay-raft.json',
+      () => transport.replayState(),
+      ctx.log,
+    );
+    recorder.start();
+    this.#cleanup.push(() => recorder.stop());
+    this.#cleanup.push(registerTransferCommand(ctx.admin, this), registerUnavailableCommands(ctx.admin));
+    this.#o.metrics?.setProvider('election', () => quorumElectionMetrics(this.#viewInput()));
+    this.#o.metrics?.setProvider('quorum', () => quorumMetrics(this.#viewInput()));
+    this.#cleanup.push(() => {
+      this.#o.metrics?.setProvider('election', undefined);
+      this.#o.metrics?.setProvider('quorum', undefined);
+    });
+    ctx.log.info(
+      {
+        voters: [...ids.keys()],
+        witnesses: c.peers.filter((p) => p.witness).map((p) => p.id),
+        role: c.node.role,
+      },
+      'raft voter started',
+    );
+  }
+
+  #onEffects(effects: readonly RaftEffect[]): void {
+    for (const effect of effects) {
+      if (effect.type === 'leader') {
+        this.#leaderChanges += 1;
+        const leader = effect.leader === 0 ? null : (this.#names.get(effect.leader) ?? String(effect.leader));
+        this.#log?.info(
+          { leader, term: effect.term },
+          leader === null ? 'raft: no leader' : `raft: ${leader} leads`,
+        );
+        continue;
+      }
+      this.#leaseUntil = effect.until;
+      const held = effect.until !== null;
+      if (held !== this.#owning) {
+        this.#owning = held;
+        this.#setOwnership(held);
+      }
+    }
+  }
+
+  /** Every VIP group follows the lease: taken together, given up together. */
+  #setOwnership(held: boolean): void {
+    const vip = this.#o.vip;
+    this.#transitions[held ? 'master' : 'backup'] += 1;
+    for (const g of this.#config?.vipGroups ?? []) {
+      const log = this.#log?.child({ group: g.name });
+      log?.info(
+        { reason: held ? 'lease' : 'lease-ended' },
+        `VIP group ${g.name}: ${held ? 'master' : 'backup'}`,
+      );
+      if (vip !== undefined) {
+        const done = held ? vip.takeOver(g.name) : vip.release(g.name);
+        this.#track(
+          done.then((r) => {
+            if (!r.ok)
+              log?.error({ errors: r.errors }, held ? 'VIP takeover incomplete' : 'VIP release incomplete');
+          }),
+        );
+      }
+      const reason = held ? 'lease' : 'lease-ended';
+      this.#o.alerts?.emit(held ? 'became_master' : 'became_backup', {
+        group: g.name,
+        previous: held ? 'backup' : 'master',
+        reason,
+      });
+    }
+    for (const listener of this.#mastershipListeners) listener();
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
+  }
+
+  /** Planned handover (`dsrctl failover`): leadership to `target`, its lease after ours ended. */
+  transfer(target: number): void {
+    const runner = this.#runner;
+    if (runner === undefined) throw new DsrError('E_ADMIN_REQUEST', 'the election is not running');
+    runner.input({ kind: 'transfer', target });
+  }
+
+  get names(): ReadonlyMap<number, string> {
+    return this.#names;
+  }
+
+  get nodeId(): number {
+    return this.#nodeId;
+  }
+
+  electionTimeoutMs(): number {
+    return this.#config?.election.raft?.electionTimeoutMs ?? 0;
+  }
+
+  /** The voter's state now (failover/raft/options.ts RaftStatus), or null while stopped. */
+  raftStatus() {
+    return this.#runner?.node.status() ?? null;
+  }
+
+  // ---- what the other parts ask the election ----
+
+  masterGroups(): string[] {
+    return this.#owning ? (this.#config?.vipGroups ?? []).map((g) => g.name) : [];
+  }
+
+  isMasterOfAny(): boolean {
+    return this.#owning && (this.#config?.vipGroups.length ?? 0) > 0;
+  }
+
+  /** The leader speaks for every service: it holds every group. */
+  speaksFor(_service: string | null): boolean {
+    return this.#owning;
+  }
+
+  onMastership(listener: () => void): () => void {
+    this.#mastershipListeners.add(listener);
+    return () => this.#mastershipListeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    for (const f of this.#cleanup.splice(0).reverse()) f();
+    this.#runner?.stop();
+    this.#runner = undefined;
+    await this.#transport?.close();
+    this.#transport = undefined;
+    // Stopped, we renew nothing: the VIPs go now rather than at the lease's end.
+    if (this.#owning) {
+      this.#owning = false;
+      this.#leaseUntil = null;
+      this.#setOwnership(false);
+    }
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Voters, keys and timing are fixed for a run: a change of them needs a restart. */
+  affectedBy(change: ConfigChange): boolean {
+    return touches(change, 'peers', 'election', 'keys', 'node', 'vipGroups');
+  }
+
+  cannotReload(change: ConfigChange): string | undefined {
+    const d = change.diff;
+    const why: string[] = [];
+    if (d.peers.added.length + d.peers.removed.length + d.peers.changed.length > 0) why.push('peers');
+    if (d.election.length > 0) why.push('election');
+    if (d.keys.election !== null) why.push('keys.election (quorum mode rotates keys with a restart)');
+    if (d.node.some((f) => f !== 'priority')) why.push('node');
+    if (d.vipGroups.added.length + d.vipGroups.removed.length > 0) why.push('VIP groups added or removed');
+    return why.length === 0 ? undefined : `${why.join('; ')} changed`;
+  }
+
+  reload(change: ConfigChange): void {
+    this.#config = change.next;
+  }
+
+  status(): unknown {
+    return this.#config === undefined ? {} : quorumStatusView(this.#viewInput());
+  }
+
+  #viewInput(): QuorumViewInput {
+    return {
+      config: this.#config,
+      status: this.raftStatus(),
+      transport: this.#transport?.stats() ?? null,
+      names: this.#names,
+      now: performance.now(),
+      leaseUntil: this.#leaseUntil,
+      leaderChanges: this.#leaderChanges,
+      transitions: { ...this.#transitions },
+    };
+  }
+}

@@ -41,14 +41,13 @@ import {
   replayAdverts,
   thaw,
 } from '../lab/ownership/adverts.ts';
-import { type AnswerChanges, answerFigures } from '../lab/ownership/arp-answers.ts';
+import { answerFigures } from '../lab/ownership/arp-answers.ts';
+import { type ArpResult, startArpWatch } from '../lab/ownership/arp-watch.ts';
 import { type Director, DirectorPair } from '../lab/pair/director-pair.ts';
 import { electionDrops, role } from '../lab/pair/status.ts';
-import type { LabProcess } from '../lab/process.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable } from '../lab/report.ts';
 import { sleep } from '../lab/wait.ts';
 
-const ARP_PROBE = fileURLToPath(new URL('../lab/ownership/arp-probe.ts', import.meta.url));
 const FLOOD = fileURLToPath(new URL('../lab/ownership/flood.ts', import.meta.url));
 const args = parseBenchArgs(process.argv.slice(2));
 const advertMs = numberArg(args, 'advert-ms', 100);
@@ -70,14 +69,6 @@ interface CaseFigures {
   probe_stall_ms: number;
 }
 
-interface ArpResult {
-  slots: number;
-  slotMs: number;
-  startedAt: number;
-  maxSlipMs: number;
-  changes: AnswerChanges;
-}
-
 /** Both probes around `action`, and the figures of the window from the action's start to the end. */
 async function measure(
   pair: DirectorPair,
@@ -85,22 +76,7 @@ async function measure(
 ): Promise<{ figures: CaseFigures; arp: ArpResult; from: number; udp: ProbeResult; owners: string[] }> {
   const { lab } = pair;
   const client = lab.clients[0];
-  const arp: LabProcess = lab.spawn(client, 'chrt', [
-    '--reset-on-fork',
-    '--fifo',
-    '5',
-    process.execPath,
-    ARP_PROBE,
-    '--vip',
-    pair.vip,
-    '--src',
-    client.ipv4,
-    '--mac',
-    client.mac,
-    '--duration-ms',
-    '120000',
-  ]);
-  await arp.waitForLine(/^READY/, 10_000);
+  const arp = await startArpWatch(lab, client, pair.vip);
   const udp = await RunningProbe.start(lab, client, { addr: pair.vip, maxDurationMs: 120_000 });
   await sleep(300);
   let startedAtMs = Date.now();
@@ -111,11 +87,8 @@ async function measure(
     },
   );
   const udpResult = await udp.stop();
-  arp.signal('SIGTERM');
-  const line = await arp.waitForLine(/^RESULT /, 10_000);
-  await arp.kill9();
-  const a = JSON.parse(line.slice('RESULT '.length)) as ArpResult;
-  const from = Math.floor((startedAtMs - a.startedAt) / a.slotMs);
+  const a = await arp.stop();
+  const from = arp.slotAt(startedAtMs, a);
   const f = answerFigures(a.changes, from, a.slots, a.slotMs);
   return {
     figures: {

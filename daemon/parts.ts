@@ -113,7 +113,7 @@ export function buildParts(deps: PartDeps, mode: PartsMode): DaemonPart[] {
   });
   const domain: DaemonPart[] = [metrics, alerts, forwarder, health, sync, vip];
   if (mode.election === 'raft') {
-    election = new QuorumPart({ vip, alerts, metrics: metrics.metrics });
+    election = new QuorumPart({ vip, forwarder, alerts, metrics: metrics.metrics });
     domain.push(election);
   } else {
     const vrrp = new ElectionPart({

@@ -15,6 +15,7 @@ import { buildMaglevTable } from './maglev.ts';
 import { type DesiredState, type ReconcileReport, Reconciler, type TableBuilder } from './reconciler.ts';
 import { ForwarderStats } from './stats.ts';
 import { FlowTables } from './tables.ts';
+import { VipLeases } from './vip-leases.ts';
 
 export interface ForwarderOptions extends LoadOptions {
   /** interface the VIP traffic arrives on */
@@ -46,6 +47,7 @@ export class Forwarder {
   readonly reconciler: Reconciler;
   readonly tables: FlowTables;
   readonly stats: ForwarderStats;
+  readonly leases: VipLeases;
 
   private constructor(opts: ForwarderOptions, ifindex: number) {
     this.ifname = opts.ifname;
@@ -56,6 +58,7 @@ export class Forwarder {
       this.reconciler = Reconciler.restore(this.store, opts.buildTable ?? buildMaglevTable);
       this.tables = new FlowTables(this.loaded.maps);
       this.stats = new ForwarderStats(this.loaded.maps);
+      this.leases = new VipLeases(this.loaded.maps.vip_leases);
       this.reconciler.reconcile(opts.desired);
       this.mode = this.loaded.attach(ifindex, opts.mode ?? 'auto');
     } catch (e) {

@@ -21,6 +21,7 @@ import { EventRing } from './ringbuf.ts';
 import { ForwarderStats } from './stats.ts';
 import { FlowTables } from './tables.ts';
 import { TestRunner, type TestRunResult } from './test-run.ts';
+import { VipLeases } from './vip-leases.ts';
 
 export interface InstanceOptions {
   /** Applied through the reconciler; absent: the tables are used as found (pins of a running dsrd). */
@@ -44,6 +45,7 @@ export class ForwarderInstance {
   readonly reconciler: Reconciler;
   readonly tables: FlowTables;
   readonly stats: ForwarderStats;
+  readonly leases: VipLeases;
   private readonly runner: TestRunner;
 
   constructor(opts: InstanceOptions) {
@@ -54,6 +56,7 @@ export class ForwarderInstance {
       this.reconciler = Reconciler.restore(this.store, opts.buildTable ?? buildMaglevTable);
       this.tables = new FlowTables(m);
       this.stats = new ForwarderStats(m);
+      this.leases = new VipLeases(m.vip_leases);
       this.runner = new TestRunner(this.loaded.progFd);
       if (opts.desired !== undefined) this.reconciler.reconcile(opts.desired);
     } catch (e) {

@@ -64,15 +64,17 @@ export const REASONS = {
   event_lost: 14,
   pass_other_mac: 15,
   tx_stateless: 16,
+  drop_lease: 17,
 } as const;
 export type Reason = keyof typeof REASONS;
-export const REASON_COUNT = 17;
+export const REASON_COUNT = 18;
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 
 /** Byte offset of every field, and the struct size, as in dsr_shared.h. */
 export const LAYOUT = {
+  dsr_vip_key: { size: 20, fields: { addr: 0, family: 16, pad: 17 } },
   dsr_svc_key: { size: 20, fields: { vip: 0, port: 16, proto: 18, family: 19 } },
   dsr_svc: {
     size: 32,

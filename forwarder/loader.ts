@@ -33,6 +33,7 @@ export const MAP_NAMES = [
   'frags',
   'tx_devs',
   'config',
+  'vip_leases',
   'events',
   'svc_stats',
   'real_stats',
@@ -48,6 +49,8 @@ const PER_CPU: ReadonlySet<MapName> = new Set(['svc_stats', 'real_stats', 'reaso
  */
 const REPLACEABLE: ReadonlySet<MapName> = new Set([
   'config',
+  // Written afresh by quorum mode (vip-leases.ts); a restarted daemon holds no lease yet.
+  'vip_leases',
   'events',
   'svc_stats',
   'real_stats',

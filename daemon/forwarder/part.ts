@@ -334,6 +334,15 @@ export class ForwarderPart implements DaemonPart, ForwarderAttachment {
     };
   }
 
+  /**
+   * Quorum mode's lease on `vips` in the kernel (forwarder/vip-leases.ts): ARP and neighbour
+   * solicitations for them are answered until `untilNs` (CLOCK_MONOTONIC), dropped after.
+   * Throws E_ADMIN_REQUEST while the forwarder is not running.
+   */
+  setVipLeases(vips: readonly string[], untilNs: bigint): void {
+    this.#running().leases.set(vips, untilNs);
+  }
+
   /** Walks the connection table (in the worker): live flows, and those with more than `minRemainingMs` left. */
   census(minRemainingMs: number): Promise<FlowCensus> {
     return this.#tablesOrFail().census(minRemainingMs);

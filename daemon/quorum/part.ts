@@ -17,9 +17,11 @@ import { SenderSession } from '../../core/auth/session.ts';
 import { nextSessionId } from '../../core/auth/session-store.ts';
 import { DsrError } from '../../core/errors.ts';
 import { errorFields, type Logger } from '../../core/log.ts';
+import { RepeatLimiter } from '../../core/repeat-limiter.ts';
 import type { RaftEffect } from '../../failover/index.ts';
 import {
   budgetFor,
+  mainClockOriginNs,
   nodeIds,
   RaftNode,
   RaftRunner,
@@ -36,9 +38,15 @@ import { registerTransferCommand, registerUnavailableCommands } from './commands
 import { raftOptions } from './options.ts';
 import { type QuorumViewInput, quorumElectionMetrics, quorumMetrics, quorumStatusView } from './views.ts';
 
+/** Where the lease's end goes into the kernel (forwarder/vip-leases.ts); absent on a witness. */
+export interface LeaseGuard {
+  setVipLeases(vips: readonly string[], untilNs: bigint): void;
+}
+
 export interface QuorumPartOptions {
   /** Absent on a witness: it owns no VIP. */
   vip?: VipPart;
+  forwarder?: LeaseGuard;
   alerts?: Pick<AlertsPart, 'emit'>;
   metrics?: DsrMetrics;
 }
@@ -59,6 +67,9 @@ export class QuorumPart implements DaemonPart {
   #leaseUntil: number | null = null;
   #owning = false;
   #leaderChanges = 0;
+  /** process.hrtime.bigint() (CLOCK_MONOTONIC, as the XDP program's clock) at performance.now() zero. */
+  readonly #clockOriginNs = mainClockOriginNs();
+  readonly #guardErrors = new RepeatLimiter(30_000);
   readonly #transitions = { master: 0, backup: 0 };
 
   constructor(options: QuorumPartOptions) {
@@ -155,11 +166,32 @@ export class QuorumPart implements DaemonPart {
         continue;
       }
       this.#leaseUntil = effect.until;
+      this.#guard(effect.until);
       const held = effect.until !== null;
       if (held !== this.#owning) {
         this.#owning = held;
         this.#setOwnership(held);
       }
+    }
+  }
+
+  /**
+   * The lease's end into the kernel before anything else of the step (docs/quorum.md): the XDP
+   * program stops ARP and neighbour answers for the VIPs then, even if this process is stopped or
+   * killed. A lease given up ends now (0). Without it (the forwarder not running) the VIPs still
+   * go at the lease's end, from this thread.
+   */
+  #guard(until: number | null): void {
+    const guard = this.#o.forwarder;
+    if (guard === undefined) return;
+    const vips = (this.#config?.vipGroups ?? []).flatMap((g) => g.vips);
+    const untilNs = until === null ? 0n : this.#clockOriginNs + BigInt(Math.floor(until * 1e6));
+    try {
+      guard.setVipLeases(vips, untilNs);
+    } catch (err) {
+      const { log, suppressed } = this.#guardErrors.admit(String(err), performance.now());
+      if (log)
+        this.#log?.error({ ...errorFields(err), suppressed }, 'the lease cannot reach the kernel guard');
     }
   }
 
@@ -251,6 +283,7 @@ export class QuorumPart implements DaemonPart {
     if (this.#owning) {
       this.#owning = false;
       this.#leaseUntil = null;
+      this.#guard(null);
       this.#setOwnership(false);
     }
     await Promise.allSettled([...this.#pending]);

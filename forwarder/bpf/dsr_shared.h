@@ -23,6 +23,7 @@
 #define DSR_AF_INET6 6
 
 #define DSR_MAX_SERVICES 1024
+#define DSR_MAX_VIPS 1024
 #define DSR_MAX_REALS 16384
 #define DSR_MAGLEV_DEFAULT_SIZE 65537
 #define DSR_CONN_DEFAULT_ENTRIES (1 << 20) /* each of conns4 and conns6 */
@@ -81,7 +82,18 @@
 #define DSR_R_EVENT_LOST 14	  /* ring buffer full: an event was not reported */
 #define DSR_R_PASS_OTHER_MAC 15	  /* unicast to another host's MAC (promiscuous NIC, veth, flooding switch) */
 #define DSR_R_TX_STATELESS 16	  /* TCP packet of an unknown flow that is no SYN (SYN-only mode): no entry made */
-#define DSR_R_MAX 17
+#define DSR_R_DROP_LEASE 17	  /* ARP request / neighbour solicitation for a VIP whose lease has ended (lease.h) */
+#define DSR_R_MAX 18
+
+/*
+ * Key of the VIP lease map (lease.h): a VIP this director may hold, 16 bytes
+ * (IPv4 in addr[0], the rest zero) and its family.
+ */
+struct dsr_vip_key {
+	__u32 addr[4];
+	__u8 family;
+	__u8 pad[3];
+};
 
 /* Key of the service index (hash map key -> service id). */
 struct dsr_svc_key {

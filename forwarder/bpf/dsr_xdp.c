@@ -4,6 +4,8 @@
  *
  * Per frame:
  *   0. a frame for another host's MAC -> XDP_PASS (the kernel drops it);
+ *      an ARP request / neighbour solicitation for a VIP whose lease has
+ *      ended -> XDP_DROP (lease.h, quorum mode);
  *   1. parse Ethernet (one optional 802.1Q tag), IPv4/IPv6, TCP/UDP;
  *      not IP -> XDP_PASS (ARP included); unparseable -> XDP_PASS, counted;
  *   2. ICMP frag-needed / packet-too-big for a service flow -> that flow's
@@ -29,6 +31,7 @@
 #include "fragment.h"
 #include "deliver.h"
 #include "icmp.h"
+#include "lease.h"
 
 static __always_inline int dsr_pass(__u32 reason, __u64 bytes)
 {
@@ -223,6 +226,10 @@ int dsr_xdp(struct xdp_md *ctx)
 
 	if (dsr_other_mac(ctx))
 		return dsr_pass(DSR_R_PASS_OTHER_MAC, bytes);
+	if (dsr_lease_guard(ctx)) {
+		dsr_count_reason(DSR_R_DROP_LEASE, bytes);
+		return XDP_DROP;
+	}
 	__builtin_memset(&p, 0, sizeof(p));
 	switch (dsr_parse(ctx, &p)) {
 	case DSR_P_L4:

@@ -11,6 +11,17 @@
 #include <bpf/bpf_helpers.h>
 #include "dsr_shared.h"
 
+/*
+ * VIP -> the end of this director's lease on it, bpf_ktime_get_ns() (CLOCK_MONOTONIC). Quorum mode
+ * writes it (docs/quorum.md); a VIP not in the map is not guarded (VRRP mode).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DSR_MAX_VIPS);
+	__type(key, struct dsr_vip_key);
+	__type(value, __u64);
+} vip_leases SEC(".maps");
+
 /* (VIP, proto, port) -> service id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

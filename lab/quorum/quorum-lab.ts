@@ -158,19 +158,25 @@ export class QuorumLab {
     return this.directors.filter((_, i) => held[i]).map((d) => d.host.name);
   }
 
-  /** Waits until exactly one director, other than `not`, is master and holds the VIP; returns it. */
-  async leader(limitMs = 15_000, not?: Voter): Promise<Voter> {
+  /**
+   * Waits until exactly one director, other than `not`, is master and holds the VIP alone; returns
+   * it. With `alone: false`, a director that cannot answer (stopped, killed) may still have the
+   * address: only the masters that answer count (what ARP says is the lab ARP probe's to tell).
+   */
+  async leader(limitMs = 15_000, not?: Voter, alone = true): Promise<Voter> {
     let found: Voter | undefined;
     let seen = '';
     await waitUntil(
-      'one director master, holding the VIP alone',
+      alone ? 'one director master, holding the VIP alone' : 'one answering director master, holding the VIP',
       async () => {
         const states = await Promise.all(this.directors.map((d) => this.status(d)));
         const masters = this.directors.filter((_, i) => states[i]?.groups[0]?.role === 'master');
         const holders = await this.holders();
         seen = `masters ${masters.map((m) => m.host.name)} holders ${holders}`;
         found = masters.length === 1 && masters[0] !== not ? masters[0] : undefined;
-        return found !== undefined && holders.length === 1 && holders[0] === found.host.name;
+        if (found === undefined) return false;
+        const name = found.host.name;
+        return alone ? holders.length === 1 && holders[0] === name : holders.includes(name);
       },
       { limitMs, everyMs: 20, detail: () => seen },
     );

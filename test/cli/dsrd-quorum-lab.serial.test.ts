@@ -7,6 +7,8 @@
  */
 import test from 'ava';
 import { dsrctl } from '../../lab/binaries.ts';
+import { answerFigures } from '../../lab/ownership/arp-answers.ts';
+import { startArpWatch } from '../../lab/ownership/arp-watch.ts';
 import { allForwarding } from '../../lab/pair/status.ts';
 import { probe } from '../../lab/probe.ts';
 import { QuorumLab, quorumView, type Voter } from '../../lab/quorum/quorum-lab.ts';
@@ -144,6 +146,47 @@ test('two directors and a witness: one owner, a cut-off leader replaced without 
     // The witness back: a majority again, the remaining director leads.
     await q.start(witness);
     t.is(await q.leader(10_000), lastOne);
+  } finally {
+    await q.destroy();
+  }
+});
+
+test('three directors: a leader stopped (SIGSTOP) or killed (kill -9) past its lease stops answering ARP for the VIP on time; never two MACs answer', async (t) => {
+  if (skip) return t.pass(skip);
+  const q = await QuorumLab.create({
+    witness: false,
+    raft: { election_timeout_ms: 150, election_jitter_ms: 50, heartbeat_interval_ms: 30 },
+  });
+  try {
+    await q.startAll();
+    const client = q.lab.clients[0];
+    const macOf = new Map(q.directors.map((d) => [d.host.mac, d.host.name]));
+    for (const fault of ['SIGSTOP', 'kill -9'] as const) {
+      const leader = await q.leader();
+      const arp = await startArpWatch(q.lab, client, q.vip);
+      await sleep(200);
+      const faultAt = Date.now();
+      if (fault === 'SIGSTOP') leader.proc?.pause();
+      else await leader.proc?.kill9();
+      const next = await q.leader(10_000, leader, false);
+      await sleep(fault === 'SIGSTOP' ? 1500 : 500); // well past the stopped leader's lease
+      const r = await arp.stop();
+      if (fault === 'SIGSTOP') leader.proc?.resume();
+      const f = answerFigures(r.changes, arp.slotAt(faultAt, r), r.slots, r.slotMs);
+      const owners = f.ownersAtEnd.map((m) => macOf.get(m) ?? m);
+      t.log(
+        `${fault} of ${leader.host.name}: ${next.host.name} took over; two MACs answered ARP for ${f.overlapMs} ms, none for ${f.unansweredMaxMs} ms at most (probe stall ${r.maxSlipMs} ms)`,
+      );
+      t.is(f.overlapMs, 0, `${fault}: never two MACs answer ARP for the VIP`);
+      t.deepEqual(owners, [next.host.name], `${fault}: only the new leader answers at the end`);
+      if (fault === 'SIGSTOP') {
+        // Continued, the old leader learns of the new term and stays a follower.
+        await until('the stopped leader back as a follower', async () => {
+          const s = await q.status(leader);
+          return s !== null && s.groups[0]?.role === 'backup';
+        });
+      }
+    }
   } finally {
     await q.destroy();
   }

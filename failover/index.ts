@@ -13,7 +13,15 @@ export type { RaftOptions, RaftStatus } from './raft/options.ts';
 export { RaftRunner } from './raft/runner.ts';
 export { RaftStorage } from './raft/storage.ts';
 export { RaftTransport, type RaftTransportStats } from './raft/transport.ts';
-export type { RaftEffect, RaftRole } from './raft/types.ts';
+export type {
+  Entry,
+  HardState,
+  RaftEffect,
+  RaftInput,
+  RaftMessage,
+  RaftRole,
+  Snapshot,
+} from './raft/types.ts';
 export { ElectionThread, mainClockOriginNs } from './thread/election-thread.ts';
 export { BEAT_MS, MainHeartbeat, STALE_AFTER_MS } from './thread/main-heartbeat.ts';
 export type {

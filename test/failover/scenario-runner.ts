@@ -27,7 +27,7 @@ import { isDsrError } from '../../core/errors.ts';
 import type { ControlInput } from '../../failover/election/input.ts';
 import type { ElectionAlert } from '../../failover/election/types.ts';
 import { encodeElectionPacket } from '../../failover/wire/encode.ts';
-import { seededRng } from '../sim/rng.ts';
+import { seededRng } from '../../lab/rng.ts';
 import { SimCluster } from '../sim/sim-cluster.ts';
 import type { NodeEvent, NodeSpec, SimNode } from '../sim/sim-node.ts';
 

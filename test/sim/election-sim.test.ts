@@ -16,7 +16,7 @@ import test from 'ava';
 import { isDsrError } from '../../core/errors.ts';
 import type { ControlInput } from '../../failover/election/input.ts';
 import { masterDownIntervalMs } from '../../failover/election/timing.ts';
-import { type Rng, seededRng } from './rng.ts';
+import { type Rng, seededRng } from '../../lab/rng.ts';
 import { SimCluster } from './sim-cluster.ts';
 import type { NodeSpec, SimNode } from './sim-node.ts';
 

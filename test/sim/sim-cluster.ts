@@ -5,7 +5,7 @@
  */
 import { Keyring } from '../../core/auth/keyring.ts';
 import type { ReplayGuardOptions } from '../../core/auth/replay-guard.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../../lab/rng.ts';
 import { type LinkPolicy, SimNetwork } from './sim-network.ts';
 import { type NodeEvent, type NodeSpec, SimNode } from './sim-node.ts';
 

@@ -3,7 +3,7 @@
  * which also reorders), loss, duplication, and blocked directed links (partitions, one-way cuts).
  * Blocking applies when a packet is sent; packets already in flight still arrive.
  */
-import type { Rng } from './rng.ts';
+import type { Rng } from '../../lab/rng.ts';
 
 export interface LinkPolicy {
   readonly delayMs: readonly [number, number];

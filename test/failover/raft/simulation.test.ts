@@ -1,5 +1,5 @@
 import test from 'ava';
-import { runSchedule } from './simulation.ts';
+import { runSchedule } from '../../../lab/quorum/simulation.ts';
 
 /** The issue's floor for the suite; `npm run bench -- quorum` runs more. */
 const SCHEDULES = 10_000;

@@ -9,11 +9,17 @@
  * A voter's lease is taken to end at the `until` it last announced, also when it crashed or is
  * paused: the kernel, not the daemon, is what ends it (the VIPs' deadline in a BPF map).
  */
-import { DEFAULT_MAX_DRIFT_RATIO } from '../../../failover/raft/lease.ts';
-import { RaftNode } from '../../../failover/raft/node.ts';
-import type { RaftOptions } from '../../../failover/raft/options.ts';
-import type { Entry, HardState, RaftInput, RaftMessage, Snapshot } from '../../../failover/raft/types.ts';
-import { seededRng } from '../../sim/rng.ts';
+import {
+  DEFAULT_MAX_DRIFT_RATIO,
+  type Entry,
+  type HardState,
+  type RaftInput,
+  type RaftMessage,
+  RaftNode,
+  type RaftOptions,
+  type Snapshot,
+} from '../../failover/index.ts';
+import { seededRng } from '../rng.ts';
 
 export interface ScheduleResult {
   readonly seed: number;

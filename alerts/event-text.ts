@@ -42,6 +42,21 @@ export function describeEvent(e: AlertEvent): EventText {
               : `, NOT in sync (${e.syncBehindMessages ?? 0} messages behind)`) +
           (e.previousMaster ? `, previous master ${e.previousMaster}.` : '.'),
       };
+    case 'quorum_lost':
+      return {
+        title: `${e.node} lost the quorum`,
+        detail: `It hears ${e.reachable.join(', ')} of the voters ${e.voters.join(', ')}: fewer than a majority, so no leader stands on its side and it holds no VIP.`,
+      };
+    case 'quorum_regained':
+      return {
+        title: `${e.node} reaches a quorum again`,
+        detail: `It hears ${e.reachable.join(', ')}; it had no majority for ${secs(e.downSeconds)}.`,
+      };
+    case 'leader_changed':
+      return {
+        title: `${e.node} leads (Raft term ${e.term})`,
+        detail: `${e.previous ? `The previous leader was ${e.previous}. ` : ''}It holds the VIP groups while a majority grants it the lease.`,
+      };
     case 'peer_lost':
       return {
         title: `Peer ${e.peer} lost ${on}`,

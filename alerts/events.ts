@@ -59,6 +59,14 @@ export const AlertEventSchema = z.discriminatedUnion('type', [
   }),
   event('peer_lost', { peer: name, lastHeardSecondsAgo: seconds.optional() }),
   event('peer_recovered', { peer: name, downSeconds: seconds.optional() }),
+  /**
+   * Quorum mode (docs/quorum.md): this voter hears fewer than a majority of the voters, so no
+   * leader can stand on its side; `reachable` are the voters it hears, itself included.
+   */
+  event('quorum_lost', { voters: z.array(name).max(64), reachable: z.array(name).max(64) }),
+  event('quorum_regained', { reachable: z.array(name).max(64), downSeconds: seconds }),
+  /** Quorum mode: this voter became the leader (and holds the VIPs while its lease lasts). */
+  event('leader_changed', { leader: name, previous: name.optional(), term: z.number().int().nonnegative() }),
   event('split_brain_detected', { group: name, masters: z.array(name).max(64) }),
   event('split_brain_resolved', { group: name, master: name.optional() }),
   /** Another MAC claims (ARP/ND) a VIP this director holds as master: a second owner on the wire. */
@@ -109,6 +117,7 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = AlertEventSchema.opt
 export function severityOf(type: AlertEventType, fields: { passed?: boolean }): Severity {
   switch (type) {
     case 'became_fault':
+    case 'quorum_lost':
     case 'split_brain_detected':
     case 'vip_conflict':
     case 'service_down':

@@ -68,6 +68,20 @@ function mappings(e: AlertEvent): Mapping[] {
           labels: { group: e.group },
         },
       ];
+    case 'quorum_lost':
+    case 'quorum_regained':
+      return [
+        {
+          alertname: 'DsrQuorumLost',
+          severity: 'critical',
+          status: e.type === 'quorum_lost' ? 'firing' : 'resolved',
+          labels: {},
+        },
+      ];
+    case 'leader_changed':
+      return [
+        { alertname: 'DsrLeaderChanged', severity: 'info', status: 'oneshot', labels: { leader: e.leader } },
+      ];
     case 'peer_lost':
     case 'peer_recovered':
       return [

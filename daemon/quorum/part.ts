@@ -36,7 +36,14 @@ import { loadReplaySeeds, ReplayRecorder } from '../replay-record.ts';
 import type { VipPart } from '../vip/part.ts';
 import { registerTransferCommand, registerUnavailableCommands } from './commands.ts';
 import { raftOptions } from './options.ts';
-import { type QuorumViewInput, quorumElectionMetrics, quorumMetrics, quorumStatusView } from './views.ts';
+import { QuorumWatch } from './quorum-watch.ts';
+import {
+  type QuorumViewInput,
+  quorumElectionMetrics,
+  quorumMetrics,
+  quorumStatusView,
+  reachable,
+} from './views.ts';
 
 /** Where the lease's end goes into the kernel (forwarder/vip-leases.ts); absent on a witness. */
 export interface LeaseGuard {
@@ -67,6 +74,8 @@ export class QuorumPart implements DaemonPart {
   #leaseUntil: number | null = null;
   #owning = false;
   #leaderChanges = 0;
+  /** The last leader this voter knew, for leader_changed's `previous`. */
+  #lastLeader: string | null = null;
   /** process.hrtime.bigint() (CLOCK_MONOTONIC, as the XDP program's clock) at performance.now() zero. */
   readonly #clockOriginNs = mainClockOriginNs();
   readonly #guardErrors = new RepeatLimiter(30_000);
@@ -144,6 +153,7 @@ export class QuorumPart implements DaemonPart {
       this.#o.metrics?.setProvider('election', undefined);
       this.#o.metrics?.setProvider('quorum', undefined);
     });
+    this.#watchQuorum(c, [...ids.keys()]);
     ctx.log.info(
       {
         voters: [...ids.keys()],
@@ -152,6 +162,29 @@ export class QuorumPart implements DaemonPart {
       },
       'raft voter started',
     );
+  }
+
+  /** quorum_lost / quorum_regained (quorum-watch.ts), checked once per election timeout. */
+  #watchQuorum(c: Config, voters: string[]): void {
+    const watch = new QuorumWatch(voters);
+    const every = c.election.raft?.electionTimeoutMs ?? 1000;
+    const check = (): void => {
+      const heard = [...reachable(this.#viewInput())].map((id) => this.#names.get(id) ?? String(id));
+      const event = watch.observe(performance.now(), [c.node.id, ...heard]);
+      if (event === null) return;
+      const { type, ...fields } = event;
+      this.#log?.[type === 'quorum_lost' ? 'error' : 'warn']({ ...fields }, type.replace('_', ' '));
+      this.#o.alerts?.emit(type, fields as never);
+    };
+    // Not before three timeouts: at start nobody has been heard yet.
+    let timer: NodeJS.Timeout | undefined;
+    const start = setTimeout(() => {
+      timer = setInterval(check, every);
+    }, every * 3);
+    this.#cleanup.push(() => {
+      clearTimeout(start);
+      clearInterval(timer);
+    });
   }
 
   #onEffects(effects: readonly RaftEffect[]): void {
@@ -163,6 +196,12 @@ export class QuorumPart implements DaemonPart {
           { leader, term: effect.term },
           leader === null ? 'raft: no leader' : `raft: ${leader} leads`,
         );
+        // The new leader raises it, once per change.
+        if (effect.leader === this.#nodeId) {
+          const previous = this.#lastLeader ?? undefined;
+          this.#o.alerts?.emit('leader_changed', { leader: leader as string, previous, term: effect.term });
+        }
+        if (leader !== null) this.#lastLeader = leader;
         continue;
       }
       this.#leaseUntil = effect.until;

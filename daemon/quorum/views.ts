@@ -22,7 +22,8 @@ const nameOf = (v: QuorumViewInput, id: number): string | null =>
   id === 0 ? null : (v.names.get(id) ?? String(id));
 
 /** Peers heard within one election timeout (the raft status's clock is performance.now()). */
-function reachable(v: QuorumViewInput): Set<number> {
+/** The peers (ids) heard from within one election timeout. */
+export function reachable(v: QuorumViewInput): Set<number> {
   const timeout = v.config?.election.raft?.electionTimeoutMs ?? 0;
   const heard = v.status?.peers.filter((p) => p.lastHeard !== null && v.now - p.lastHeard <= timeout) ?? [];
   return new Set(heard.map((p) => p.id));

@@ -13,7 +13,7 @@ import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { type ConfigInput, serializeConfigInput } from '../../config/index.ts';
 import { DSRD } from '../binaries.ts';
 import { DirectorBpffs, daemonStatus, holdsVip } from '../director-host.ts';
-import { pairDirectorConfig, UDP_ECHO } from '../pair/config.ts';
+import { type AlertTargetInput, pairDirectorConfig, UDP_ECHO } from '../pair/config.ts';
 import type { LabProcess } from '../process.ts';
 import { teardownSteps } from '../teardown.ts';
 import { createLab, type Host, type Lab } from '../topology.ts';
@@ -32,6 +32,8 @@ export interface QuorumLabOptions {
   witness?: boolean;
   /** election.raft; default dsrd's. */
   raft?: NonNullable<ConfigInput['election']>['raft'];
+  /** Alert targets of every voter (e.g. a webhook receiver on the client); default none. */
+  alertTargets?: (q: QuorumLab) => readonly AlertTargetInput[];
 }
 
 /** The status part of the quorum mode's election (daemon/quorum/views.ts). */
@@ -113,6 +115,7 @@ export class QuorumLab {
         vip: this.vip,
         advertMs: 100,
         services: [UDP_ECHO],
+        alertTargets: this.#opts.alertTargets?.(this),
         reals: this.lab.realServers.map((h) => h.ipv4),
         pinDir: this.#bpffs.pinDir(me.host.name),
         ...common,

@@ -32,6 +32,9 @@ test('every event type round-trips through the schema and has wording', (t) => {
     f.make('failover_completed', { group: 'g', durationSeconds: 0.33, syncLagSeconds: 0.01 }),
     f.make('peer_lost', { peer: 'p' }),
     f.make('peer_recovered', { peer: 'p', downSeconds: 12 }),
+    f.make('quorum_lost', { voters: ['a', 'b', 'w'], reachable: ['a'] }),
+    f.make('quorum_regained', { reachable: ['a', 'w'], downSeconds: 3 }),
+    f.make('leader_changed', { leader: 'a', previous: 'b', term: 7 }),
     f.make('split_brain_detected', { group: 'g', masters: ['a', 'b'] }),
     f.make('split_brain_resolved', { group: 'g' }),
     f.make('vip_conflict', {

@@ -5,6 +5,7 @@
  * witness lost and then the leader lost (no quorum: nobody holds the VIP), a planned transfer with
  * `dsrctl failover`. In the serial slot: the no-overlap samples are timed by the CPU.
  */
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { dsrctl } from '../../lab/binaries.ts';
 import { answerFigures } from '../../lab/ownership/arp-answers.ts';
@@ -16,6 +17,8 @@ import { requireRoot } from '../../lab/require-root.ts';
 import { sleep, until } from '../../lab/wait.ts';
 
 const skip = requireRoot();
+const RECEIVER = fileURLToPath(new URL('../../lab/servers/webhook-receiver.ts', import.meta.url));
+const HOOK_PORT = 8099;
 
 /** Samples the VIP's holders every 5 ms until `done` resolves: the longest time two held it, ms. */
 async function overlapWhile(
@@ -51,8 +54,19 @@ test('two directors and a witness: one owner, a cut-off leader replaced without 
   // for directors with cores of their own).
   const q = await QuorumLab.create({
     raft: { election_timeout_ms: 150, election_jitter_ms: 50, heartbeat_interval_ms: 30 },
+    alertTargets: (lab) => [
+      { name: 'hook', kind: 'generic', url: `http://${lab.lab.clients[0].ipv4}:${HOOK_PORT}/hook` },
+    ],
   });
+  const alerts: { type: string; node: string; [k: string]: unknown }[] = [];
   try {
+    const client = q.lab.clients[0];
+    const receiver = q.lab.node(client, RECEIVER, ['--addr', client.ipv4, '--port', String(HOOK_PORT)], {
+      onLine: (l) => {
+        if (l.startsWith('{')) alerts.push((JSON.parse(JSON.parse(l).body) as { data: never }).data);
+      },
+    });
+    await receiver.waitForLine(/^READY$/, 15_000);
     await q.startAll();
     const first = await q.leader();
     const witness = q.voters[2];
@@ -146,6 +160,24 @@ test('two directors and a witness: one owner, a cut-off leader replaced without 
     // The witness back: a majority again, the remaining director leads.
     await q.start(witness);
     t.is(await q.leader(10_000), lastOne);
+
+    // The alerts a webhook target got: each leader raised leader_changed once, the lone director
+    // quorum_lost and then quorum_regained.
+    await until('quorum_regained delivered', () => alerts.some((a) => a.type === 'quorum_regained'));
+    const lost = alerts.find((a) => a.type === 'quorum_lost' && a.node === lastOne.host.name);
+    t.like(lost, { reachable: [lastOne.host.name] });
+    t.deepEqual([...((lost?.voters as string[]) ?? [])].sort(), ['d1', 'd2', 'd3']);
+    t.like(
+      alerts.find((a) => a.type === 'quorum_regained' && a.node === lastOne.host.name),
+      { reachable: [lastOne.host.name, witness.host.name] },
+    );
+    const leaders = alerts.filter((a) => a.type === 'leader_changed');
+    t.true(leaders.length >= 4, `leader_changed ${leaders.length} times`);
+    t.true(
+      leaders.every((a) => a.leader === a.node),
+      'raised by the new leader itself',
+    );
+    t.like(leaders.at(-1), { leader: lastOne.host.name });
   } finally {
     await q.destroy();
   }

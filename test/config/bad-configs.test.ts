@@ -455,7 +455,7 @@ const cases: Case[] = [
     expect: [
       'dsrd.yaml:11:7: alerts.targets[0].url: missing required field (expected url or url_file)',
       'dsrd.yaml:13:20: alerts.targets[0].secret_file: secret_file signs generic (Standard Webhooks) deliveries only; kind slack does not use it',
-      'dsrd.yaml:17:31: alerts.targets[1].events[1]: expected one of became_master, became_backup, became_fault, failover_completed, peer_lost, peer_recovered, split_brain_detected, split_brain_resolved, vip_conflict, fingerprint_mismatch, fingerprint_match, real_server_down, real_server_up, service_down, service_up, drain_complete, sync_lag_high, sync_lag_normal, drill_result, heartbeat, found "became_boss"',
+      'dsrd.yaml:17:31: alerts.targets[1].events[1]: expected one of became_master, became_backup, became_fault, failover_completed, peer_lost, peer_recovered, quorum_lost, quorum_regained, leader_changed, split_brain_detected, split_brain_resolved, vip_conflict, fingerprint_mismatch, fingerprint_match, real_server_down, real_server_up, service_down, service_up, drain_complete, sync_lag_high, sync_lag_normal, drill_result, heartbeat, found "became_boss"',
     ],
   },
   {

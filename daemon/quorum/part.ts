@@ -314,6 +314,7 @@ export class QuorumPart implements DaemonPart {
 
   async stop(): Promise<void> {
     for (const f of this.#cleanup.splice(0).reverse()) f();
+    await this.#handOverBeforeStop();
     this.#runner?.stop();
     this.#runner = undefined;
     await this.#transport?.close();
@@ -326,6 +327,39 @@ export class QuorumPart implements DaemonPart {
       this.#setOwnership(false);
     }
     await Promise.allSettled([...this.#pending]);
+  }
+
+  /**
+   * A leader that stops (SIGTERM: `systemctl stop`, a restart for an upgrade) hands leadership to
+   * the director that has every entry, as `dsrctl failover` does, so the successor leads after an
+   * election round-trip rather than after the voters' promise (T) and a timeout: VRRP's priority-0
+   * resign, in Raft's terms (thesis §3.10). Bounded by one election timeout; if nobody took over by
+   * then, the stop goes on and the others elect after T.
+   */
+  async #handOverBeforeStop(): Promise<void> {
+    const runner = this.#runner;
+    const status = runner?.node.status();
+    if (runner === undefined || status === undefined || status.role !== 'leader') return;
+    const target = status.peers
+      .filter((p) => !p.witness && p.match !== null)
+      .sort((a, b) => (b.match ?? 0) - (a.match ?? 0) || (b.lastHeard ?? 0) - (a.lastHeard ?? 0))[0];
+    if (target === undefined) return;
+    const name = this.#names.get(target.id) ?? String(target.id);
+    try {
+      runner.input({ kind: 'transfer', target: target.id });
+    } catch (err) {
+      this.#log?.warn(errorFields(err), 'stopping: no leadership transfer');
+      return;
+    }
+    const deadline = performance.now() + this.electionTimeoutMs();
+    while (performance.now() < deadline && runner.node.status().leader !== target.id) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const moved = runner.node.status().leader === target.id;
+    this.#log?.[moved ? 'info' : 'warn'](
+      { to: name },
+      moved ? `stopping: leadership handed to ${name}` : `stopping: ${name} did not take leadership in time`,
+    );
   }
 
   /** Voters, keys and timing are fixed for a run: a change of them needs a restart. */

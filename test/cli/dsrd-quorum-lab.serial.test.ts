@@ -183,7 +183,7 @@ test('two directors and a witness: one owner, a cut-off leader replaced without 
   }
 });
 
-test('three directors: a leader stopped (SIGSTOP) or killed (kill -9) past its lease stops answering ARP for the VIP on time; never two MACs answer', async (t) => {
+test('three directors: a leader stopped (SIGSTOP) or killed (kill -9) past its lease stops answering ARP for the VIP on time; one stopped by SIGTERM hands over first; never two MACs answer', async (t) => {
   if (skip) return t.pass(skip);
   const q = await QuorumLab.create({
     witness: false,
@@ -211,14 +211,30 @@ test('three directors: a leader stopped (SIGSTOP) or killed (kill -9) past its l
       );
       t.is(f.overlapMs, 0, `${fault}: never two MACs answer ARP for the VIP`);
       t.deepEqual(owners, [next.host.name], `${fault}: only the new leader answers at the end`);
-      if (fault === 'SIGSTOP') {
-        // Continued, the old leader learns of the new term and stays a follower.
-        await until('the stopped leader back as a follower', async () => {
-          const s = await q.status(leader);
-          return s !== null && s.groups[0]?.role === 'backup';
-        });
-      }
+      // Continued or restarted, the old leader learns of the new term and stays a follower.
+      if (fault === 'kill -9') await q.start(leader);
+      await until('the old leader back as a follower', async () => {
+        const s = await q.status(leader);
+        return s !== null && s.groups[0]?.role === 'backup';
+      });
     }
+
+    // SIGTERM (systemctl stop, a restart for an upgrade): the leader hands leadership over first.
+    const leaving = await q.leader(10_000, undefined, false);
+    const arp = await startArpWatch(q.lab, client, q.vip);
+    const stopAt = Date.now();
+    await leaving.proc?.stop();
+    const heir = await q.leader(10_000, leaving);
+    const r = await arp.stop();
+    const f = answerFigures(r.changes, arp.slotAt(stopAt, r), r.slots, r.slotMs);
+    t.truthy(
+      leaving.proc?.lines.find((l) => l.includes(`stopping: leadership handed to ${heir.host.name}`)),
+      'the stopping leader handed leadership over',
+    );
+    t.is(f.overlapMs, 0, 'SIGTERM: never two MACs answer');
+    t.log(
+      `SIGTERM of ${leaving.host.name}: ${heir.host.name} leads; no MAC answered ARP for ${f.unansweredMaxMs} ms at most`,
+    );
   } finally {
     await q.destroy();
   }

@@ -8,6 +8,7 @@
  * made, with a VIP a neighbour there can reach.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +44,23 @@ services:
         weight: ${weight}
 `;
 
+/** A witness of a pair: it votes in quorum mode and owns nothing (docs/quorum.md). */
+const WITNESS = `node:
+  id: w1
+  role: witness
+  address: 198.18.77.2
+peers:
+  - { id: lb1, address: 198.18.77.11 }
+  - { id: lb2, address: 198.18.77.12 }
+election:
+  mode: raft
+keys:
+  election:
+    keys: [{ id: 1, file: keys/election-1.key }]
+`;
+
 (skip ? test.skip : test.serial)(
-  'the package under systemd-nspawn --boot: postinst, the unit for real, journal priorities, reload, upgrade, cleanup after kill -9, remove and purge',
+  'the package under systemd-nspawn --boot: postinst, the unit for real, journal priorities, reload, upgrade, cleanup after kill -9, a quorum-mode witness, remove and purge',
   async (t) => {
     t.timeout(600_000);
     const out = mkdtempSync(join(tmpdir(), 'dsr-deb-'));
@@ -160,6 +176,22 @@ services:
       },
       { limitMs: 30_000 },
     );
+
+    // ---- the same package runs a quorum-mode witness: no forwarder, health checks, sync or VIPs ----
+    mkdirSync(root.at('/etc/dsr-director/keys'), { recursive: true, mode: 0o750 });
+    writeFileSync(root.at('/etc/dsr-director/keys/election-1.key'), randomBytes(32), { mode: 0o600 });
+    writeFileSync(root.at('/etc/dsr-director/dsrd.yaml'), WITNESS);
+    b.run('systemctl', ['restart', 'dsrd']);
+    await waitFor('the witness running', () => (show('ActiveState') === 'active' ? true : undefined), {
+      limitMs: 30_000,
+    });
+    const witness = await waitFor('the witness answering', () => {
+      const r = b.tryRun('dsrctl', ['status']);
+      return r.stdout.includes('Quorum mode: witness') ? r : undefined;
+    });
+    t.regex(witness.stdout, /Parts admin, log, eventloop, watchdog, metrics, alerts, election\n/);
+    t.regex(witness.stdout, /Voters w1 \(witness\) reachable, lb1 NOT HEARD, lb2 NOT HEARD; NO QUORUM/);
+    t.is(witness.code, 1, 'alone it has no quorum, and dsrctl status as a probe says so');
 
     // ---- remove stops it and keeps the config; purge removes it ----
     b.run('dpkg', ['-r', 'dsr-director']);

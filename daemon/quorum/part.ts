@@ -38,6 +38,7 @@ import { registerTransferCommand, registerUnavailableCommands } from './commands
 import { raftOptions } from './options.ts';
 import { QuorumWatch } from './quorum-watch.ts';
 import {
+  hasQuorum,
   type QuorumViewInput,
   quorumElectionMetrics,
   quorumMetrics,
@@ -79,6 +80,7 @@ export class QuorumPart implements DaemonPart {
   /** process.hrtime.bigint() (CLOCK_MONOTONIC, as the XDP program's clock) at performance.now() zero. */
   readonly #clockOriginNs = mainClockOriginNs();
   readonly #guardErrors = new RepeatLimiter(30_000);
+  readonly #socketErrors = new RepeatLimiter(30_000);
   readonly #transitions = { master: 0, backup: 0 };
 
   constructor(options: QuorumPartOptions) {
@@ -124,7 +126,11 @@ export class QuorumPart implements DaemonPart {
       replaySeeds: loadReplaySeeds(c.node.stateDir, 'replay-raft.json', ctx.log),
       budget: budgetFor([c.election.raft.heartbeatIntervalMs]),
       onMessage: (message) => this.#runner?.deliver(message),
-      onError: (error) => ctx.log.error(errorFields(error), 'raft socket error'),
+      // While a link is down every send fails (ENETUNREACH): log the first, then a reminder.
+      onError: (error) => {
+        const { log, suppressed } = this.#socketErrors.admit(error.message, performance.now());
+        if (log) ctx.log.error({ ...errorFields(error), suppressed }, 'raft socket error');
+      },
     });
     this.#transport = transport;
     this.#runner = new RaftRunner(node, storage, {
@@ -169,8 +175,9 @@ export class QuorumPart implements DaemonPart {
     const watch = new QuorumWatch(voters);
     const every = c.election.raft?.electionTimeoutMs ?? 1000;
     const check = (): void => {
-      const heard = [...reachable(this.#viewInput())].map((id) => this.#names.get(id) ?? String(id));
-      const event = watch.observe(performance.now(), [c.node.id, ...heard]);
+      const view = this.#viewInput();
+      const heard = [...reachable(view)].map((id) => this.#names.get(id) ?? String(id));
+      const event = watch.observe(performance.now(), hasQuorum(view), [c.node.id, ...heard]);
       if (event === null) return;
       const { type, ...fields } = event;
       this.#log?.[type === 'quorum_lost' ? 'error' : 'warn']({ ...fields }, type.replace('_', ' '));

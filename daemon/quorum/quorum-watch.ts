@@ -1,8 +1,8 @@
 /**
- * Whether this voter hears a majority of the voters, as alert events (`quorum_lost`,
- * `quorum_regained`): checked once per election timeout, lost after two checks in a row without a
- * majority (one missed heartbeat round is no outage), regained at the first check with one. Pure:
- * the caller passes the time and the voters it heard within the timeout.
+ * Whether this voter is on a majority's side (views.ts hasQuorum), as alert events (`quorum_lost`,
+ * `quorum_regained`): checked once per election timeout, lost after two checks in a row without
+ * (one missed heartbeat round is no outage), regained at the first check with. Pure: the caller
+ * passes the time, the verdict and the voters it heard within the timeout.
  */
 export type QuorumEvent =
   | { readonly type: 'quorum_lost'; readonly voters: string[]; readonly reachable: string[] }
@@ -10,13 +10,11 @@ export type QuorumEvent =
 
 export class QuorumWatch {
   readonly #voters: readonly string[];
-  readonly #majority: number;
   #misses = 0;
   #lostAt: number | null = null;
 
   constructor(voters: readonly string[]) {
     this.#voters = voters;
-    this.#majority = Math.floor(voters.length / 2) + 1;
   }
 
   get lost(): boolean {
@@ -24,9 +22,9 @@ export class QuorumWatch {
   }
 
   /** `reachable`: the voters heard within one election timeout, this one included. */
-  observe(nowMs: number, reachable: readonly string[]): QuorumEvent | null {
+  observe(nowMs: number, quorum: boolean, reachable: readonly string[]): QuorumEvent | null {
     const heard = [...reachable];
-    if (heard.length >= this.#majority) {
+    if (quorum) {
       this.#misses = 0;
       if (this.#lostAt === null) return null;
       const downSeconds = Math.round((nowMs - this.#lostAt) / 100) / 10;

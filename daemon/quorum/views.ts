@@ -21,12 +21,24 @@ export interface QuorumViewInput {
 const nameOf = (v: QuorumViewInput, id: number): string | null =>
   id === 0 ? null : (v.names.get(id) ?? String(id));
 
-/** Peers heard within one election timeout (the raft status's clock is performance.now()). */
-/** The peers (ids) heard from within one election timeout. */
+/** The peers (ids) heard from within one election timeout (the raft status's clock is performance.now()). */
 export function reachable(v: QuorumViewInput): Set<number> {
   const timeout = v.config?.election.raft?.electionTimeoutMs ?? 0;
   const heard = v.status?.peers.filter((p) => p.lastHeard !== null && v.now - p.lastHeard <= timeout) ?? [];
   return new Set(heard.map((p) => p.id));
+}
+
+/**
+ * Whether this voter is on a majority's side: it hears a majority itself (a leader hears every
+ * follower's answers), or it follows a leader it heard within the timeout. Followers hear only the
+ * leader, never each other; a leader stays one only with a majority's answers (check-quorum).
+ */
+export function hasQuorum(v: QuorumViewInput): boolean {
+  const s = v.status;
+  if (s === null) return false;
+  const up = reachable(v);
+  if (up.size + 1 >= Math.floor((s.peers.length + 1) / 2) + 1) return true;
+  return s.role !== 'leader' && s.leader !== 0 && up.has(s.leader);
 }
 
 function leaseLeftMs(v: QuorumViewInput): number {
@@ -68,7 +80,7 @@ export function quorumStatusView(v: QuorumViewInput): unknown {
           match: p.match,
         })),
       ],
-      quorum: up.size + 1 >= Math.floor((s.peers.length + 1) / 2) + 1,
+      quorum: hasQuorum(v),
       drops: v.transport?.drops ?? {},
       sent: v.transport?.sent ?? 0,
       accepted: v.transport?.accepted ?? 0,
@@ -110,7 +122,7 @@ export function quorumMetrics(v: QuorumViewInput): QuorumSnapshot {
     leaseRemainingSeconds: leaseLeftMs(v) / 1000,
     votersReachable: up,
     voters,
-    quorum: up >= Math.floor(voters / 2) + 1 ? 1 : 0,
+    quorum: hasQuorum(v) ? 1 : 0,
     leaderChanges: v.leaderChanges,
   };
 }

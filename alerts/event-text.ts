@@ -45,7 +45,7 @@ export function describeEvent(e: AlertEvent): EventText {
     case 'quorum_lost':
       return {
         title: `${e.node} lost the quorum`,
-        detail: `It hears ${e.reachable.join(', ')} of the voters ${e.voters.join(', ')}: fewer than a majority, so no leader stands on its side and it holds no VIP.`,
+        detail: `It hears ${e.reachable.join(', ')} of the voters ${e.voters.join(', ')}: no majority and no leader, so no leader stands on its side and it holds no VIP.`,
       };
     case 'quorum_regained':
       return {

@@ -60,8 +60,8 @@ export const AlertEventSchema = z.discriminatedUnion('type', [
   event('peer_lost', { peer: name, lastHeardSecondsAgo: seconds.optional() }),
   event('peer_recovered', { peer: name, downSeconds: seconds.optional() }),
   /**
-   * Quorum mode (docs/quorum.md): this voter hears fewer than a majority of the voters, so no
-   * leader can stand on its side; `reachable` are the voters it hears, itself included.
+   * Quorum mode (docs/quorum.md): this voter hears neither a majority of the voters nor a leader,
+   * so no leader stands on its side; `reachable` are the voters it hears, itself included.
    */
   event('quorum_lost', { voters: z.array(name).max(64), reachable: z.array(name).max(64) }),
   event('quorum_regained', { reachable: z.array(name).max(64), downSeconds: seconds }),

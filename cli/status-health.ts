@@ -2,7 +2,8 @@
  * What makes `dsrctl status` exit non-zero, so it can serve as a health probe (a monitoring
  * check, a load balancer in front of the directors' own APIs, a deploy script): the daemon not
  * running (starting or stopping), a part not running, a VIP group in Fault, a quorum-mode voter
- * that hears no majority of the voters. A backup is healthy: it is doing its job. Pure.
+ * that hears neither a majority of the voters nor a leader. A backup is healthy: it is doing its job.
+ * Pure.
  */
 import type { DaemonStatus } from '../admin/catalogue/status.ts';
 import { quorumOf } from './format/quorum.ts';
@@ -19,6 +20,6 @@ export function statusProblems(s: DaemonStatus): string[] {
       problems.push(`VIP group ${g.name} is in Fault${g.reason ? ` (${g.reason})` : ''}`);
   }
   if (quorumOf(s.parts)?.quorum === false)
-    problems.push('no quorum: this voter hears no majority of the voters');
+    problems.push('no quorum: this voter hears neither a majority of the voters nor a leader');
   return problems;
 }

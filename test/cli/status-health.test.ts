@@ -67,7 +67,7 @@ test('a part not running, a group in Fault, a daemon still starting: each named'
   ]);
 });
 
-test('quorum mode: a voter that hears no majority is not healthy; one with a quorum is, and its lines say so', (t) => {
+test('quorum mode: a voter that hears neither a majority nor a leader is not healthy; one with a quorum is, and its lines say so', (t) => {
   const quorum = (q: boolean) => ({
     role: 'follower',
     term: 4,
@@ -85,7 +85,7 @@ test('quorum mode: a voter that hears no majority is not healthy; one with a quo
   ];
   t.deepEqual(statusProblems(status({ parts: parts(true) })), []);
   t.deepEqual(statusProblems(status({ parts: parts(false) })), [
-    'no quorum: this voter hears no majority of the voters',
+    'no quorum: this voter hears neither a majority of the voters nor a leader',
   ]);
   t.is(
     quorumLine(parts(false)),

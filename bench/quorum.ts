@@ -27,9 +27,9 @@ import { RunningProbe } from '../lab/failover/probe-run.ts';
 import type { LabProcess } from '../lab/index.ts';
 import { answerFigures } from '../lab/ownership/arp-answers.ts';
 import { startArpWatch } from '../lab/ownership/arp-watch.ts';
-import { DirectorPair } from '../lab/pair/director-pair.ts';
+import { type Director, DirectorPair } from '../lab/pair/director-pair.ts';
 import { role } from '../lab/pair/status.ts';
-import { QuorumLab } from '../lab/quorum/quorum-lab.ts';
+import { QuorumLab, type Voter } from '../lab/quorum/quorum-lab.ts';
 import { runSchedule } from '../lab/quorum/simulation.ts';
 import { numberArg, parseBenchArgs, printFigures, printTable, summarize } from '../lab/report.ts';
 import { requireRoot } from '../lab/require-root.ts';
@@ -60,42 +60,55 @@ interface Node {
 }
 
 /** What a case needs of a stack: its lab, who leads, how to restart one. */
-interface Stack {
+interface Stack<N extends Node> {
   readonly name: 'raft' | 'vrrp';
   readonly lab: Lab;
   readonly vip: string;
-  readonly directors: readonly Node[];
+  readonly directors: readonly N[];
   /** The director that leads and alone holds the VIP, once the stack is settled. */
-  leader(limitMs: number): Promise<Node>;
+  leader(limitMs: number): Promise<N>;
   /** Whether `d` answers as leader (master) now. */
-  leads(d: Node): Promise<boolean>;
-  start(d: Node): Promise<unknown>;
-  failoverArgs(to: Node): string[];
+  leads(d: N): Promise<boolean>;
+  start(d: N): Promise<unknown>;
+  failoverArgs(to: N): string[];
   destroy(): Promise<void>;
 }
 
-function raftStack(q: QuorumLab): Stack {
+/** A stack's trial of one case, and its teardown: what the interleaved loop needs. */
+interface Runner {
+  readonly name: 'raft' | 'vrrp';
+  trial(kase: Case): Promise<TrialFigures>;
+  destroy(): Promise<void>;
+}
+
+const runner = <N extends Node>(stack: Stack<N>): Runner => ({
+  name: stack.name,
+  trial: (kase) => trial(stack, kase),
+  destroy: () => stack.destroy(),
+});
+
+function raftStack(q: QuorumLab): Stack<Voter> {
   return {
     name: 'raft',
     lab: q.lab,
     vip: q.vip,
     directors: q.directors,
     leader: (limitMs) => q.leader(limitMs),
-    leads: async (d) => (await q.status(d as never))?.groups[0]?.role === 'master',
-    start: (d) => q.start(d as never),
+    leads: async (d) => (await q.status(d))?.groups[0]?.role === 'master',
+    start: (d) => q.start(d),
     failoverArgs: (to) => ['failover', '--to', to.host.name, '--json'],
     destroy: () => q.destroy(),
   };
 }
 
-function vrrpStack(pair: DirectorPair): Stack {
+function vrrpStack(pair: DirectorPair): Stack<Director> {
   return {
     name: 'vrrp',
     lab: pair.lab,
     vip: pair.vip,
     directors: pair.directors,
     async leader(limitMs) {
-      let found: Node | undefined;
+      let found: Director | undefined;
       await until(
         'one master holding the VIP alone',
         async () => {
@@ -104,18 +117,19 @@ function vrrpStack(pair: DirectorPair): Stack {
           const masters = pair.directors.filter(
             (_, i) => states[i] !== null && role(states[i]!) === 'master',
           );
-          found = masters.length === 1 && held.filter(Boolean).length === 1 ? masters[0] : undefined;
-          return found !== undefined && (await pair.holdsVip(found as never));
+          found = masters.length === 1 ? masters[0] : undefined;
+          const holders = pair.directors.filter((_, i) => held[i]);
+          return found !== undefined && holders.length === 1 && holders[0] === found;
         },
         { limitMs, everyMs: 20 },
       );
-      return found as Node;
+      return found as Director;
     },
     leads: async (d) => {
-      const s = await pair.status(d as never);
+      const s = await pair.status(d);
       return s !== null && role(s) === 'master';
     },
-    start: (d) => pair.start(d as never),
+    start: (d) => pair.start(d),
     failoverArgs: (to) => ['failover', '--group', 'web', '--to', to.host.name, '--json'],
     destroy: () => pair.destroy(),
   };
@@ -128,11 +142,11 @@ interface TrialFigures {
   probe_stall_ms: number;
 }
 
-async function trial(stack: Stack, kase: Case): Promise<TrialFigures> {
+async function trial<N extends Node>(stack: Stack<N>, kase: Case): Promise<TrialFigures> {
   const { lab, vip } = stack;
   const client = lab.clients[0] as Host;
   const leader = await stack.leader(30_000);
-  const next = stack.directors.find((d) => d !== leader) as Node;
+  const next = stack.directors.find((d) => d !== leader) as N;
   const arp = await startArpWatch(lab, client, vip);
   const udp = await RunningProbe.start(lab, client, { addr: vip, maxDurationMs: 60_000 });
   await sleep(300);
@@ -182,20 +196,20 @@ const raftTiming = {
   election_jitter_ms: Math.round(raftTimeoutMs / 2),
   heartbeat_interval_ms: Math.max(1, Math.round(raftTimeoutMs / 5)),
 };
-const stacks: Stack[] = [];
+const stacks: Runner[] = [];
 const results = new Map<string, TrialFigures[]>();
 try {
   const quorum = await QuorumLab.create({ raft: raftTiming });
-  stacks.push(raftStack(quorum));
+  stacks.push(runner(raftStack(quorum)));
   await quorum.startAll();
   const pair = await DirectorPair.create({ advertMs, realServers: 2, vipGroup: { preempt: false } });
-  stacks.push(vrrpStack(pair));
+  stacks.push(runner(vrrpStack(pair)));
   await pair.startBoth();
   for (let i = 0; i < trials; i++) {
     for (const kase of CASES) {
       for (const stack of stacks) {
         const key = `${stack.name} ${kase}`;
-        const figures = await trial(stack, kase);
+        const figures = await stack.trial(kase);
         results.set(key, [...(results.get(key) ?? []), figures]);
         console.error(`${key} #${i + 1}: ${JSON.stringify(figures)}`);
       }

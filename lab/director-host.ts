@@ -1,47 +1,86 @@
 /**
- * What the lab's director hosts share, whoever builds them (the pair, the quorum voters): their
- * bpffs, the VIP on their interface, their daemon's status.
+ * What the lab's director hosts share, whoever builds them (the pair, the quorum voters): the
+ * daemons started on them with their scratch directory and bpffs (LabDaemons), the VIP on their
+ * interface, their daemon's status.
  *
  * The directors' own bpffs: `ip netns exec` hides /sys/fs/bpf, so a lab's forwarders pin on a bpffs
  * mounted under /run, one directory per director, named after the lab's prefix so labs in other
  * processes and test workers never share one.
  */
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonStatus } from '../admin/catalogue/status.ts';
 import { callDaemon } from '../admin/client.ts';
 import { removePins } from '../forwarder/loader.ts';
+import { DSRD } from './binaries.ts';
 import { run } from './exec.ts';
+import type { LabProcess } from './process.ts';
 import type { Host, Lab } from './topology.ts';
 
-export class DirectorBpffs {
-  readonly path: string;
+/** The dsrd processes of a lab's directors, their scratch directory and bpffs, and their teardown. */
+export class LabDaemons {
+  readonly lab: Lab;
+  /** Scratch directory for configs, keys, sockets and spools. */
+  readonly dir: string;
+  readonly bpffs: string;
+  /** Every dsrd started, restarts included, oldest first. */
+  readonly procs: LabProcess[] = [];
   #mounted = false;
 
-  constructor(lab: Lab) {
-    this.path = `/run/${lab.prefix}-bpf`;
+  constructor(lab: Lab, dirPrefix: string) {
+    this.lab = lab;
+    this.dir = mkdtempSync(join(tmpdir(), dirPrefix));
+    this.bpffs = `/run/${lab.prefix}-bpf`;
   }
 
+  /** Mounts the directors' bpffs. */
   async mount(): Promise<void> {
-    mkdirSync(this.path, { recursive: true });
-    await run('mount', ['-t', 'bpf', 'bpf', this.path]);
+    mkdirSync(this.bpffs, { recursive: true });
+    await run('mount', ['-t', 'bpf', 'bpf', this.bpffs]);
     this.#mounted = true;
   }
 
   /** Where a director's dsrd pins its maps (forwarder.pin_dir). */
   pinDir(name: string): string {
-    return join(this.path, name);
+    return join(this.bpffs, name);
   }
 
-  /** Teardown steps (lab/teardown.ts): every director's pins, the mount, the directory. */
-  teardown(names: readonly string[]): (() => unknown)[] {
+  /**
+   * Starts (or restarts) a director's dsrd, under `launch` (chrt, taskset) if given, sets its
+   * `proc` at once (its output serves a failed start's report) and waits until it runs.
+   */
+  async start(
+    d: { readonly host: Host; readonly configPath: string; proc: LabProcess | null },
+    launch: readonly string[] = [],
+  ): Promise<LabProcess> {
+    const args = ['--config', d.configPath];
+    const [cmd, ...prefix] = launch;
+    const p =
+      cmd === undefined
+        ? this.lab.node(d.host, DSRD, args)
+        : this.lab.spawn(d.host, cmd, [...prefix, process.execPath, DSRD, ...args]);
+    this.procs.push(p);
+    d.proc = p;
+    await p.waitForLine(/"msg":"dsrd running"/, 40_000);
+    return p;
+  }
+
+  /**
+   * Teardown steps (lab/teardown.ts): every dsrd stopped, the lab, every director's pins, the
+   * mount, the bpffs directory, the scratch directory.
+   */
+  teardown(): (() => unknown)[] {
     return [
-      ...names.map((name) => () => removePins(this.pinDir(name))),
-      () => (this.#mounted ? run('umount', [this.path]) : undefined),
+      () => Promise.all(this.procs.map((p) => p.stop())),
+      () => this.lab.destroy(),
+      ...this.lab.directors.map((d) => () => removePins(this.pinDir(d.name))),
+      () => (this.#mounted ? run('umount', [this.bpffs]) : undefined),
       // Not recursive: were it still mounted, this fails (and says so) rather than empty the bpffs.
       () => {
-        if (existsSync(this.path)) rmdirSync(this.path);
+        if (existsSync(this.bpffs)) rmdirSync(this.bpffs);
       },
+      () => rmSync(this.dir, { recursive: true, force: true }),
     ];
   }
 }

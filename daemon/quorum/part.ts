@@ -71,8 +71,7 @@ export class QuorumPart implements DaemonPart {
   #transport: RaftTransport | undefined;
   #names = new Map<number, string>();
   #nodeId = 0;
-  /** Our lease's end (performance.now() ms), null when we hold none. */
-  #leaseUntil: number | null = null;
+  /** Whether our VIPs are taken: the lease's last effect held one (its end is in the voter's status). */
   #owning = false;
   #leaderChanges = 0;
   /** The last leader this voter knew, for leader_changed's `previous`. */
@@ -211,7 +210,6 @@ export class QuorumPart implements DaemonPart {
         if (leader !== null) this.#lastLeader = leader;
         continue;
       }
-      this.#leaseUntil = effect.until;
       this.#guard(effect.until);
       const held = effect.until !== null;
       if (held !== this.#owning) {
@@ -329,7 +327,6 @@ export class QuorumPart implements DaemonPart {
     // Stopped, we renew nothing: the VIPs go now rather than at the lease's end.
     if (this.#owning) {
       this.#owning = false;
-      this.#leaseUntil = null;
       this.#guard(null);
       this.#setOwnership(false);
     }
@@ -400,7 +397,6 @@ export class QuorumPart implements DaemonPart {
       transport: this.#transport?.stats() ?? null,
       names: this.#names,
       now: performance.now(),
-      leaseUntil: this.#leaseUntil,
       leaderChanges: this.#leaderChanges,
       transitions: { ...this.#transitions },
     };

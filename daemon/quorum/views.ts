@@ -13,7 +13,6 @@ export interface QuorumViewInput {
   names: ReadonlyMap<number, string>;
   /** performance.now() */
   now: number;
-  leaseUntil: number | null;
   leaderChanges: number;
   transitions: Readonly<Record<'master' | 'backup', number>>;
 }
@@ -42,7 +41,8 @@ export function hasQuorum(v: QuorumViewInput): boolean {
 }
 
 function leaseLeftMs(v: QuorumViewInput): number {
-  return v.leaseUntil === null ? 0 : Math.max(0, v.leaseUntil - v.now);
+  const until = v.status?.leaseUntil ?? null;
+  return until === null ? 0 : Math.max(0, until - v.now);
 }
 
 export function quorumStatusView(v: QuorumViewInput): unknown {

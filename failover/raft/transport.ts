@@ -16,7 +16,7 @@ import type { TransportClock, TransportPeer } from '../transport/election-transp
 import { type BudgetRate, SourceBudget } from '../transport/source-budget.ts';
 import type { RaftMessage } from './types.ts';
 import { RAFT_STREAM, RaftDecoder } from './wire/decode.ts';
-import { RaftEncoder } from './wire/encode.ts';
+import { encodeRaftPacket } from './wire/encode.ts';
 
 export interface RaftTransportOptions {
   readonly nodeId: number;
@@ -53,7 +53,6 @@ const plainAddress = (address: string) =>
 
 export class RaftTransport {
   readonly #options: RaftTransportOptions;
-  readonly #encoder: RaftEncoder;
   readonly #decoder: RaftDecoder;
   readonly #peers = new Map<number, TransportPeer>();
   readonly #sources = new Map<string, SourceBudget>();
@@ -66,7 +65,6 @@ export class RaftTransport {
 
   constructor(options: RaftTransportOptions) {
     this.#options = options;
-    this.#encoder = new RaftEncoder(options.keyring, options.session, options.electionTimeoutMs);
     const guard = new ReplayGuard(options.guard);
     for (const seed of options.replaySeeds ?? []) {
       guard.seed(seed.peer, RAFT_STREAM, seed.session, seed.highestSeq, options.clock.mono());
@@ -116,7 +114,8 @@ export class RaftTransport {
     const socket = this.#socket;
     const peer = this.#peers.get(to);
     if (socket === null || peer === undefined) return;
-    const bytes = this.#encoder.encode(message, to, this.#options.clock.mono());
+    const { keyring, session, electionTimeoutMs, clock } = this.#options;
+    const bytes = encodeRaftPacket(message, { to, electionTimeoutMs }, session.next(clock.mono()), keyring);
     this.#sent++;
     socket.send(bytes, peer.port, peer.address, (error) => {
       if (error) {
@@ -124,11 +123,6 @@ export class RaftTransport {
         this.#options.onError?.(error);
       }
     });
-  }
-
-  setKeyring(keyring: Keyring): void {
-    this.#encoder.setKeyring(keyring);
-    this.#decoder.setKeyring(keyring);
   }
 
   replayState(): ReplaySeed[] {

@@ -4,12 +4,13 @@
  *
  * Per frame:
  *   0. a frame for another host's MAC -> XDP_PASS (the kernel drops it);
- *      an ARP request / neighbour solicitation for a VIP whose lease has
- *      ended -> XDP_DROP (lease.h, quorum mode);
  *   1. parse Ethernet (one optional 802.1Q tag), IPv4/IPv6, TCP/UDP;
- *      not IP -> XDP_PASS (ARP included); unparseable -> XDP_PASS, counted;
+ *      not IP -> XDP_PASS (ARP included, but an ARP request for a VIP whose
+ *      lease has ended -> XDP_DROP: lease.h, quorum mode); unparseable ->
+ *      XDP_PASS, counted;
  *   2. ICMP frag-needed / packet-too-big for a service flow -> that flow's
- *      real server (icmp.h); other ICMP/ICMPv6 (ND included) -> XDP_PASS;
+ *      real server (icmp.h); a neighbour solicitation for a VIP whose lease
+ *      has ended -> XDP_DROP; other ICMP/ICMPv6 (ND included) -> XDP_PASS;
  *   3. later IP fragments follow their first fragment (fragment.h);
  *   4. connection table hit (conn.h) -> same real server (a TCP SYN skips
  *      the lookup: it opens a connection);
@@ -37,6 +38,13 @@ static __always_inline int dsr_pass(__u32 reason, __u64 bytes)
 {
 	dsr_count_reason(reason, bytes);
 	return XDP_PASS;
+}
+
+/* ARP / ND for a VIP whose lease has ended (lease.h): the kernel must not answer it. */
+static __always_inline int dsr_drop_lease(__u64 bytes)
+{
+	dsr_count_reason(DSR_R_DROP_LEASE, bytes);
+	return XDP_DROP;
 }
 
 static __always_inline struct dsr_config *dsr_config_get(void)
@@ -226,17 +234,17 @@ int dsr_xdp(struct xdp_md *ctx)
 
 	if (dsr_other_mac(ctx))
 		return dsr_pass(DSR_R_PASS_OTHER_MAC, bytes);
-	if (dsr_lease_guard(ctx)) {
-		dsr_count_reason(DSR_R_DROP_LEASE, bytes);
-		return XDP_DROP;
-	}
 	__builtin_memset(&p, 0, sizeof(p));
 	switch (dsr_parse(ctx, &p)) {
 	case DSR_P_L4:
 		return dsr_handle_flow(ctx, &p, bytes);
 	case DSR_P_NOT_IP:
+		if (dsr_lease_ended_arp(ctx))
+			return dsr_drop_lease(bytes);
 		return dsr_pass(DSR_R_PASS_NOT_IP, bytes);
 	case DSR_P_ICMP:
+		if (dsr_lease_ended_ns(ctx, &p))
+			return dsr_drop_lease(bytes);
 		return dsr_handle_icmp(ctx, &p, bytes);
 	case DSR_P_FRAG_LATER:
 		return dsr_handle_later_fragment(ctx, &p, bytes);

@@ -13,7 +13,6 @@
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
-#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "dsr_shared.h"
@@ -43,50 +42,52 @@ static __always_inline int dsr_lease_ended(struct dsr_vip_key *key)
 	return until && bpf_ktime_get_ns() >= *until;
 }
 
-/* 1: an ARP request or neighbour solicitation (RFC 4861 §4.3) for a VIP whose lease has ended. */
-static __always_inline int dsr_lease_guard(struct xdp_md *ctx)
+/*
+ * 1: an ARP request for a VIP whose lease has ended. Called for frames dsr_parse found not to be
+ * IP, so the frames of flows never come here.
+ */
+static __always_inline int dsr_lease_ended_arp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	void *l3 = eth + 1;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct dsr_arp *arp = (void *)(eth + 1);
 	struct dsr_vip_key key = {};
-	__be16 proto;
 
 	if ((void *)(eth + 1) > end)
 		return 0;
-	proto = eth->h_proto;
-	if (proto == bpf_htons(ETH_P_8021Q)) {
-		struct dsr_vlan_hdr *vh = l3;
+	if (eth->h_proto == bpf_htons(ETH_P_8021Q)) {
+		struct dsr_vlan_hdr *vh = (void *)(eth + 1);
 
-		if ((void *)(vh + 1) > end)
+		if ((void *)(vh + 1) > end || vh->proto != bpf_htons(ETH_P_ARP))
 			return 0;
-		proto = vh->proto;
-		l3 = vh + 1;
+		arp = (void *)(vh + 1);
+	} else if (eth->h_proto != bpf_htons(ETH_P_ARP)) {
+		return 0;
 	}
-	if (proto == bpf_htons(ETH_P_ARP)) {
-		struct dsr_arp *arp = l3;
+	if ((void *)(arp + 1) > end || arp->oper != bpf_htons(DSR_ARP_REQUEST) ||
+	    arp->ptype != bpf_htons(ETH_P_IP) || arp->plen != 4)
+		return 0;
+	__builtin_memcpy(&key.addr[0], arp->tpa, 4);
+	key.family = DSR_AF_INET;
+	return dsr_lease_ended(&key);
+}
 
-		if ((void *)(arp + 1) > end || arp->oper != bpf_htons(DSR_ARP_REQUEST) ||
-		    arp->ptype != bpf_htons(ETH_P_IP) || arp->plen != 4)
-			return 0;
-		__builtin_memcpy(&key.addr[0], arp->tpa, 4);
-		key.family = DSR_AF_INET;
-		return dsr_lease_ended(&key);
-	}
-	if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = l3;
-		__u8 *icmp = (void *)(ip6 + 1);
+/*
+ * 1: a neighbour solicitation (RFC 4861 §4.3) for a VIP whose lease has ended. Called for the
+ * ICMP frames dsr_parse found, with its parse (p->l4: the ICMPv6 header).
+ */
+static __always_inline int dsr_lease_ended_ns(struct xdp_md *ctx, const struct dsr_pkt *p)
+{
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *icmp = p->l4;
+	struct dsr_vip_key key = {};
 
-		/* type, code, checksum, reserved (8 bytes), then the target address */
-		if ((void *)(icmp + 24) > end || ip6->nexthdr != IPPROTO_ICMPV6 ||
-		    icmp[0] != DSR_ICMPV6_NEIGHBOR_SOLICIT)
-			return 0;
-		__builtin_memcpy(key.addr, icmp + 8, 16);
-		key.family = DSR_AF_INET6;
-		return dsr_lease_ended(&key);
-	}
-	return 0;
+	/* type, code, checksum, reserved (8 bytes), then the target address */
+	if (p->flow.proto != IPPROTO_ICMPV6 || (void *)(icmp + 24) > end || icmp[0] != DSR_ICMPV6_NEIGHBOR_SOLICIT)
+		return 0;
+	__builtin_memcpy(key.addr, icmp + 8, 16);
+	key.family = DSR_AF_INET6;
+	return dsr_lease_ended(&key);
 }
 
 #endif /* DSR_LEASE_H */

@@ -14,16 +14,15 @@
  * /run (unmounted by destroy()).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExplainResult } from '../../admin/catalogue/flows.ts';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { callDaemon } from '../../admin/client.ts';
 import { DEFAULTS, serializeConfigInput } from '../../config/index.ts';
 import { masterDownIntervalMs } from '../../failover/index.ts';
-import { DSRD, dsrctl } from '../binaries.ts';
-import { DirectorBpffs, daemonStatus, holdsVip } from '../director-host.ts';
+import { dsrctl } from '../binaries.ts';
+import { daemonStatus, holdsVip, LabDaemons } from '../director-host.ts';
 import { runIn } from '../exec.ts';
 import type { LabProcess } from '../process.ts';
 import { teardownSteps } from '../teardown.ts';
@@ -96,18 +95,18 @@ export class DirectorPair {
   readonly advertMs: number;
   /** Scratch directory for configs, keys, sockets and spools (removed by destroy()). */
   readonly dir: string;
-  readonly #bpffs: DirectorBpffs;
+  readonly #daemons: LabDaemons;
   readonly #opts: PairOptions;
   readonly #services: PairService[];
-  readonly #procs: LabProcess[] = [];
+
   private constructor(lab: Lab, opts: PairOptions) {
     this.lab = lab;
     this.#opts = opts;
     this.#services = (opts.services ?? [UDP_ECHO]).map((s) => ({ ...s }));
-    this.dir = mkdtempSync(join(tmpdir(), 'dsr-lab-pair-'));
-    // Under the lab's own prefix: unique across processes and the worker threads a test runner
-    // runs files in (a pid and a per-module counter were not, and two pairs shared one bpffs).
-    this.#bpffs = new DirectorBpffs(lab);
+    // The bpffs under the lab's own prefix: unique across processes and the worker threads a test
+    // runner runs files in (a pid and a per-module counter were not, and two pairs shared one).
+    this.#daemons = new LabDaemons(lab, 'dsr-lab-pair-');
+    this.dir = this.#daemons.dir;
     this.advertMs = opts.advertMs ?? 100;
     this.vip = opts.family === 6 ? lab.vip6 : lab.vips4[0];
     const [pa, pb] = opts.priorities ?? [150, 100];
@@ -128,7 +127,7 @@ export class DirectorPair {
     const lab = await createLab({ clients: 1, directors: 2, realServers, startServers: realServers > 0 });
     const pair = new DirectorPair(lab, opts);
     try {
-      await pair.#bpffs.mount();
+      await pair.#daemons.mount();
       if (opts.noUnicastFlood) {
         for (const d of lab.directors) {
           await lab.exec(lab.bridgeNs, 'bridge', ['link', 'set', 'dev', d.port, 'flood', 'off']);
@@ -157,7 +156,7 @@ export class DirectorPair {
 
   /** Where a director's dsrd pins its maps (forwarder.pin_dir). */
   pinDir(d: Director): string {
-    return this.#bpffs.pinDir(d.host.name);
+    return this.#daemons.pinDir(d.host.name);
   }
 
   /** How to open a director's pinned maps from outside (forwarder/harness.ts): where, and their size. */
@@ -203,17 +202,8 @@ export class DirectorPair {
   }
 
   /** Starts (or restarts) a director's dsrd and waits until it runs. */
-  async start(d: Director): Promise<LabProcess> {
-    const args = ['--config', d.configPath];
-    const [cmd, ...prefix] = this.#opts.launch?.(d) ?? [];
-    const p =
-      cmd === undefined
-        ? this.lab.node(d.host, DSRD, args)
-        : this.lab.spawn(d.host, cmd, [...prefix, process.execPath, DSRD, ...args]);
-    this.#procs.push(p);
-    d.proc = p;
-    await p.waitForLine(/"msg":"dsrd running"/, 40_000);
-    return p;
+  start(d: Director): Promise<LabProcess> {
+    return this.#daemons.start(d, this.#opts.launch?.(d));
   }
 
   /**
@@ -382,7 +372,7 @@ export class DirectorPair {
 
   /** Every log line of every dsrd this pair started on `d` (restarts included), oldest first. */
   logs(d: Director): string[] {
-    return this.#procs.filter((p) => p.label.startsWith(`${d.host.netns}:`)).flatMap((p) => p.lines);
+    return this.#daemons.procs.filter((p) => p.label.startsWith(`${d.host.netns}:`)).flatMap((p) => p.lines);
   }
 
   /**
@@ -390,11 +380,6 @@ export class DirectorPair {
    * every step runs even when one fails.
    */
   async destroy(): Promise<void> {
-    await teardownSteps([
-      () => Promise.all(this.#procs.map((p) => p.stop())),
-      () => this.lab.destroy(),
-      ...this.#bpffs.teardown(this.lab.directors.map((d) => d.name)),
-      () => rmSync(this.dir, { recursive: true, force: true }),
-    ]);
+    await teardownSteps(this.#daemons.teardown());
   }
 }

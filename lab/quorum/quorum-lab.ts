@@ -6,13 +6,11 @@
  * and tears everything down. The directors pin on a bpffs of their own under /run.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonStatus } from '../../admin/catalogue/status.ts';
 import { type ConfigInput, serializeConfigInput } from '../../config/index.ts';
-import { DSRD } from '../binaries.ts';
-import { DirectorBpffs, daemonStatus, holdsVip } from '../director-host.ts';
+import { daemonStatus, holdsVip, LabDaemons } from '../director-host.ts';
 import { type AlertTargetInput, pairDirectorConfig, UDP_ECHO } from '../pair/config.ts';
 import type { LabProcess } from '../process.ts';
 import { teardownSteps } from '../teardown.ts';
@@ -57,15 +55,14 @@ export class QuorumLab {
   readonly voters: readonly [Voter, Voter, Voter];
   readonly vip: string;
   readonly dir: string;
-  readonly #bpffs: DirectorBpffs;
+  readonly #daemons: LabDaemons;
   readonly #opts: QuorumLabOptions;
-  readonly #procs: LabProcess[] = [];
 
   private constructor(lab: Lab, opts: QuorumLabOptions) {
     this.lab = lab;
     this.#opts = opts;
-    this.dir = mkdtempSync(join(tmpdir(), 'dsr-lab-quorum-'));
-    this.#bpffs = new DirectorBpffs(lab);
+    this.#daemons = new LabDaemons(lab, 'dsr-lab-quorum-');
+    this.dir = this.#daemons.dir;
     this.vip = lab.vips4[0] as string;
     const voter = (host: Host, witness: boolean): Voter => ({
       host,
@@ -82,7 +79,7 @@ export class QuorumLab {
     const lab = await createLab({ clients: 1, directors: 3, realServers: 2 });
     const q = new QuorumLab(lab, opts);
     try {
-      await q.#bpffs.mount();
+      await q.#daemons.mount();
       writeFileSync(join(q.dir, 'election.key'), randomBytes(32), { mode: 0o600 });
       q.#writeConfigs();
       return q;
@@ -117,7 +114,7 @@ export class QuorumLab {
         services: [UDP_ECHO],
         alertTargets: this.#opts.alertTargets?.(this),
         reals: this.lab.realServers.map((h) => h.ipv4),
-        pinDir: this.#bpffs.pinDir(me.host.name),
+        pinDir: this.#daemons.pinDir(me.host.name),
         ...common,
       });
       const doc: ConfigInput = me.witness
@@ -135,12 +132,8 @@ export class QuorumLab {
     }
   }
 
-  async start(v: Voter): Promise<LabProcess> {
-    const p = this.lab.node(v.host, DSRD, ['--config', v.configPath]);
-    this.#procs.push(p);
-    v.proc = p;
-    await p.waitForLine(/"msg":"dsrd running"/, 40_000);
-    return p;
+  start(v: Voter): Promise<LabProcess> {
+    return this.#daemons.start(v);
   }
 
   async startAll(): Promise<void> {
@@ -187,11 +180,6 @@ export class QuorumLab {
   }
 
   async destroy(): Promise<void> {
-    await teardownSteps([
-      () => Promise.all(this.#procs.map((p) => p.stop())),
-      () => this.lab.destroy(),
-      ...this.#bpffs.teardown(this.lab.directors.map((d) => d.name)),
-      () => rmSync(this.dir, { recursive: true, force: true }),
-    ]);
+    await teardownSteps(this.#daemons.teardown());
   }
 }

@@ -44,7 +44,6 @@ function view(role: RaftStatus['role'], leader: number, heard: number[]): Quorum
     transport: null,
     names: new Map(),
     now: 1000,
-    leaseUntil: null,
     leaderChanges: 0,
     transitions: { master: 0, backup: 0 },
   };

@@ -196,7 +196,7 @@ function readAppend(from: number, term: number, body: BodyReader): RaftMessage |
 
 /** The receive path: parse and authenticate, admit, then the replay guard. */
 export class RaftDecoder {
-  #keyring: Keyring;
+  readonly #keyring: Keyring;
   readonly #guard: ReplayGuard;
 
   constructor(keyring: Keyring, guard: ReplayGuard) {
@@ -206,10 +206,6 @@ export class RaftDecoder {
 
   get guard(): ReplayGuard {
     return this.#guard;
-  }
-
-  setKeyring(keyring: Keyring): void {
-    this.#keyring = keyring;
   }
 
   /**

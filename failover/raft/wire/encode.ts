@@ -3,7 +3,7 @@
  * drop: a message we could not accept ourselves is a bug here, not on every peer.
  */
 import type { Keyring } from '../../../core/auth/keyring.ts';
-import type { SenderSession, SendStamp } from '../../../core/auth/session.ts';
+import type { SendStamp } from '../../../core/auth/session.ts';
 import { DsrError } from '../../../core/errors.ts';
 import type { RaftMessage } from '../types.ts';
 import {
@@ -136,31 +136,4 @@ export function encodeRaftPacket(
   }
   keyring.sign(buf.subarray(0, length - MAC_BYTES)).copy(buf, length - MAC_BYTES);
   return buf;
-}
-
-/** Stamps and signs Raft messages for one sender session. */
-export class RaftEncoder {
-  readonly #session: SenderSession;
-  readonly #electionTimeoutMs: number;
-  #keyring: Keyring;
-
-  constructor(keyring: Keyring, session: SenderSession, electionTimeoutMs: number) {
-    this.#keyring = keyring;
-    this.#session = session;
-    this.#electionTimeoutMs = electionTimeoutMs;
-  }
-
-  get sessionId(): bigint {
-    return this.#session.id;
-  }
-
-  /** Signs with these keys from the next message on (a key rotation's reload). */
-  setKeyring(keyring: Keyring): void {
-    this.#keyring = keyring;
-  }
-
-  encode(message: RaftMessage, to: number, monoNowMs: number): Buffer {
-    const header = { to, electionTimeoutMs: this.#electionTimeoutMs };
-    return encodeRaftPacket(message, header, this.#session.next(monoNowMs), this.#keyring);
-  }
 }

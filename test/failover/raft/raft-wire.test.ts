@@ -12,7 +12,7 @@ import type { DsrError } from '../../../core/errors.ts';
 import { DROP_REASONS } from '../../../failover/drop-reasons.ts';
 import type { Entry, RaftMessage } from '../../../failover/raft/types.ts';
 import { parseRaftPacket, RAFT_STREAM, RaftDecoder } from '../../../failover/raft/wire/decode.ts';
-import { encodeRaftPacket, RaftEncoder } from '../../../failover/raft/wire/encode.ts';
+import { encodeRaftPacket } from '../../../failover/raft/wire/encode.ts';
 import { HEADER_BYTES, MAC_BYTES } from '../../../failover/raft/wire/layout.ts';
 import { otherRing, ring, session, WALL0 } from '../wire-fixtures.ts';
 
@@ -207,13 +207,13 @@ test('another key’s packet is bad-mac; a replay, an admission refusal and a st
 
   const guard = new ReplayGuard();
   const decoder = new RaftDecoder(ring, guard);
-  const encoder = new RaftEncoder(ring, session(), T);
+  const sender = session();
   const now = { mono: 0, wall: WALL0 };
   const admitTo2 = (_: RaftMessage, to: number) => (to === 2 ? null : ('not-for-us' as const));
-  const first = encoder.encode(message, 3, 0);
+  const first = encodeRaftPacket(message, { to: 3, electionTimeoutMs: T }, sender.next(0), ring);
   t.like(decoder.decode(first, now, admitTo2), { ok: false, reason: 'not-for-us', from: 1 });
   t.deepEqual(guard.seeds(RAFT_STREAM), [], 'a refused packet leaves no replay state');
-  const second = encoder.encode(message, 2, 1);
+  const second = encodeRaftPacket(message, { to: 2, electionTimeoutMs: T }, sender.next(1), ring);
   t.like(decoder.decode(second, now, admitTo2), { ok: true });
   t.like(decoder.decode(second, now, admitTo2), { ok: false, reason: 'replay', from: 1 });
 });
